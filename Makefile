@@ -1,0 +1,53 @@
+# journeyd: the two commands are `make run` and `make test`; see README.md.
+SHELL      := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO         ?= go
+BIN        := bin/journeyd
+CONFIG     ?= deploy/journeyd.example.yaml
+REFERENCE  ?= ../shared/reference
+# Packages that start their own ClickHouse share the two cores; -p 2 keeps it to two at once.
+TESTFLAGS  ?= -p 2 -timeout 20m
+
+.PHONY: all build run test deps bench reference-check clickhouse-start clickhouse-stop fmt vet snippet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/journeyd
+
+# deps installs what the run and the tests need (ClickHouse, Chromium) when missing.
+deps:
+	deploy/install-deps.sh --browser
+
+clickhouse-start:
+	deploy/clickhouse/start.sh
+
+clickhouse-stop:
+	deploy/clickhouse/stop.sh
+
+# run: a local ClickHouse (var/clickhouse, port 19000), the schema, journeyd on 127.0.0.1:8080.
+run: build
+	deploy/install-deps.sh
+	deploy/clickhouse/start.sh
+	deploy/run.sh $(BIN) $(CONFIG)
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) ./...
+
+# bench prints throughput figures as ratios against baselines measured in the same run.
+bench: build deps
+	deploy/bench.sh $(BIN)
+
+reference-check:
+	$(GO) run ./cmd/journeyd attribution --paths $(REFERENCE)/pathdata.tsv --model all --check $(REFERENCE)/README.md
+
+# snippet rebuilds the minified browser tracker from snippet/src.
+snippet:
+	$(GO) generate ./snippet
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

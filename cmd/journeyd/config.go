@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/journeyd/journeyd/collector/site"
+)
+
+// config is everything `journeyd serve` can be told. Precedence: command-line flag, then
+// JOURNEYD_* environment variable, then the config file, then the default.
+type config struct {
+	Listen         string   `yaml:"listen"`
+	ClickHouse     string   `yaml:"clickhouse"`
+	GeoIP          string   `yaml:"geoip"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	KeepIP         bool     `yaml:"keep_ip"`
+	LogLevel       string   `yaml:"log_level"`
+	LogFormat      string   `yaml:"log_format"`
+	Migrate        bool     `yaml:"migrate"`
+	Demo           bool     `yaml:"demo"`
+
+	BatchSize     int           `yaml:"batch_size"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	Inserts       int           `yaml:"inserts"`
+	QueueSize     int           `yaml:"queue_size"`
+	DeadLetter    string        `yaml:"dead_letter"`
+
+	SessionTimeout   time.Duration `yaml:"session_timeout"`
+	SessionMaxLength time.Duration `yaml:"session_max_length"`
+	SessionMemory    int64         `yaml:"session_memory"`
+	DedupWindow      time.Duration `yaml:"dedup_window"`
+
+	// Secrets: from the environment or from a file, never from the config file itself.
+	AdminTokenFile string `yaml:"admin_token_file"`
+	LinkKeysFile   string `yaml:"link_keys_file"`
+	AdminToken     string `yaml:"-"`
+	LinkKeys       string `yaml:"-"`
+
+	Sites []site.Site `yaml:"sites"`
+}
+
+func defaultConfig() config {
+	return config{
+		Listen:           "127.0.0.1:8080",
+		ClickHouse:       "clickhouse://127.0.0.1:9000/journeyd",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		Migrate:          true,
+		BatchSize:        10000,
+		FlushInterval:    time.Second,
+		Inserts:          2,
+		QueueSize:        200000,
+		DeadLetter:       "journeyd-dead-letter.jsonl",
+		SessionTimeout:   30 * time.Minute,
+		SessionMaxLength: 24 * time.Hour,
+		SessionMemory:    256 << 20,
+		DedupWindow:      24 * time.Hour,
+	}
+}
+
+// configFlags binds the scalar settings to fs, with the help text `serve -h` prints.
+func configFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address the HTTP server listens on")
+	fs.StringVar(&c.ClickHouse, "clickhouse", c.ClickHouse, "ClickHouse DSN, native protocol: clickhouse://[user[:password]@]host:port/database")
+	fs.StringVar(&c.GeoIP, "geoip", c.GeoIP, "MaxMind GeoIP2/GeoLite2 City or Country .mmdb file; empty: no geo (reloaded on SIGHUP)")
+	fs.Func("trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For / X-Real-IP are believed", func(s string) error {
+		c.TrustedProxies = splitList(s)
+		return nil
+	})
+	fs.BoolVar(&c.KeepIP, "keep-ip", c.KeepIP, "store full client IPs for every site (default: anonymise IPv4 to /24, IPv6 to /48)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply the schema migrations at start")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "serve the demo shop at /demo/")
+	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "rows per ClickHouse insert, at most")
+	fs.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "longest time an event waits before its batch is inserted")
+	fs.IntVar(&c.Inserts, "inserts", c.Inserts, "ClickHouse inserts in flight at once")
+	fs.IntVar(&c.QueueSize, "queue-size", c.QueueSize, "events buffered before the server API answers 503")
+	fs.StringVar(&c.DeadLetter, "dead-letter", c.DeadLetter, "JSON-lines file for rows ClickHouse rejects, with the reason")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "idle time that ends a session")
+	fs.DurationVar(&c.SessionMaxLength, "session-max-length", c.SessionMaxLength, "longest session")
+	fs.Int64Var(&c.SessionMemory, "session-memory", c.SessionMemory, "bytes of visitor state the sessionizer keeps before evicting idle visitors")
+	fs.DurationVar(&c.DedupWindow, "dedup-window", c.DedupWindow, "how long a messageId is remembered to drop duplicates")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file holding the admin token for /api/v1 and /dashboard (or env JOURNEYD_ADMIN_TOKEN)")
+	fs.StringVar(&c.LinkKeysFile, "link-keys-file", c.LinkKeysFile, "file holding the email link signing keys as id:secret,id:secret (or env JOURNEYD_LINK_KEYS)")
+}
+
+// loadConfig parses args into a config: defaults, then the --config file, then JOURNEYD_*
+// environment variables, then the flags themselves. extra binds a command's own flags.
+func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (*config, *flag.FlagSet, error) {
+	c := defaultConfig()
+	fs := flag.NewFlagSet("journeyd "+name, flag.ContinueOnError)
+	path := os.Getenv("JOURNEYD_CONFIG")
+	fs.StringVar(&path, "config", path, "YAML config file with the sites and any of the settings below (keys as the flags, with _ for -) (env JOURNEYD_CONFIG)")
+	configFlags(fs, &c)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() { configUsage(fs) }
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if path != "" {
+		if err := readConfigFile(path, &c); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := applyEnv(fs); err != nil {
+		return nil, nil, err
+	}
+	if err := fs.Parse(args); err != nil { // flags win over file and environment
+		return nil, nil, err
+	}
+	if err := c.loadSecrets(); err != nil {
+		return nil, nil, err
+	}
+	if err := c.validate(path); err != nil {
+		return nil, nil, err
+	}
+	return &c, fs, nil
+}
+
+func readConfigFile(path string, c *config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// applyEnv sets every flag not given on the command line from JOURNEYD_<FLAG>, with - as _.
+func applyEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "JOURNEYD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("environment %s=%q: %w", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func (c *config) loadSecrets() error {
+	c.AdminToken = os.Getenv("JOURNEYD_ADMIN_TOKEN")
+	c.LinkKeys = os.Getenv("JOURNEYD_LINK_KEYS")
+	for _, s := range []struct {
+		file string
+		dst  *string
+	}{
+		{c.AdminTokenFile, &c.AdminToken}, {c.LinkKeysFile, &c.LinkKeys},
+	} {
+		if s.file == "" || *s.dst != "" {
+			continue
+		}
+		b, err := os.ReadFile(s.file)
+		if err != nil {
+			return fmt.Errorf("cannot read secret file: %w", err)
+		}
+		*s.dst = strings.TrimSpace(string(b))
+	}
+	return nil
+}
+
+// validate checks the settings; a problem names the file, the key and what is wrong.
+func (c *config) validate(path string) error {
+	where := "config"
+	if path != "" {
+		where = "config file " + path
+	}
+	bad := func(key, format string, a ...any) error {
+		return fmt.Errorf("%s: %s: %s", where, key, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case c.Listen == "":
+		return bad("listen", "must not be empty")
+	case !strings.HasPrefix(c.ClickHouse, "clickhouse://"):
+		return bad("clickhouse", "%q: want clickhouse://host:port/database", c.ClickHouse)
+	case c.BatchSize < 1:
+		return bad("batch_size", "%d: must be at least 1", c.BatchSize)
+	case c.Inserts < 1:
+		return bad("inserts", "%d: must be at least 1", c.Inserts)
+	case c.QueueSize < c.BatchSize:
+		return bad("queue_size", "%d: must be at least batch_size (%d)", c.QueueSize, c.BatchSize)
+	case c.FlushInterval <= 0:
+		return bad("flush_interval", "%v: must be positive", c.FlushInterval)
+	case c.SessionTimeout <= 0 || c.SessionMaxLength < c.SessionTimeout:
+		return bad("session_timeout", "%v (max length %v): want 0 < timeout <= max length", c.SessionTimeout, c.SessionMaxLength)
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return bad("log_format", "%q: want text or json", c.LogFormat)
+	}
+	if _, err := site.NewRegistry(append([]site.Site(nil), c.Sites...)); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func configUsage(fs *flag.FlagSet) {
+	fmt.Fprintf(fs.Output(), `Usage: %s [flags]
+
+Settings come from, in increasing precedence: defaults, the YAML file given by --config,
+environment variables JOURNEYD_<FLAG> (upper case, - as _, e.g. JOURNEYD_LISTEN), flags.
+The file also holds the sites (see deploy/journeyd.example.yaml):
+
+  sites:
+    - id: shop                        # site id: data-site of the snippet, ?s= of the pixel
+      origins: [https://shop.example] # origins allowed to POST /e ("*.example" for subdomains)
+      write_keys: [key-from-env-or-here]  # Segment write keys of the server API
+      internal_domains: [pay.example] # referrers that count as internal navigation
+      keep_ip: false                  # store full IPs for this site
+      cookieless: false               # hash of site+IP+UA (daily salt) instead of cookies
+      respect_dnt: false              # drop browser events with DNT: 1 or Sec-GPC: 1
+
+Secrets come only from the environment or a file: JOURNEYD_ADMIN_TOKEN (or
+--admin-token-file), JOURNEYD_LINK_KEYS (or --link-keys-file).
+
+Flags:
+`, fs.Name())
+	fs.PrintDefaults()
+}
