@@ -1,0 +1,70 @@
+-- funnel: how many people (or sessions) enter each step of an ordered funnel within a
+-- conversion window, and the median time from the previous step; per segment on request.
+-- One row per segment and step: segment, step (1-based), entered, median_seconds.
+--
+-- Counted once per person: windowFunnel gives the deepest step each person reached with
+-- the steps in order inside the window (the building block); the step times follow the
+-- earliest chain from the person's first step-1 event. Bots are excluded; an event stored
+-- twice counts once (LIMIT 1 BY event_id). A person is the user id where known, else the
+-- anonymous id, linked through identify and alias events.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $window      the conversion window in seconds: 604800 (7 days)
+--   $unit        person (count people) or session_id (count sessions)
+--   $segment     the breakdown column (device, channel, country, source, campaign) or ''
+--   $steps       the step conditions, comma-separated:
+--                type = 'pageview' AND path LIKE '/product/%', name = 'add_to_cart', name = 'purchase'
+--   $chain       the step times of the earliest chain, one per step; for two steps:
+--                arrayReduce('min', arrayFilter((t, f) -> f[1] = 1, tss, flags)) AS t1,
+--                if(t1 = 0, 0, arrayReduce('min', arrayFilter((t, f) -> f[2] = 1 AND t >= t1
+--                AND t <= t1 + 604800, tss, flags))) AS t2, [t1, t2] AS chain
+SELECT
+    segment,
+    step,
+    count() AS entered,
+    quantileExactIf(0.5)(gap, step > 1 AND gap >= 0) AS median_seconds
+FROM
+(
+    SELECT
+        segment,
+        arrayJoin(arraySlice(arrayEnumerate(chain), 1, level)) AS step,
+        if(step > 1 AND chain[step] > 0, toInt64(chain[step]) - toInt64(chain[step - 1]), -1) AS gap
+    FROM
+    (
+        SELECT
+            $unit AS unit,
+            argMin(segment, ts) AS segment,
+            windowFunnel($window)(ts, $steps) AS level,
+            groupArray(toUInt32(ts)) AS tss,
+            groupArray([$steps]) AS flags,
+            $chain
+        FROM
+        (
+            SELECT
+                if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+                session_id, ts, type, name, path, `props.key`, `props.value`, segment
+            FROM
+            (
+                SELECT event_id, anon_id, user_id, session_id, ts, type, name, path,
+                    `props.key`, `props.value`, $segment AS segment
+                FROM $db.events
+                WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                LIMIT 1 BY event_id
+            )
+            ANY LEFT JOIN
+            (
+                SELECT anon_id, any(user_id) AS linked_user_id
+                FROM $db.events
+                WHERE site_id = $site AND type IN ('identify', 'alias') AND user_id != '' AND is_bot = 0
+                GROUP BY anon_id
+            ) USING anon_id
+        )
+        GROUP BY unit
+        HAVING level > 0
+    )
+)
+GROUP BY segment, step
+ORDER BY segment, step
