@@ -142,11 +142,11 @@ func invert(a []float64, n int) ([]float64, error) {
 		return nil, err
 	}
 	inv := make([]float64, n*n)
-	col := make([]float64, n)
+	col, scratch := make([]float64, n), make([]float64, n)
 	for k := 0; k < n; k++ {
 		clear(col)
 		col[k] = 1
-		solveLU(lu, perm, n, col)
+		solveLU(lu, perm, n, col, scratch)
 		for i := 0; i < n; i++ {
 			inv[i*n+k] = col[i]
 		}
@@ -191,9 +191,9 @@ func factor(a []float64, n int) ([]int, error) {
 	return perm, nil
 }
 
-// solveLU solves A x = rhs in place, given A's factorisation from factor.
-func solveLU(lu []float64, perm []int, n int, rhs []float64) {
-	y := make([]float64, n)
+// solveLU solves A x = rhs in place, given A's factorisation from factor; y is scratch space
+// of n numbers.
+func solveLU(lu []float64, perm []int, n int, rhs, y []float64) {
 	for i := 0; i < n; i++ {
 		y[i] = rhs[perm[i]]
 	}

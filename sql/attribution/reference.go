@@ -176,10 +176,10 @@ func heuristicModel(h string) string {
 
 var (
 	valuesLine  = regexp.MustCompile(`^Values \(([^)]*)\) for (\S+): (.+?)\.?$`)
-	probLine    = regexp.MustCompile(`Probability of conversion from start: ([0-9.]+)`)
+	probLine    = regexp.MustCompile(`Probability of conversion from start: ([0-9]+(?:\.[0-9]+)?)`)
 	totalsLine  = regexp.MustCompile(`([0-9,]+) conversions, ([0-9,]+) non-converting journeys and a total conversion value of ([0-9,.]*[0-9])`)
 	shapleyPair = regexp.MustCompile(`^(\S+) (-?[0-9][0-9.]*)$`)
-	shapleySum  = regexp.MustCompile(`^\(sum ([0-9.,]+)`)
+	shapleySum  = regexp.MustCompile(`^\(sum ([0-9,]+(?:\.[0-9]+)?)`)
 )
 
 // lineExpectations reads the figures written in prose.
