@@ -20,21 +20,9 @@ const PathSeparator = ">"
 // comma-separated (with CSV quoting) otherwise. A path's channels are joined by " > ";
 // spaces around each channel are dropped, and an empty channel is an error.
 func ReadPaths(r io.Reader) ([]Path, error) {
-	br := bufio.NewReader(r)
-	first, err := br.Peek(4096)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("cannot read paths header: %w", err)
-	}
-	first = bytes.TrimPrefix(first, []byte("\ufeff"))
-	if nl := bytes.IndexByte(first, '\n'); nl >= 0 {
-		first = first[:nl]
-	}
-	cr := csv.NewReader(skipBOM(br))
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
-	if bytes.IndexByte(first, '\t') >= 0 {
-		cr.Comma = '\t'
-		cr.LazyQuotes = true
+	cr, err := newPathsReader(r)
+	if err != nil {
+		return nil, err
 	}
 	header, err := cr.Read()
 	if err != nil {
@@ -60,6 +48,26 @@ func ReadPaths(r io.Reader) ([]Path, error) {
 		}
 		paths = append(paths, p)
 	}
+}
+
+// newPathsReader returns a CSV reader for r, tab-separated when its first line holds a tab.
+func newPathsReader(r io.Reader) (*csv.Reader, error) {
+	br := bufio.NewReader(r)
+	first, err := br.Peek(4096)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("cannot read paths header: %w", err)
+	}
+	if nl := bytes.IndexByte(first, '\n'); nl >= 0 {
+		first = first[:nl]
+	}
+	cr := csv.NewReader(skipBOM(br))
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	if bytes.IndexByte(first, '\t') >= 0 {
+		cr.Comma = '\t'
+		cr.LazyQuotes = true
+	}
+	return cr, nil
 }
 
 // skipBOM drops a UTF-8 byte order mark at the start of r.

@@ -38,54 +38,68 @@ const (
 // with its sum, and the data set totals. It fails when a section the check relies on is
 // missing, so that a changed README cannot pass by checking nothing.
 func ParseReference(r io.Reader) ([]Expectation, error) {
-	var exps []Expectation
-	section := ""
-	found := map[string]bool{}
+	rp := &refParser{found: map[string]bool{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var table [][]string
-	flush := func() error {
-		if len(table) == 0 {
-			return nil
-		}
-		e, err := tableExpectations(section, table)
-		table = nil
-		exps = append(exps, e...)
-		found[section] = found[section] || len(e) > 0
-		return err
-	}
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "|") {
-			table = append(table, splitRow(line))
-			continue
-		}
-		if err := flush(); err != nil {
+		if err := rp.line(strings.TrimSpace(sc.Text())); err != nil {
 			return nil, err
 		}
-		if strings.HasPrefix(line, "## ") {
-			section = sectionModel(line)
-			continue
-		}
-		e, err := lineExpectations(section, line)
-		if err != nil {
-			return nil, err
-		}
-		exps = append(exps, e...)
-		found[section] = found[section] || len(e) > 0
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read reference figures: %w", err)
 	}
-	if err := flush(); err != nil {
+	if err := rp.flush(); err != nil {
 		return nil, err
 	}
 	for _, s := range []string{sectionHeuristic, ModelMarkov, ModelShapley} {
-		if !found[s] {
+		if !rp.found[s] {
 			return nil, fmt.Errorf("cannot find the %s figures in the reference: want a \"## …\" section naming it", s)
 		}
 	}
-	return exps, nil
+	return rp.exps, nil
+}
+
+// refParser holds the state of ParseReference between lines.
+type refParser struct {
+	exps    []Expectation
+	section string          // the model (or sectionHeuristic) of the current "## " section
+	table   [][]string      // rows of the Markdown table being read
+	found   map[string]bool // sections that gave at least one figure
+}
+
+// line takes one trimmed line of the README.
+func (rp *refParser) line(line string) error {
+	if strings.HasPrefix(line, "|") {
+		rp.table = append(rp.table, splitRow(line))
+		return nil
+	}
+	if err := rp.flush(); err != nil {
+		return err
+	}
+	if strings.HasPrefix(line, "## ") {
+		rp.section = sectionModel(line)
+		return nil
+	}
+	e, err := lineExpectations(rp.section, line)
+	rp.add(e)
+	return err
+}
+
+// flush reads the table that just ended, if any.
+func (rp *refParser) flush() error {
+	if len(rp.table) == 0 {
+		return nil
+	}
+	e, err := tableExpectations(rp.section, rp.table)
+	rp.table = nil
+	rp.add(e)
+	return err
+}
+
+func (rp *refParser) add(e []Expectation) {
+	rp.exps = append(rp.exps, e...)
+	rp.found[rp.section] = rp.found[rp.section] || len(e) > 0
 }
 
 const sectionHeuristic = "heuristic"
