@@ -30,7 +30,7 @@ func parseAttributionFlags(args []string) (*attributionFlags, error) {
 	fs.StringVar(&f.model, "model", "all", "comma-separated models: "+strings.Join(attribution.Models, ",")+", or all")
 	fs.StringVar(&f.format, "format", attribution.FormatTable, "output format: table, csv or json")
 	fs.StringVar(&f.by, "by", "", "touchpoint key (channel, source, campaign) when reading from ClickHouse; ignored for files, whose paths already hold their keys")
-	fs.StringVar(&f.check, "check", "", "reference README with published figures; compare every figure, print each comparison and fail on any mismatch")
+	fs.StringVar(&f.check, "check", "", "reference README with published figures; compare every figure, print each comparison instead of the results and fail on any mismatch")
 	fs.StringVar(&f.direct, "direct", "Direct", "key that last non-direct skips")
 	fs.Float64Var(&f.halfLife, "half-life", 7, "time decay half-life in days")
 	fs.Float64Var(&f.first, "first-share", 0.4, "position based: share of the first touch")

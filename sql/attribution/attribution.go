@@ -21,7 +21,8 @@ type Path struct {
 	// Channels are the touchpoint keys in time order (channel, or source, or campaign).
 	Channels []string
 	// AgeDays optionally holds, for each touch, the days between it and the conversion (used
-	// by time decay); nil means unknown. When set it must have one entry per channel.
+	// by time decay); nil means unknown, and time decay then weighs the path's touches
+	// equally (see timeDecay). When set it must have one entry per channel.
 	AgeDays []float64
 	// Conversions is how many journeys along this path converted.
 	Conversions float64
