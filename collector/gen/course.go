@@ -127,7 +127,7 @@ func coffee(g *Generator) Truth {
 	total := returned["bonus"] + returned["no_bonus"]
 	return Truth{"first_buyers": cohort, "returned_within_7d": returned,
 		"return_rate_7d": float64(total) / float64(g.People()),
-		"rates": map[string]float64{"bonus": 0.5, "return_bonus": 0.6, "return_no_bonus": 0.2}}
+		"rates":          map[string]float64{"bonus": 0.5, "return_bonus": 0.6, "return_no_bonus": 0.2}}
 }
 
 func median(xs []float64) float64 {
@@ -141,4 +141,3 @@ func median(xs []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
-

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/journeyd/journeyd/sql/report"
 )
 
 // Site is one tracked property (a website, an app, a backend) as configured in the sites
@@ -29,6 +31,17 @@ type Site struct {
 	Cookieless bool `yaml:"cookieless"`
 	// RespectDNT drops browser events that carry DNT: 1 or Sec-GPC: 1.
 	RespectDNT bool `yaml:"respect_dnt"`
+	// Conversions define the site's conversions for the reports (event, property
+	// conditions, value); empty means purchase valued by revenue (see sql/report).
+	Conversions []report.Conversion `yaml:"conversions"`
+	// Stages define the site's journey map; empty means awareness → consideration →
+	// decision → purchase → retention → advocacy (see sql/report).
+	Stages []report.Stage `yaml:"stages"`
+}
+
+// ReportDefinitions returns the conversions and stages the reports use for s.
+func (s *Site) ReportDefinitions() report.Definitions {
+	return report.Definitions{Conversions: s.Conversions, Stages: s.Stages}
 }
 
 // Validate reports the first problem with s, naming the key that is wrong.
@@ -53,7 +66,7 @@ func (s *Site) Validate() error {
 			return fmt.Errorf("write_keys[%d]: shorter than 8 characters", i)
 		}
 	}
-	return nil
+	return s.ReportDefinitions().Validate()
 }
 
 // AllowsOrigin reports whether a browser request from origin (the Origin header, or the

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 type Runner struct {
 	Conn driver.Conn
 	DB   string // database holding the events table
+	// ShowSQL, when set, receives each filled query instead of ClickHouse; the queries then
+	// return no rows. `journeyd report --sql` uses it to print what it would run.
+	ShowSQL io.Writer
 }
 
 // Rows is a query's result as plain Go values (strings, integers, floats, times, slices).
@@ -28,6 +32,10 @@ func (r *Runner) Query(ctx context.Context, name string, params map[string]Value
 	sql, err := r.SQL(name, params)
 	if err != nil {
 		return nil, err
+	}
+	if r.ShowSQL != nil {
+		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
+		return &Rows{}, err
 	}
 	rows, err := r.Conn.Query(ctx, sql)
 	if err != nil {

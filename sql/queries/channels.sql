@@ -1,0 +1,54 @@
+-- channels: sessions, people, conversions and revenue by channel. A session belongs to the
+-- channel of its first event; its conversions and their value count for that channel.
+-- Conversions outside any session (server events, emails) are not in this table: the
+-- attribution report credits them. Bots are excluded; an event stored twice counts once
+-- (LIMIT 1 BY event_id). A person is the user id where known, else the anonymous id, linked
+-- through identify and alias events.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $conversion  the conversion condition: name = 'purchase'
+--   $value       the conversion value: revenue
+SELECT
+    if(channel = '', 'Direct', channel) AS channel,
+    count() AS sessions,
+    uniqExact(person) AS people,
+    sum(conversions) AS conversions,
+    round(sum(value), 2) AS revenue
+FROM
+(
+    SELECT
+        session_id,
+        argMin(k, ts) AS channel,
+        any(person) AS person,
+        countIf(is_conversion = 1) AS conversions,
+        sumIf(v, is_conversion = 1) AS value
+    FROM
+    (
+        SELECT
+            if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+            session_id, ts, k,
+            toUInt8($conversion) AS is_conversion,
+            toFloat64($value) AS v
+        FROM
+        (
+            SELECT event_id, anon_id, user_id, session_id, ts, type, name, path,
+                `props.key`, `props.value`, revenue, channel AS k
+            FROM $db.events
+            WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0 AND session_id != ''
+            LIMIT 1 BY event_id
+        )
+        ANY LEFT JOIN
+        (
+            SELECT anon_id, any(user_id) AS linked_user_id
+            FROM $db.events
+            WHERE site_id = $site AND type IN ('identify', 'alias') AND user_id != '' AND is_bot = 0
+            GROUP BY anon_id
+        ) USING anon_id
+    )
+    GROUP BY session_id
+)
+GROUP BY channel
+ORDER BY sessions DESC, channel

@@ -1,0 +1,54 @@
+-- next: what people do right after an event: the next touchpoint of the same person (a page
+-- view by its path, any other event by its type and name), or (end) when nothing followed in
+-- the period. Identify and alias calls are not actions and are skipped. One row per next
+-- action: next, times, people. Bots are excluded; an event stored twice counts once (LIMIT 1
+-- BY event_id). A person is the user id where known, else the anonymous id, linked through
+-- identify and alias events.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $after       the condition of the event to follow: name = 'add_to_cart'
+--   $top         how many rows: 20
+SELECT
+    next,
+    count() AS times,
+    uniqExact(person) AS people
+FROM
+(
+    SELECT
+        person,
+        arrayMap(x -> x.2, arraySort(x -> (x.1, x.4), groupArray((ts, label, is_after, event_id)))) AS labels,
+        arrayMap(x -> x.3, arraySort(x -> (x.1, x.4), groupArray((ts, label, is_after, event_id)))) AS marks,
+        arrayFilter((i, m) -> m = 1, arrayEnumerate(marks), marks) AS idx,
+        arrayMap(i -> if(i < length(labels), labels[i + 1], '(end)'), idx) AS nexts
+    FROM
+    (
+        SELECT
+            if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+            ts, event_id,
+            if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
+            toUInt8($after) AS is_after
+        FROM
+        (
+            SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`
+            FROM $db.events
+            WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                AND type NOT IN ('identify', 'alias')
+            LIMIT 1 BY event_id
+        )
+        ANY LEFT JOIN
+        (
+            SELECT anon_id, any(user_id) AS linked_user_id
+            FROM $db.events
+            WHERE site_id = $site AND type IN ('identify', 'alias') AND user_id != '' AND is_bot = 0
+            GROUP BY anon_id
+        ) USING anon_id
+    )
+    GROUP BY person
+)
+ARRAY JOIN nexts AS next
+GROUP BY next
+ORDER BY times DESC, next
+LIMIT $top

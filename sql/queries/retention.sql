@@ -1,0 +1,52 @@
+-- retention: weekly cohorts of people by the date of their cohort event (their first
+-- purchase, or first visit), and the share who come back (buy again, or do the return
+-- event) within the return window after it. Only people whose whole window lies inside the
+-- period are counted, so late cohorts are not understated. One row per cohort week:
+-- cohort_week (its Monday), people, returned, rate. Bots are excluded; an event stored twice
+-- counts once (LIMIT 1 BY event_id). A person is the user id where known, else the
+-- anonymous id, linked through identify and alias events.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $cohort      the cohort event's condition: name = 'purchase' (1 for any first visit)
+--   $return      the return event's condition: name = 'purchase'
+--   $within      the return window in seconds: 604800 (7 days)
+SELECT
+    toMonday(toDateTime(t0)) AS cohort_week,
+    count() AS people,
+    sum(returned) AS returned,
+    round(returned / people, 4) AS rate
+FROM
+(
+    SELECT
+        person,
+        minIf(toUInt32(ts), is_cohort = 1) AS t0,
+        groupArrayIf(toUInt32(ts), is_return = 1) AS returns,
+        toUInt8(arrayExists(t -> t > t0 AND t <= t0 + $within, returns)) AS returned
+    FROM
+    (
+        SELECT
+            if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+            ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
+        FROM
+        (
+            SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`
+            FROM $db.events
+            WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+            LIMIT 1 BY event_id
+        )
+        ANY LEFT JOIN
+        (
+            SELECT anon_id, any(user_id) AS linked_user_id
+            FROM $db.events
+            WHERE site_id = $site AND type IN ('identify', 'alias') AND user_id != '' AND is_bot = 0
+            GROUP BY anon_id
+        ) USING anon_id
+    )
+    GROUP BY person
+    HAVING countIf(is_cohort = 1) > 0 AND t0 + $within <= toUInt32($to)
+)
+GROUP BY cohort_week
+ORDER BY cohort_week

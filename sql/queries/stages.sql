@@ -1,0 +1,64 @@
+-- stages: the journey map. For each stage in order (awareness, consideration, decision,
+-- purchase, retention, advocacy by default), the people who reached it after reaching the
+-- stages before it, the median time from the previous stage, and the channels that brought
+-- them there (the channel of their latest session at that moment; topK, approximate for
+-- very many channels). One row per stage: stage (1-based), people, median_seconds,
+-- top_channels. A stage is reached at the earliest matching event after the previous
+-- stage's (strictly after for repeat stages such as retention). Bots are excluded; an event
+-- stored twice counts once (LIMIT 1 BY event_id). A person is the user id where known, else
+-- the anonymous id, linked through identify and alias events.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $steps       the stage conditions, comma-separated: 1, name = 'add_to_cart', name = 'purchase'
+--   $chain       the stage times of the earliest chain, one per stage (see funnel.sql, with
+--                t > t1 instead of t >= t1 for repeat stages and no window)
+SELECT
+    stage,
+    count() AS people,
+    quantileExactIf(0.5)(gap, stage > 1) AS median_seconds,
+    topK(5)(channel) AS top_channels
+FROM
+(
+    SELECT
+        arrayJoin(arraySlice(arrayEnumerate(chain), 1, arrayCount(t -> t > 0, chain))) AS stage,
+        if(stage > 1, toInt64(chain[stage]) - toInt64(chain[stage - 1]), 0) AS gap,
+        arrayReduce('max', arrayFilter(x -> x.1 <= chain[stage] AND x.2 != '', chans)).2 AS ch,
+        if(ch = '', 'Direct', ch) AS channel
+    FROM
+    (
+        SELECT
+            person,
+            groupArray(toUInt32(ts)) AS tss,
+            groupArray([$steps]) AS flags,
+            groupArray((toUInt32(ts), channel)) AS chans,
+            $chain
+        FROM
+        (
+            SELECT
+                if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+                ts, type, name, path, `props.key`, `props.value`, channel
+            FROM
+            (
+                SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`,
+                    if(session_id = '', '', channel) AS channel
+                FROM $db.events
+                WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                    AND type NOT IN ('identify', 'alias')
+                LIMIT 1 BY event_id
+            )
+            ANY LEFT JOIN
+            (
+                SELECT anon_id, any(user_id) AS linked_user_id
+                FROM $db.events
+                WHERE site_id = $site AND type IN ('identify', 'alias') AND user_id != '' AND is_bot = 0
+                GROUP BY anon_id
+            ) USING anon_id
+        )
+        GROUP BY person
+    )
+)
+GROUP BY stage
+ORDER BY stage

@@ -1,0 +1,81 @@
+package report
+
+import (
+	"context"
+	"sort"
+)
+
+func init() {
+	register("barriers", "funnel step × segment cells ranked by people lost against the step's overall rate", runBarriers)
+}
+
+// Barrier is one funnel step in one segment, with how many people it lost against the
+// step's overall conversion rate.
+type Barrier struct {
+	Dimension   string
+	Segment     string
+	Step        int
+	Name        string
+	Previous    int64   // entered the step before
+	Entered     int64   // entered this step
+	Rate        float64 // Entered / Previous
+	OverallRate float64 // the same for everyone
+	Lost        float64 // Previous × OverallRate − Entered
+}
+
+// DefaultBarrierDimensions are the breakdowns barriers uses when --by is not given.
+var DefaultBarrierDimensions = []string{"device", "channel", "country"}
+
+// Barriers runs the funnel overall and by each dimension and ranks the step × segment cells
+// by people lost, most first.
+func (r *Runner) Barriers(ctx context.Context, req *Request) ([]Barrier, error) {
+	overall, err := r.Funnel(ctx, req, "")
+	if err != nil {
+		return nil, err
+	}
+	rate := make(map[int]float64, len(overall))
+	for _, f := range overall {
+		rate[f.Step] = f.FromPrev
+	}
+	dims := req.By
+	if len(dims) == 0 {
+		dims = DefaultBarrierDimensions
+	}
+	var out []Barrier
+	for _, dim := range dims {
+		rows, err := r.Funnel(ctx, req, dim)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, barriers(dim, rows, rate)...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Lost > out[j].Lost })
+	return out, nil
+}
+
+func barriers(dim string, rows []FunnelRow, rate map[int]float64) []Barrier {
+	var out []Barrier
+	for i, f := range rows {
+		if f.Step == 1 || i == 0 {
+			continue
+		}
+		prev := rows[i-1].Entered
+		out = append(out, Barrier{Dimension: dim, Segment: f.Segment, Step: f.Step, Name: f.Name,
+			Previous: prev, Entered: f.Entered, Rate: f.FromPrev, OverallRate: rate[f.Step],
+			Lost: float64(prev)*rate[f.Step] - float64(f.Entered)})
+	}
+	return out
+}
+
+func runBarriers(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	bs, err := r.Barriers(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	t := Table{Name: "barriers", Columns: []string{"dimension", "segment", "step", "name", "previous", "entered", "rate", "overall_rate", "lost"}}
+	for _, b := range bs {
+		t.Rows = append(t.Rows, []any{b.Dimension, b.Segment, b.Step, b.Name, b.Previous, b.Entered,
+			round(b.Rate, 4), round(b.OverallRate, 4), round(b.Lost, 1)})
+	}
+	return &Result{Tables: []Table{t}}, nil
+}
