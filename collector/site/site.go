@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/journeyd/journeyd/collector/enrich/channel"
 	"github.com/journeyd/journeyd/sql/report"
 )
 
@@ -24,6 +25,9 @@ type Site struct {
 	WriteKeys []string `yaml:"write_keys"`
 	// InternalDomains are extra hosts whose referrers count as internal navigation.
 	InternalDomains []string `yaml:"internal_domains"`
+	// Channels overrides the default channel grouping: extra sources per kind and rules
+	// checked before the default ones (see collector/enrich/channel). Nil keeps the defaults.
+	Channels *channel.Overrides `yaml:"channels"`
 	// KeepIP stores the full client IP instead of the anonymised one.
 	KeepIP bool `yaml:"keep_ip"`
 	// Cookieless replaces the anonymous id of events without one by a daily-salted hash of
@@ -60,6 +64,9 @@ func (s *Site) Validate() error {
 		if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return fmt.Errorf("origins[%d] %q: want scheme://host[:port], e.g. https://shop.example", i, o)
 		}
+	}
+	if err := s.Channels.Validate(); err != nil {
+		return fmt.Errorf("channels.%w", err)
 	}
 	for i, k := range s.WriteKeys {
 		if len(k) < 8 {

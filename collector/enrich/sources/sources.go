@@ -60,7 +60,8 @@ func (l *List) Add(host string, e Entry) {
 }
 
 // Parse adds the lines of a list file of the given kind to l. Each line is
-// "HOST NAME [?PARAM,...]"; blank lines and lines starting with '#' are skipped.
+// "HOST NAME [?PARAM,...]"; blank lines and lines starting with '#' are skipped. Every
+// NAME is also looked up as a utm_source value, unless a host of that name came first.
 func (l *List) Parse(kind Kind, text string) error {
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for n := 1; sc.Scan(); n++ {
@@ -79,6 +80,9 @@ func (l *List) Parse(kind Kind, text string) error {
 		}
 		e.Name = strings.Join(fields[1:], " ")
 		l.Add(fields[0], e)
+		if _, ok := l.exact[e.Name]; !ok {
+			l.exact[e.Name] = &e // the name is a utm_source value too
+		}
 	}
 	return sc.Err()
 }

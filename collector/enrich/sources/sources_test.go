@@ -76,6 +76,8 @@ func TestLookup(t *testing.T) {
 	f("Google", Search, "google")
 	f("fb", Social, "facebook")
 	f("YouTube", Video, "youtube")
+	f("Yandex Market", Shopping, "yandex market")
+	f("gmail", Email, "gmail")
 	// Look-alikes are not the real thing.
 	f("notgoogle.com", "", "")
 	f("google.com.evil.example", "", "")
