@@ -27,7 +27,7 @@ func TestSetWindow(t *testing.T) {
 	f(time.Minute, k, false)
 	f(59*time.Minute, k, false) // a new generation starts: k moves to the previous one
 	f(30*time.Minute, k, false)
-	f(31*time.Minute, k, true)   // two generations later k is forgotten, and added again
+	f(31*time.Minute, k, true)    // two generations later k is forgotten, and added again
 	f(0, Key("blog", "m1"), true) // same id, other site
 	f(5*time.Hour, k, true)       // idle for longer than two windows
 }
