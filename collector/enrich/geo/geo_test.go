@@ -3,72 +3,20 @@ package geo
 import (
 	"bytes"
 	"log/slog"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
+	"github.com/journeyd/journeyd/collector/enrich/internal/geotest"
 	"github.com/journeyd/journeyd/sql/event"
 )
 
-// writeDB builds a small MaxMind database of the given type at path.
-func writeDB(t *testing.T, path, dbType string, records map[string]mmdbtype.Map) {
-	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, RecordSize: 24, IPVersion: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, rec := range records {
-		_, n, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(n, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := tree.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func cityRecord(country, regionCode, region, city string) mmdbtype.Map {
-	sub := mmdbtype.Map{"iso_code": mmdbtype.String(regionCode)}
-	if region != "" {
-		sub["names"] = mmdbtype.Map{"en": mmdbtype.String(region)}
-	}
-	return mmdbtype.Map{
-		"country":      mmdbtype.Map{"iso_code": mmdbtype.String(country)},
-		"subdivisions": mmdbtype.Slice{sub},
-		"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String(city), "ru": mmdbtype.String("Город")}},
-	}
-}
-
-// testCityDB writes the City database the tests share.
-func testCityDB(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "city.mmdb")
-	writeDB(t, path, "GeoIP2-City", map[string]mmdbtype.Map{
-		"81.2.69.0/24":  cityRecord("GB", "ENG", "England", "London"),
-		"95.165.0.0/16": cityRecord("RU", "MOW", "Moscow", "Moscow"),
-		"2a02:6b8::/32": cityRecord("RU", "SPE", "", "Saint Petersburg"),
-		"8.8.8.0/24":    cityRecord("US", "CA", "California", "Mountain View"),
-		"1.1.1.128/25":  {"country": mmdbtype.Map{"iso_code": mmdbtype.String("AU")}},
-	})
-	return path
-}
-
 func TestLookupCity(t *testing.T) {
-	db, err := Open(testCityDB(t), nil)
+	db, err := Open(geotest.CityDB(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +43,7 @@ func TestLookupCity(t *testing.T) {
 
 func TestCountryEdition(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "country.mmdb")
-	writeDB(t, path, "GeoLite2-Country", map[string]mmdbtype.Map{
+	geotest.Write(t, path, "GeoLite2-Country", map[string]mmdbtype.Map{
 		"81.2.69.0/24": {"country": mmdbtype.Map{"iso_code": mmdbtype.String("GB")}},
 	})
 	db, err := Open(path, nil)
@@ -121,7 +69,7 @@ func TestMissingFileWarnsAndReloadPicksItUp(t *testing.T) {
 	if got := db.Lookup(addr); got != (Location{}) {
 		t.Fatalf("lookup without a database gave %+v", got)
 	}
-	writeDB(t, path, "GeoIP2-City", map[string]mmdbtype.Map{"81.2.69.0/24": cityRecord("GB", "ENG", "England", "London")})
+	geotest.Write(t, path, "GeoIP2-City", map[string]mmdbtype.Map{"81.2.69.0/24": geotest.City("GB", "ENG", "England", "London")})
 	if err := db.Reload(); err != nil {
 		t.Fatal(err)
 	}

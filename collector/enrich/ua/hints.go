@@ -19,18 +19,17 @@ var knownBrands = map[string]string{
 
 // Brand returns the browser named by a Sec-CH-UA header such as
 // `"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"`, and its major
-// version; "" when the header names none that is known. The version is a new string only
-// for a brand found; the name is a constant.
-func Brand(header []byte) (name, version string) {
+// version, which points into header; "" when the header names none that is known.
+func Brand(header []byte) (name string, version []byte) {
 	for len(header) > 0 {
 		var item []byte
 		item, header = cutItem(header)
 		brand, ver := brandItem(item)
 		if n, ok := knownBrands[string(brand)]; ok {
-			return n, string(ver)
+			return n, ver
 		}
 	}
-	return "", ""
+	return "", nil
 }
 
 // cutItem splits the first comma-separated item of a structured-header list from the rest,

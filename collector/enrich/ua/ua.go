@@ -124,7 +124,7 @@ func ApplyHints(res *Result, brands, mobile, platform []byte) {
 	}
 	if name, version := Brand(brands); name != "" && name != res.Browser &&
 		(res.Browser == "" || res.Browser == useragent.Chrome || res.Browser == "Chromium") {
-		res.Browser, res.Version = name, version
+		res.Browser, res.Version = name, string(version)
 	}
 	if os := platformName(platform); os != "" {
 		res.OS = os

@@ -66,7 +66,7 @@ func TestEnrichWithHints(t *testing.T) {
 func TestBrand(t *testing.T) {
 	f := func(header, wantName, wantVersion string) {
 		t.Helper()
-		if name, version := Brand([]byte(header)); name != wantName || version != wantVersion {
+		if name, version := Brand([]byte(header)); name != wantName || string(version) != wantVersion {
 			t.Fatalf("Brand(%q) = %q, %q; want %q, %q", header, name, version, wantName, wantVersion)
 		}
 	}
