@@ -124,9 +124,9 @@ type Weighted struct {
 	Weight float64
 }
 
-// Between returns a duration uniformly between lo and hi.
+// Between returns a whole number of seconds uniformly between lo and hi.
 func (g *Generator) Between(lo, hi time.Duration) time.Duration {
-	return lo + time.Duration(g.rnd.Int64N(int64(hi-lo)+1))
+	return lo + time.Duration(g.rnd.Int64N(int64((hi-lo)/time.Second)+1))*time.Second
 }
 
 // DaysAgo returns a time between lo and hi days before Now, on the second.

@@ -42,7 +42,7 @@ func shop(g *Generator) Truth {
 	entered := map[string][]int{"all": make([]int, 4), "desktop": make([]int, 4), "mobile": make([]int, 4)}
 	for i := 0; i < g.People(); i++ {
 		p := g.Person(g.Pick([]Weighted{{"desktop", 55}, {"mobile", 45}}), g.Pick([]Weighted{{"RU", 70}, {"KZ", 15}, {"DE", 15}}))
-		p.Visit(g.DaysAgo(2, 25), g.source(g.Pick(shopSources)), "/")
+		p.Visit(g.DaysAgo(5, 25), g.source(g.Pick(shopSources)), "/")
 		reached := 0
 		if g.Chance(rates["product"]) {
 			p.Page(fmt.Sprintf("/product/%d", g.rnd.IntN(50)), g.Between(5*time.Second, 2*time.Minute))

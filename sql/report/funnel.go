@@ -27,7 +27,7 @@ type FunnelRow struct {
 // and returns one row per segment and step, steps without entrants included.
 func (r *Runner) Funnel(ctx context.Context, req *Request, by string) ([]FunnelRow, error) {
 	if len(req.Steps) < 2 {
-		return nil, fmt.Errorf("a funnel needs at least two steps: use --steps 'pageview:/product/*,event:purchase'")
+		return nil, usageErrorf("a funnel needs at least two steps: use --steps 'pageview:/product/*,event:purchase'")
 	}
 	params, err := funnelParams(req, by)
 	if err != nil {

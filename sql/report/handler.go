@@ -73,7 +73,11 @@ func serveReport(ctx *fasthttp.RequestCtx, runner *Runner, sites map[string]Defi
 	res, err := runner.Run(c, name, req)
 	if err != nil {
 		status := fasthttp.StatusInternalServerError
-		if errors.Is(err, context.DeadlineExceeded) {
+		var usage *UsageError
+		switch {
+		case errors.As(err, &usage):
+			status = fasthttp.StatusBadRequest
+		case errors.Is(err, context.DeadlineExceeded):
 			status = fasthttp.StatusGatewayTimeout
 		}
 		apiError(ctx, status, err.Error())

@@ -58,7 +58,7 @@ func runPaths(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 
 func runNext(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	if len(req.After.Alts) == 0 {
-		return nil, fmt.Errorf("no event to follow: use --after event:add_to_cart")
+		return nil, usageErrorf("no event to follow: use --after event:add_to_cart")
 	}
 	p := req.base()
 	p["after"] = fragment(req.After.Cond())

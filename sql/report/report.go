@@ -62,3 +62,10 @@ func (r *Runner) Run(ctx context.Context, name string, req *Request) (*Result, e
 func (req *Request) base() map[string]Value {
 	return map[string]Value{"site": String(req.Site), "from": Time(req.From), "to": Time(req.To)}
 }
+
+// UsageError is an error in a report's options: the API answers it with 400.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usageErrorf(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
