@@ -1,0 +1,166 @@
+// Package sessionizer assigns a session to every event and links anonymous ids to user ids.
+// It sits between the collector and the writer: a Sessionizer is an event.Sink that places
+// each event and hands the batch on to the next Sink.
+//
+// Sessions (DESIGN §6). A session ends after Config.Timeout without events (30 minutes),
+// lasts at most Config.MaxLength (24 hours), and a new one starts when the visitor arrives
+// from a different campaign or external source: utm values, a click id, or a referrer from
+// another site. Internal navigation and returns to the tab (no source at all) never start one.
+// Browser events carry the snippet's own session id, made by the same rules; it is accepted
+// as is. Events without one (pixels, emails, server events) get one here: the open session
+// of the visitor when the event falls inside it, else a new one. Every decision is made by
+// event time, not arrival time, so late and out-of-order events are placed where they belong.
+//
+// Session-scoped source (as GA4 does): an event of a session that carries no source of its
+// own (an internal pageview, a server event) gets the session's channel, source, medium,
+// campaign, term and content, so a query on any event sees the session's source.
+//
+// Non-session touches: an email open and an ad impression say nothing about a visit. They
+// join the visitor's open session when there is one, but never start, extend or re-source
+// it; without an open session they get a session id of their own and leave no state.
+//
+// Session ids made here are deterministic: a hash of site, visitor and the session's first
+// event time, so two nodes that see the same events agree.
+//
+// Identity: an event with both an anonymous id and a user id links the two. The first user
+// id linked to an anonymous id wins; a later, different one is a conflict: counted in
+// journeyd_sessionizer_identity_conflicts_total and not applied (the event keeps its own
+// user id, the visitor keeps the first). The links are stored durably by a materialized view
+// from events into identities (sql/schema migrations 0013-0015), which applies the same
+// first-link-wins rule. Here, later events of a linked anonymous id without a user id get
+// the linked one, and server events that carry only a user id join the open session of the
+// device last linked to that user.
+//
+// State is bounded: Config.MemoryLimit caps the visitors held; the least recently seen
+// visitor is evicted first, and visitors idle for longer than Timeout (by the injected
+// clock) are dropped. On start, Reload restores the visitors active within Timeout from
+// ClickHouse, so a restart does not split sessions.
+//
+// The package does not parse requests (collector/) nor write rows (sql/writer).
+package sessionizer
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/journeyd/journeyd/sql/event"
+)
+
+// Defaults of Config.
+const (
+	DefaultTimeout     = 30 * time.Minute
+	DefaultMaxLength   = 24 * time.Hour
+	DefaultMemoryLimit = 256 << 20
+	// VisitorBytes is the memory budget of one visitor, used to turn Config.MemoryLimit into
+	// a number of visitors. BenchmarkMemoryPerVisitor measures the real figure (about 170).
+	VisitorBytes = 256
+)
+
+// Config configures a Sessionizer. The zero value of each field means its default.
+type Config struct {
+	// Timeout is the idle gap that ends a session (default 30 minutes).
+	Timeout time.Duration
+	// MaxLength is the longest a session may last (default 24 hours).
+	MaxLength time.Duration
+	// MemoryLimit bounds the visitor state, in bytes (default 256 MiB); each visitor is
+	// budgeted VisitorBytes.
+	MemoryLimit int64
+	// Clock returns the current time (default time.Now). It only ages the state out:
+	// sessions are decided by event time.
+	Clock func() time.Time
+	// Registerer receives the journeyd_sessionizer_* metrics; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+// Sessionizer places events into sessions and hands them on to the next Sink. It is safe
+// for concurrent use.
+type Sessionizer struct {
+	next      event.Sink
+	clock     func() time.Time
+	timeoutMS int64
+	maxLenMS  int64
+	seed      maphash.Seed
+	m         *metrics
+
+	mu      sync.Mutex
+	table   *table
+	sources *interner
+}
+
+// New returns a Sessionizer that writes to next.
+func New(next event.Sink, cfg Config) (*Sessionizer, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxLength == 0 {
+		cfg.MaxLength = DefaultMaxLength
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Timeout < time.Second || cfg.MaxLength < cfg.Timeout {
+		return nil, fmt.Errorf("cannot create sessionizer: timeout %s must be at least 1s and at most the max length %s", cfg.Timeout, cfg.MaxLength)
+	}
+	if cfg.MemoryLimit < VisitorBytes {
+		return nil, fmt.Errorf("cannot create sessionizer: memory limit %d is below one visitor (%d bytes)", cfg.MemoryLimit, VisitorBytes)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Sessionizer{
+		next:      next,
+		clock:     cfg.Clock,
+		timeoutMS: cfg.Timeout.Milliseconds(),
+		maxLenMS:  cfg.MaxLength.Milliseconds(),
+		seed:      maphash.MakeSeed(),
+		m:         m,
+		table:     newTable(int(cfg.MemoryLimit / VisitorBytes)),
+		sources:   newInterner(internLimit),
+	}, nil
+}
+
+// Write places every event (setting SessionID, and filling the session's source and the
+// linked user id where the event has none) and then writes the batch to the next Sink.
+func (s *Sessionizer) Write(ctx context.Context, events []event.Event) error {
+	now := s.clock().UnixMilli()
+	s.mu.Lock()
+	for i := range events {
+		s.place(&events[i], now)
+	}
+	s.expire(now)
+	n := s.table.len()
+	s.mu.Unlock()
+	s.m.visitors.Set(float64(n))
+	if err := s.next.Write(ctx, events); err != nil {
+		return fmt.Errorf("cannot pass %d sessionized events on: %w", len(events), err)
+	}
+	return nil
+}
+
+// Visitors returns the number of visitors held.
+func (s *Sessionizer) Visitors() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.table.len()
+}
+
+// expire drops the visitors not seen for Timeout by the clock.
+func (s *Sessionizer) expire(now int64) {
+	for {
+		v := s.table.oldest()
+		if v == nil || now-v.seen <= s.timeoutMS {
+			return
+		}
+		s.table.remove(v)
+		s.m.evictions.WithLabelValues("idle").Inc()
+	}
+}
