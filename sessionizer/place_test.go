@@ -192,7 +192,9 @@ func TestSessionSourceCarried(t *testing.T) {
 
 func TestIdentity(t *testing.T) {
 	r := newRig(t, Config{})
-	id := func(user string) event.Event { return event.Event{Type: event.TypeIdentify, AnonID: "anon-1", UserID: user} }
+	id := func(user string) event.Event {
+		return event.Event{Type: event.TypeIdentify, AnonID: "anon-1", UserID: user}
+	}
 	r.send(t, step{at: 0})
 	r.send(t, step{at: 1, e: id("u1")})
 	if got := r.send(t, step{at: 2}); got.UserID != "u1" {
