@@ -1,6 +1,7 @@
 package sessionizer
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/journeyd/journeyd/sql/event"
@@ -121,19 +122,36 @@ func (s *Sessionizer) accept(v *visitor, k uint64, e *event.Event, t int64) *vis
 		s.begin(v, e, t)
 		return v
 	}
-	if v.session == e.SessionID {
+	if sameClientSession(v, e.SessionID) {
+		if t >= v.last && t-v.start >= s.maxLenMS { // the snippet leaves the 24-hour cut to us
+			v.part++
+			v.session = e.SessionID + "." + strconv.Itoa(int(v.part))
+			src := v.source
+			s.begin(v, e, t)
+			v.source = src
+		}
 		v.start, v.last = min(v.start, t), max(v.last, t)
 		if v.source == nil && hasTouch(e) && t <= v.start {
 			v.touch, v.source = touchHash(s.seed, e), s.sources.get(e)
 		}
+		e.SessionID = v.session
 		carrySource(e, v.source)
 		return v
 	}
 	if t >= v.last { // the snippet started a new session
-		v.session = strings.Clone(e.SessionID)
+		v.session, v.part = strings.Clone(e.SessionID), 0
 		s.begin(v, e, t)
 	}
 	return v
+}
+
+// sameClientSession reports whether v's session is the snippet's session id, or a part of
+// it cut at the maximum length (id.2, id.3, ...).
+func sameClientSession(v *visitor, id string) bool {
+	if v.part == 0 {
+		return v.session == id
+	}
+	return len(v.session) > len(id) && v.session[len(id)] == '.' && v.session[:len(id)] == id
 }
 
 // joinPassive places an email open or an ad impression: it joins the open session, or gets

@@ -2,6 +2,7 @@ package sessionizer
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -232,5 +233,18 @@ func TestDeterministicSessionIDs(t *testing.T) {
 		if a.got[i].SessionID != b.got[i].SessionID || len(a.got[i].SessionID) != 32 {
 			t.Fatalf("event %d: nodes gave %q and %q, want the same 32-digit id", i, a.got[i].SessionID, b.got[i].SessionID)
 		}
+	}
+}
+
+func TestClientSessionCutAtMaxLength(t *testing.T) {
+	r := newRig(t, Config{MaxLength: 2 * time.Hour})
+	var ids []string
+	for m := 0.0; m <= 250; m += 25 {
+		ids = append(ids, r.send(t, step{at: m, e: event.Event{SessionID: "tab"}}).SessionID)
+	}
+	ids = append(ids, r.send(t, step{at: 251, e: server}).SessionID)
+	want := []string{"tab", "tab", "tab", "tab", "tab", "tab.1", "tab.1", "tab.1", "tab.1", "tab.1", "tab.2", "tab.2"}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("sessions %v, want %v", ids, want)
 	}
 }

@@ -13,6 +13,7 @@ type visitor struct {
 	source  *source // the session's source, carried onto events without one; nil for none
 	user    string  // the first user id linked to this visitor
 	userKey uint64  // hash of site and user, the key of user in table.users
+	part    uint16  // how often a snippet session was cut at the maximum length
 	slot    uint32  // own slot + 1
 	newer   uint32  // slot + 1 of the next more recently seen visitor; 0 at the head
 	older   uint32  // slot + 1 of the next less recently seen visitor; 0 at the tail
