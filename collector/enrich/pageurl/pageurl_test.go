@@ -66,7 +66,7 @@ func FuzzSplit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		p := Split(raw)
 		for _, part := range []string{p.Path, p.Query, p.Fragment} {
-			if !strings.Contains(raw, part) {
+			if !strings.Contains(raw, part) && !(part == "/" && p.Path == "/" && p.Host != "") {
 				t.Fatalf("Split(%q) gave %q, not a part of it", raw, part)
 			}
 		}
