@@ -8,9 +8,11 @@
 -- A touchpoint is the start of a session (its first event's key) or an email open, email
 -- click or ad impression. A conversion's journey is the person's touchpoints before it,
 -- within the lookback, after the previous conversion; a person's touchpoints after their
--- last conversion (or all of them, for people who never converted) form a null path.
--- Bots are excluded; an event stored twice counts once (LIMIT 1 BY event_id). A person is
--- the user id where known, else the anonymous id, linked through identify and alias events.
+-- last conversion (or all of them, for people who never converted) form a null path. Bots
+-- are excluded. An event stored twice (a replay before the table's background merge removes
+-- the copy) counts once: each person's events are collected with groupUniqArray over their
+-- event ids. A person is the user id where known, else the anonymous id, linked through
+-- identify and alias events.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -31,13 +33,13 @@ FROM
 (
     SELECT
         person,
-        arraySort(x -> x.1, groupArray((toUInt32(ts), touch, key, is_conversion, value))) AS evs,
+        arraySort(x -> x.1, groupUniqArray((toUInt32(ts), touch, key, is_conversion, value, event_id))) AS evs,
         arrayFilter((x, n) -> n = 1 AND x.2 != '', evs, arrayEnumerateUniq(arrayMap(x -> x.2, evs))) AS touches,
-        arrayPushBack(arrayFilter(x -> x.4 = 1, evs), (toUInt32(0), '', '', toUInt8(0), toFloat64(0))) AS ends
+        arrayPushBack(arrayFilter(x -> x.4 = 1, evs), (toUInt32(0), '', '', toUInt8(0), toFloat64(0), '')) AS ends
     FROM
     (
         SELECT
-            person, ts,
+            person, ts, event_id,
             if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
             if(k = '', $empty_key, k) AS key,
             toUInt8($conversion) AS is_conversion,
@@ -53,7 +55,6 @@ FROM
                     `props.key`, `props.value`, revenue, $key AS k
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
-                LIMIT 1 BY event_id
             )
             ANY LEFT JOIN
             (

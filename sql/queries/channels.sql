@@ -1,8 +1,11 @@
 -- channels: sessions, people, conversions and revenue by channel. A session belongs to the
 -- channel of its first event; its conversions and their value count for that channel.
 -- Conversions outside any session (server events, emails) are not in this table: the
--- attribution report credits them. Bots are excluded; an event stored twice counts once
--- (LIMIT 1 BY event_id). A person is the user id where known, else the anonymous id, linked
+-- attribution report credits them.
+--
+-- Bots are excluded. An event stored twice (a replay before the table's background merge
+-- removes the copy) counts once: conversions are collected per session with groupUniqArray
+-- over their event ids. A person is the user id where known, else the anonymous id, linked
 -- through identify and alias events.
 --
 -- Run by hand in clickhouse-client: replace
@@ -23,13 +26,14 @@ FROM
         session_id,
         argMin(k, ts) AS channel,
         any(person) AS person,
-        countIf(is_conversion = 1) AS conversions,
-        sumIf(v, is_conversion = 1) AS value
+        groupUniqArrayIf((event_id, v), is_conversion = 1) AS converted,
+        length(converted) AS conversions,
+        arraySum(arrayMap(x -> x.2, converted)) AS value
     FROM
     (
         SELECT
             if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-            session_id, ts, k,
+            event_id, session_id, ts, k,
             toUInt8($conversion) AS is_conversion,
             toFloat64($value) AS v
         FROM
@@ -38,7 +42,6 @@ FROM
                 `props.key`, `props.value`, revenue, channel AS k
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0 AND session_id != ''
-            LIMIT 1 BY event_id
         )
         ANY LEFT JOIN
         (

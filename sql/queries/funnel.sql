@@ -2,11 +2,12 @@
 -- conversion window, and the median time from the previous step; per segment on request.
 -- One row per segment and step: segment, step (1-based), entered, median_seconds.
 --
--- Counted once per person: windowFunnel gives the deepest step each person reached with
--- the steps in order inside the window (the building block); the step times follow the
--- earliest chain from the person's first step-1 event. Bots are excluded; an event stored
--- twice counts once (LIMIT 1 BY event_id). A person is the user id where known, else the
--- anonymous id, linked through identify and alias events.
+-- Counted once per person: windowFunnel gives the deepest step each person reached with the
+-- steps in order inside the window (the building block); the step times follow the earliest
+-- chain from the person's first step-1 event. Bots are excluded. An event stored twice (a
+-- replay before the table's background merge removes the copy) counts once: windowFunnel,
+-- the step times and the count of people do not change when an event repeats. A person is
+-- the user id where known, else the anonymous id, linked through identify and alias events.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -17,10 +18,12 @@
 --   $segment     the breakdown column (device, channel, country, source, campaign) or ''
 --   $steps       the step conditions, comma-separated:
 --                type = 'pageview' AND path LIKE '/product/%', name = 'add_to_cart', name = 'purchase'
+--   $step_arrays each person's times of each step, one item per step:
+--                groupArrayIf(toUInt32(ts), name = 'add_to_cart') AS a1, groupArrayIf(...) AS a2
 --   $chain       the step times of the earliest chain, one per step; for two steps:
---                arrayReduce('min', arrayFilter((t, f) -> f[1] = 1, tss, flags)) AS t1,
---                if(t1 = 0, 0, arrayReduce('min', arrayFilter((t, f) -> f[2] = 1 AND t >= t1
---                AND t <= t1 + 604800, tss, flags))) AS t2, [t1, t2] AS chain
+--                arrayReduce('min', a1) AS t1,
+--                if(t1 = 0, 0, arrayReduce('min', arrayFilter(t -> t >= t1 AND t <= t1 + 604800, a2))) AS t2,
+--                [t1, t2] AS chain
 SELECT
     segment,
     step,
@@ -38,8 +41,7 @@ FROM
             $unit AS unit,
             argMin(segment, ts) AS segment,
             windowFunnel($window)(ts, $steps) AS level,
-            groupArray(toUInt32(ts)) AS tss,
-            groupArray([$steps]) AS flags,
+            $step_arrays,
             $chain
         FROM
         (
@@ -52,7 +54,6 @@ FROM
                     `props.key`, `props.value`, $segment AS segment
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
-                LIMIT 1 BY event_id
             )
             ANY LEFT JOIN
             (

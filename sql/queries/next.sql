@@ -1,9 +1,12 @@
 -- next: what people do right after an event: the next touchpoint of the same person (a page
--- view by its path, any other event by its type and name), or (end) when nothing followed in
--- the period. Identify and alias calls are not actions and are skipped. One row per next
--- action: next, times, people. Bots are excluded; an event stored twice counts once (LIMIT 1
--- BY event_id). A person is the user id where known, else the anonymous id, linked through
--- identify and alias events.
+-- view by its path, any other event by its type and name), or (end) when nothing followed
+-- in the period. Identify and alias calls are not actions and are skipped. One row per next
+-- action: next, times, people.
+--
+-- Bots are excluded. An event stored twice (a replay before the table's background merge
+-- removes the copy) counts once: each person's events are collected with groupUniqArray
+-- over their event ids. A person is the user id where known, else the anonymous id, linked
+-- through identify and alias events.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -19,8 +22,8 @@ FROM
 (
     SELECT
         person,
-        arrayMap(x -> x.2, arraySort(x -> (x.1, x.4), groupArray((ts, label, is_after, event_id)))) AS labels,
-        arrayMap(x -> x.3, arraySort(x -> (x.1, x.4), groupArray((ts, label, is_after, event_id)))) AS marks,
+        arrayMap(x -> x.2, arraySort(x -> (x.1, x.4), groupUniqArray((ts, label, is_after, event_id)))) AS labels,
+        arrayMap(x -> x.3, arraySort(x -> (x.1, x.4), groupUniqArray((ts, label, is_after, event_id)))) AS marks,
         arrayFilter((i, m) -> m = 1, arrayEnumerate(marks), marks) AS idx,
         arrayMap(i -> if(i < length(labels), labels[i + 1], '(end)'), idx) AS nexts
     FROM
@@ -36,7 +39,6 @@ FROM
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
                 AND type NOT IN ('identify', 'alias')
-            LIMIT 1 BY event_id
         )
         ANY LEFT JOIN
         (

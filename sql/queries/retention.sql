@@ -2,9 +2,12 @@
 -- purchase, or first visit), and the share who come back (buy again, or do the return
 -- event) within the return window after it. Only people whose whole window lies inside the
 -- period are counted, so late cohorts are not understated. One row per cohort week:
--- cohort_week (its Monday), people, returned, rate. Bots are excluded; an event stored twice
--- counts once (LIMIT 1 BY event_id). A person is the user id where known, else the
--- anonymous id, linked through identify and alias events.
+-- cohort_week (its Monday), people, returned, rate.
+--
+-- Bots are excluded. An event stored twice (a replay before the table's background merge
+-- removes the copy) counts once: people are counted, and a repeated event changes neither a
+-- person's first date nor whether they returned. A person is the user id where known, else
+-- the anonymous id, linked through identify and alias events.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -35,7 +38,6 @@ FROM
             SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
-            LIMIT 1 BY event_id
         )
         ANY LEFT JOIN
         (

@@ -4,17 +4,23 @@
 -- them there (the channel of their latest session at that moment; topK, approximate for
 -- very many channels). One row per stage: stage (1-based), people, median_seconds,
 -- top_channels. A stage is reached at the earliest matching event after the previous
--- stage's (strictly after for repeat stages such as retention). Bots are excluded; an event
--- stored twice counts once (LIMIT 1 BY event_id). A person is the user id where known, else
--- the anonymous id, linked through identify and alias events.
+-- stage's (strictly after for repeat stages such as retention).
+--
+-- Bots are excluded. An event stored twice (a replay before the table's background merge
+-- removes the copy) counts once: people are counted, and a repeated event does not move the
+-- earliest time a stage is reached. A person is the user id where known, else the anonymous
+-- id, linked through identify and alias events.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
---   $steps       the stage conditions, comma-separated: 1, name = 'add_to_cart', name = 'purchase'
---   $chain       the stage times of the earliest chain, one per stage (see funnel.sql, with
---                t > t1 instead of t >= t1 for repeat stages and no window)
+--   $step_arrays each person's times of each stage's events, one item per stage:
+--                groupArrayIf(toUInt32(ts), 1) AS a1, groupArrayIf(toUInt32(ts), name = 'purchase') AS a2
+--   $chain       the stage times of the earliest chain, one per stage, as in funnel.sql but
+--                with no window, and t > t1 instead of t >= t1 for repeat stages:
+--                arrayReduce('min', a1) AS t1,
+--                if(t1 = 0, 0, arrayReduce('min', arrayFilter(t -> t >= t1, a2))) AS t2, [t1, t2] AS chain
 SELECT
     stage,
     count() AS people,
@@ -31,8 +37,7 @@ FROM
     (
         SELECT
             person,
-            groupArray(toUInt32(ts)) AS tss,
-            groupArray([$steps]) AS flags,
+            $step_arrays,
             groupArray((toUInt32(ts), channel)) AS chans,
             $chain
         FROM
@@ -47,7 +52,6 @@ FROM
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
                     AND type NOT IN ('identify', 'alias')
-                LIMIT 1 BY event_id
             )
             ANY LEFT JOIN
             (

@@ -94,8 +94,19 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 		conds[i] = st.Cond()
 	}
 	p["steps"] = fragment(strings.Join(conds, ", "))
+	p["step_arrays"] = fragment(stepArrays(conds))
 	p["chain"] = fragment(chain(len(req.Steps), int64(req.Window/time.Second), nil))
 	return p, nil
+}
+
+// stepArrays returns the SELECT items a1..an: each person's times of the events that match
+// each step condition.
+func stepArrays(conds []string) string {
+	items := make([]string, len(conds))
+	for i, c := range conds {
+		items[i] = fmt.Sprintf("groupArrayIf(toUInt32(ts), %s) AS a%d", c, i+1)
+	}
+	return strings.Join(items, ",\n")
 }
 
 // chain returns the SELECT items t1..tn and chain = [t1, ..., tn]: the time of each step
@@ -103,7 +114,7 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 // window 0 means no window; repeat[k] asks for step k strictly after step k-1.
 func chain(n int, window int64, repeat []bool) string {
 	var b strings.Builder
-	b.WriteString("arrayReduce('min', arrayFilter((t, f) -> f[1] = 1, tss, flags)) AS t1,\n")
+	b.WriteString("arrayReduce('min', a1) AS t1,\n")
 	for k := 2; k <= n; k++ {
 		cmp := ">="
 		if k <= len(repeat) && repeat[k-1] {
@@ -113,8 +124,8 @@ func chain(n int, window int64, repeat []bool) string {
 		if window > 0 {
 			limit = fmt.Sprintf(" AND t <= t1 + %d", window)
 		}
-		fmt.Fprintf(&b, "if(t%d = 0, 0, arrayReduce('min', arrayFilter((t, f) -> f[%d] = 1 AND t %s t%d%s, tss, flags))) AS t%d,\n",
-			k-1, k, cmp, k-1, limit, k)
+		fmt.Fprintf(&b, "if(t%d = 0, 0, arrayReduce('min', arrayFilter(t -> t %s t%d%s, a%d))) AS t%d,\n",
+			k-1, cmp, k-1, limit, k, k)
 	}
 	names := make([]string, n)
 	for i := range names {

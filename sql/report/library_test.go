@@ -61,7 +61,7 @@ func TestLibraryFiles(t *testing.T) {
 		if !strings.HasPrefix(text, "-- "+name+": ") {
 			t.Errorf("%s.sql: the header must start with \"-- %s: <what it answers>\"", name, name)
 		}
-		for _, want := range []string{"Run by hand", "is_bot = 0", "LIMIT 1 BY event_id", "$site", "$db.events"} {
+		for _, want := range []string{"Run by hand", "is_bot = 0", "counts once", "$site", "$db.events"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s.sql: missing %q", name, want)
 			}
