@@ -10,6 +10,7 @@ package standard
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/enrich/bot"
@@ -46,8 +47,9 @@ type Options struct {
 
 // Enricher is the whole chain. It is safe for concurrent use.
 type Enricher struct {
-	chain enrich.Chain
-	geo   *geo.DB
+	chain    enrich.Chain
+	geo      *geo.DB
+	resolver *clientip.Resolver
 }
 
 // New builds the chain.
@@ -70,7 +72,7 @@ func New(o Options) (*Enricher, error) {
 	}
 	chain = append(chain, ua.New(size), bot.New(size),
 		pageurl.Step{}, campaign.Step{}, referrer.Step{}, enrich.StepFunc(assignChannel))
-	return &Enricher{chain: chain, geo: db}, nil
+	return &Enricher{chain: chain, geo: db, resolver: resolver}, nil
 }
 
 func anonymizer(o Options) clientip.Anonymizer {
@@ -98,6 +100,10 @@ func (en *Enricher) Enrich(e *event.Event, r *enrich.Request) { en.chain.Enrich(
 
 // Chain returns the steps, in order.
 func (en *Enricher) Chain() enrich.Chain { return en.chain }
+
+// ClientIP returns the full client address of r as the chain sees it (before
+// anonymisation), for collector.Config.ClientIP.
+func (en *Enricher) ClientIP(r *enrich.Request) netip.Addr { return en.resolver.Resolve(r) }
 
 // Reload reads the geo database again; call it on SIGHUP. On error the database in use
 // stays.

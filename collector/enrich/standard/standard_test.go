@@ -84,6 +84,10 @@ func TestReload(t *testing.T) {
 	if err := en.Reload(); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
+	r := &enrich.Request{Peer: netip.MustParseAddr("10.0.0.1"), XForwardedFor: []byte("95.165.3.4")}
+	if got := en.ClientIP(r); got != netip.MustParseAddr("95.165.3.4") {
+		t.Fatalf("ClientIP = %v, want the full forwarded address", got)
+	}
 	if _, err := New(Options{TrustedProxies: []string{"nonsense"}}); err == nil {
 		t.Fatal("New accepted a trusted proxy that is not a CIDR")
 	}
