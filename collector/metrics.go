@@ -1,0 +1,119 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+)
+
+// metrics are the collector's counters, by endpoint.
+type metrics struct {
+	requests, received, accepted, rejected *prometheus.CounterVec
+
+	mu        sync.Mutex
+	endpoints map[string]*endpoint
+	other     *endpoint // requests no route serves
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "journeyd_collector_requests_total",
+			Help: "HTTP requests answered, by endpoint and status code.",
+		}, []string{"endpoint", "code"}),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "journeyd_collector_received_total",
+			Help: "Events received, by endpoint: accepted plus rejected.",
+		}, []string{"endpoint"}),
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "journeyd_collector_accepted_total",
+			Help: "Events handed to the pipeline, by endpoint.",
+		}, []string{"endpoint"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "journeyd_collector_rejected_total",
+			Help: "Events or requests refused, by endpoint and reason.",
+		}, []string{"endpoint", "reason"}),
+		endpoints: make(map[string]*endpoint),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.received, m.accepted, m.rejected} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("cannot register collector metrics: %w", err)
+		}
+	}
+	m.other = m.endpoint("other")
+	return m, nil
+}
+
+// endpoint returns the counters of endpoint name, creating them once.
+func (m *metrics) endpoint(name string) *endpoint {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ep, ok := m.endpoints[name]; ok {
+		return ep
+	}
+	ep := &endpoint{
+		name: name, m: m,
+		received: m.received.WithLabelValues(name),
+		accepted: m.accepted.WithLabelValues(name),
+	}
+	m.endpoints[name] = ep
+	return ep
+}
+
+// endpoint holds the counters of one endpoint, resolved once so that counting does not
+// look labels up on the hot path.
+type endpoint struct {
+	name               string
+	m                  *metrics
+	received, accepted prometheus.Counter
+	codes              [600]atomic.Pointer[prometheus.Counter]
+}
+
+// countCode counts an answer with status code.
+func (ep *endpoint) countCode(code int) {
+	if code < 100 || code >= len(ep.codes) {
+		ep.m.requests.WithLabelValues(ep.name, strconv.Itoa(code)).Inc()
+		return
+	}
+	c := ep.codes[code].Load()
+	if c == nil {
+		counter := ep.m.requests.WithLabelValues(ep.name, strconv.Itoa(code))
+		c = &counter
+		ep.codes[code].Store(c)
+	}
+	(*c).Inc()
+}
+
+// accept counts n events handed to the pipeline.
+func (ep *endpoint) accept(n int) {
+	ep.received.Add(float64(n))
+	ep.accepted.Add(float64(n))
+}
+
+// reject counts n events refused for reason.
+func (ep *endpoint) reject(reason string, n int) {
+	if n <= 0 {
+		return
+	}
+	ep.received.Add(float64(n))
+	ep.m.rejected.WithLabelValues(ep.name, reason).Add(float64(n))
+}
+
+// isBodyTooLarge, isSmallBuffer and isTimeout classify the errors fasthttp reports while
+// reading a request.
+func isBodyTooLarge(err error) bool { return errors.Is(err, fasthttp.ErrBodyTooLarge) }
+
+func isSmallBuffer(err error) bool {
+	var small *fasthttp.ErrSmallBuffer
+	return errors.As(err, &small) || errors.Is(err, fasthttp.ErrSmallReadBuffer)
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}

@@ -1,0 +1,131 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/netip"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/journeyd/journeyd/collector/segment"
+	"github.com/journeyd/journeyd/collector/site"
+)
+
+// segmentHandler returns the handler of a Segment API call of kind k.
+func (s *Server) segmentHandler(k segment.Kind) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if !ctx.IsPost() {
+			ctx.Response.Header.Set("Allow", "POST")
+			jsonError(ctx, "method not allowed: POST the message as JSON", fasthttp.StatusMethodNotAllowed)
+			return
+		}
+		s.recordSegment(ctx, k)
+	}
+}
+
+// recordSegment authenticates, parses and ingests a Segment API call, and answers.
+func (s *Server) recordSegment(ctx *fasthttp.RequestCtx, k segment.Kind) {
+	ep := s.endpointOf(ctx)
+	headerKey := writeKeyHeader(&ctx.Request.Header)
+	var st *site.Site
+	if len(headerKey) > 0 {
+		if st = s.sites.ByWriteKey(headerKey); st == nil {
+			s.unauthorized(ctx, ep)
+			return
+		}
+	}
+	w := getWork()
+	defer putWork(w)
+	body, err := s.readBody(ctx, w, min(s.limits.MaxBodyBytes, segment.MaxBatchBytes))
+	if err != nil {
+		s.bodyError(ctx, ep, err, jsonError)
+		return
+	}
+	c, err := w.segment.Parse(k, body, s.now(), w.events, w.meta)
+	w.events, w.meta = c.Events, c.Meta
+	if st == nil {
+		if st = s.sites.ByWriteKey(c.WriteKey); st == nil {
+			s.unauthorized(ctx, ep)
+			return
+		}
+	}
+	if err != nil {
+		s.parseError(ctx, ep, err)
+		return
+	}
+	ep.reject("malformed_event", c.Invalid)
+	ep.reject("event_too_large", c.Oversize)
+	s.ingestSegment(ctx, ep, w, st)
+}
+
+// ingestSegment drops duplicates, ingests the rest of w, and answers.
+func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, st *site.Site) {
+	ep.reject("duplicate", s.dedupe(w, st.ID))
+	base := s.EnrichRequest(ctx, st)
+	// A backend's own address and headers are not its customer's: server events are
+	// located by context.ip and described by context.userAgent only.
+	base.Peer, base.XForwardedFor, base.XRealIP = netip.Addr{}, nil, nil
+	base.SecCHUA, base.SecCHUAMobile, base.SecCHUAPlatform, base.Purpose = nil, nil, nil, nil
+	for i := range w.events {
+		req := base
+		req.ClientIP, req.UserAgent = w.meta[i].ClientIP, w.meta[i].UserAgent
+		s.prepare(&w.events[i], &req)
+	}
+	if err := s.commit(ctx, ep, w); err != nil {
+		s.sinkError(ctx, err, jsonError)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"success":true}`)
+}
+
+// parseError answers a body the parser refused.
+func (s *Server) parseError(ctx *fasthttp.RequestCtx, ep *endpoint, err error) {
+	if errors.Is(err, segment.ErrTooLarge) {
+		ep.reject("event_too_large", 1)
+		jsonError(ctx, err.Error(), fasthttp.StatusRequestEntityTooLarge)
+		return
+	}
+	ep.reject("malformed", 1)
+	jsonError(ctx, err.Error(), fasthttp.StatusBadRequest)
+}
+
+func (s *Server) unauthorized(ctx *fasthttp.RequestCtx, ep *endpoint) {
+	ep.reject("write_key", 1)
+	ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="journeyd"`)
+	jsonError(ctx, "missing or unknown write key: send it as the Basic auth user name, "+
+		"the X-Write-Key header or writeKey in the body", fasthttp.StatusUnauthorized)
+}
+
+// writeKeyHeader returns the write key of the Authorization (Basic, the key as user name)
+// or X-Write-Key header, or nil. It does not allocate for keys up to 192 bytes.
+func writeKeyHeader(h *fasthttp.RequestHeader) []byte {
+	if k := h.Peek("X-Write-Key"); len(k) > 0 {
+		return k
+	}
+	auth := h.Peek("Authorization")
+	const basic = "basic "
+	if len(auth) <= len(basic) || !bytes.EqualFold(auth[:len(basic)], []byte(basic)) {
+		return nil
+	}
+	enc := bytes.TrimSpace(auth[len(basic):])
+	dec := make([]byte, base64.StdEncoding.DecodedLen(len(enc)))
+	n, err := base64.StdEncoding.Decode(dec, enc)
+	if err != nil {
+		return nil
+	}
+	user, _, _ := bytes.Cut(dec[:n], []byte(":"))
+	return user
+}
+
+// jsonError writes Segment's error answer.
+func jsonError(ctx *fasthttp.RequestCtx, msg string, code int) {
+	ctx.SetStatusCode(code)
+	ctx.SetContentType("application/json")
+	quoted, _ := json.Marshal(msg) // a string always marshals
+	b := append([]byte(`{"success":false,"message":`), quoted...)
+	ctx.SetBody(append(b, '}'))
+}
