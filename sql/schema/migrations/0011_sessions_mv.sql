@@ -1,0 +1,34 @@
+-- sessions_mv fills sessions from every block inserted into events. The session's source
+-- (referrer, source, medium, campaign, channel) is that of its first event, leaving out email
+-- opens and ad impressions, which join a session without being its source. A conversion is
+-- the default definition of sql/report (an event named purchase or order_paid, or any
+-- event with revenue); per-site conversions are the reports' business. Keep the conversion
+-- condition in step with sql/journey/touchpoints.sql.
+CREATE MATERIALIZED VIEW IF NOT EXISTS sessions_mv TO sessions AS
+SELECT
+    site_id,
+    session_id,
+    toDate(ts) AS date,
+    argMinIfState(anon_id, (ts, toUInt16(ts_ms), event_id), anon_id != '') AS anon_id_state,
+    argMaxIfState(user_id, (ts, toUInt16(ts_ms), event_id), user_id != '') AS user_id_state,
+    minState(ts) AS start_state,
+    maxState(ts) AS end_state,
+    argMinIfState(path, (ts, toUInt16(ts_ms), event_id), type = 'pageview') AS entry_page_state,
+    argMaxIfState(path, (ts, toUInt16(ts_ms), event_id), type = 'pageview') AS exit_page_state,
+    argMinIfState(referrer, (ts, toUInt16(ts_ms), event_id), type NOT IN ('email_open', 'impression')) AS referrer_state,
+    argMinIfState(source, (ts, toUInt16(ts_ms), event_id), type NOT IN ('email_open', 'impression')) AS source_state,
+    argMinIfState(medium, (ts, toUInt16(ts_ms), event_id), type NOT IN ('email_open', 'impression')) AS medium_state,
+    argMinIfState(campaign, (ts, toUInt16(ts_ms), event_id), type NOT IN ('email_open', 'impression')) AS campaign_state,
+    argMinIfState(channel, (ts, toUInt16(ts_ms), event_id), type NOT IN ('email_open', 'impression')) AS channel_state,
+    argMinIfState(device, (ts, toUInt16(ts_ms), event_id), device != '') AS device_state,
+    argMinIfState(country, (ts, toUInt16(ts_ms), event_id), country != '') AS country_state,
+    uniqExactIfState(event_id, type = 'pageview') AS pageviews_state,
+    uniqExactState(event_id) AS events_state,
+    uniqExactIfState(event_id, type IN ('pageview', 'screen', 'event')) AS interactions_state,
+    uniqExactIfState(event_id, type NOT IN ('pageview', 'screen', 'leave') AND (name IN ('purchase', 'order_paid') OR revenue > 0)) AS conversions_state,
+    groupUniqArrayIfState((event_id, toFloat64(revenue)), revenue != 0) AS revenue_state,
+    argMaxIfState(currency, (ts, toUInt16(ts_ms), event_id), revenue != 0) AS currency_state,
+    maxState(toUInt8(is_bot)) AS is_bot_state
+FROM events
+WHERE session_id != ''
+GROUP BY site_id, session_id, date

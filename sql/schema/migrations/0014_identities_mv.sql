@@ -1,0 +1,12 @@
+-- identities_mv records every anonymous id and user id seen together in an event.
+CREATE MATERIALIZED VIEW IF NOT EXISTS identities_mv TO identities AS
+SELECT
+    site_id,
+    anon_id,
+    user_id,
+    minState(ts) AS first_seen_state,
+    maxState(ts) AS last_seen_state,
+    uniqExactState(event_id) AS links_state
+FROM events
+WHERE anon_id != '' AND user_id != '' AND anon_id != user_id
+GROUP BY site_id, anon_id, user_id

@@ -1,0 +1,17 @@
+-- identity_links_v: the user id each linked anonymous id belongs to: the first linked (by
+-- event time; the smaller user id on a tie), and how many user ids claimed it (more than one
+-- means a conflict, see identities_v).
+CREATE VIEW IF NOT EXISTS identity_links_v AS
+SELECT
+    site_id,
+    anon_id,
+    argMin(user_id, (first_seen, user_id)) AS linked_user_id,
+    min(first_seen) AS linked_at,
+    count() AS claimants
+FROM
+(
+    SELECT site_id, anon_id, user_id, minMerge(first_seen_state) AS first_seen
+    FROM identities
+    GROUP BY site_id, anon_id, user_id
+)
+GROUP BY site_id, anon_id

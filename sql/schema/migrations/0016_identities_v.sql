@@ -1,0 +1,28 @@
+-- identities_v: every link with its first and last sighting, the events that made it, and
+-- conflict = 1 when another user id was linked to the anonymous id first (not applied).
+CREATE VIEW IF NOT EXISTS identities_v AS
+SELECT
+    site_id,
+    anon_id,
+    user_id,
+    first_seen,
+    last_seen,
+    links,
+    toUInt8(user_id != linked_user_id) AS conflict
+FROM
+(
+    SELECT
+        site_id,
+        anon_id,
+        user_id,
+        minMerge(first_seen_state) AS first_seen,
+        maxMerge(last_seen_state) AS last_seen,
+        uniqExactMerge(links_state) AS links
+    FROM identities
+    GROUP BY site_id, anon_id, user_id
+)
+ANY LEFT JOIN
+(
+    SELECT site_id, anon_id, linked_user_id
+    FROM identity_links_v
+) USING (site_id, anon_id)
