@@ -32,6 +32,10 @@ func (f *Flattener) Object(e *event.Event, prefix string, o *fastjson.Object) {
 	if o == nil {
 		return
 	}
+	if e.PropKeys == nil { // one allocation for the usual flat object, not one per growth
+		n := min(o.Len(), event.MaxProps)
+		e.PropKeys, e.PropValues = make([]string, 0, n), make([]string, 0, n)
+	}
 	f.buf = append(f.buf[:0], prefix...)
 	f.object(e, o, 0)
 }
@@ -77,7 +81,8 @@ func String(v *fastjson.Value) (s string, ok bool) {
 	case fastjson.TypeNull:
 		return "", false
 	default: // number, array, object: the JSON text
-		return string(v.MarshalTo(nil)), true
+		var buf [64]byte
+		return string(v.MarshalTo(buf[:0])), true
 	}
 }
 

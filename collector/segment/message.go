@@ -36,7 +36,9 @@ func (p *Parser) message(e *event.Event, meta *Meta, k Kind, m, batch *fastjson.
 	meta.UserAgent = ctx.GetStringBytes("userAgent")
 	pageFields(e, ctx.Get("page"))
 	campaign(e, ctx.GetObject("campaign"))
-	e.Library = first(ctx.Get("library", "name"), batch.Get("context", "library", "name"))
+	if e.Library = first(ctx.Get("library", "name")); e.Library == "" {
+		e.Library = p.batchLib
+	}
 	if e.Library == "" {
 		e.Library = DefaultLibrary
 	}

@@ -106,9 +106,10 @@ type Call struct {
 // Parser parses API bodies. It reuses its memory between calls: one Parser serves one
 // goroutine at a time.
 type Parser struct {
-	p   fastjson.Parser
-	fl  props.Flattener
-	buf []byte
+	p        fastjson.Parser
+	fl       props.Flattener
+	buf      []byte
+	batchLib string // the batch's context.library.name
 }
 
 // Parse parses the body of a call of kind k received at now, appending its events to
@@ -128,6 +129,7 @@ func (p *Parser) Parse(k Kind, body []byte, now time.Time, dst []event.Event, me
 		return c, fmt.Errorf("%w: want a JSON object, got %s", ErrInvalid, v.Type())
 	}
 	c.WriteKey = v.GetStringBytes("writeKey")
+	p.batchLib = ""
 	if k != Batch {
 		if err := p.add(&c, k, v, nil, now); err != nil {
 			return c, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -143,6 +145,7 @@ func (p *Parser) batch(c *Call, v *fastjson.Value, now time.Time) error {
 	if msgs == nil || msgs.Type() != fastjson.TypeArray {
 		return fmt.Errorf(`%w: a batch needs "batch": [messages]`, ErrInvalid)
 	}
+	p.batchLib = first(v.Get("context", "library", "name"))
 	arr, _ := msgs.Array()
 	for _, m := range arr {
 		if p.buf = m.MarshalTo(p.buf[:0]); len(p.buf) > MaxEventBytes {
