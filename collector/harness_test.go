@@ -2,7 +2,7 @@ package collector
 
 import (
 	"context"
-	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/journeyd/journeyd/collector/site"
 	"github.com/journeyd/journeyd/sql/event"
@@ -56,7 +55,7 @@ func (r *recordingSink) take() []event.Event {
 	return evs
 }
 
-// harness is a Server on an in-memory listener with a recording sink and a fixed clock.
+// harness is a Server on a loopback port with a recording sink and a fixed clock.
 type harness struct {
 	t      *testing.T
 	srv    *Server
@@ -94,14 +93,8 @@ func newHarness(t *testing.T, mods ...func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	h.srv = srv
-	ln := fasthttputil.NewInmemoryListener()
-	go srv.Serve(ln) //nolint:errcheck // Serve returns when the test shuts the server down
-	t.Cleanup(func() {
-		if err := srv.Shutdown(context.Background()); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	h.client = &fasthttp.HostClient{Addr: "journeyd", Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+	addr := strings.TrimPrefix(serveLoopback(t, srv), "http://")
+	h.client = &fasthttp.HostClient{Addr: addr}
 	return h
 }
 
