@@ -36,7 +36,9 @@ func (s *Server) prepare(e *event.Event, req *enrich.Request) {
 		e.SiteID = req.Site.ID
 	}
 	if e.ReceivedAt.IsZero() {
-		e.ReceivedAt = req.Now
+		if e.ReceivedAt = req.Now; e.ReceivedAt.IsZero() {
+			e.ReceivedAt = s.now()
+		}
 	}
 	if e.TS.IsZero() {
 		e.TS = e.ReceivedAt
