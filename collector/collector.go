@@ -26,6 +26,13 @@
 //     are located only by their context.ip: the address of the backend that posts them is
 //     not the customer's.
 //
+// Metrics: journeyd_collector_requests_total{endpoint,code} counts answers;
+// journeyd_collector_received_total{endpoint} counts events, and is the sum of
+// journeyd_collector_accepted_total{endpoint} (handed to the sink) and
+// journeyd_collector_rejected_total{endpoint,reason} (refused, with the reason; requests
+// refused as a whole count once). Endpoints are pixel, beacon, segment_<call>, healthz,
+// readyz, metrics, the names of routes added with Handle, and other.
+//
 // Invalid UTF-8 in any field is replaced by U+FFFD and over-long strings are truncated
 // (event.Normalize), never rejected. An event that comes with neither an anonymous nor a
 // user id gets a cookieless anonymous id: a hash of a daily salt, the site, the client

@@ -101,7 +101,7 @@ func (s *Server) unauthorized(ctx *fasthttp.RequestCtx, ep *endpoint) {
 }
 
 // writeKeyHeader returns the write key of the Authorization (Basic, the key as user name)
-// or X-Write-Key header, or nil. It does not allocate for keys up to 192 bytes.
+// or X-Write-Key header, or nil.
 func writeKeyHeader(h *fasthttp.RequestHeader) []byte {
 	if k := h.Peek("X-Write-Key"); len(k) > 0 {
 		return k
