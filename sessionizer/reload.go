@@ -1,0 +1,82 @@
+package sessionizer
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/sql/journey"
+)
+
+// Reload restores from ClickHouse the visitors whose session had an event within the
+// session timeout (by the clock), so that a restart does not split their sessions. Call it
+// before the first Write. It returns how many visitors it restored.
+func (s *Sessionizer) Reload(ctx context.Context, conn driver.Conn) (int, error) {
+	since := time.UnixMilli(s.clock().UnixMilli() - s.timeoutMS)
+	n := 0
+	err := journey.ActiveVisitors(ctx, conn, since, time.Duration(s.maxLenMS)*time.Millisecond, func(v journey.Visitor) error {
+		s.Restore(v)
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// Restore puts one visitor's state back, unless a later one is held already.
+func (s *Sessionizer) Restore(r journey.Visitor) {
+	kind, id := kindAnon, r.AnonID
+	if id == "" {
+		kind, id = kindUser, r.KeyUserID
+	}
+	if id == "" || r.SessionID == "" {
+		return
+	}
+	now := s.clock().UnixMilli()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(s.seed, r.SiteID, kind, id)
+	v := s.table.get(k)
+	if v != nil && v.last >= int64(r.LastMS) {
+		return
+	}
+	if v == nil {
+		v = s.insert(k)
+	}
+	v.session, v.part = strings.Clone(r.SessionID), cutPart(r.SessionID)
+	v.start, v.last, v.seen = int64(r.StartMS), int64(r.LastMS), now
+	e := event.Event{Source: r.Source, Medium: r.Medium, Campaign: r.Campaign, Term: r.Term,
+		Content: r.Content, Channel: r.Channel, ClickID: r.ClickID,
+		ReferrerHost: r.ReferrerHost, ReferrerKind: r.ReferrerKind}
+	v.touch, v.source = 0, nil
+	if hasTouch(&e) {
+		v.touch, v.source = touchHash(s.seed, &e), s.sources.get(&e)
+	}
+	if r.LinkedUserID != "" && kind == kindAnon && v.user == "" {
+		v.user = strings.Clone(r.LinkedUserID)
+		v.userKey = key(s.seed, r.SiteID, kindUser, r.LinkedUserID)
+		if _, taken := s.table.users[v.userKey]; !taken {
+			s.table.users[v.userKey] = v.key
+		}
+	}
+	s.table.touch(v)
+	s.m.reloaded.Inc()
+	s.m.visitors.Set(float64(s.table.len()))
+}
+
+// cutPart returns N of a session id id.N that the sessionizer cut from a snippet session at
+// the maximum length (snippet ids are digits only), else 0.
+func cutPart(id string) uint16 {
+	i := strings.LastIndexByte(id, '.')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.ParseUint(id[i+1:], 10, 16)
+	if err != nil {
+		return 0
+	}
+	return uint16(n)
+}
