@@ -5,7 +5,8 @@
 // Parameters:
 //
 //	s            site id (read by the caller with Site)
-//	t            type: pageview (default), event, impression, email_open, email_click
+//	t            type: pageview (default), event, impression, email_open, email_click, and
+//	             identify and leave (the snippet's fallback when beacons and fetch fail)
 //	n            event name
 //	u            page URL; default: the Referer header
 //	r            referrer
@@ -18,6 +19,7 @@
 //	utm_source, utm_medium, utm_campaign, utm_term, utm_content
 //	             campaign columns, taking precedence over those of the page URL
 //	rev, cur     revenue and currency
+//	en           engaged milliseconds of a leave
 //	p.<key>      property <key>
 //
 // Unknown parameters are ignored; repeated ones: the last wins.
@@ -66,6 +68,10 @@ func Parse(e *event.Event, args *fasthttp.Args, referer []byte, now time.Time) e
 			ts = v
 		case "rev":
 			e.Revenue = parseFloat(v)
+		case "en":
+			if ms, perr := fasthttp.ParseUint(v); perr == nil {
+				e.EngagedMS = uint32(min(ms, 1<<31))
+			}
 		default:
 			if p := field(e, k); p != nil {
 				*p = string(v)
@@ -127,6 +133,10 @@ func parseType(v []byte) event.Type {
 		return event.TypeEmailOpen
 	case event.TypeEmailClick:
 		return event.TypeEmailClick
+	case event.TypeIdentify:
+		return event.TypeIdentify
+	case event.TypeLeave:
+		return event.TypeLeave
 	}
 	return ""
 }

@@ -56,12 +56,14 @@ func TestParse(t *testing.T) {
 	f("ts=99999999999999999999999", "", event.Event{PropKeys: []string{clientclock.ClampedProp}, PropValues: []string{"99999999999999999999999"}})
 	f("ts=-1", "", event.Event{PropKeys: []string{clientclock.ClampedProp}, PropValues: []string{"-1"}})
 	f("p.=x&p=y&zz=1&n=a&n=b", "", event.Event{Name: "b"})
+	f("t=leave&en=1500", "", event.Event{Type: event.TypeLeave, EngagedMS: 1500})
+	f("t=identify&uid=u1", "", event.Event{Type: event.TypeIdentify, UserID: "u1"})
 }
 
 func TestParseBadType(t *testing.T) {
-	e, err := parse(t, "t=identify&n=x", "")
-	if err != ErrBadType || e.Name != "x" {
-		t.Fatalf("Parse(t=identify) = %v with name %q, want ErrBadType with the rest parsed", err, e.Name)
+	e, err := parse(t, "t=alias&n=x", "")
+	if err != ErrBadType || e.Name != "x" || e.Type != event.TypePageview {
+		t.Fatalf("Parse(t=alias) = %v with name %q, type %q; want ErrBadType with the rest parsed", err, e.Name, e.Type)
 	}
 }
 
@@ -84,8 +86,8 @@ func diff(got, want event.Event) string {
 			return c.name + ": got " + c.got + ", want " + c.want
 		}
 	}
-	if got.Revenue != want.Revenue {
-		return "Revenue differs"
+	if got.Revenue != want.Revenue || got.EngagedMS != want.EngagedMS {
+		return "Revenue or EngagedMS differs"
 	}
 	return ""
 }
