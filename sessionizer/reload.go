@@ -13,17 +13,16 @@ import (
 )
 
 // Reload restores from ClickHouse the visitors whose session had an event within the
-// session timeout (by the clock), so that a restart does not split their sessions. Call it
-// before the first Write. It returns how many visitors it restored.
-func (s *Sessionizer) Reload(ctx context.Context, conn driver.Conn) (int, error) {
+// session timeout (by the clock), so that a restart does not split their sessions. db is
+// the database of the events table (empty: the connection's). Call it before the first
+// Write; journeyd_sessionizer_visitors_reloaded_total counts the visitors restored.
+func (s *Sessionizer) Reload(ctx context.Context, conn driver.Conn, db string) error {
 	since := time.UnixMilli(s.clock().UnixMilli() - s.timeoutMS)
-	n := 0
-	err := journey.ActiveVisitors(ctx, conn, since, time.Duration(s.maxLenMS)*time.Millisecond, func(v journey.Visitor) error {
+	maxLen := time.Duration(s.maxLenMS) * time.Millisecond
+	return journey.ActiveVisitors(ctx, conn, db, since, maxLen, func(v journey.Visitor) error {
 		s.Restore(v)
-		n++
 		return nil
 	})
-	return n, err
 }
 
 // Restore puts one visitor's state back, unless a later one is held already.

@@ -44,7 +44,7 @@ FROM
             argMin(click_id, (ts, ts_ms, event_id)) AS first_click_id,
             argMin(referrer_host, (ts, ts_ms, event_id)) AS first_referrer_host,
             argMin(referrer_kind, (ts, ts_ms, event_id)) AS first_referrer_kind
-        FROM events
+        FROM $db.events
         WHERE ts >= toDateTime(@from) AND session_id != '' AND (anon_id != '' OR user_id != '')
             AND type NOT IN ('email_open', 'impression')
         GROUP BY site_id, anon_id, key_user_id, session_id
@@ -55,5 +55,5 @@ FROM
 ANY LEFT JOIN
 (
     SELECT site_id, anon_id, linked_user_id
-    FROM identity_links_v
+    FROM $db.identity_links_v
 ) USING (site_id, anon_id)

@@ -6,14 +6,15 @@
 // events with their user id and the anonymous events of every anonymous id linked to them
 // (identities; the first user id linked to an anonymous id wins), before and after the link,
 // on every device. The queries are the .sql files beside this one; they run as-is in
-// clickhouse-client after replacing the @names. The tables are sql/schema's (events,
-// sessions, identities); this package owns none.
+// clickhouse-client after replacing $db with the database and the @names with values. The
+// tables are sql/schema's (events, sessions, identities); this package owns none.
 package journey
 
 import (
 	"context"
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -87,13 +88,14 @@ type Journey struct {
 
 // Person returns the journey of the person id belongs to on site: id may be a user id or
 // an anonymous id (a linked anonymous id gives its user's journey).
-func Person(ctx context.Context, conn driver.Conn, site, id string) (*Journey, error) {
-	person, err := resolve(ctx, conn, site, id)
+// db is the database of the tables; empty means the connection's.
+func Person(ctx context.Context, conn driver.Conn, db, site, id string) (*Journey, error) {
+	person, err := resolve(ctx, conn, db, site, id)
 	if err != nil {
 		return nil, err
 	}
 	j := &Journey{Site: site, Person: person, AnonIDs: []string{}, Sessions: []Session{}, Conversions: []Touchpoint{}}
-	if j.Touchpoints, err = touchpoints(ctx, conn, site, person); err != nil {
+	if j.Touchpoints, err = touchpoints(ctx, conn, db, site, person); err != nil {
 		return nil, err
 	}
 	var ids []string
@@ -112,7 +114,7 @@ func Person(ctx context.Context, conn driver.Conn, site, id string) (*Journey, e
 		}
 	}
 	if len(ids) > 0 {
-		if j.Sessions, err = sessions(ctx, conn, site, ids); err != nil {
+		if j.Sessions, err = sessions(ctx, conn, db, site, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -120,8 +122,8 @@ func Person(ctx context.Context, conn driver.Conn, site, id string) (*Journey, e
 }
 
 // resolve returns the person id belongs to.
-func resolve(ctx context.Context, conn driver.Conn, site, id string) (string, error) {
-	rows, err := conn.Query(ctx, resolvePersonSQL, ch.Named("site", site), ch.Named("id", id))
+func resolve(ctx context.Context, conn driver.Conn, db, site, id string) (string, error) {
+	rows, err := conn.Query(ctx, inDatabase(resolvePersonSQL, db), ch.Named("site", site), ch.Named("id", id))
 	if err != nil {
 		return "", fmt.Errorf("cannot resolve person %q of site %q: %w", id, site, err)
 	}
@@ -140,4 +142,13 @@ func resolve(ctx context.Context, conn driver.Conn, site, id string) (string, er
 		return "", fmt.Errorf("cannot resolve person %q of site %q: %w", id, site, err)
 	}
 	return person, nil
+}
+
+// inDatabase fills the $db placeholder of query with db, quoted as an identifier; an empty
+// db leaves the tables to the connection's database.
+func inDatabase(query, db string) string {
+	if db == "" {
+		return strings.ReplaceAll(query, "$db.", "")
+	}
+	return strings.ReplaceAll(query, "$db.", "`"+strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(db)+"`.")
 }

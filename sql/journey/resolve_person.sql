@@ -5,7 +5,7 @@ SELECT argMin(user_id, (first_seen, user_id)) AS linked_user_id
 FROM
 (
     SELECT user_id, minMerge(first_seen_state) AS first_seen
-    FROM identities
+    FROM $db.identities
     WHERE site_id = @site AND anon_id = @id
     GROUP BY user_id
 )

@@ -33,8 +33,8 @@ type touchpointRow struct {
 	Conversion   uint8   `ch:"is_conversion"`
 }
 
-func touchpoints(ctx context.Context, conn driver.Conn, site, person string) ([]Touchpoint, error) {
-	rows, err := conn.Query(ctx, touchpointsSQL, ch.Named("site", site), ch.Named("person", person))
+func touchpoints(ctx context.Context, conn driver.Conn, db, site, person string) ([]Touchpoint, error) {
+	rows, err := conn.Query(ctx, inDatabase(touchpointsSQL, db), ch.Named("site", site), ch.Named("person", person))
 	if err != nil {
 		return nil, fmt.Errorf("cannot query the touchpoints of person %q on site %q: %w", person, site, err)
 	}
@@ -80,8 +80,8 @@ type sessionRow struct {
 	Revenue     float64 `ch:"revenue"`
 }
 
-func sessions(ctx context.Context, conn driver.Conn, site string, ids []string) ([]Session, error) {
-	rows, err := conn.Query(ctx, sessionsSQL, ch.Named("site", site), ch.Named("sessions", ids))
+func sessions(ctx context.Context, conn driver.Conn, db, site string, ids []string) ([]Session, error) {
+	rows, err := conn.Query(ctx, inDatabase(sessionsSQL, db), ch.Named("site", site), ch.Named("sessions", ids))
 	if err != nil {
 		return nil, fmt.Errorf("cannot query %d sessions of site %q: %w", len(ids), site, err)
 	}

@@ -10,7 +10,7 @@ SELECT
     channel, source, medium, campaign, click_id_type, device, country, toFloat64(revenue) AS revenue_value,
     currency,
     toUInt8(type NOT IN ('pageview', 'screen', 'leave') AND (name IN ('purchase', 'order_paid') OR revenue > 0)) AS is_conversion
-FROM events
+FROM $db.events
 WHERE site_id = @site
     AND (
         user_id = @person
@@ -24,10 +24,10 @@ WHERE site_id = @site
                 FROM
                 (
                     SELECT anon_id, user_id, minMerge(first_seen_state) AS first_seen
-                    FROM identities
+                    FROM $db.identities
                     WHERE site_id = @site AND anon_id IN
                     (
-                        SELECT anon_id FROM identities WHERE site_id = @site AND user_id = @person
+                        SELECT anon_id FROM $db.identities WHERE site_id = @site AND user_id = @person
                     )
                     GROUP BY anon_id, user_id
                 )

@@ -38,10 +38,11 @@ type Visitor struct {
 
 // ActiveVisitors calls fn for every visitor whose latest session had an event at or after
 // since, reading sessions back to since-maxLength so that a long session keeps its start.
-// fn gets a Visitor it may keep.
-func ActiveVisitors(ctx context.Context, conn driver.Conn, since time.Time, maxLength time.Duration, fn func(Visitor) error) error {
+// fn gets a Visitor it may keep. db is the database of the tables; empty means the
+// connection's.
+func ActiveVisitors(ctx context.Context, conn driver.Conn, db string, since time.Time, maxLength time.Duration, fn func(Visitor) error) error {
 	from := since.Add(-maxLength)
-	rows, err := conn.Query(ctx, activeVisitorsSQL, ch.Named("since", since.Unix()), ch.Named("from", from.Unix()))
+	rows, err := conn.Query(ctx, inDatabase(activeVisitorsSQL, db), ch.Named("since", since.Unix()), ch.Named("from", from.Unix()))
 	if err != nil {
 		return fmt.Errorf("cannot query the visitors active since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}

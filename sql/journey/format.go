@@ -1,0 +1,101 @@
+package journey
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Write prints j to w as text (sessions with their sources, each with its touchpoints in
+// order, then the conversions) or, with format "json", as one JSON document.
+func Write(w io.Writer, j *Journey, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(j); err != nil {
+			return fmt.Errorf("cannot write the journey of %q as JSON: %w", j.Person, err)
+		}
+		return nil
+	case "text", "":
+		return writeText(w, j)
+	}
+	return fmt.Errorf("cannot write a journey as %q: want text or json", format)
+}
+
+func writeText(w io.Writer, j *Journey) error {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintf(tw, "Journey of %s on %s: %d sessions, %d touchpoints, %d conversions\n",
+		j.Person, j.Site, len(j.Sessions), len(j.Touchpoints), len(j.Conversions))
+	if len(j.AnonIDs) > 0 {
+		fmt.Fprintf(tw, "Anonymous ids: %s\n", strings.Join(j.AnonIDs, ", "))
+	}
+	bySession := map[string][]Touchpoint{}
+	for _, tp := range j.Touchpoints {
+		bySession[tp.SessionID] = append(bySession[tp.SessionID], tp)
+	}
+	for _, s := range j.Sessions {
+		fmt.Fprintf(tw, "\nSession %s  %s – %s (%s)  %s  %s  %d pageviews, %d events",
+			s.ID, s.Start.Format(time.DateTime), s.End.Format(time.TimeOnly),
+			time.Duration(s.Duration)*time.Second, sourceText(s.Source, s.Medium, s.Campaign, s.Channel),
+			strings.TrimSpace(s.Device+" "+s.Country), s.Pageviews, s.Events)
+		if s.Conversions > 0 {
+			fmt.Fprintf(tw, ", %d conversions, revenue %.2f", s.Conversions, s.Revenue)
+		}
+		fmt.Fprintln(tw)
+		for _, tp := range bySession[s.ID] {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", tp.TS.Format(time.DateTime), tp.Type, what(tp),
+				sourceText(tp.Source, tp.Medium, tp.Campaign, ""), device(tp))
+		}
+	}
+	if len(j.Conversions) > 0 {
+		fmt.Fprintf(tw, "\nConversions:\n")
+		for _, tp := range j.Conversions {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%.2f %s\tsession %s\n", tp.TS.Format(time.DateTime), tp.Type, tp.Name,
+				tp.Revenue, tp.Currency, tp.SessionID)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("cannot write the journey of %q: %w", j.Person, err)
+	}
+	return nil
+}
+
+// sourceText is "source / medium / campaign [channel]", or "(direct)".
+func sourceText(source, medium, campaign, channel string) string {
+	var parts []string
+	for _, p := range []string{source, medium, campaign} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	s := strings.Join(parts, " / ")
+	if s == "" {
+		s = "(direct)"
+	}
+	if channel != "" {
+		s += " [" + channel + "]"
+	}
+	return s
+}
+
+func what(tp Touchpoint) string {
+	switch {
+	case tp.Type == "pageview" && tp.Name == "":
+		return tp.Path
+	case tp.Revenue != 0:
+		return fmt.Sprintf("%s %.2f %s", tp.Name, tp.Revenue, tp.Currency)
+	}
+	return tp.Name
+}
+
+func device(tp Touchpoint) string {
+	id := tp.AnonID
+	if id == "" {
+		id = "user " + tp.UserID
+	}
+	return strings.TrimSpace(tp.Device + " " + id)
+}
