@@ -1,9 +1,9 @@
 package sessionizer
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash/fnv"
 	"hash/maphash"
 	"strings"
 
@@ -109,15 +109,12 @@ func key(seed maphash.Seed, site string, kind byte, id string) uint64 {
 
 // sessionID returns the session id journeyd assigns to the session of visitor id (an
 // anonymous id, or a user id for kind 'u') on site that starts at startMS (unix ms): 32 hex
-// digits of a 128-bit FNV-1a hash, the same on every node.
+// digits of a SHA-256 of the three, the same on every node. It runs once a session.
 func sessionID(site string, kind byte, id string, startMS int64) string {
-	h := fnv.New128a()
-	h.Write([]byte(site))
-	h.Write([]byte{0, kind})
-	h.Write([]byte(id))
-	var ts [8]byte
-	binary.BigEndian.PutUint64(ts[:], uint64(startMS))
-	h.Write(ts[:])
-	var sum [16]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	buf := make([]byte, 0, len(site)+len(id)+10)
+	buf = append(append(buf, site...), 0, kind)
+	buf = append(buf, id...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(startMS))
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
 }

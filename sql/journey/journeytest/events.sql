@@ -1,0 +1,10 @@
+CREATE TABLE IF NOT EXISTS events
+(
+    event_id String, site_id String, ts DateTime, ts_ms UInt16, received_at DateTime, type String, name String,
+    anon_id String, user_id String, session_id String, url String, host String, path String, query String, title String,
+    referrer String, referrer_host String, referrer_kind String, search_term String, channel String, source String,
+    medium String, campaign String, term String, content String, click_id_type String, click_id String,
+    country String, region String, city String, browser String, browser_version String, os String, device String,
+    is_bot UInt8, ip String, user_agent String, props Nested(key String, value String), revenue Float64, currency String,
+    engaged_ms UInt32, lib String
+) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (site_id, toDate(ts), anon_id, ts, event_id)
