@@ -1,0 +1,133 @@
+package clickhouse
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOptions(t *testing.T) {
+	f := func(dsn, wantAddr, wantDB, wantUser string) {
+		t.Helper()
+		opt, err := Options(dsn)
+		if err != nil {
+			t.Fatalf("Options(%q): %v", dsn, err)
+		}
+		if len(opt.Addr) != 1 || opt.Addr[0] != wantAddr {
+			t.Fatalf("Options(%q).Addr = %v, want [%s]", dsn, opt.Addr, wantAddr)
+		}
+		if opt.Auth.Database != wantDB || opt.Auth.Username != wantUser {
+			t.Fatalf("Options(%q) database %q user %q, want %q %q", dsn, opt.Auth.Database, opt.Auth.Username, wantDB, wantUser)
+		}
+		if opt.DialTimeout <= 0 || opt.ReadTimeout <= 0 || opt.Compression == nil {
+			t.Fatalf("Options(%q) left defaults unset: %+v", dsn, opt)
+		}
+	}
+	f("clickhouse://127.0.0.1:9000/journeyd", "127.0.0.1:9000", "journeyd", "")
+	f("clickhouse://u:p@127.0.0.1:19000/j", "127.0.0.1:19000", "j", "u")
+	f("127.0.0.1/journeyd", "127.0.0.1:9000", "journeyd", "")
+	f("clickhouse://localhost", "localhost:9000", "", "")
+}
+
+func TestOptionsTimeoutFromDSN(t *testing.T) {
+	opt, err := Options("clickhouse://127.0.0.1:9000/x?dial_timeout=1s&read_timeout=7s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.DialTimeout != time.Second || opt.ReadTimeout != 7*time.Second {
+		t.Fatalf("timeouts %s %s, want 1s 7s", opt.DialTimeout, opt.ReadTimeout)
+	}
+}
+
+func TestOptionsErrors(t *testing.T) {
+	f := func(dsn, want string) {
+		t.Helper()
+		_, err := Options(dsn)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Options(%q) error %v, want one containing %q", dsn, err, want)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Fatalf("Options(%q) error shows the password: %v", dsn, err)
+		}
+	}
+	f("http://u:secret@127.0.0.1:8123/x", "native protocol")
+	f("clickhouse:///x", "no host")
+	f("clickhouse://u:secret@[::1/x", "cannot parse")
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Port 1 on loopback: nothing listens there, the dial is refused at once.
+	_, err := Open(ctx, "clickhouse://127.0.0.1:1/x?dial_timeout=1s")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("Open of a closed port: error %v, want one naming 127.0.0.1:1", err)
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	f := func(s string, want Version) {
+		t.Helper()
+		got, err := ParseVersion(s)
+		if err != nil || got != want {
+			t.Fatalf("ParseVersion(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	f("18.16.1", Version{18, 16, 1})
+	f("24.8.4.13", Version{24, 8, 4})
+	f("20.1", Version{20, 1, 0})
+	f(" 23 ", Version{23, 0, 0})
+	for _, bad := range []string{"", "x", "1.2.3.4.5", "1..2", "-1"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Fatalf("ParseVersion(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	f := func(a, b string, want bool) {
+		t.Helper()
+		va, _ := ParseVersion(a)
+		vb, _ := ParseVersion(b)
+		if got := va.AtLeast(vb); got != want {
+			t.Fatalf("%s.AtLeast(%s) = %v, want %v", a, b, got, want)
+		}
+	}
+	f("18.16.1", "20.1", false)
+	f("20.1", "20.1", true)
+	f("24.8.4", "20.1", true)
+	f("20.0.9", "20.1", false)
+	f("20.1.0", "20.0.9", true)
+}
+
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"18.16.1", "24.8.4.13", "", "1..", "99999999999.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseVersion(v.String())
+		if err != nil || again != v {
+			t.Fatalf("ParseVersion(%q) = %v does not round-trip: %v, %v", s, v, again, err)
+		}
+	})
+}
+
+func FuzzOptions(f *testing.F) {
+	for _, s := range []string{"clickhouse://u:p@127.0.0.1:9000/db?dial_timeout=1s", "127.0.0.1", "http://x", "clickhouse://u:p@[::1/x", "://"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, dsn string) {
+		opt, err := Options(dsn)
+		if err != nil {
+			return
+		}
+		if len(opt.Addr) == 0 || opt.DialTimeout <= 0 {
+			t.Fatalf("Options(%q) accepted it without an address or dial timeout: %+v", dsn, opt)
+		}
+	})
+}
