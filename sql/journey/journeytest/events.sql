@@ -1,6 +1,6 @@
 CREATE TABLE IF NOT EXISTS events
 (
-    event_id String, site_id String, ts DateTime, ts_ms UInt16, received_at DateTime, type String, name String,
+    event_id String, site_id String, ts DateTime('UTC'), ts_ms UInt16, received_at DateTime('UTC'), type String, name String,
     anon_id String, user_id String, session_id String, url String, host String, path String, query String, title String,
     referrer String, referrer_host String, referrer_kind String, search_term String, channel String, source String,
     medium String, campaign String, term String, content String, click_id_type String, click_id String,

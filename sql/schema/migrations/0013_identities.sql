@@ -10,8 +10,8 @@ CREATE TABLE IF NOT EXISTS identities
     site_id String,
     anon_id String,
     user_id String,
-    first_seen_state AggregateFunction(min, DateTime),
-    last_seen_state AggregateFunction(max, DateTime),
+    first_seen_state AggregateFunction(min, UInt32),
+    last_seen_state AggregateFunction(max, UInt32),
     links_state AggregateFunction(uniqExact, String)
 )
 ENGINE = AggregatingMergeTree()

@@ -4,8 +4,8 @@ SELECT
     site_id,
     anon_id,
     user_id,
-    minState(ts) AS first_seen_state,
-    maxState(ts) AS last_seen_state,
+    minState(toUInt32(ts)) AS first_seen_state,
+    maxState(toUInt32(ts)) AS last_seen_state,
     uniqExactState(event_id) AS links_state
 FROM events
 WHERE anon_id != '' AND user_id != '' AND anon_id != user_id

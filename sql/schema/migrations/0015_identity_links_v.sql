@@ -10,7 +10,7 @@ SELECT
     count() AS claimants
 FROM
 (
-    SELECT site_id, anon_id, user_id, minMerge(first_seen_state) AS first_seen
+    SELECT site_id, anon_id, user_id, toDateTime(minMerge(first_seen_state)) AS first_seen
     FROM identities
     GROUP BY site_id, anon_id, user_id
 )

@@ -15,8 +15,8 @@ FROM
         site_id,
         anon_id,
         user_id,
-        minMerge(first_seen_state) AS first_seen,
-        maxMerge(last_seen_state) AS last_seen,
+        toDateTime(minMerge(first_seen_state)) AS first_seen,
+        toDateTime(maxMerge(last_seen_state)) AS last_seen,
         uniqExactMerge(links_state) AS links
     FROM identities
     GROUP BY site_id, anon_id, user_id
