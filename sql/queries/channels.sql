@@ -33,13 +33,14 @@ FROM
     (
         SELECT
             if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-            event_id, session_id, ts, k,
-            toUInt8($conversion) AS is_conversion,
-            toFloat64($value) AS v
+            event_id, session_id, ts, k, is_conversion, v
         FROM
         (
-            SELECT event_id, anon_id, user_id, session_id, ts, type, name, path,
-                `props.key`, `props.value`, revenue, channel AS k
+            SELECT
+                anon_id, user_id,
+                event_id, session_id, ts, channel AS k,
+                toUInt8($conversion) AS is_conversion,
+                toFloat64($value) AS v
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0 AND session_id != ''
         )

@@ -16,10 +16,11 @@
 --   $window      the conversion window in seconds: 604800 (7 days)
 --   $unit        person (count people) or session_id (count sessions)
 --   $segment     the breakdown column (device, channel, country, source, campaign) or ''
---   $steps       the step conditions, comma-separated:
---                type = 'pageview' AND path LIKE '/product/%', name = 'add_to_cart', name = 'purchase'
+--   $steps       the step conditions as columns s1, s2, ...:
+--                toUInt8(type = 'pageview' AND path LIKE '/product/%') AS s1, toUInt8(name = 'purchase') AS s2
+--   $step_refs   the step columns: s1, s2
 --   $step_arrays each person's times of each step, one item per step:
---                groupArrayIf(toUInt32(ts), name = 'add_to_cart') AS a1, groupArrayIf(...) AS a2
+--                groupArrayIf(toUInt32(ts), s1) AS a1, groupArrayIf(toUInt32(ts), s2) AS a2
 --   $chain       the step times of the earliest chain, one per step; for two steps:
 --                arrayReduce('min', a1) AS t1,
 --                if(t1 = 0, 0, arrayReduce('min', arrayFilter(t -> t >= t1 AND t <= t1 + 604800, a2))) AS t2,
@@ -40,18 +41,17 @@ FROM
         SELECT
             $unit AS unit,
             argMin(segment, ts) AS segment,
-            windowFunnel($window)(ts, $steps) AS level,
+            windowFunnel($window)(ts, $step_refs) AS level,
             $step_arrays,
             $chain
         FROM
         (
             SELECT
                 if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-                session_id, ts, type, name, path, `props.key`, `props.value`, segment
+                session_id, ts, segment, $step_refs
             FROM
             (
-                SELECT event_id, anon_id, user_id, session_id, ts, type, name, path,
-                    `props.key`, `props.value`, $segment AS segment
+                SELECT anon_id, user_id, session_id, ts, $segment AS segment, $steps
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
             )

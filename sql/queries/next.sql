@@ -30,12 +30,14 @@ FROM
     (
         SELECT
             if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-            ts, event_id,
-            if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
-            toUInt8($after) AS is_after
+            ts, event_id, label, is_after
         FROM
         (
-            SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`
+            SELECT
+                anon_id, user_id,
+                ts, event_id,
+                if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
+                toUInt8($after) AS is_after
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
                 AND type NOT IN ('identify', 'alias')

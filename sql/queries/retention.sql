@@ -32,10 +32,12 @@ FROM
     (
         SELECT
             if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-            ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
+            ts, is_cohort, is_return
         FROM
         (
-            SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`
+            SELECT
+                anon_id, user_id,
+                ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
         )

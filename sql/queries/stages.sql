@@ -15,8 +15,11 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $steps       the stage conditions as columns s1, s2, ...: toUInt8(1) AS s1,
+--                toUInt8(name = 'purchase') AS s2
+--   $step_refs   the stage columns: s1, s2
 --   $step_arrays each person's times of each stage's events, one item per stage:
---                groupArrayIf(toUInt32(ts), 1) AS a1, groupArrayIf(toUInt32(ts), name = 'purchase') AS a2
+--                groupArrayIf(toUInt32(ts), s1) AS a1, groupArrayIf(toUInt32(ts), s2) AS a2
 --   $chain       the stage times of the earliest chain, one per stage, as in funnel.sql but
 --                with no window, and t > t1 instead of t >= t1 for repeat stages:
 --                arrayReduce('min', a1) AS t1,
@@ -38,17 +41,18 @@ FROM
         SELECT
             person,
             $step_arrays,
-            groupArray((toUInt32(ts), channel)) AS chans,
+            groupArray((toUInt32(ts), session_channel)) AS chans,
             $chain
         FROM
         (
             SELECT
                 if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-                ts, type, name, path, `props.key`, `props.value`, channel
+                ts, session_channel, $step_refs
             FROM
             (
-                SELECT event_id, anon_id, user_id, ts, type, name, path, `props.key`, `props.value`,
-                    if(session_id = '', '', channel) AS channel
+                SELECT
+                    anon_id, user_id,
+                    ts, if(session_id = '', '', channel) AS session_channel, $steps
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
                     AND type NOT IN ('identify', 'alias')

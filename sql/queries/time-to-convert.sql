@@ -21,35 +21,49 @@
 --   $value       the conversion value: revenue
 --   $lookback    the lookback in seconds: 2592000 (30 days)
 SELECT
-    toUInt32(intDiv(conv.1 - journey[1].1, 86400)) AS days,
-    length(journey) AS touchpoints,
+    toUInt32(intDiv(conv_time - times[1], 86400)) AS days,
+    length(keys) AS touchpoints,
     count() AS conversions
 FROM
 (
     SELECT
-        person,
-        arraySort(x -> x.1, groupUniqArray((toUInt32(ts), touch, key, is_conversion, value, event_id))) AS evs,
-        arrayFilter((x, n) -> n = 1 AND x.2 != '', evs, arrayEnumerateUniq(arrayMap(x -> x.2, evs))) AS touches,
-        arrayPushBack(arrayFilter(x -> x.4 = 1, evs), (toUInt32(0), '', '', toUInt8(0), toFloat64(0), '')) AS ends
+        toUInt8(i < length(ends_t)) AS converted,
+        if(i = 1, toUInt32(0), ends_t[i - 1]) AS previous,
+        if(converted = 1, conv_time, toUInt32(4294967295)) AS until,
+        toUInt32(if(converted = 1, greatest(toInt64(conv_time) - $lookback, 0), 0)) AS since,
+        arrayMap(x -> x > previous AND x <= until AND x >= since, tt) AS mask,
+        arrayFilter((k, m) -> m = 1, tk, mask) AS keys,
+        arrayFilter((x, m) -> m = 1, tt, mask) AS times,
+        conv_time, conv_value
     FROM
     (
         SELECT
-            person, ts, event_id,
-            if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
-            if(k = '', $empty_key, k) AS key,
-            toUInt8($conversion) AS is_conversion,
-            if(is_conversion = 1, toFloat64($value), toFloat64(0)) AS value
+            person,
+            arraySort(groupArrayIf(t, touch != '')) AS tt,
+            arraySort((k, x) -> x, groupArrayIf(k, touch != ''), groupArrayIf(t, touch != '')) AS tk,
+            groupArrayArray(conv_t) AS ct,
+            groupArrayArray(conv_v) AS cv,
+            arrayPushBack(arraySort(ct), toUInt32(0)) AS ends_t,
+            arrayPushBack(arraySort((v, x) -> x, cv, ct), toFloat64(0)) AS ends_v
         FROM
         (
             SELECT
                 if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-                event_id, session_id, ts, type, name, path, `props.key`, `props.value`, revenue, k
+                touch, t, k, conv_t, conv_v
             FROM
             (
-                SELECT event_id, anon_id, user_id, session_id, ts, type, name, path,
-                    `props.key`, `props.value`, revenue, $key AS k
+                SELECT
+                    anon_id,
+                    if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
+                    max(user_id) AS user_id,
+                    min(toUInt32(ts)) AS t,
+                    argMin(if($key = '', $empty_key, $key), ts) AS k,
+                    groupUniqArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion) AS convs,
+                    arrayMap(x -> x.1, convs) AS conv_t,
+                    arrayMap(x -> x.2, convs) AS conv_v
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                GROUP BY anon_id, touch
             )
             ANY LEFT JOIN
             (
@@ -59,13 +73,13 @@ FROM
                 GROUP BY anon_id
             ) USING anon_id
         )
+        GROUP BY person
     )
-    GROUP BY person
+    ARRAY JOIN
+        ends_t AS conv_time,
+        ends_v AS conv_value,
+        arrayEnumerate(ends_t) AS i
+    WHERE converted = 1 AND notEmpty(keys)
 )
-ARRAY JOIN
-    ends AS conv,
-    arrayEnumerate(ends) AS i
-WHERE conv.4 = 1 AND notEmpty(arrayFilter(tp -> tp.1 > if(i = 1, 0, ends[i - 1].1)
-        AND (conv.4 = 0 OR (tp.1 <= conv.1 AND toInt64(tp.1) + $lookback >= conv.1)), touches) AS journey)
 GROUP BY days, touchpoints
 ORDER BY days, touchpoints

@@ -78,6 +78,9 @@ func (r *Runner) Paths(ctx context.Context, req *Request) ([]attribution.Path, e
 	if err != nil {
 		return nil, err
 	}
+	if len(rows.Data) > 0 && len(rows.Data[0]) != 5 {
+		return nil, fmt.Errorf("cannot read attribution paths: want 5 columns, got %v", rows.Columns)
+	}
 	paths := make([]attribution.Path, 0, len(rows.Data))
 	for _, row := range rows.Data {
 		keys, _ := row[0].([]string)

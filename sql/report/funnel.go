@@ -93,20 +93,24 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 	for i, st := range req.Steps {
 		conds[i] = st.Cond()
 	}
-	p["steps"] = fragment(strings.Join(conds, ", "))
-	p["step_arrays"] = fragment(stepArrays(conds))
+	stepParams(p, conds)
 	p["chain"] = fragment(chain(len(req.Steps), int64(req.Window/time.Second), nil))
 	return p, nil
 }
 
-// stepArrays returns the SELECT items a1..an: each person's times of the events that match
-// each step condition.
-func stepArrays(conds []string) string {
-	items := make([]string, len(conds))
+// stepParams sets the step placeholders of a query from the step conditions: $steps (the
+// conditions as columns s1..sn), $step_refs (s1, ..., sn) and $step_arrays (a1..an: each
+// person's times of the events that match each step).
+func stepParams(p map[string]Value, conds []string) {
+	cols, refs, arrays := make([]string, len(conds)), make([]string, len(conds)), make([]string, len(conds))
 	for i, c := range conds {
-		items[i] = fmt.Sprintf("groupArrayIf(toUInt32(ts), %s) AS a%d", c, i+1)
+		cols[i] = fmt.Sprintf("toUInt8(%s) AS s%d", c, i+1)
+		refs[i] = fmt.Sprintf("s%d", i+1)
+		arrays[i] = fmt.Sprintf("groupArrayIf(toUInt32(ts), s%d) AS a%d", i+1, i+1)
 	}
-	return strings.Join(items, ",\n")
+	p["steps"] = fragment(strings.Join(cols, ", "))
+	p["step_refs"] = fragment(strings.Join(refs, ", "))
+	p["step_arrays"] = fragment(strings.Join(arrays, ",\n"))
 }
 
 // chain returns the SELECT items t1..tn and chain = [t1, ..., tn]: the time of each step

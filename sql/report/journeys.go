@@ -165,7 +165,7 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		conds[i], repeat[i] = st.Cond(), s.Repeat
 	}
 	p := req.base()
-	p["step_arrays"] = fragment(stepArrays(conds))
+	stepParams(p, conds)
 	p["chain"] = fragment(chain(len(stages), 0, repeat))
 	rows, err := r.Query(ctx, "stages", p)
 	if err != nil {
