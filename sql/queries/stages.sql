@@ -8,8 +8,9 @@
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: people are counted, and a repeated event does not move the
--- earliest time a stage is reached. A person is the user id where known, else the anonymous
--- id, linked through identify and alias events.
+-- earliest time a stage is reached. A person is the user id where known, else the user id
+-- the anonymous id was first linked to (identity_links_v, any event carrying both ids),
+-- else the anonymous id: a person's anonymous browsing before sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -59,10 +60,9 @@ FROM
             )
             ANY LEFT JOIN
             (
-                SELECT anon_id, any(user_id) AS linked_user_id
-                FROM $db.events
-                WHERE site_id = $site AND type IN ('identify', 'alias') AND user_id != '' AND is_bot = 0
-                GROUP BY anon_id
+                SELECT anon_id, linked_user_id
+                FROM $db.identity_links_v
+                WHERE site_id = $site
             ) USING anon_id
         )
         GROUP BY person
