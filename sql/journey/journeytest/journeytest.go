@@ -1,6 +1,6 @@
 // Package journeytest gives tests a throwaway ClickHouse database with the tables of the
 // journey queries: events, and the sessions and identities tables, views and materialized
-// views of sql/schema/migrations 0010-0017, applied from their files. It also inserts
+// views of sql/schema/migrations 0010-0017, applied from their files with {db} replaced. It also inserts
 // events the way the writer does (named columns, one batch).
 //
 // events.sql here stands in for the events migration of sql/schema until that package
@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -33,7 +34,7 @@ func Database(tb testing.TB) (driver.Conn, string) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := conn.Exec(ctx, string(text)); err != nil {
+		if err := conn.Exec(ctx, strings.ReplaceAll(string(text), "{db}", db)); err != nil {
 			tb.Fatalf("cannot apply %s: %v", filepath.Base(f), err)
 		}
 	}

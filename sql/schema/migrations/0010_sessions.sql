@@ -3,7 +3,7 @@
 -- ids, first and last values are argMin/argMax by (ts, ts_ms, event_id), revenue is the sum
 -- over the distinct (event_id, revenue) pairs. Read it through sessions_v, which merges the
 -- states into one finished row per session. Partitions are months, dropped for retention.
-CREATE TABLE IF NOT EXISTS sessions
+CREATE TABLE IF NOT EXISTS {db}.sessions
 (
     site_id String,
     session_id String,

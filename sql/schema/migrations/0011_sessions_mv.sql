@@ -4,7 +4,7 @@
 -- the default definition of sql/report (an event named purchase or order_paid, or any
 -- event with revenue); per-site conversions are the reports' business. Keep the conversion
 -- condition in step with sql/journey/touchpoints.sql.
-CREATE MATERIALIZED VIEW IF NOT EXISTS sessions_mv TO sessions AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.sessions_mv TO {db}.sessions AS
 SELECT
     site_id,
     session_id,
@@ -29,6 +29,6 @@ SELECT
     groupUniqArrayIfState((event_id, toFloat64(revenue)), revenue != 0) AS revenue_state,
     argMaxIfState(currency, (toUInt32(ts), toUInt16(ts_ms), event_id), revenue != 0) AS currency_state,
     maxState(toUInt8(is_bot)) AS is_bot_state
-FROM events
+FROM {db}.events
 WHERE session_id != ''
 GROUP BY site_id, session_id, date

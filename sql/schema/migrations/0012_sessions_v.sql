@@ -1,6 +1,6 @@
 -- sessions_v: one finished row per session. bounce: at most one interaction (pageview,
 -- screen or custom event). duration in seconds from the first to the last event.
-CREATE VIEW IF NOT EXISTS sessions_v AS
+CREATE VIEW IF NOT EXISTS {db}.sessions_v AS
 SELECT
     site_id,
     session_id,
@@ -25,5 +25,5 @@ SELECT
     arraySum(arrayMap(x -> x.2, groupUniqArrayIfMerge(revenue_state))) AS revenue,
     argMaxIfMerge(currency_state) AS currency,
     maxMerge(is_bot_state) AS is_bot
-FROM sessions
+FROM {db}.sessions
 GROUP BY site_id, session_id

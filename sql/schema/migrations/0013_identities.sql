@@ -5,7 +5,7 @@
 -- changes nothing. A person is the user id where one is known, else the anonymous id; the
 -- first user id linked to an anonymous id wins (identity_links_v), a later different one is
 -- a conflict: kept here, flagged in identities_v, never applied.
-CREATE TABLE IF NOT EXISTS identities
+CREATE TABLE IF NOT EXISTS {db}.identities
 (
     site_id String,
     anon_id String,

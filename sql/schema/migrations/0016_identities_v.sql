@@ -1,6 +1,6 @@
 -- identities_v: every link with its first and last sighting, the events that made it, and
 -- conflict = 1 when another user id was linked to the anonymous id first (not applied).
-CREATE VIEW IF NOT EXISTS identities_v AS
+CREATE VIEW IF NOT EXISTS {db}.identities_v AS
 SELECT
     site_id,
     anon_id,
@@ -18,11 +18,11 @@ FROM
         toDateTime(minMerge(first_seen_state)) AS first_seen,
         toDateTime(maxMerge(last_seen_state)) AS last_seen,
         uniqExactMerge(links_state) AS links
-    FROM identities
+    FROM {db}.identities
     GROUP BY site_id, anon_id, user_id
 )
 ANY LEFT JOIN
 (
     SELECT site_id, anon_id, linked_user_id
-    FROM identity_links_v
+    FROM {db}.identity_links_v
 ) USING (site_id, anon_id)
