@@ -82,7 +82,7 @@ func Generate(name string, opt Options) (*Output, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	g := &Generator{opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, uint64(len(name))<<32|0x6a6f75726e6579))}
+	g := &Generator{name: name, opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, uint64(len(name))<<32|0x6a6f75726e6579))}
 	truth := s.run(g)
 	truth["scenario"], truth["seed"], truth["people"], truth["events"] = name, opt.Seed, opt.People, len(g.events)
 	sort.SliceStable(g.events, func(i, j int) bool { return g.events[i].TS.Before(g.events[j].TS) })
@@ -91,6 +91,7 @@ func Generate(name string, opt Options) (*Output, error) {
 
 // Generator holds a run's random source and the events produced so far.
 type Generator struct {
+	name   string
 	opt    Options
 	rnd    *rand.Rand
 	events []event.Event
@@ -136,7 +137,7 @@ func (g *Generator) DaysAgo(lo, hi int) time.Time {
 
 func (g *Generator) id(prefix string) string {
 	g.ids++
-	return fmt.Sprintf("%s-%d-%07d", prefix, g.opt.Seed, g.ids)
+	return fmt.Sprintf("%s-%s-%d-%07d", prefix, g.name, g.opt.Seed, g.ids)
 }
 
 // Person starts a person with a device ("desktop", "mobile", "tablet") and a country.

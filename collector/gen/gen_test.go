@@ -2,15 +2,16 @@ package gen
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"net"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/journeyd/journeyd/collector"
+	"github.com/journeyd/journeyd/collector/site"
 	"github.com/journeyd/journeyd/sql/event"
 )
 
@@ -102,51 +103,80 @@ func TestUnknownScenario(t *testing.T) {
 	}
 }
 
-// TestSenderPostsSegmentBatches sends through a real HTTP server and checks what arrives.
-func TestSenderPostsSegmentBatches(t *testing.T) {
-	out := generate(t, "email-chain", 1, 60)
-	var mu sync.Mutex
-	var got []message
-	var sentAt []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, _, ok := r.BasicAuth()
-		if r.URL.Path != "/v1/batch" || !ok || user != "wk-12345678" {
-			http.Error(w, "bad request", http.StatusUnauthorized)
-			return
-		}
-		var b batch
-		body, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(body, &b); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got, sentAt = append(got, b.Batch...), append(sentAt, b.SentAt)
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	s := &Sender{Target: srv.URL, WriteKey: "wk-12345678", Now: func() time.Time { return now }}
+// TestSenderThroughCollector sends a scenario through the real collector (snippet
+// batches, pixels, the server API) and checks that every event arrives with its id, type,
+// name, visitor and past time.
+func TestSenderThroughCollector(t *testing.T) {
+	out := generate(t, "b2b", 1, 40)
+	web := generate(t, "webinar", 1, 60)
+	out.Events = append(out.Events, web.Events...)
+	sink := &recordingSink{}
+	sites, err := site.NewRegistry([]site.Site{{ID: "demo", Origins: []string{"https://demo.example"}, WriteKeys: []string{"demo-write-key"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := collector.New(collector.Config{Sites: sites, Sink: sink, Registerer: prometheus.NewRegistry(),
+		Now: func() time.Time { return now }, CookielessSecret: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln) //nolint:errcheck // returns at Shutdown
+	defer srv.Shutdown(context.Background())
+	s := &Sender{Target: "http://" + ln.Addr().String(), WriteKey: "demo-write-key", Now: func() time.Time { return now }}
 	if err := s.Send(context.Background(), out.Events); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(out.Events) || len(sentAt) != (len(out.Events)+BatchSize-1)/BatchSize {
-		t.Fatalf("got %d messages in %d batches, want %d", len(got), len(sentAt), len(out.Events))
+	kinds := map[string]bool{}
+	for _, e := range out.Events {
+		kinds[e.Type] = true
 	}
-	types := map[string]int{}
-	for i, m := range got {
-		types[m.Type+":"+m.Event]++
-		if ts, _ := time.Parse(time.RFC3339Nano, m.Timestamp); !ts.Equal(out.Events[i].TS) || m.MessageID != out.Events[i].ID {
-			t.Fatalf("message %d = %+v, want the event's id and time %v", i, m, out.Events[i].TS)
+	if !kinds[event.TypeServer] || !kinds[event.TypeEmailOpen] || !kinds[event.TypeIdentify] || !kinds[event.TypePageview] {
+		t.Fatalf("the scenarios sent only %v; want server events, email opens, identifies and page views", kinds)
+	}
+	got := map[string]event.Event{}
+	for _, e := range sink.all() {
+		got[e.ID] = e
+	}
+	for _, want := range out.Events {
+		e, ok := got[want.ID]
+		if !ok {
+			t.Fatalf("event %s (%s %s) did not arrive; %d of %d did", want.ID, want.Type, want.Name, len(got), len(out.Events))
+		}
+		if e.Type != want.Type || e.Name != want.Name && want.Type != event.TypePageview || e.AnonID != want.AnonID ||
+			!e.TS.Equal(want.TS) || e.UserID != want.UserID && want.UserID != "" {
+			t.Fatalf("event %s arrived as\n%+v\nwant\n%+v", want.ID, e, want)
 		}
 	}
-	if types["page:"] == 0 || types["identify:"] == 0 || types["track:email_open"] == 0 || types["track:add_to_cart"] == 0 {
-		t.Fatalf("message kinds %v: want pages, identifies, email opens and tracks", types)
+	s.WriteKey = "wrong-key-1"
+	var server []event.Event
+	for _, e := range out.Events {
+		if e.Type == event.TypeServer {
+			server = append(server, e)
+		}
 	}
-	if sentAt[0] != now.Format(time.RFC3339Nano) {
-		t.Fatalf("sentAt = %s, want the injected now", sentAt[0])
+	if err := s.Send(context.Background(), server[:1]); err == nil {
+		t.Fatal("Send with a wrong write key = nil error, want the collector's 401")
 	}
-	s.WriteKey = "wrong-key"
-	if err := s.Send(context.Background(), out.Events[:1]); err == nil {
-		t.Fatal("Send with a wrong key = nil error, want the collector's 401")
-	}
+}
+
+type recordingSink struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *recordingSink) Write(_ context.Context, evs []event.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, evs...)
+	return nil
+}
+
+func (r *recordingSink) all() []event.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]event.Event(nil), r.events...)
 }
