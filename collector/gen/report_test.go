@@ -1,0 +1,212 @@
+package gen
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/valyala/fasthttp"
+
+	"github.com/journeyd/journeyd/sql/chtest"
+	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/sql/report"
+	"github.com/journeyd/journeyd/sql/schema"
+)
+
+func TestMain(m *testing.M) { chtest.Main(m) }
+
+// stored generates scenario name, stores its events (twice when replay is set, as a spool
+// replay would) in a fresh migrated database and returns a runner on it and the output.
+func stored(t *testing.T, name string, people int, replay bool) (*report.Runner, *Output) {
+	t.Helper()
+	srv := chtest.Shared(t)
+	db, conn := srv.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := schema.Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	out := generate(t, name, 1, people)
+	for i := 0; i < 1+map[bool]int{true: 1}[replay]; i++ {
+		if err := insertEvents(ctx, conn, db, out.Events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &report.Runner{Conn: conn, DB: db}, out
+}
+
+// insertEvents stores events in db.events, every column named.
+func insertEvents(ctx context.Context, conn driver.Conn, db string, events []event.Event) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events (event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id, url, host, path, referrer, referrer_host, channel, source, medium, campaign, country, browser, os, device, is_bot, user_agent, props.key, props.value, revenue, currency, lib)")
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if err := b.Append(e.ID, e.SiteID, e.TS, e.ReceivedAt, e.Type, e.Name, e.AnonID, e.UserID, e.SessionID,
+			e.URL, e.Host, e.Path, e.Referrer, e.ReferrerHost, e.Channel, e.Source, e.Medium, e.Campaign,
+			e.Country, e.Browser, e.OS, e.Device, uint8(0), e.UserAgent, append([]string{}, e.PropKeys...),
+			append([]string{}, e.PropValues...), e.Revenue, e.Currency, e.Library); err != nil {
+			return err
+		}
+	}
+	return b.Send()
+}
+
+func run(t *testing.T, r *report.Runner, name string, opts map[string]string) *report.Result {
+	t.Helper()
+	all := map[string]string{"from": now.Add(-100 * 24 * time.Hour).Format(time.RFC3339), "to": now.Add(time.Hour).Format(time.RFC3339)}
+	for k, v := range opts {
+		all[k] = v
+	}
+	req, err := report.ParseRequest("demo", report.Definitions{}, all, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background(), name, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestShopFunnelAndBarriers: the funnel counts exactly the people the scenario sent through
+// each step, once even when every event was stored twice; its rates lie within sampling
+// error of the planted ones; barriers puts the broken mobile checkout first.
+func TestShopFunnelAndBarriers(t *testing.T) {
+	r, out := stored(t, "shop", 3000, true)
+	entered := out.Truth["entered"].(map[string][]int)
+	req := map[string]string{"steps": ShopSteps, "window": "7d"}
+	res := run(t, r, "funnel", map[string]string{"steps": ShopSteps, "window": "7d", "by": "device"})
+	for _, row := range res.Tables[0].Rows {
+		dev, step, got := row[0].(string), row[1].(int), row[3].(int64)
+		if want := entered[dev][step-1]; int(got) != want {
+			t.Fatalf("funnel %s step %d: %d people, the scenario sent %d", dev, step, got, want)
+		}
+		if dev == "mobile" && step == 4 {
+			checkRate(t, "mobile checkout to purchase", row[5].(float64), 0.25, entered[dev][2])
+		}
+	}
+	rates := out.Truth["rates"].(map[string]float64)
+	res = run(t, r, "funnel", req)
+	checkRate(t, "product to cart", res.Tables[0].Rows[1][5].(float64), rates["cart"], entered["all"][0])
+	checkRate(t, "cart to checkout", res.Tables[0].Rows[2][5].(float64), rates["checkout"], entered["all"][1])
+
+	req["by"] = "device,channel,country"
+	top := run(t, r, "barriers", req).Tables[0].Rows[0]
+	if top[0] != "device" || top[1] != "mobile" || top[2] != 4 {
+		t.Fatalf("the top barrier is %v, want device mobile at step 4 (the broken checkout)", top)
+	}
+}
+
+// checkRate fails when got is further than 4 standard errors from the planted rate p over n.
+func checkRate(t *testing.T, what string, got, p float64, n int) {
+	t.Helper()
+	if se := math.Sqrt(p * (1 - p) / float64(n)); math.Abs(got-p) > 4*se {
+		t.Fatalf("%s: %.3f, planted %.3f (n %d, 4 SE %.3f)", what, got, p, n, 4*se)
+	}
+}
+
+// TestEmailChainAttribution: the chain's emails appear in the journeys and in attribution;
+// last touch gives each email exactly the purchases the scenario made right after it.
+func TestEmailChainAttribution(t *testing.T) {
+	r, out := stored(t, "email-chain", 1500, true)
+	buys := out.Truth["purchases_by_last_email"].(map[string]int)
+	res := run(t, r, "attribution", map[string]string{"by": "campaign", "model": "last,linear,markov"})
+	body := res.Body
+	data, _ := json.Marshal(body)
+	var parsed struct {
+		Models []struct {
+			Model string `json:"model"`
+			Rows  []struct {
+				Key           string  `json:"key"`
+				Conversions   float64 `json:"conversions"`
+				RemovalEffect float64 `json:"removal_effect"`
+			} `json:"rows"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal(data, &parsed); err != nil || len(parsed.Models) != 3 {
+		t.Fatalf("attribution JSON %s: %v", data, err)
+	}
+	got := map[string]map[string]float64{}
+	for _, m := range parsed.Models {
+		got[m.Model] = map[string]float64{}
+		for _, row := range m.Rows {
+			got[m.Model][row.Key] = row.Conversions
+			if m.Model == "markov" && row.Key == "cart_coupon" && !(row.RemovalEffect > 0) {
+				t.Fatalf("markov removal effect of cart_coupon = %v, want > 0", row.RemovalEffect)
+			}
+		}
+	}
+	for _, c := range []string{"cart_reminder", "cart_selection", "cart_coupon"} {
+		if got["last"][c] != float64(buys[c]) {
+			t.Fatalf("last touch credits %s with %v purchases, the scenario made %d", c, got["last"][c], buys[c])
+		}
+		if got["linear"][c] == 0 {
+			t.Fatalf("linear gives %s nothing", c)
+		}
+	}
+	paths := run(t, r, "paths", map[string]string{"by": "campaign", "top": "50"}).Tables[0]
+	joined := ""
+	for _, row := range paths.Rows {
+		joined += row[0].(string) + "\n"
+	}
+	for _, c := range []string{"cart_reminder", "cart_selection", "cart_coupon"} {
+		if !strings.Contains(joined, c) {
+			t.Fatalf("no path to purchase goes through %s:\n%s", c, joined)
+		}
+	}
+}
+
+// TestCoffeeRetention: retention shows exactly the return rate the scenario planted.
+func TestCoffeeRetention(t *testing.T) {
+	r, out := stored(t, "coffee", 2000, false)
+	res := run(t, r, "retention", map[string]string{"within": "7d"})
+	var people, returned int64
+	for _, row := range res.Tables[0].Rows {
+		people += int64(row[1].(uint64))
+		returned += int64(row[2].(uint64))
+	}
+	want := out.Truth["return_rate_7d"].(float64)
+	if people != 2000 || math.Abs(float64(returned)/float64(people)-want) > 1e-9 {
+		t.Fatalf("retention: %d of %d returned, the scenario planted a rate of %.4f", returned, people, want)
+	}
+	checkRate(t, "return within 7 days", want, 0.4, 2000)
+}
+
+// TestWebinarPersonsAndAPI: a person's anonymous visit before sign-up and their later
+// purchase are one journey; the API serves the same report as JSON behind the admin token.
+func TestWebinarPersonsAndAPI(t *testing.T) {
+	r, out := stored(t, "webinar", 1200, false)
+	signups, buys := 0, 0
+	for _, n := range out.Truth["signups"].(map[string]int) {
+		signups += n
+	}
+	for _, n := range out.Truth["purchases"].(map[string]int) {
+		buys += n
+	}
+	h := report.Handler(r.Conn, r.DB, map[string]report.Definitions{"demo": {}}, "admin-token-1")
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/api/v1/reports/funnel?site=demo&steps=pageview:/webinar,event:webinar_signup,event:purchase&window=30d&from=" +
+		now.Add(-60*24*time.Hour).Format("2006-01-02"))
+	ctx.Request.Header.Set("Authorization", "Bearer admin-token-1")
+	h(&ctx)
+	if ctx.Response.StatusCode() != 200 {
+		t.Fatalf("GET funnel: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+	var body struct {
+		Funnel []struct {
+			Step    int   `json:"step"`
+			Entered int64 `json:"entered"`
+		} `json:"funnel"`
+	}
+	if err := json.Unmarshal(ctx.Response.Body(), &body); err != nil || len(body.Funnel) != 3 {
+		t.Fatalf("funnel JSON %s: %v", ctx.Response.Body(), err)
+	}
+	if body.Funnel[0].Entered != 1200 || body.Funnel[1].Entered != int64(signups) || body.Funnel[2].Entered != int64(buys) {
+		t.Fatalf("funnel %+v, want 1200 visitors, %d sign-ups, %d buyers (anonymous visit joined to the user)", body.Funnel, signups, buys)
+	}
+}
