@@ -7,7 +7,8 @@
 // from a different campaign or external source: utm values, a click id, or a referrer from
 // another site. Internal navigation and returns to the tab (no source at all) never start one.
 // Browser events carry the snippet's own session id, made by the same rules; it is accepted
-// as is. Events without one (pixels, emails, server events) get one here: the open session
+// as is, except that the snippet leaves the 24-hour cut to the sessionizer: a snippet session
+// longer than MaxLength continues as id.1, id.2, .... Events without one (pixels, emails, server events) get one here: the open session
 // of the visitor when the event falls inside it, else a new one. Every decision is made by
 // event time, not arrival time, so late and out-of-order events are placed where they belong.
 //
@@ -20,7 +21,16 @@
 // it; without an open session they get a session id of their own and leave no state.
 //
 // Session ids made here are deterministic: a hash of site, visitor and the session's first
-// event time, so two nodes that see the same events agree.
+// event time, so two nodes that see the same events agree. Decisions by event time have
+// limits that are documented rather than hidden: an event older than the visitor's open
+// session (by more than Timeout) gets a session of its own and leaves the state alone; an
+// out-of-order event inside the open session joins it even when it carries a new source
+// (what was written cannot be split afterwards); and the first link wins by arrival here but
+// by event time in ClickHouse, which differ only when two links of one anonymous id arrive
+// out of order.
+//
+// Performance (BenchmarkSessionize, BenchmarkMemoryPerVisitor; run with -cpu 1): a few
+// million events a second on one core without allocating, and about 170 bytes per visitor.
 //
 // Identity: an event with both an anonymous id and a user id links the two. The first user
 // id linked to an anonymous id wins; a later, different one is a conflict: counted in

@@ -19,17 +19,16 @@ type visitor struct {
 	older   uint32  // slot + 1 of the next less recently seen visitor; 0 at the tail
 }
 
-const (
-	chunkBits = 12
-	chunkSize = 1 << chunkBits
-)
+// maxChunkBits sets the largest chunk: 4096 visitors, about 450 KB.
+const maxChunkBits = 12
 
 // table holds the visitors in fixed chunks (pointers into them stay valid), indexed by key,
 // with an intrusive list from the most to the least recently seen. It holds at most max.
 type table struct {
 	index  map[uint64]uint32 // visitor key -> slot + 1
 	users  map[uint64]uint64 // user key -> key of the visitor last linked to that user
-	chunks []*[chunkSize]visitor
+	chunks [][]visitor // each of 1<<bits visitors
+	bits   uint
 	free   []uint32 // free slots + 1
 	max    int
 	head   uint32 // most recently seen, slot + 1
@@ -37,7 +36,11 @@ type table struct {
 }
 
 func newTable(max int) *table {
-	return &table{index: map[uint64]uint32{}, users: map[uint64]uint64{}, max: max}
+	bits := uint(0)
+	for bits < maxChunkBits && 1<<bits < max {
+		bits++
+	}
+	return &table{index: map[uint64]uint32{}, users: map[uint64]uint64{}, max: max, bits: bits}
 }
 
 func (t *table) len() int { return len(t.index) }
@@ -47,7 +50,7 @@ func (t *table) at(ref uint32) *visitor {
 		return nil
 	}
 	i := ref - 1
-	return &t.chunks[i>>chunkBits][i&(chunkSize-1)]
+	return &t.chunks[i>>t.bits][i&(1<<t.bits-1)]
 }
 
 // get returns the visitor of key, or nil.
@@ -69,9 +72,10 @@ func (t *table) add(key uint64) *visitor {
 	if n := len(t.free); n > 0 {
 		ref, t.free = t.free[n-1], t.free[:n-1]
 	} else {
-		ref = uint32(len(t.chunks)*chunkSize + 1)
-		t.chunks = append(t.chunks, new([chunkSize]visitor))
-		for i := uint32(chunkSize - 1); i > 0; i-- {
+		size := uint32(1) << t.bits
+		ref = uint32(len(t.chunks))*size + 1
+		t.chunks = append(t.chunks, make([]visitor, size))
+		for i := size - 1; i > 0; i-- {
 			t.free = append(t.free, ref+i)
 		}
 	}

@@ -55,7 +55,7 @@ func TestIdleVisitorsExpire(t *testing.T) {
 func TestTableList(t *testing.T) {
 	tb := newTable(1 << 20)
 	var order []uint64 // most recent first
-	for i := 0; i < 3*chunkSize; i++ {
+	for i := 0; i < 3<<maxChunkBits; i++ {
 		k := uint64(i*7919) % 5000
 		if v := tb.get(k); v != nil {
 			tb.touch(v)
