@@ -27,7 +27,7 @@ const maxChunkBits = 12
 type table struct {
 	index  map[uint64]uint32 // visitor key -> slot + 1
 	users  map[uint64]uint64 // user key -> key of the visitor last linked to that user
-	chunks [][]visitor // each of 1<<bits visitors
+	chunks [][]visitor       // each of 1<<bits visitors
 	bits   uint
 	free   []uint32 // free slots + 1
 	max    int
