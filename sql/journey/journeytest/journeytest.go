@@ -1,57 +1,28 @@
-// Package journeytest gives tests a throwaway ClickHouse database with the tables of the
-// journey queries: events, and the sessions and identities tables, views and materialized
-// views of sql/schema/migrations 0010-0017, applied from their files with {db} replaced. It also inserts
-// events the way the writer does (named columns, one batch).
-//
-// events.sql here stands in for the events migration of sql/schema until that package
-// exists; then Database should call schema.Migrate and Insert should use sql/writer.
+// Package journeytest gives the journey and sessionizer tests a throwaway ClickHouse
+// database with journeyd's schema (sql/schema.Migrate), and inserts events the way the
+// writer does: in one batch that names its columns.
 package journeytest
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/journeyd/journeyd/sql/chtest"
 	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/sql/schema"
 )
 
-// Database returns a connection to a fresh database on the package's shared server, with
-// the tables created, and the database's name.
+// Database returns a connection to a fresh, migrated database on the package's shared
+// server, and the database's name.
 func Database(tb testing.TB) (driver.Conn, string) {
 	tb.Helper()
-	srv := chtest.Shared(tb)
-	db, conn := srv.NewDatabase(tb)
-	ctx := context.Background()
-	for _, f := range files(tb) {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := conn.Exec(ctx, strings.ReplaceAll(string(text), "{db}", db)); err != nil {
-			tb.Fatalf("cannot apply %s: %v", filepath.Base(f), err)
-		}
+	db, conn := chtest.Shared(tb).NewDatabase(tb)
+	if err := schema.Migrate(context.Background(), conn, db); err != nil {
+		tb.Fatal(err)
 	}
 	return conn, db
-}
-
-// files lists events.sql and then the migrations 0010-0019, in order.
-func files(tb testing.TB) []string {
-	tb.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(here)
-	ms, err := filepath.Glob(filepath.Join(dir, "..", "..", "schema", "migrations", "001?_*.sql"))
-	if err != nil || len(ms) == 0 {
-		tb.Fatalf("cannot find migrations 0010-0019: %v", err)
-	}
-	sort.Strings(ms)
-	return append([]string{filepath.Join(dir, "events.sql")}, ms...)
 }
 
 // Insert writes events into db.events in one batch, naming its columns.

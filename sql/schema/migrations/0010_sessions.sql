@@ -31,4 +31,4 @@ CREATE TABLE IF NOT EXISTS {db}.sessions
 )
 ENGINE = AggregatingMergeTree()
 PARTITION BY toYYYYMM(date)
-ORDER BY (site_id, session_id, date)
+ORDER BY (site_id, session_id, date);

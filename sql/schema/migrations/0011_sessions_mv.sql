@@ -31,4 +31,4 @@ SELECT
     maxState(toUInt8(is_bot)) AS is_bot_state
 FROM {db}.events
 WHERE session_id != ''
-GROUP BY site_id, session_id, date
+GROUP BY site_id, session_id, date;

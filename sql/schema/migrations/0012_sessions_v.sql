@@ -26,4 +26,4 @@ SELECT
     argMaxIfMerge(currency_state) AS currency,
     maxMerge(is_bot_state) AS is_bot
 FROM {db}.sessions
-GROUP BY site_id, session_id
+GROUP BY site_id, session_id;

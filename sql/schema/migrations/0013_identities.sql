@@ -15,4 +15,4 @@ CREATE TABLE IF NOT EXISTS {db}.identities
     links_state AggregateFunction(uniqExact, String)
 )
 ENGINE = AggregatingMergeTree()
-ORDER BY (site_id, anon_id, user_id)
+ORDER BY (site_id, anon_id, user_id);

@@ -9,4 +9,4 @@ SELECT
     uniqExactState(event_id) AS links_state
 FROM {db}.events
 WHERE anon_id != '' AND user_id != '' AND anon_id != user_id
-GROUP BY site_id, anon_id, user_id
+GROUP BY site_id, anon_id, user_id;

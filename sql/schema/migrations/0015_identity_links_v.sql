@@ -14,4 +14,4 @@ FROM
     FROM {db}.identities
     GROUP BY site_id, anon_id, user_id
 )
-GROUP BY site_id, anon_id
+GROUP BY site_id, anon_id;
