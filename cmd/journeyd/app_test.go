@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/chtest"
+)
+
+func TestMain(m *testing.M) { chtest.Main(m) }
+
+// testApp is a journeyd started in-process against a throwaway ClickHouse database.
+type testApp struct {
+	URL  string      // http://127.0.0.1:PORT
+	DB   string      // the database journeyd writes to
+	Conn driver.Conn // a connection to that database, for assertions
+	stop func()
+}
+
+// startApp runs journeyd's serve wiring with the sites and settings of configYAML, on a free
+// port, until the test ends. Settings not in configYAML are serve's defaults, with a short
+// flush interval.
+func startApp(t *testing.T, configYAML string, args ...string) *testApp {
+	t.Helper()
+	srv := chtest.Shared(t)
+	db, conn := srv.NewDatabase(t)
+	path := writeConfig(t, configYAML)
+	cfg, _, err := loadConfig("serve", append([]string{"--config", path, "--clickhouse", srv.DSN(db), "--flush-interval", "100ms", "--listen", "127.0.0.1:0"}, args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln) }()
+	ta := &testApp{URL: "http://" + ln.Addr().String(), DB: db, Conn: conn}
+	ta.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("journeyd did not stop cleanly: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		if ta.stop != nil {
+			ta.stop()
+		}
+	})
+	return ta
+}
+
+// Stop shuts journeyd down as SIGTERM does, draining everything it accepted.
+func (a *testApp) Stop() {
+	a.stop()
+	a.stop = nil
+}
+
+// waitCount polls query (a SELECT count()) until it returns want, or fails after 20s.
+func (a *testApp) waitCount(t *testing.T, query string, want uint64) {
+	t.Helper()
+	var n uint64
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err := a.Conn.QueryRow(context.Background(), query).Scan(&n); err != nil {
+			t.Fatalf("cannot run %q: %v", query, err)
+		}
+		if n == want {
+			return
+		}
+	}
+	t.Fatalf("%q = %d after 20s, want %d", query, n, want)
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/journeyd/journeyd/collector"
+	"github.com/journeyd/journeyd/collector/emaillink"
+	"github.com/journeyd/journeyd/collector/enrich/standard"
+	"github.com/journeyd/journeyd/collector/site"
+	"github.com/journeyd/journeyd/sessionizer"
+	"github.com/journeyd/journeyd/snippet"
+	"github.com/journeyd/journeyd/sql/clickhouse"
+	"github.com/journeyd/journeyd/sql/report"
+	"github.com/journeyd/journeyd/sql/schema"
+	"github.com/journeyd/journeyd/sql/writer"
+)
+
+func init() {
+	register("serve", "run the collector: pixel, snippet, server API, email links, reports", runServe)
+	register("migrate", "create or upgrade the ClickHouse schema and exit", runMigrate)
+}
+
+func runServe(ctx context.Context, args []string) error {
+	cfg, _, err := loadConfig("serve", args, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	go a.reloadOnSIGHUP(ctx)
+	log.Info("journeyd serving", "listen", ln.Addr().String(), "clickhouse", cfg.ClickHouse, "sites", len(cfg.Sites))
+	return a.serve(ctx, ln)
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	cfg, _, err := loadConfig("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := schema.Migrate(ctx, conn, db); err != nil {
+		return err
+	}
+	fmt.Printf("schema of database %s is up to date\n", db)
+	return nil
+}
+
+func newLogger(cfg *config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// openClickHouse connects to the server of dsn and returns the database the DSN names.
+func openClickHouse(ctx context.Context, dsn string) (driver.Conn, string, error) {
+	opt, err := clickhouse.Options(dsn)
+	if err != nil {
+		return nil, "", err
+	}
+	db := opt.Auth.Database
+	if db == "" || db == "default" {
+		return nil, "", fmt.Errorf("cannot use ClickHouse DSN %q: name journeyd's database in its path, e.g. clickhouse://127.0.0.1:9000/journeyd", dsn)
+	}
+	// Connect to the server's default database: journeyd's may not exist yet.
+	conn, err := clickhouse.Open(ctx, strings.TrimSuffix(dsn, "/"+db)+"/default")
+	if err != nil {
+		return nil, "", err
+	}
+	return conn, db, nil
+}
+
+// app is one running journeyd: the pipeline from the HTTP server to ClickHouse.
+type app struct {
+	cfg      *config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	conn     driver.Conn
+	writer   *writer.Writer
+	sessions *sessionizer.Sessionizer
+	enricher *standard.Enricher
+	server   *collector.Server
+}
+
+func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
+	if err != nil {
+		return nil, err
+	}
+	a.conn = conn
+	if cfg.Migrate {
+		if err := schema.Migrate(ctx, conn, db); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	if err := a.pipeline(ctx, db); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// pipeline builds writer ← sessionizer ← collector and the routes around them.
+func (a *app) pipeline(ctx context.Context, db string) error {
+	cfg := a.cfg
+	sites, err := site.NewRegistry(cfg.Sites)
+	if err != nil {
+		return err
+	}
+	a.writer, err = writer.New(a.conn, writer.Config{
+		Database: db, BatchSize: cfg.BatchSize, FlushInterval: cfg.FlushInterval,
+		Inserts: cfg.Inserts, QueueSize: cfg.QueueSize, DeadLetterPath: cfg.DeadLetter,
+		Registerer: a.reg, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.sessions, err = sessionizer.New(a.writer, sessionizer.Config{
+		Timeout: cfg.SessionTimeout, MaxLength: cfg.SessionMaxLength,
+		MemoryLimit: cfg.SessionMemory, Registerer: a.reg,
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.sessions.Reload(ctx, a.conn, db); err != nil {
+		a.log.Warn("cannot reload open sessions; sessions open before the restart will be split", "err", err)
+	}
+	a.enricher, err = standard.New(standard.Options{
+		TrustedProxies: cfg.TrustedProxies, GeoDB: cfg.GeoIP, KeepIP: cfg.KeepIP, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.server, err = collector.New(collector.Config{
+		Sites: sites, Sink: a.sessions, Enricher: a.enricher, Registerer: a.reg, Gatherer: a.reg,
+		Logger: a.log, ClientIP: a.enricher.ClientIP, Ready: a.ready,
+	})
+	if err != nil {
+		return err
+	}
+	return a.routes(sites, db)
+}
+
+func (a *app) routes(sites *site.Registry, db string) error {
+	a.server.Handle("/t.js", snippet.Handler)
+	a.server.Handle(snippet.Path(), snippet.Handler)
+	a.server.Handle(snippet.FullPath(), snippet.Handler)
+	if a.cfg.Demo {
+		a.server.Handle("/demo/", snippet.Demo())
+	}
+	defs := make(map[string]report.Definitions)
+	for _, s := range sites.Sites() {
+		defs[s.ID] = s.ReportDefinitions()
+	}
+	a.server.Handle("/api/v1/reports", report.Handler(a.conn, db, defs, a.cfg.AdminToken))
+	if a.cfg.LinkKeys == "" {
+		a.log.Info("email links are off: set JOURNEYD_LINK_KEYS or --link-keys-file to sign and serve /o/ and /r/")
+		return nil
+	}
+	keys, err := emaillink.ParseKeys(a.cfg.LinkKeys)
+	if err != nil {
+		return fmt.Errorf("cannot use the email link keys: %w", err)
+	}
+	signer, err := emaillink.NewSigner(keys)
+	if err != nil {
+		return err
+	}
+	emaillink.Register(a.server, emaillink.Config{Signer: signer, Sites: sites, AdminToken: a.cfg.AdminToken})
+	return nil
+}
+
+// ready reports whether ClickHouse answers; /readyz serves it.
+func (a *app) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("ClickHouse is not reachable: %w", err)
+	}
+	return nil
+}
+
+// serve answers requests on ln until ctx ends, then drains: the HTTP server stops taking
+// requests, and every event accepted so far is written before serve returns.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := errors.Join(serveErr, a.server.Shutdown(drain), a.writer.Close(drain))
+	a.conn.Close()
+	if err != nil {
+		return fmt.Errorf("cannot shut down cleanly: %w", err)
+	}
+	a.log.Info("journeyd stopped; every accepted event was written")
+	return nil
+}
+
+func (a *app) reloadOnSIGHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := a.enricher.Reload(); err != nil {
+				a.log.Error("cannot reload the GeoIP database", "err", err)
+				continue
+			}
+			a.log.Info("GeoIP database reloaded")
+		}
+	}
+}

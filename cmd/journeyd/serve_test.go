@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	analytics "gopkg.in/segmentio/analytics-go.v3"
+)
+
+const e2eConfig = `
+sites:
+  - id: shop
+    origins: ["http://shop.example"]
+    write_keys: [shop-write-key]
+`
+
+// TestPixelLandsInClickHouse: the pixel request of `make run`'s tour becomes one enriched row.
+func TestPixelLandsInClickHouse(t *testing.T) {
+	a := startApp(t, e2eConfig)
+	u := a.URL + "/p.gif?s=shop&a=visitor-1&u=" + url.QueryEscape("https://shop.example/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring")
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(body) != 43 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("pixel answered %d, %d bytes, Cache-Control %q", resp.StatusCode, len(body), resp.Header.Get("Cache-Control"))
+	}
+	a.waitCount(t, "SELECT count() FROM events WHERE site_id = 'shop'", 1)
+	var typ, anon, session, source, medium, campaign, channel, browser, path string
+	err = a.Conn.QueryRow(context.Background(), `SELECT type, anon_id, session_id, source, medium, campaign, channel, browser, path FROM events`).
+		Scan(&typ, &anon, &session, &source, &medium, &campaign, &channel, &browser, &path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{typ, anon, source, medium, campaign, channel, browser, path}
+	want := []string{"pageview", "visitor-1", "newsletter", "email", "spring", "Email", "Chrome", "/landing"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || session == "" {
+		t.Errorf("row = %q (session %q), want %q and a session id", got, session, want)
+	}
+}
+
+// TestSegmentSDKLandsInClickHouse: the Go Segment SDK, pointed at journeyd, sends track,
+// identify, page and alias; the rows carry the right fields; a restart-free drain on stop.
+func TestSegmentSDKLandsInClickHouse(t *testing.T) {
+	a := startApp(t, e2eConfig)
+	client, err := analytics.NewWithConfig("shop-write-key", analytics.Config{Endpoint: a.URL, BatchSize: 10, Interval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	msgs := []analytics.Message{
+		analytics.Identify{MessageId: "m-identify", AnonymousId: "anon-1", UserId: "user-1", Traits: analytics.NewTraits().SetEmail("a@example.com"), Timestamp: ts},
+		analytics.Page{MessageId: "m-page", AnonymousId: "anon-1", Name: "Pricing", Properties: analytics.NewProperties().SetURL("https://shop.example/pricing"), Timestamp: ts.Add(time.Second)},
+		analytics.Track{MessageId: "m-track", UserId: "user-1", Event: "order_paid", Properties: analytics.NewProperties().SetRevenue(49.5).SetCurrency("EUR").Set("plan", "pro"), Timestamp: ts.Add(2 * time.Second)},
+		analytics.Alias{MessageId: "m-alias", PreviousId: "anon-2", UserId: "user-1", Timestamp: ts.Add(3 * time.Second)},
+		analytics.Track{MessageId: "m-track", UserId: "user-1", Event: "order_paid", Timestamp: ts.Add(2 * time.Second)}, // a retry: dropped
+	}
+	for _, m := range msgs {
+		if err := client.Enqueue(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a.waitCount(t, "SELECT count() FROM events", 4)
+	rows, err := a.Conn.Query(context.Background(), `SELECT event_id, type, name, anon_id, user_id, revenue, currency, ts, lib FROM events ORDER BY ts`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, typ, name, anon, user, cur, lib string
+		var rev float64
+		var at time.Time
+		if err := rows.Scan(&id, &typ, &name, &anon, &user, &rev, &cur, &at, &lib); err != nil {
+			t.Fatal(err)
+		}
+		if d := at.Sub(ts); d < 0 || d > 10*time.Second {
+			t.Errorf("%s: ts %v, want about %v", id, at, ts)
+		}
+		if !strings.Contains(lib, "analytics-go") {
+			t.Errorf("%s: lib %q", id, lib)
+		}
+		got = append(got, strings.Join([]string{id, typ, name, anon, user, cur}, " "))
+		if id == "m-track" && rev != 49.5 {
+			t.Errorf("m-track: revenue %v, want 49.5", rev)
+		}
+	}
+	want := []string{
+		"m-identify identify  anon-1 user-1 ",
+		"m-page pageview Pricing anon-1 user-1 ", // the sessionizer fills the linked user id
+		"m-track server order_paid  user-1 EUR",
+		"m-alias alias  anon-2 user-1 ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestStopDrains: events accepted just before SIGTERM are all written before serve returns.
+func TestStopDrains(t *testing.T) {
+	a := startApp(t, e2eConfig, "--flush-interval", "1h", "--batch-size", "100000", "--queue-size", "100000")
+	const n = 300
+	for i := 0; i < n; i++ {
+		body := `{"messageId":"drain-` + itoa(i) + `","userId":"u","event":"e"}`
+		req, _ := http.NewRequest("POST", a.URL+"/v1/track", strings.NewReader(body))
+		req.SetBasicAuth("shop-write-key", "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("track %d: status %d", i, resp.StatusCode)
+		}
+	}
+	a.Stop()
+	a.waitCount(t, "SELECT count() FROM events", n)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
