@@ -95,6 +95,15 @@ func TestShopFunnelAndBarriers(t *testing.T) {
 	checkRate(t, "product to cart", res.Tables[0].Rows[1][5].(float64), rates["cart"], entered["all"][0])
 	checkRate(t, "cart to checkout", res.Tables[0].Rows[2][5].(float64), rates["checkout"], entered["all"][1])
 
+	// Every shop journey runs in one session (a return visit sees only the home page), so
+	// counting sessions gives the same numbers.
+	sessions := run(t, r, "funnel", map[string]string{"steps": ShopSteps, "per": "session"})
+	for i, row := range sessions.Tables[0].Rows {
+		if got := row[3].(int64); int(got) != entered["all"][i] {
+			t.Fatalf("per-session funnel step %d: %d sessions, want %d", i+1, got, entered["all"][i])
+		}
+	}
+
 	req["by"] = "device,channel,country"
 	top := run(t, r, "barriers", req).Tables[0].Rows[0]
 	if top[0] != "device" || top[1] != "mobile" || top[2] != 4 {
