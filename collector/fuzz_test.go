@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"github.com/journeyd/journeyd/collector/pixel"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -34,7 +35,7 @@ func FuzzHandlers(f *testing.F) {
 		}
 		handler(ctx)
 		code := ctx.Response.StatusCode()
-		if path == "/p.gif" && (code != fasthttp.StatusOK || !bytes.Equal(ctx.Response.Body(), gif)) {
+		if path == "/p.gif" && (code != fasthttp.StatusOK || !bytes.Equal(ctx.Response.Body(), pixel.GIF)) {
 			t.Fatalf("pixel answered %d %q", code, ctx.Response.Body())
 		}
 		if !documented[code] {

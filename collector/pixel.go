@@ -10,22 +10,12 @@ import (
 	"github.com/journeyd/journeyd/sql/event"
 )
 
-// gif is the 43-byte transparent 1×1 GIF the pixel answers with.
-var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
-
 // RejectHeader names the reason a pixel hit was not recorded.
-const RejectHeader = "X-Journeyd-Reject"
+const RejectHeader = pixel.RejectHeader
 
 // servePixel records a pixel hit and always answers with the GIF.
 func (s *Server) servePixel(ctx *fasthttp.RequestCtx) {
-	if reason := s.recordPixel(ctx); reason != "" {
-		ctx.Response.Header.Set(RejectHeader, reason)
-	}
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType("image/gif")
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	ctx.SetBody(gif)
+	pixel.Answer(ctx, s.recordPixel(ctx))
 }
 
 // recordPixel turns the hit into an event and ingests it. It returns the reason of a

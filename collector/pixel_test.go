@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"context"
+	"github.com/journeyd/journeyd/collector/pixel"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,7 @@ func TestPixelAlwaysGIF(t *testing.T) {
 	f := func(uri, wantReject string, headers ...string) {
 		t.Helper()
 		resp := h.do("GET", uri, nil, headers...)
-		if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), gif) || len(resp.Body()) != 43 ||
+		if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), pixel.GIF) || len(resp.Body()) != 43 ||
 			string(resp.Header.ContentType()) != "image/gif" || string(resp.Header.Peek("Cache-Control")) != "no-store" {
 			t.Fatalf("GET %s: %d %q %q, %d bytes", uri, resp.StatusCode(), resp.Header.ContentType(),
 				resp.Header.Peek("Cache-Control"), len(resp.Body()))

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/collector/enrich"
+	"github.com/journeyd/journeyd/collector/pixel"
 	"github.com/journeyd/journeyd/collector/site"
 	"github.com/journeyd/journeyd/sql/event"
 )
@@ -38,11 +39,7 @@ const (
 )
 
 // RejectHeader names the reason an open was not recorded (the pixel's header).
-const RejectHeader = "X-Journeyd-Reject"
-
-// gif is the 43-byte transparent 1×1 GIF.
-var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+const RejectHeader = pixel.RejectHeader
 
 // Register adds GET /o/<token>.gif, GET /r/<token> and POST /api/v1/links to srv.
 // Rejections are counted by srv under the endpoints "o", "r" and "api/v1/links".
@@ -62,13 +59,7 @@ type handlers struct {
 // the X-Journeyd-Reject header.
 func (h *handlers) serveOpen(ctx *fasthttp.RequestCtx) {
 	token, _ := strings.CutSuffix(strings.TrimPrefix(string(ctx.Path()), OpenPrefix), OpenSuffix)
-	if reason := h.record(ctx, token, event.TypeEmailOpen); reason != "" {
-		ctx.Response.Header.Set(RejectHeader, reason)
-	}
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType("image/gif")
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	ctx.SetBody(gif)
+	pixel.Answer(ctx, h.record(ctx, token, event.TypeEmailOpen))
 }
 
 // serveClick records an email_click and redirects to the signed target. A token that does

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/journeyd/journeyd/collector/pixel"
 	"net"
 	"strings"
 	"sync"
@@ -149,7 +150,7 @@ func TestOpenAlwaysAnswersTheGIF(t *testing.T) {
 	f := newFixture(t)
 	token, _ := f.signer.Sign(sample)
 	resp := f.do("GET", "/o/"+token+".gif", nil, "User-Agent", "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)")
-	if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), gif) || len(gif) != 43 || len(resp.Header.Peek(RejectHeader)) != 0 {
+	if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), pixel.GIF) || len(pixel.GIF) != 43 || len(resp.Header.Peek(RejectHeader)) != 0 {
 		t.Fatalf("open answered %d, %d bytes, reject %q", resp.StatusCode(), len(resp.Body()), resp.Header.Peek(RejectHeader))
 	}
 	events := f.sink.take()
@@ -161,7 +162,7 @@ func TestOpenAlwaysAnswersTheGIF(t *testing.T) {
 		t.Fatalf("open link_url %q", v)
 	}
 	resp = f.do("GET", "/o/"+token[:len(token)-3]+"x.gif", nil)
-	if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), gif) || string(resp.Header.Peek(RejectHeader)) != "bad_signature" {
+	if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), pixel.GIF) || string(resp.Header.Peek(RejectHeader)) != "bad_signature" {
 		t.Fatalf("tampered open answered %d, reject %q", resp.StatusCode(), resp.Header.Peek(RejectHeader))
 	}
 	other, _ := f.signer.Sign(Link{SiteID: "nosuchsite", URL: "https://a.example/"})

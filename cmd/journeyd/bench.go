@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/journeyd/journeyd/collector/pixel"
+	"github.com/journeyd/journeyd/sql/clickhouse"
+)
+
+func init() {
+	register("bench", "measure pixel and API throughput against a bare fasthttp baseline (make bench)", runBench)
+	register("bench-baseline", "serve the bare fasthttp GIF server that bench compares against", runBenchBaseline)
+}
+
+// benchOptions are the flags of journeyd bench.
+type benchOptions struct {
+	clickhouse  string
+	duration    time.Duration
+	connections int
+	rounds      int
+	apiEvents   int
+	wrk         string
+}
+
+func runBench(ctx context.Context, args []string) error {
+	var o benchOptions
+	fs := flag.NewFlagSet("journeyd bench", flag.ContinueOnError)
+	fs.StringVar(&o.clickhouse, "clickhouse", "clickhouse://127.0.0.1:19000/journeyd_bench", "ClickHouse DSN for the journeyd under test (its database is emptied)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each load run")
+	fs.IntVar(&o.connections, "connections", 64, "concurrent connections of the load generator")
+	fs.IntVar(&o.rounds, "rounds", 2, "alternating rounds of baseline and journeyd")
+	fs.IntVar(&o.apiEvents, "api-events", 500000, "events sent through /v1/batch")
+	fs.StringVar(&o.wrk, "wrk", "wrk", "the wrk load generator")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := newBench(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	return b.run(ctx)
+}
+
+// bench holds the processes of one benchmark run.
+type bench struct {
+	o        benchOptions
+	dir      string
+	baseline string // host:port
+	journeyd string
+	procs    []*exec.Cmd
+}
+
+func newBench(ctx context.Context, o benchOptions) (*bench, error) {
+	dir, err := os.MkdirTemp("", "journeyd-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create bench directory: %w", err)
+	}
+	b := &bench{o: o, dir: dir}
+	if err := b.dropDatabase(ctx); err != nil {
+		return nil, err
+	}
+	if b.baseline, err = b.start("bench-baseline"); err != nil {
+		b.stop()
+		return nil, err
+	}
+	cfg := filepath.Join(dir, "bench.yaml")
+	site := "sites:\n  - id: bench\n    write_keys: [bench-write-key]\n"
+	if err := os.WriteFile(cfg, []byte(site), 0o600); err != nil {
+		b.stop()
+		return nil, fmt.Errorf("cannot write bench config: %w", err)
+	}
+	if b.journeyd, err = b.start("serve", "--config", cfg, "--clickhouse", o.clickhouse, "--log-level", "warn"); err != nil {
+		b.stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *bench) dropDatabase(ctx context.Context) error {
+	opt, err := clickhouse.Options(b.o.clickhouse)
+	if err != nil {
+		return err
+	}
+	conn, err := clickhouse.Open(ctx, strings.TrimSuffix(b.o.clickhouse, "/"+opt.Auth.Database)+"/default")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+opt.Auth.Database); err != nil {
+		return fmt.Errorf("cannot drop bench database %s: %w", opt.Auth.Database, err)
+	}
+	return nil
+}
+
+// start runs this binary with args plus --listen on a free port and waits for /healthz.
+func (b *bench) start(args ...string) (string, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the journeyd binary: %w", err)
+	}
+	cmd := exec.Command(exe, append(args, "--listen", addr)...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("cannot start %s: %w", args[0], err)
+	}
+	b.procs = append(b.procs, cmd)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("cannot start %s: /healthz on %s did not answer within 60s", args[0], addr)
+}
+
+func (b *bench) stop() {
+	for _, p := range b.procs {
+		p.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			p.Process.Kill()
+		}
+	}
+	os.RemoveAll(b.dir)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("cannot find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func runBenchBaseline(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("journeyd bench-baseline", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/healthz" {
+			ctx.SetBodyString("ok")
+			return
+		}
+		ctx.SetContentType("image/gif")
+		ctx.Response.Header.Set("Cache-Control", "no-store")
+		ctx.SetBody(pixel.GIF)
+	}, NoDefaultServerHeader: true}
+	go func() { <-ctx.Done(); srv.Shutdown() }()
+	return srv.ListenAndServe(*listen)
+}
+
+var (
+	wrkRequests = regexp.MustCompile(`(\d+) requests in`)
+	wrkRate     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+)
+
+// wrkRun loads addr with the pixel script and returns requests/s and total requests.
+func (b *bench) wrkRun(ctx context.Context, addr string) (float64, int64, error) {
+	script := filepath.Join(b.dir, "pixel.lua")
+	lua := `local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/p.gif?s=bench&a=visitor-" .. (n % 100000) .. "&u=https%3A%2F%2Fshop.example%2Fproduct%2F" .. (n % 50) .. "%3Futm_source%3Dbench%26utm_medium%3Dcpc&r=https%3A%2F%2Fwww.google.com%2F")
+end
+`
+	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+		return 0, 0, fmt.Errorf("cannot write wrk script: %w", err)
+	}
+	out, err := exec.CommandContext(ctx, b.o.wrk, "-t1", "-c"+strconv.Itoa(b.o.connections),
+		"-d"+b.o.duration.String(), "-s", script, "http://"+addr+"/").CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot run %s against %s: %w\n%s", b.o.wrk, addr, err, out)
+	}
+	rate, n := wrkRate.FindSubmatch(out), wrkRequests.FindSubmatch(out)
+	if rate == nil || n == nil {
+		return 0, 0, fmt.Errorf("cannot read the output of wrk:\n%s", out)
+	}
+	r, _ := strconv.ParseFloat(string(rate[1]), 64)
+	total, _ := strconv.ParseInt(string(n[1]), 10, 64)
+	return r, total, nil
+}
+
+func (b *bench) run(ctx context.Context) error {
+	var base, jd []float64
+	var sent int64
+	for i := 0; i < b.o.rounds; i++ {
+		r, _, err := b.wrkRun(ctx, b.baseline)
+		if err != nil {
+			return err
+		}
+		base = append(base, r)
+		r, n, err := b.wrkRun(ctx, b.journeyd)
+		if err != nil {
+			return err
+		}
+		jd, sent = append(jd, r), sent+n
+	}
+	landed, lag, err := b.waitRows(ctx, "type = 'pageview'", sent)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("pixel  bare fasthttp %10.0f req/s   journeyd %10.0f req/s   ratio %.2f   landed %d of %d (%.1fs after the load)\n",
+		median(base), median(jd), median(jd)/median(base), landed, sent, lag.Seconds())
+	return b.runAPI(ctx)
+}
+
+// waitRows polls ClickHouse until want rows of the bench site match where, or 120s pass.
+func (b *bench) waitRows(ctx context.Context, where string, want int64) (int64, time.Duration, error) {
+	conn, err := clickhouse.Open(ctx, b.o.clickhouse)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Close()
+	start := time.Now()
+	var n uint64
+	for time.Since(start) < 120*time.Second {
+		q := "SELECT count() FROM (SELECT event_id FROM events WHERE site_id = 'bench' AND " + where + " GROUP BY event_id)"
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			return 0, 0, fmt.Errorf("cannot count bench rows: %w", err)
+		}
+		if int64(n) >= want {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return int64(n), time.Since(start), nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// runAPI posts apiEvents events through /v1/batch, 100 a call, and times until all landed.
+func (b *bench) runAPI(ctx context.Context) error {
+	const perBatch, workers = 100, 8
+	batches := b.o.apiEvents / perBatch
+	var next atomic.Int64
+	var failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second}
+			for i := next.Add(1) - 1; i < int64(batches); i = next.Add(1) - 1 {
+				if err := postBatch(client, b.journeyd, i, perBatch); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	sentFor := time.Since(start)
+	want := int64(batches-int(failed.Load())) * perBatch
+	landed, _, err := b.waitRows(ctx, "name = 'bench_api'", want)
+	if err != nil {
+		return err
+	}
+	all := time.Since(start)
+	fmt.Printf("api    %d events in %d batches: accepted in %.1fs (%.0f events/s), landed %d in ClickHouse after %.1fs: %.0f events/s end to end; failed calls %d\n",
+		batches*perBatch, batches, sentFor.Seconds(), float64(batches*perBatch)/sentFor.Seconds(), landed, all.Seconds(), float64(landed)/all.Seconds(), failed.Load())
+	return nil
+}
+
+func postBatch(client *http.Client, addr string, i int64, n int) error {
+	var buf bytes.Buffer
+	buf.WriteString(`{"writeKey":"bench-write-key","batch":[`)
+	for j := 0; j < n; j++ {
+		if j > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"type":"track","event":"bench_api","messageId":"m-%d-%d","userId":"user-%d","properties":{"revenue":9.5,"sku":"sku-%d"},"context":{"ip":"203.0.113.7","userAgent":"bench"}}`, i, j, (i*int64(n)+int64(j))%100000, j)
+	}
+	buf.WriteString(`]}`)
+	resp, err := client.Post("http://"+addr+"/v1/batch", "application/json", &buf)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("batch %d: status %d", i, resp.StatusCode)
+	}
+	return nil
+}
