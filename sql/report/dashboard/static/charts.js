@@ -32,7 +32,7 @@ export function s(tag, attrs, ...kids) {
 }
 
 function chart(width, height, label, ...kids) {
-  return s('svg', {class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label}, ...kids);
+  return s('svg', {class: 'chart', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': label}, ...kids);
 }
 
 const num = (x) => (typeof x === 'number' && isFinite(x) ? x : Number(x) || 0);
@@ -92,7 +92,7 @@ export function hbars(items, title) {
 // histogram draws vertical bars: items [{label, value, text}].
 export function histogram(items, title) {
   const max = Math.max(1e-9, ...items.map((i) => num(i.value)));
-  const width = 360, height = 170, base = 140, col = width / Math.max(items.length, 1);
+  const width = 360, height = 180, base = 140, col = width / Math.max(items.length, 1);
   return chart(width, height, title, items.map((it, k) => {
     const bh = (num(it.value) / max) * 110, x = k * col + 6;
     return s('g', null,
