@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/journeyd/journeyd/sql/chtest"
 )
 
@@ -47,8 +49,14 @@ func TestMigrateTwice(t *testing.T) {
 	if int(n) != len(applied) {
 		t.Fatalf("schema_migrations has %d rows for %d versions: a migration ran twice", n, len(applied))
 	}
+	checkEventColumns(t, ctx, other, db)
+}
+
+// checkEventColumns compares the columns of db.events with eventColumns.
+func checkEventColumns(t *testing.T, ctx context.Context, conn driver.Conn, db string) {
+	t.Helper()
 	var cols []string
-	rows, err := other.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = 'events'", db)
+	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = 'events'", db)
 	if err != nil {
 		t.Fatal(err)
 	}
