@@ -40,10 +40,11 @@ type config struct {
 	DedupWindow      time.Duration `yaml:"dedup_window"`
 
 	// Secrets: from the environment or from a file, never from the config file itself.
-	AdminTokenFile string `yaml:"admin_token_file"`
-	LinkKeysFile   string `yaml:"link_keys_file"`
-	AdminToken     string `yaml:"-"`
-	LinkKeys       string `yaml:"-"`
+	AdminTokenFile   string `yaml:"admin_token_file"`
+	LinkKeysFile     string `yaml:"link_keys_file"`
+	AdminToken       string `yaml:"-"`
+	LinkKeys         string `yaml:"-"`
+	CookielessSecret string `yaml:"-"`
 
 	Sites []site.Site `yaml:"sites"`
 }
@@ -159,6 +160,7 @@ func applyEnv(fs *flag.FlagSet) error {
 func (c *config) loadSecrets() error {
 	c.AdminToken = os.Getenv("JOURNEYD_ADMIN_TOKEN")
 	c.LinkKeys = os.Getenv("JOURNEYD_LINK_KEYS")
+	c.CookielessSecret = os.Getenv("JOURNEYD_COOKIELESS_SECRET")
 	for _, s := range []struct {
 		file string
 		dst  *string
@@ -237,7 +239,8 @@ The file also holds the sites (see deploy/journeyd.example.yaml):
       respect_dnt: false              # drop browser events with DNT: 1 or Sec-GPC: 1
 
 Secrets come only from the environment or a file: JOURNEYD_ADMIN_TOKEN (or
---admin-token-file), JOURNEYD_LINK_KEYS (or --link-keys-file).
+--admin-token-file), JOURNEYD_LINK_KEYS (or --link-keys-file), and
+JOURNEYD_COOKIELESS_SECRET (keys the daily salt of cookieless ids; the same on every node).
 
 Flags:
 `, fs.Name())

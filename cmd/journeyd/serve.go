@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/journeyd/journeyd/collector"
+	"github.com/journeyd/journeyd/collector/dedup"
 	"github.com/journeyd/journeyd/collector/emaillink"
 	"github.com/journeyd/journeyd/collector/enrich/standard"
 	"github.com/journeyd/journeyd/collector/site"
@@ -24,6 +25,7 @@ import (
 	"github.com/journeyd/journeyd/snippet"
 	"github.com/journeyd/journeyd/sql/clickhouse"
 	"github.com/journeyd/journeyd/sql/report"
+	"github.com/journeyd/journeyd/sql/report/dashboard"
 	"github.com/journeyd/journeyd/sql/schema"
 	"github.com/journeyd/journeyd/sql/writer"
 )
@@ -167,6 +169,8 @@ func (a *app) pipeline(ctx context.Context, db string) error {
 	a.server, err = collector.New(collector.Config{
 		Sites: sites, Sink: a.sessions, Enricher: a.enricher, Registerer: a.reg, Gatherer: a.reg,
 		Logger: a.log, ClientIP: a.enricher.ClientIP, Ready: a.ready,
+		Dedup:            dedup.New(dedup.Config{Window: cfg.DedupWindow, Registerer: a.reg}),
+		CookielessSecret: []byte(cfg.CookielessSecret),
 	})
 	if err != nil {
 		return err
@@ -178,6 +182,7 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	a.server.Handle("/t.js", snippet.Handler)
 	a.server.Handle(snippet.Path(), snippet.Handler)
 	a.server.Handle(snippet.FullPath(), snippet.Handler)
+	a.server.Handle("/t.full.js", snippet.Handler)
 	if a.cfg.Demo {
 		a.server.Handle("/demo/", snippet.Demo())
 	}
@@ -185,7 +190,11 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	for _, s := range sites.Sites() {
 		defs[s.ID] = s.ReportDefinitions()
 	}
-	a.server.Handle("/api/v1/reports", report.Handler(a.conn, db, defs, a.cfg.AdminToken))
+	reports := report.Handler(a.conn, db, defs, a.cfg.AdminToken)
+	a.server.Handle("/api/v1/reports", reports)
+	a.server.Handle("/api/v1/reports/", reports)
+	a.server.Handle("/dashboard", dashboard.Handler())
+	a.server.Handle(dashboard.Path, dashboard.Handler())
 	if a.cfg.LinkKeys == "" {
 		a.log.Info("email links are off: set JOURNEYD_LINK_KEYS or --link-keys-file to sign and serve /o/ and /r/")
 		return nil

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# make bench: throughput figures as ratios to baselines measured in the same run (the
+# machines are shared and noisy), then the allocation benchmarks of the hot paths and the
+# reports timed against one plain pass over the same events.
+set -euo pipefail
+bin=${1:-bin/journeyd}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+command -v wrk >/dev/null 2>&1 || { echo "installing wrk" >&2; apt-get install -y -qq wrk >/dev/null; }
+deploy/clickhouse/start.sh
+
+echo "== pixel and server API throughput (journeyd bench)"
+"$bin" bench --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench ${BENCH_FLAGS:-}
+
+echo
+echo "== hot path allocations and per-event costs (go test -bench)"
+go test -run '^$' -bench 'BenchmarkPixel$|BenchmarkSegmentBatch|BenchmarkBeacon|BenchmarkChain|BenchmarkSessionize|BenchmarkMemoryPerVisitor|BenchmarkFill' \
+  -benchmem -benchtime 2s ./collector/ ./collector/enrich/standard ./sessionizer ./sql/writer | grep -E '^(Benchmark|ok|FAIL)'
+
+echo
+echo "== reports on ${REPORT_EVENTS:-10000000} synthetic events, as ratios to one plain pass (journeyd bench-reports)"
+"$bin" bench-reports --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench --events "${REPORT_EVENTS:-10000000}"
