@@ -47,8 +47,9 @@ var OptionNames = map[string]string{
 	"within":     "retention return window (default 7d)",
 }
 
-// ParseRequest builds a Request for site from option values (see OptionNames); now is the
-// default end of the period.
+// ParseRequest builds a Request for site from option values (see OptionNames); the default
+// end of the period is the end of now's second, so that what just arrived is included (ts
+// is stored in whole seconds).
 func ParseRequest(site string, defs Definitions, opts map[string]string, now time.Time) (*Request, error) {
 	for k := range opts {
 		if _, ok := OptionNames[k]; !ok {
@@ -58,7 +59,7 @@ func ParseRequest(site string, defs Definitions, opts map[string]string, now tim
 	if site == "" {
 		return nil, fmt.Errorf("no site given: use --site ID")
 	}
-	r := &Request{Site: site, Defs: defs, To: now, Window: 7 * day, Lookback: 30 * day, Top: 20, Within: 7 * day}
+	r := &Request{Site: site, Defs: defs, To: now.Truncate(time.Second).Add(time.Second), Window: 7 * day, Lookback: 30 * day, Top: 20, Within: 7 * day}
 	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers} {
 		if err := p(r, opts); err != nil {
 			return nil, err
