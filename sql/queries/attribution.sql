@@ -10,10 +10,11 @@
 -- within the lookback, after the previous conversion; a person's touchpoints after their
 -- last conversion (or all of them, for people who never converted) form a null path. Bots
 -- are excluded. An event stored twice (a replay before the table's background merge removes
--- the copy) counts once: each person's events are collected with groupUniqArray over their
--- event ids. A person is the user id where known, else the user id the anonymous id was
--- first linked to (identity_links_v, any event carrying both ids), else the anonymous id: a
--- person's anonymous browsing before sign-up belongs to them.
+-- the copy) counts once: a touchpoint is its session's earliest event, and conversions are
+-- kept once per event id (arrayDistinct). A person is the user id where known, else the
+-- user id the anonymous id was first linked to (identity_links_v, any event carrying both
+-- ids), else the anonymous id: a person's anonymous browsing before sign-up belongs to
+-- them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -64,7 +65,7 @@ FROM
                     max(user_id) AS user_id,
                     min(toUInt32(ts)) AS t,
                     argMin(if($key = '', $empty_key, $key), ts) AS k,
-                    groupUniqArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion) AS convs,
+                    arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs,
                     arrayMap(x -> x.1, convs) AS conv_t,
                     arrayMap(x -> x.2, convs) AS conv_v
                 FROM $db.events

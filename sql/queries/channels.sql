@@ -4,10 +4,10 @@
 -- attribution report credits them.
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
--- removes the copy) counts once: conversions are collected per session with groupUniqArray
--- over their event ids. A person is the user id where known, else the user id the anonymous
--- id was first linked to (identity_links_v, any event carrying both ids), else the
--- anonymous id: a person's anonymous browsing before sign-up belongs to them.
+-- removes the copy) counts once: a session's conversions are kept once per event id
+-- (arrayDistinct). A person is the user id where known, else the user id the anonymous id
+-- was first linked to (identity_links_v, any event carrying both ids), else the anonymous
+-- id: a person's anonymous browsing before sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -27,7 +27,7 @@ FROM
         session_id,
         argMin(k, ts) AS channel,
         any(person) AS person,
-        groupUniqArrayIf((event_id, v), is_conversion = 1) AS converted,
+        arrayDistinct(groupArrayIf((event_id, v), is_conversion = 1)) AS converted,
         length(converted) AS conversions,
         arraySum(arrayMap(x -> x.2, converted)) AS value
     FROM

@@ -4,10 +4,10 @@
 -- action: next, times, people.
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
--- removes the copy) counts once: each person's events are collected with groupUniqArray
--- over their event ids. A person is the user id where known, else the user id the anonymous
--- id was first linked to (identity_links_v, any event carrying both ids), else the
--- anonymous id: a person's anonymous browsing before sign-up belongs to them.
+-- removes the copy) counts once: each person's events are kept once per event id
+-- (arrayDistinct). A person is the user id where known, else the user id the anonymous id
+-- was first linked to (identity_links_v, any event carrying both ids), else the anonymous
+-- id: a person's anonymous browsing before sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -23,8 +23,8 @@ FROM
 (
     SELECT
         person,
-        arrayMap(x -> x.2, arraySort(x -> (x.1, x.4), groupUniqArray((ts, label, is_after, event_id)))) AS labels,
-        arrayMap(x -> x.3, arraySort(x -> (x.1, x.4), groupUniqArray((ts, label, is_after, event_id)))) AS marks,
+        arrayMap(x -> x.2, arraySort(x -> (x.1, x.4), arrayDistinct(groupArray((ts, label, is_after, event_id))))) AS labels,
+        arrayMap(x -> x.3, arraySort(x -> (x.1, x.4), arrayDistinct(groupArray((ts, label, is_after, event_id))))) AS marks,
         arrayFilter((i, m) -> m = 1, arrayEnumerate(marks), marks) AS idx,
         arrayMap(i -> if(i < length(labels), labels[i + 1], '(end)'), idx) AS nexts
     FROM

@@ -160,7 +160,8 @@ func TestParseRequest(t *testing.T) {
 		return req
 	}
 	req := f(map[string]string{}, "")
-	if !req.To.Equal(now) || !req.From.Equal(now.Add(-30*day)) || req.Window != 7*day || req.Top != 20 {
+	// The default end is the end of now's second: ts is stored in whole seconds.
+	if end := now.Add(time.Second); !req.To.Equal(end) || !req.From.Equal(end.Add(-30*day)) || req.Window != 7*day || req.Top != 20 {
 		t.Fatalf("defaults: %+v", req)
 	}
 	req = f(map[string]string{"from": "2026-01-01", "to": "2026-02-01", "by": "device,channel", "per": "session", "window": "2d"}, "")
