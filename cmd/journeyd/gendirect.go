@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 
 	"github.com/journeyd/journeyd/collector/gen"
 	"github.com/journeyd/journeyd/sql/clickhouse"
@@ -21,7 +19,8 @@ func genDirect(ctx context.Context, dsn string, out *gen.Output) error {
 		return err
 	}
 	defer conn.Close()
-	w, err := writer.New(conn, writer.Config{Database: reportDatabase(dsn), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// The queue holds the whole run: the events are in memory already.
+	w, err := writer.New(conn, writer.Config{Database: reportDatabase(dsn), QueueSize: len(out.Events) + 1})
 	if err != nil {
 		return err
 	}

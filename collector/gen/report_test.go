@@ -3,6 +3,7 @@ package gen
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/journeyd/journeyd/sql/event"
 	"github.com/journeyd/journeyd/sql/report"
 	"github.com/journeyd/journeyd/sql/schema"
+	"github.com/journeyd/journeyd/sql/writer"
 )
 
 func TestMain(m *testing.M) { chtest.Main(m) }
@@ -39,21 +41,13 @@ func stored(t *testing.T, name string, people int, replay bool) (*report.Runner,
 	return &report.Runner{Conn: conn, DB: db}, out
 }
 
-// insertEvents stores events in db.events, every column named.
+// insertEvents stores events in db.events through the batch writer.
 func insertEvents(ctx context.Context, conn driver.Conn, db string, events []event.Event) error {
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events (event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id, url, host, path, referrer, referrer_host, channel, source, medium, campaign, country, browser, os, device, is_bot, user_agent, props.key, props.value, revenue, currency, lib)")
+	w, err := writer.New(conn, writer.Config{Database: db, QueueSize: len(events) + 1})
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		if err := b.Append(e.ID, e.SiteID, e.TS, e.ReceivedAt, e.Type, e.Name, e.AnonID, e.UserID, e.SessionID,
-			e.URL, e.Host, e.Path, e.Referrer, e.ReferrerHost, e.Channel, e.Source, e.Medium, e.Campaign,
-			e.Country, e.Browser, e.OS, e.Device, uint8(0), e.UserAgent, append([]string{}, e.PropKeys...),
-			append([]string{}, e.PropValues...), e.Revenue, e.Currency, e.Library); err != nil {
-			return err
-		}
-	}
-	return b.Send()
+	return errors.Join(w.Write(ctx, events), w.Close(ctx))
 }
 
 func run(t *testing.T, r *report.Runner, name string, opts map[string]string) *report.Result {
