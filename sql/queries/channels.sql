@@ -1,7 +1,8 @@
 -- channels: sessions, people, conversions and revenue by channel. A session belongs to the
 -- channel of its first event; its conversions and their value count for that channel.
--- Conversions outside any session (server events, emails) are not in this table: the
--- attribution report credits them.
+-- Email opens and clicks and ad impressions are touches, not visits, and are left out;
+-- conversions outside any session (server events) are not in this table: the attribution
+-- report credits them.
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: a session's conversions are kept once per event id
@@ -44,6 +45,7 @@ FROM
                 toFloat64($value) AS v
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0 AND session_id != ''
+                AND type NOT IN ('email_open', 'email_click', 'impression')
         )
         ANY LEFT JOIN
         (
