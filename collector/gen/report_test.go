@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/sql/chtest"
+	"github.com/journeyd/journeyd/sql/clickhouse"
 	"github.com/journeyd/journeyd/sql/event"
 	"github.com/journeyd/journeyd/sql/report"
 	"github.com/journeyd/journeyd/sql/schema"
@@ -97,6 +98,8 @@ func TestShopFunnelAndBarriers(t *testing.T) {
 			t.Fatalf("per-session funnel step %d: %d sessions, want %d", i+1, got, entered["all"][i])
 		}
 	}
+
+	checkStrict(t, r)
 
 	req["by"] = "device,channel,country"
 	top := run(t, r, "barriers", req).Tables[0].Rows[0]
@@ -211,5 +214,37 @@ func TestWebinarPersonsAndAPI(t *testing.T) {
 	}
 	if body.Funnel[0].Entered != 1200 || body.Funnel[1].Entered != int64(signups) || body.Funnel[2].Entered != int64(buys) {
 		t.Fatalf("funnel %+v, want 1200 visitors, %d sign-ups, %d buyers (anonymous visit joined to the user)", body.Funnel, signups, buys)
+	}
+}
+
+// checkStrict: strict order runs where windowFunnel has strict_order, and is refused with a
+// clear message elsewhere (18.16); it never counts more people than the plain funnel.
+func checkStrict(t *testing.T, r *report.Runner) {
+	t.Helper()
+	opts := map[string]string{"from": now.Add(-100 * 24 * time.Hour).Format(time.RFC3339), "steps": ShopSteps, "strict": "true"}
+	req, err := report.ParseRequest("demo", report.Definitions{}, opts, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, err := r.Run(context.Background(), "funnel", req)
+	v, verr := clickhouse.ServerVersion(r.Conn)
+	if verr != nil {
+		t.Fatal(verr)
+	}
+	var usage *report.UsageError
+	if !v.AtLeast(clickhouse.Version{Major: 21, Minor: 1}) {
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), "21.1") {
+			t.Fatalf("strict funnel on ClickHouse %s: error %v, want a usage error naming 21.1", v, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := run(t, r, "funnel", map[string]string{"steps": ShopSteps})
+	for i, row := range strict.Tables[0].Rows {
+		if row[3].(int64) > plain.Tables[0].Rows[i][3].(int64) {
+			t.Fatalf("strict step %d: %v people, more than without strict order (%v)", i+1, row[3], plain.Tables[0].Rows[i][3])
+		}
 	}
 }

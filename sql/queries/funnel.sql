@@ -15,7 +15,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
---   $window      the conversion window in seconds: 604800 (7 days)
+--   $window      the conversion window in seconds: 604800 (7 days); for strict order (no
+--                other event between steps, ClickHouse 21.1+): 604800, 'strict_order'
 --   $unit        person (count people) or session_id (count sessions)
 --   $segment     the breakdown column (device, channel, country, source, campaign) or ''
 --   $steps       the step conditions as columns s1, s2, ...:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
 )
 
 func init() {
@@ -31,6 +33,9 @@ func (r *Runner) Funnel(ctx context.Context, req *Request, by string) ([]FunnelR
 	}
 	params, err := funnelParams(req, by)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkStrict(req); err != nil {
 		return nil, err
 	}
 	rows, err := r.Query(ctx, "funnel", params)
@@ -81,6 +86,9 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 	}
 	p := req.base()
 	p["window"] = Int(int64(req.Window / time.Second))
+	if req.Strict {
+		p["window"] = fragment(fmt.Sprintf("%d, 'strict_order'", int64(req.Window/time.Second)))
+	}
 	p["unit"] = fragment("person")
 	if req.PerSession {
 		p["unit"] = fragment("session_id")
@@ -154,4 +162,22 @@ func runFunnel(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 			round(f.FromPrev, 4), f.Dropped, f.MedianDelay.Seconds()})
 	}
 	return &Result{Tables: []Table{t}}, nil
+}
+
+// strictSince is the first ClickHouse release whose windowFunnel has the strict_order mode.
+var strictSince = clickhouse.Version{Major: 21, Minor: 1}
+
+// checkStrict refuses strict order on a server without windowFunnel's strict_order mode.
+func (r *Runner) checkStrict(req *Request) error {
+	if !req.Strict || r.Conn == nil {
+		return nil
+	}
+	v, err := clickhouse.ServerVersion(r.Conn)
+	if err != nil {
+		return err
+	}
+	if !v.AtLeast(strictSince) {
+		return usageErrorf("strict order needs ClickHouse %s or newer; this server is %s: drop --strict", strictSince, v)
+	}
+	return nil
 }

@@ -175,4 +175,8 @@ func TestParseRequest(t *testing.T) {
 	f(map[string]string{"colour": "red"}, "unknown option")
 	f(map[string]string{"steps": "event:a,,event:b"}, "step 2")
 	f(map[string]string{"per": "visit"}, "--per")
+	f(map[string]string{"strict": "maybe"}, "--strict")
+	if req := f(map[string]string{"strict": "true"}, ""); !req.Strict {
+		t.Fatal("--strict true not parsed")
+	}
 }

@@ -18,6 +18,7 @@ type Request struct {
 	Window     time.Duration
 	By         []string // breakdown dimensions
 	PerSession bool     // --per session
+	Strict     bool     // funnel steps in strict order: no other event in between
 	Conversion Conversion
 	Models     []string
 	Lookback   time.Duration
@@ -37,6 +38,7 @@ var OptionNames = map[string]string{
 	"window":     "conversion window of the funnel, e.g. 7d, 12h (default 7d)",
 	"by":         "breakdown: device, channel, country, source, medium, campaign, browser, os (barriers: comma-separated)",
 	"per":        "count per person (default) or per session",
+	"strict":     "funnel: true for strict order, no other event between steps (ClickHouse 21.1 or newer)",
 	"conversion": "conversion name from the site's config, or an event name (default purchase)",
 	"model":      "attribution model: first, last, last_non_direct, linear, time_decay, position, markov, shapley, or all",
 	"lookback":   "attribution lookback window (default 30d)",
@@ -117,6 +119,13 @@ func parseFunnel(r *Request, o map[string]string) error {
 			}
 			r.By = append(r.By, b)
 		}
+	}
+	switch o["strict"] {
+	case "", "false", "0":
+	case "true", "1":
+		r.Strict = true
+	default:
+		return fmt.Errorf("--strict %q: use true or false", o["strict"])
 	}
 	switch o["per"] {
 	case "", "person":
