@@ -27,6 +27,7 @@ type config struct {
 	LogFormat      string   `yaml:"log_format"`
 	Migrate        bool     `yaml:"migrate"`
 	Demo           bool     `yaml:"demo"`
+	DebugListen    string   `yaml:"debug_listen"`
 
 	BatchSize     int           `yaml:"batch_size"`
 	FlushInterval time.Duration `yaml:"flush_interval"`
@@ -82,6 +83,7 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply the schema migrations at start")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "serve the demo shop at /demo/")
+	fs.StringVar(&c.DebugListen, "debug-listen", c.DebugListen, "address of a separate net/http server with /debug/pprof/ (keep it on loopback); empty: off")
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "rows per ClickHouse insert, at most")
 	fs.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "longest time an event waits before its batch is inserted")
 	fs.IntVar(&c.Inserts, "inserts", c.Inserts, "ClickHouse inserts in flight at once")

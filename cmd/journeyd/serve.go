@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only on --debug-listen
 	"os"
 	"os/signal"
 	"strings"
@@ -51,6 +53,12 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	go a.reloadOnSIGHUP(ctx)
+	if cfg.DebugListen != "" {
+		go func() {
+			// net/http/pprof registers on http.DefaultServeMux.
+			log.Error("debug server stopped", "err", http.ListenAndServe(cfg.DebugListen, nil))
+		}()
+	}
 	log.Info("journeyd serving", "listen", ln.Addr().String(), "clickhouse", cfg.ClickHouse, "sites", len(cfg.Sites))
 	return a.serve(ctx, ln)
 }
