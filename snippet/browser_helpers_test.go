@@ -9,15 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/journeyd/journeyd/snippet/browsertest"
 )
 
 // wireEvent and wireBatch are the POST /e body agreed with the collector.
@@ -165,85 +164,32 @@ func newSite(t *testing.T) *site {
 	return s
 }
 
-// chromium finds the browser; without one the test skips, or fails under CI=true.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium found and CI=true: install it (make deps) to run the browser tests")
-	}
-	t.Skip("no Chromium found: install it (make deps) to run the browser tests")
-	return ""
-}
-
-// startBrowser starts a headless Chromium with a fresh profile for the test.
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("cannot start Chromium: %v", err)
-	}
-	return ctx
-}
-
 // clockHook lets a test move the page clock: Date.now() adds localStorage.__skew ms.
 const clockHook = `(() => { const now = Date.now.bind(Date);
   Date.now = () => now() + (+localStorage.getItem('__skew') || 0); })();`
 
+// startBrowser starts a headless Chromium with a fresh profile for the test.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return browsertest.Start(t)
+}
+
 // newTab opens a tab in browser (in a fresh browser context when isolated) with the clock hook.
 func newTab(t *testing.T, browser context.Context, isolated bool, hooks ...string) context.Context {
 	t.Helper()
-	var opts []chromedp.ContextOption
-	if isolated {
-		opts = append(opts, chromedp.WithNewBrowserContext())
-	}
-	ctx, cancel := chromedp.NewContext(browser, opts...)
-	t.Cleanup(cancel)
-	for _, src := range append([]string{clockHook}, hooks...) {
-		if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
-			t.Fatalf("cannot add a script to the tab: %v", err)
-		}
-	}
-	return ctx
+	return browsertest.Tab(t, browser, isolated, append([]string{clockHook}, hooks...)...)
 }
 
 // do runs browser actions and fails the test on error.
 func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, actions...); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
+	browsertest.Do(t, ctx, actions...)
 }
 
 // eval evaluates js in the tab and returns its result.
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("browser: evaluate %s: %v", js, err)
-	}
-	return v
+	return browsertest.Eval[T](t, ctx, js)
 }
 
 // pixelNamed returns the pixel query with event name n, or nil.

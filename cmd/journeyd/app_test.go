@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,14 +26,19 @@ type testApp struct {
 
 // startApp runs journeyd's serve wiring with the sites and settings of configYAML, on a free
 // port, until the test ends. Settings not in configYAML are serve's defaults, with a short
-// flush interval.
+// flush interval. "{url}" in configYAML stands for the app's own URL (for a site's origins).
 func startApp(t *testing.T, configYAML string, args ...string) *testApp {
 	t.Helper()
 	srv := chtest.Shared(t)
 	db, conn := srv.NewDatabase(t)
-	path := writeConfig(t, configYAML)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, strings.ReplaceAll(configYAML, "{url}", "http://"+ln.Addr().String()))
 	cfg, _, err := loadConfig("serve", append([]string{"--config", path, "--clickhouse", srv.DSN(db), "--flush-interval", "100ms", "--listen", "127.0.0.1:0"}, args...), nil)
 	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -43,11 +49,7 @@ func startApp(t *testing.T, configYAML string, args ...string) *testApp {
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
+		ln.Close()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

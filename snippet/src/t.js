@@ -145,8 +145,11 @@
         track('pageview');
       }
     });
+    // Chromium fires pagehide and then visibilitychange when a page goes: the page stops
+    // counting at the first, so that the second sends no leave of its own.
     var bye = () => {
       leave();
+      shown = 0;
       flush();
     };
     // link reports outbound links and file downloads; the beacon outlives the page.

@@ -5,18 +5,16 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/journeyd/journeyd/snippet/browsertest"
 	"github.com/journeyd/journeyd/sql/attribution"
 	"github.com/journeyd/journeyd/sql/report"
 )
@@ -108,21 +106,6 @@ func serveDashboard(t *testing.T, stub *reportStub) string {
 	return "http://" + l.Addr().String()
 }
 
-// chromium finds the browser; without one the test skips, or fails under CI=true.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium found and CI=true: install it (make deps) to run the browser tests")
-	}
-	t.Skip("no Chromium found: install it (make deps) to run the browser tests")
-	return ""
-}
-
 // errorHook records page exceptions and CSP violations in window.__errors.
 const errorHook = `window.__errors = [];
 addEventListener('error', (e) => __errors.push(String(e.message)));
@@ -131,22 +114,7 @@ document.addEventListener('securitypolicyviolation', (e) => __errors.push('CSP: 
 
 func startTab(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: errorHook}); err != nil {
-		t.Fatalf("cannot start Chromium: %v", err)
-	}
-	return ctx
+	return browsertest.Tab(t, browsertest.Start(t), false, errorHook)
 }
 
 // poll evaluates js in the page until it returns a truthy value, for up to 15 seconds.
@@ -163,11 +131,7 @@ func poll[T any](t *testing.T, ctx context.Context, what, js string) T {
 
 func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, actions...); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
+	browsertest.Do(t, ctx, actions...)
 }
 
 // show fills in the settings form and submits it.
