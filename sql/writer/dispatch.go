@@ -38,14 +38,39 @@ func (w *Writer) cut(all bool) (left bool) {
 			w.mu.Unlock()
 			return n > 0
 		}
-		n = min(n, w.cfg.BatchSize)
-		batch := make([]event.Event, n)
-		copy(batch, w.pending)
-		rest := copy(w.pending, w.pending[n:])
-		clear(w.pending[rest:])
-		w.pending = w.pending[:rest]
+		batch := w.take(min(n, w.cfg.BatchSize))
 		w.mu.Unlock()
 		w.batches <- batch
+	}
+}
+
+// take removes the first n queued events and returns them as a batch. When the batch is
+// the whole queue, the queue's slice itself becomes the batch and a spare slice (one an
+// insert has finished with) becomes the queue: no copy, no growing from zero. w.mu is held.
+func (w *Writer) take(n int) []event.Event {
+	if n == len(w.pending) {
+		batch := w.pending
+		select {
+		case w.pending = <-w.spare:
+		default:
+			w.pending = make([]event.Event, 0, w.cfg.BatchSize)
+		}
+		return batch
+	}
+	batch := make([]event.Event, n)
+	copy(batch, w.pending)
+	rest := copy(w.pending, w.pending[n:])
+	clear(w.pending[rest:])
+	w.pending = w.pending[:rest]
+	return batch
+}
+
+// recycle clears an inserted batch, dropping its strings, and keeps it for take.
+func (w *Writer) recycle(batch []event.Event) {
+	clear(batch)
+	select {
+	case w.spare <- batch[:0]:
+	default:
 	}
 }
 
@@ -59,5 +84,6 @@ func (w *Writer) work() {
 		w.depth -= len(batch)
 		w.m.depth.Set(float64(w.depth))
 		w.mu.Unlock()
+		w.recycle(batch)
 	}
 }

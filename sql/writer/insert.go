@@ -36,7 +36,7 @@ var (
 // rest, such as property keys and values of different lengths, the server rejects.
 func (w *Writer) insert(cols block, batch []event.Event) {
 	now := w.cfg.Clock.Now()
-	good := batch[:0:0]
+	good := batch[:0] // compacted in place: good never overtakes i
 	for i := range batch {
 		e := &batch[i]
 		if e.ReceivedAt.IsZero() {
@@ -46,7 +46,7 @@ func (w *Writer) insert(cols block, batch []event.Event) {
 			w.deadLetter(reasonBadRow, err, batch[i:i+1])
 			continue
 		}
-		good = append(good, *e)
+		good = append(good, *e) // no copy when nothing was dropped before i
 	}
 	if len(good) > 0 {
 		w.insertRetrying(cols, good)

@@ -100,7 +100,8 @@ type Writer struct {
 	kick    chan struct{}
 	closing chan struct{}
 	batches chan []event.Event
-	stop    context.Context // canceled when Close gives up waiting
+	spare   chan []event.Event // inserted batches, cleared, for the queue to reuse
+	stop    context.Context    // canceled when Close gives up waiting
 	abandon context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -120,6 +121,7 @@ func New(conn driver.Conn, cfg Config) (*Writer, error) {
 		kick:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		batches: make(chan []event.Event),
+		spare:   make(chan []event.Event, cfg.Inserts+1),
 	}
 	w.stop, w.abandon = context.WithCancel(context.Background())
 	w.done.Add(1 + cfg.Inserts)
