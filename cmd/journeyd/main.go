@@ -35,7 +35,7 @@ func usage() {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-12s %s\n", n, commands[n].summary)
+		fmt.Fprintf(os.Stderr, "  %-15s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(os.Stderr, "\nRun 'journeyd COMMAND -h' for the flags of a command.\n")
 }
