@@ -66,6 +66,7 @@ func (req *Request) base() map[string]Value {
 // UsageError is an error in a report's options: the API answers it with 400.
 type UsageError struct{ Msg string }
 
+// Error returns the message, which says what option to change.
 func (e *UsageError) Error() string { return e.Msg }
 
 func usageErrorf(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
