@@ -17,20 +17,20 @@
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
 SELECT
-    if(channel = '', 'Direct', channel) AS channel,
+    if(first_channel = '', 'Direct', first_channel) AS channel,
     count() AS sessions,
     uniqExact(person) AS people,
-    sum(conversions) AS conversions,
-    round(sum(value), 2) AS revenue
+    sum(session_conversions) AS conversions,
+    round(sum(session_value), 2) AS revenue
 FROM
 (
     SELECT
         session_id,
-        argMin(k, ts) AS channel,
+        argMin(k, ts) AS first_channel,
         any(person) AS person,
         arrayDistinct(groupArrayIf((event_id, v), is_conversion = 1)) AS converted,
-        length(converted) AS conversions,
-        arraySum(arrayMap(x -> x.2, converted)) AS value
+        length(converted) AS session_conversions,
+        arraySum(arrayMap(x -> x.2, converted)) AS session_value
     FROM
     (
         SELECT

@@ -43,7 +43,7 @@ FROM
     (
         SELECT
             $unit AS unit,
-            argMin(segment, ts) AS segment,
+            argMin(dim, ts) AS segment,
             windowFunnel($window)(ts, $step_refs) AS level,
             $step_arrays,
             $chain
@@ -51,10 +51,10 @@ FROM
         (
             SELECT
                 if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-                session_id, ts, segment, $step_refs
+                session_id, ts, dim, $step_refs
             FROM
             (
-                SELECT anon_id, user_id, session_id, ts, $segment AS segment, $steps
+                SELECT anon_id, user_id, session_id, ts, $segment AS dim, $steps
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
             )

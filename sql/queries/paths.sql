@@ -53,14 +53,14 @@ FROM
         FROM
         (
             SELECT
-                if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+                if(known_user_id != '', known_user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
                 touch, t, k, conv_t, conv_v
             FROM
             (
                 SELECT
                     anon_id,
                     if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
-                    max(user_id) AS user_id,
+                    max(user_id) AS known_user_id,
                     min(toUInt32(ts)) AS t,
                     argMin(if($key = '', $empty_key, $key), ts) AS k,
                     arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs,

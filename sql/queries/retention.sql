@@ -21,7 +21,7 @@
 SELECT
     toMonday(toDateTime(t0)) AS cohort_week,
     count() AS people,
-    sum(returned) AS returned,
+    sum(came_back) AS returned,
     round(returned / people, 4) AS rate
 FROM
 (
@@ -29,7 +29,7 @@ FROM
         person,
         minIf(toUInt32(ts), is_cohort = 1) AS t0,
         groupArrayIf(toUInt32(ts), is_return = 1) AS returns,
-        toUInt8(arrayExists(t -> t > t0 AND t <= t0 + $within, returns)) AS returned
+        toUInt8(arrayExists(t -> t > t0 AND t <= t0 + $within, returns)) AS came_back
     FROM
     (
         SELECT
