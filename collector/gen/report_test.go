@@ -99,6 +99,12 @@ func TestShopFunnelAndBarriers(t *testing.T) {
 		}
 	}
 
+	// Everyone who checks out views /checkout: excluding that page leaves exactly the people
+	// who never reached checkout.
+	ex := run(t, r, "funnel", map[string]string{"steps": ShopSteps, "exclude": "pageview:/checkout"}).Tables[0].Rows
+	if got, want := ex[0][3].(int64), entered["all"][0]-entered["all"][2]; int(got) != want || ex[2][3].(int64) != 0 {
+		t.Fatalf("funnel excluding /checkout: %d enter, %d check out; want %d and 0", got, ex[2][3], want)
+	}
 	checkStrict(t, r)
 
 	req["by"] = "device,channel,country"

@@ -22,6 +22,9 @@
 --   $steps       the step conditions as columns s1, s2, ...:
 --                toUInt8(type = 'pageview' AND path LIKE '/product/%') AS s1, toUInt8(name = 'purchase') AS s2
 --   $step_refs   the step columns: s1, s2
+--   $exclude     the exclusion condition: toUInt8(name = 'refund'), or toUInt8(0) for none
+--   $excluded    whether a person did it inside their window:
+--                arrayExists(t -> t >= t1 AND t <= t1 + 604800, ax), or 0 for none
 --   $step_arrays each person's times of each step, one item per step:
 --                groupArrayIf(toUInt32(ts), s1) AS a1, groupArrayIf(toUInt32(ts), s2) AS a2
 --   $chain       the step times of the earliest chain, one per step; for two steps:
@@ -46,15 +49,16 @@ FROM
             argMin(dim, ts) AS segment,
             windowFunnel($window)(ts, $step_refs) AS level,
             $step_arrays,
+            groupArrayIf(toUInt32(ts), sx) AS ax,
             $chain
         FROM
         (
             SELECT
                 if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-                session_id, ts, dim, $step_refs
+                session_id, ts, dim, sx, $step_refs
             FROM
             (
-                SELECT anon_id, user_id, session_id, ts, $segment AS dim, $steps
+                SELECT anon_id, user_id, session_id, ts, $segment AS dim, $exclude AS sx, $steps
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
             )
@@ -66,7 +70,7 @@ FROM
             ) USING anon_id
         )
         GROUP BY unit
-        HAVING level > 0
+        HAVING level > 0 AND NOT $excluded
     )
 )
 GROUP BY segment, step

@@ -19,6 +19,7 @@ type Request struct {
 	By         []string // breakdown dimensions
 	PerSession bool     // --per session
 	Strict     bool     // funnel steps in strict order: no other event in between
+	Exclude    []Step   // funnel: people who do one of these inside the window are left out
 	Conversion Conversion
 	Models     []string
 	Lookback   time.Duration
@@ -38,6 +39,7 @@ var OptionNames = map[string]string{
 	"window":     "conversion window of the funnel, e.g. 7d, 12h (default 7d)",
 	"by":         "breakdown: device, channel, country, source, medium, campaign, browser, os (barriers: comma-separated)",
 	"per":        "count per person (default) or per session",
+	"exclude":    "funnel: exclusion steps, comma-separated like --steps; people who do one inside the conversion window are left out",
 	"strict":     "funnel: true for strict order, no other event between steps (ClickHouse 21.1 or newer)",
 	"conversion": "conversion name from the site's config, or an event name (default purchase)",
 	"model":      "attribution model: first, last, last_non_direct, linear, time_decay, position, markov, shapley, or all",
@@ -110,6 +112,11 @@ func parseFunnel(r *Request, o map[string]string) error {
 	if v := o["window"]; v != "" {
 		if r.Window, err = ParseDuration(v); err != nil {
 			return fmt.Errorf("--window: %w", err)
+		}
+	}
+	if v := o["exclude"]; v != "" {
+		if r.Exclude, err = ParseSteps(v); err != nil {
+			return fmt.Errorf("--exclude: %w", err)
 		}
 	}
 	for _, b := range strings.Split(o["by"], ",") {
