@@ -293,7 +293,7 @@ func (b *bench) runAPI(ctx context.Context) error {
 		return err
 	}
 	all := time.Since(start)
-	fmt.Printf("api    %d events in %d batches: accepted in %.1fs (%.0f events/s), landed %d in ClickHouse after %.1fs: %.0f events/s end to end; failed calls %d\n",
+	fmt.Printf("api    %d events in %d batches (503s retried): accepted in %.1fs (%.0f events/s), landed %d in ClickHouse after %.1fs: %.0f events/s end to end; failed calls %d\n",
 		batches*perBatch, batches, sentFor.Seconds(), float64(batches*perBatch)/sentFor.Seconds(), landed, all.Seconds(), float64(landed)/all.Seconds(), failed.Load())
 	return nil
 }
@@ -308,13 +308,21 @@ func postBatch(client *http.Client, addr string, i int64, n int) error {
 		fmt.Fprintf(&buf, `{"type":"track","event":"bench_api","messageId":"m-%d-%d","userId":"user-%d","properties":{"revenue":9.5,"sku":"sku-%d"},"context":{"ip":"203.0.113.7","userAgent":"bench"}}`, i, j, (i*int64(n)+int64(j))%100000, j)
 	}
 	buf.WriteString(`]}`)
-	resp, err := client.Post("http://"+addr+"/v1/batch", "application/json", &buf)
-	if err != nil {
-		return err
+	// Like the Segment SDKs: a 503 (the pipeline is full) is retried after Retry-After.
+	for attempt := 0; ; attempt++ {
+		resp, err := client.Post("http://"+addr+"/v1/batch", "application/json", bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return nil
+		case resp.StatusCode == http.StatusServiceUnavailable && attempt < 100:
+			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+		default:
+			return fmt.Errorf("batch %d: status %d", i, resp.StatusCode)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("batch %d: status %d", i, resp.StatusCode)
-	}
-	return nil
 }
