@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -49,7 +48,7 @@ func TestBrowserDemo(t *testing.T) {
 	t.Run("outbound", func(t *testing.T) { testDemoOutbound(t, a, browser) })
 	t.Run("idle-and-second-tab", func(t *testing.T) { testDemoIdle(t, a, browser) })
 	t.Run("consent", func(t *testing.T) { testDemoConsent(t, a, browser, pages) })
-	t.Run("collector-down", func(t *testing.T) { testDemoCollectorDown(t, browser, pages) })
+	// A collector that is down: snippet's TestBrowserCollectorDown, on the same build.
 }
 
 // testDemoJourney: a campaign landing, a product, add to cart, checkout with identify, the
@@ -208,53 +207,10 @@ func testDemoConsent(t *testing.T, a *testApp, browser context.Context, pages *t
 	}
 }
 
-// testDemoCollectorDown: a snippet whose collector is down raises no page exception and
-// writes no console error of its own.
-func testDemoCollectorDown(t *testing.T, browser context.Context, pages *testPages) {
-	tab := browsertest.Tab(t, browser, true, pageHooks...)
-	console := chromedp.Console(tab)
-	ctx, stop := context.WithCancel(tab)
-	defer stop()
-	var mu sync.Mutex
-	var msgs []chromedp.ConsoleMessage
-	go func() {
-		for m, err := range console {
-			if err != nil || ctx.Err() != nil {
-				return
-			}
-			mu.Lock()
-			msgs = append(msgs, m)
-			mu.Unlock()
-		}
-	}()
-	browsertest.Do(t, tab, chromedp.Navigate(pages.srv.URL+"/down"),
-		chromedp.Evaluate[chromedp.Void](`journeyd('event', 'x', {a: 1}); journeyd('identify', 'u1');
-			history.pushState({}, '', '/down/next'); journeyd('nonsense'); journeyd()`),
-		chromedp.Click(chromedp.CSS("#out")))
-	noPageErrors(t, tab)
-	mu.Lock()
-	defer mu.Unlock()
-	refused := 0
-	for _, m := range msgs {
-		// The browser logs each failed request itself; no script can prevent that.
-		if m.Source == "network" && strings.HasPrefix(m.URL, pages.down+"/e") {
-			refused++
-			continue
-		}
-		if m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleError {
-			t.Errorf("console %s with the collector down: %s (%s, source %q)", m.Type, m.Text, m.URL, m.Source)
-		}
-	}
-	if refused == 0 {
-		t.Error("no request went to the collector that is down: the test did not test it")
-	}
-}
-
 // testPages serves pages of the test's own origin that embed journeyd's /t.js.
 type testPages struct {
-	srv  *httptest.Server
-	app  string // journeyd's URL, set once it runs
-	down string // a URL where nothing listens
+	srv *httptest.Server
+	app string // journeyd's URL, set once it runs
 }
 
 const testPage = `<!doctype html><html><head><title>Test page</title>
@@ -265,14 +221,8 @@ const testPage = `<!doctype html><html><head><title>Test page</title>
 func newTestPages(t *testing.T) *testPages {
 	t.Helper()
 	p := &testPages{}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.down = "http://" + l.Addr().String()
-	l.Close()
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attrs := map[string]string{"/consent": "data-consent", "/down": `data-api="` + p.down + `"`}[r.URL.Path]
+		attrs := map[string]string{"/consent": "data-consent"}[r.URL.Path]
 		fmt.Fprintf(w, testPage, p.app, attrs)
 	}))
 	t.Cleanup(p.srv.Close)
