@@ -239,6 +239,17 @@ The file also holds the sites (see deploy/journeyd.example.yaml):
       keep_ip: false                  # store full IPs for this site
       cookieless: false               # hash of site+IP+UA (daily salt) instead of cookies
       respect_dnt: false              # drop browser events with DNT: 1 or Sec-GPC: 1
+      channels:                       # overrides of the default channel grouping
+        sources: {social: [club.example]}   # extra hosts per kind: search, social, video, shopping, email
+        rules:                        # checked in order before the default rules
+          - {channel: Partners, medium: [partner]}
+      conversions:                    # what the reports count as a conversion (default: purchase)
+        - {name: purchase, event: "event:purchase|server:order_paid", value: revenue}
+        - {name: lead, event: "server:lead_created", where: {status: new}}
+      stages:                         # the journey map (default: awareness, consideration,
+        - {name: awareness, match: "*"}     #   decision, purchase, retention, advocacy)
+        - {name: purchase, match: "purchase|order_paid"}
+        - {name: retention, match: "purchase|order_paid", repeat: true}
 
 Secrets come only from the environment or a file: JOURNEYD_ADMIN_TOKEN (or
 --admin-token-file), JOURNEYD_LINK_KEYS (or --link-keys-file), and

@@ -60,3 +60,15 @@ func TestConfigErrorsNameFileAndKey(t *testing.T) {
 	f("clickhouse: http://x\n", "clickhouse")
 	f("flush_interval: soon\n", "soon")
 }
+
+// TestConfigEverySiteKey loads a site with every key the README documents.
+func TestConfigEverySiteKey(t *testing.T) {
+	c, _, err := loadConfig("serve", []string{"--config", "../../testdata/config/full.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Sites[0]
+	if s.Channels == nil || len(s.Channels.Rules) != 1 || len(s.Conversions) != 2 || len(s.Stages) != 3 || s.Conversions[1].Where["status"] != "new" {
+		t.Errorf("site not fully loaded: %+v", s)
+	}
+}
