@@ -19,10 +19,16 @@
 --                other event between steps, ClickHouse 21.1+): 604800, 'strict_order'
 --   $unit        person (count people) or session_id (count sessions)
 --   $segment     the breakdown column (device, channel, country, source, campaign) or ''
+--   $first_segment each person's segment, their first event's: argMin(dim, ts); or '' with
+--                no breakdown (saves a per-person state)
 --   $steps       the step conditions as columns s1, s2, ...:
 --                toUInt8(type = 'pageview' AND path LIKE '/product/%') AS s1, toUInt8(name = 'purchase') AS s2
 --   $step_refs   the step columns: s1, s2
 --   $exclude     the exclusion condition: toUInt8(name = 'refund'), or toUInt8(0) for none
+--   $keep        which events are read: those matching a step or the exclusion,
+--                s1 OR s2 OR sx (windowFunnel and the step times ignore the others); or 1
+--                with a breakdown (the segment is the first event's) or strict order (any
+--                other event breaks the chain)
 --   $excluded    whether a person did it inside their window:
 --                arrayExists(t -> t >= t1 AND t <= t1 + 604800, ax), or 0 for none
 --   $step_arrays each person's times of each step, one item per step:
@@ -46,7 +52,7 @@ FROM
     (
         SELECT
             $unit AS unit,
-            argMin(dim, ts) AS segment,
+            $first_segment AS segment,
             windowFunnel($window)(ts, $step_refs) AS level,
             $step_arrays,
             groupArrayIf(toUInt32(ts), sx) AS ax,
@@ -61,6 +67,7 @@ FROM
                 SELECT anon_id, user_id, session_id, ts, $segment AS dim, $exclude AS sx, $steps
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                    AND ($keep)
             )
             ANY LEFT JOIN
             (

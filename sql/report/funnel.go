@@ -93,15 +93,21 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 	if req.PerSession {
 		p["unit"] = fragment("session_id")
 	}
-	p["segment"] = String("")
+	p["segment"], p["first_segment"] = String(""), String("")
 	if col != "" {
-		p["segment"] = fragment(col)
+		p["segment"], p["first_segment"] = fragment(col), fragment("argMin(dim, ts)")
 	}
 	conds := make([]string, len(req.Steps))
 	for i, st := range req.Steps {
 		conds[i] = st.Cond()
 	}
 	stepParams(p, conds)
+	// Only step and exclusion events matter, unless the segment (the first event's) or
+	// strict order (broken by any other event) needs them all.
+	p["keep"] = fragment(strings.ReplaceAll(p["step_refs"].SQL(), ",", " OR") + " OR sx")
+	if col != "" || req.Strict {
+		p["keep"] = fragment("1")
+	}
 	p["chain"] = fragment(chain(len(req.Steps), int64(req.Window/time.Second), nil))
 	p["exclude"], p["excluded"] = fragment("toUInt8(0)"), fragment("0")
 	if len(req.Exclude) > 0 {
