@@ -219,8 +219,12 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	return nil
 }
 
-// ready reports whether ClickHouse answers; /readyz serves it.
+// ready reports whether ClickHouse answers and the writer's queue is below 90 % of its
+// limit (beyond it the server API is about to answer 503); /readyz serves it.
 func (a *app) ready(ctx context.Context) error {
+	if queued, limit := a.writer.Backlog(); queued*10 >= limit*9 {
+		return fmt.Errorf("the write queue holds %d of at most %d events: ClickHouse is not keeping up", queued, limit)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := a.conn.Ping(ctx); err != nil {

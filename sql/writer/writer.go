@@ -162,6 +162,13 @@ func (w *Writer) Write(_ context.Context, events []event.Event) error {
 	return nil
 }
 
+// Backlog returns the events queued and not yet inserted, and the queue's limit.
+func (w *Writer) Backlog() (queued, limit int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.depth, w.cfg.QueueSize
+}
+
 // Close stops taking events and inserts everything queued. When ctx ends first, the
 // retries stop and the events not inserted go to the dead-letter file; Close then returns
 // an error that says how many.
