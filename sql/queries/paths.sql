@@ -42,42 +42,7 @@ FROM
         conv_time, conv_value
     FROM
     (
-        SELECT
-            person,
-            arraySort(groupArrayIf(t, touch != '')) AS tt,
-            arraySort((k, x) -> x, groupArrayIf(k, touch != ''), groupArrayIf(t, touch != '')) AS tk,
-            groupArrayArray(conv_t) AS ct,
-            groupArrayArray(conv_v) AS cv,
-            arrayPushBack(arraySort(ct), toUInt32(0)) AS ends_t,
-            arrayPushBack(arraySort((v, x) -> x, cv, ct), toFloat64(0)) AS ends_v
-        FROM
-        (
-            SELECT
-                if(known_user_id != '', known_user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-                touch, t, k, conv_t, conv_v
-            FROM
-            (
-                SELECT
-                    anon_id,
-                    if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
-                    max(user_id) AS known_user_id,
-                    min(toUInt32(ts)) AS t,
-                    argMin(if($key = '', $empty_key, $key), ts) AS k,
-                    arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs,
-                    arrayMap(x -> x.1, convs) AS conv_t,
-                    arrayMap(x -> x.2, convs) AS conv_v
-                FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
-                GROUP BY anon_id, touch
-            )
-            ANY LEFT JOIN
-            (
-                SELECT anon_id, linked_user_id
-                FROM $db.identity_links_v
-                WHERE site_id = $site
-            ) USING anon_id
-        )
-        GROUP BY person
+        -- include: journeys.sql
     )
     ARRAY JOIN
         ends_t AS conv_time,

@@ -1,25 +1,47 @@
 // Package queries is journeyd's query library for analysts: one .sql file per question
 // (funnels, barriers, channels, paths, retention, stages, attribution paths), each readable
 // and runnable by hand in clickhouse-client once its $placeholders are replaced, as the
-// header of every file explains. This package only embeds the files; sql/report fills the
-// placeholders with safely quoted values, runs the queries and formats the results.
+// header of every file explains. A line `-- include: F.sql` stands for the shared fragment
+// include/F.sql, pasted in its place (Text does it, and so can an analyst by hand). This
+// package only embeds the files and expands the includes; sql/report fills the placeholders
+// with safely quoted values, runs the queries and formats the results.
 package queries
 
 import (
 	"embed"
 	"fmt"
+	"strings"
 )
 
-//go:embed *.sql
+//go:embed *.sql include/*.sql
 var files embed.FS
 
-// Text returns the SQL of the query file name (without ".sql").
+// includeMark starts a line that stands for a fragment of include/.
+const includeMark = "-- include: "
+
+// Text returns the SQL of the query file name (without ".sql"), its includes expanded.
 func Text(name string) (string, error) {
 	b, err := files.ReadFile(name + ".sql")
 	if err != nil {
 		return "", fmt.Errorf("cannot find query %q in the query library: %w", name, err)
 	}
-	return string(b), nil
+	lines := strings.SplitAfter(string(b), "\n")
+	var out strings.Builder
+	for _, line := range lines {
+		indent, frag, ok := strings.Cut(line, includeMark)
+		if !ok || strings.TrimSpace(indent) != "" {
+			out.WriteString(line)
+			continue
+		}
+		inc, err := files.ReadFile("include/" + strings.TrimSpace(frag))
+		if err != nil {
+			return "", fmt.Errorf("cannot include %q in query %q: %w", strings.TrimSpace(frag), name, err)
+		}
+		for _, l := range strings.SplitAfter(strings.TrimRight(string(inc), "\n")+"\n", "\n") {
+			out.WriteString(indent + l)
+		}
+	}
+	return out.String(), nil
 }
 
 // Names lists the query files, without ".sql".
@@ -27,6 +49,9 @@ func Names() []string {
 	entries, _ := files.ReadDir(".")
 	out := make([]string, 0, len(entries))
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		out = append(out, e.Name()[:len(e.Name())-len(".sql")])
 	}
 	return out
