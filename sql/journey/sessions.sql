@@ -18,7 +18,7 @@ SELECT
     toUInt8(uniqExactIfMerge(interactions_state) <= 1) AS bounce,
     toUInt64(uniqExactIfMerge(conversions_state)) AS conversions,
     arraySum(arrayMap(x -> x.2, groupUniqArrayIfMerge(revenue_state))) AS revenue
-FROM $db.sessions
+FROM $db.session_states
 WHERE site_id = @site AND has(@sessions, session_id)
 GROUP BY session_id
 ORDER BY start_unix, session_id

@@ -33,36 +33,44 @@ func (w *Writer) dispatch() {
 func (w *Writer) cut(all bool) (left bool) {
 	for {
 		w.mu.Lock()
-		n := len(w.pending)
-		if n == 0 || (n < w.cfg.BatchSize && !all) {
+		if len(w.queue) == 0 || (len(w.queue[0]) < w.cfg.BatchSize && !all) {
 			w.mu.Unlock()
-			return n > 0
+			return len(w.queue) > 0
 		}
-		batch := w.take(min(n, w.cfg.BatchSize))
+		batch := w.queue[0]
+		n := copy(w.queue, w.queue[1:])
+		w.queue[n] = nil
+		w.queue = w.queue[:n]
 		w.mu.Unlock()
 		w.batches <- batch
 	}
 }
 
-// take removes the first n queued events and returns them as a batch. When the batch is
-// the whole queue, the queue's slice itself becomes the batch and a spare slice (one an
-// insert has finished with) becomes the queue: no copy, no growing from zero. w.mu is held.
-func (w *Writer) take(n int) []event.Event {
-	if n == len(w.pending) {
-		batch := w.pending
-		select {
-		case w.pending = <-w.spare:
-		default:
-			w.pending = make([]event.Event, 0, w.cfg.BatchSize)
+// enqueue appends events to the queue: to its last chunk while that has room, then to new
+// ones. A chunk is one batch, so cutting a batch moves no event and the queue never grows
+// by copying what it holds. w.mu is held.
+func (w *Writer) enqueue(events []event.Event) {
+	for len(events) > 0 {
+		last := len(w.queue) - 1
+		if last < 0 || len(w.queue[last]) == w.cfg.BatchSize {
+			w.queue = append(w.queue, w.chunk())
+			last++
 		}
-		return batch
+		n := min(len(events), w.cfg.BatchSize-len(w.queue[last]))
+		w.queue[last] = append(w.queue[last], events[:n]...)
+		events = events[n:]
 	}
-	batch := make([]event.Event, n)
-	copy(batch, w.pending)
-	rest := copy(w.pending, w.pending[n:])
-	clear(w.pending[rest:])
-	w.pending = w.pending[:rest]
-	return batch
+}
+
+// chunk returns an empty slice of capacity BatchSize: one an insert has finished with, or
+// a new one.
+func (w *Writer) chunk() []event.Event {
+	select {
+	case c := <-w.spare:
+		return c
+	default:
+		return make([]event.Event, 0, w.cfg.BatchSize)
+	}
 }
 
 // recycle clears an inserted batch, dropping its strings, and keeps it for take.

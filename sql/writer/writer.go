@@ -92,10 +92,10 @@ type Writer struct {
 	m     *metrics
 	dead  *deadLetters
 
-	mu      sync.Mutex
-	pending []event.Event
-	depth   int // pending plus in the hands of workers
-	closed  bool
+	mu     sync.Mutex
+	queue  [][]event.Event // queued events in chunks of at most BatchSize, oldest first
+	depth  int             // queued plus in the hands of workers
+	closed bool
 
 	kick    chan struct{}
 	closing chan struct{}
@@ -147,10 +147,10 @@ func (w *Writer) Write(_ context.Context, events []event.Event) error {
 		w.mu.Unlock()
 		return event.ErrFull
 	}
-	wasEmpty := len(w.pending) == 0
-	w.pending = append(w.pending, events...)
+	wasEmpty := len(w.queue) == 0
+	w.enqueue(events)
 	w.depth += len(events)
-	full := len(w.pending) >= w.cfg.BatchSize
+	full := len(w.queue) > 1 || len(w.queue[0]) == w.cfg.BatchSize
 	w.m.depth.Set(float64(w.depth))
 	w.mu.Unlock()
 	if wasEmpty || full {
