@@ -103,3 +103,12 @@ func redact(dsn string) string {
 	}
 	return scheme + "://xxxxx" + rest[at:]
 }
+
+// InDatabase fills the $db placeholder of a query file ("$db.table") with db, quoted as an
+// identifier; an empty db leaves the tables to the connection's database.
+func InDatabase(query, db string) string {
+	if db == "" {
+		return strings.ReplaceAll(query, "$db.", "")
+	}
+	return strings.ReplaceAll(query, "$db.", "`"+strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(db)+"`.")
+}

@@ -14,11 +14,12 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
 )
 
 var (
@@ -123,7 +124,7 @@ func Person(ctx context.Context, conn driver.Conn, db, site, id string) (*Journe
 
 // resolve returns the person id belongs to.
 func resolve(ctx context.Context, conn driver.Conn, db, site, id string) (string, error) {
-	rows, err := conn.Query(ctx, inDatabase(resolvePersonSQL, db), ch.Named("site", site), ch.Named("id", id))
+	rows, err := conn.Query(ctx, clickhouse.InDatabase(resolvePersonSQL, db), ch.Named("site", site), ch.Named("id", id))
 	if err != nil {
 		return "", fmt.Errorf("cannot resolve person %q of site %q: %w", id, site, err)
 	}
@@ -142,13 +143,4 @@ func resolve(ctx context.Context, conn driver.Conn, db, site, id string) (string
 		return "", fmt.Errorf("cannot resolve person %q of site %q: %w", id, site, err)
 	}
 	return person, nil
-}
-
-// inDatabase fills the $db placeholder of query with db, quoted as an identifier; an empty
-// db leaves the tables to the connection's database.
-func inDatabase(query, db string) string {
-	if db == "" {
-		return strings.ReplaceAll(query, "$db.", "")
-	}
-	return strings.ReplaceAll(query, "$db.", "`"+strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(db)+"`.")
 }

@@ -7,6 +7,8 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
 )
 
 // touchpointRow is one row of touchpoints.sql.
@@ -34,7 +36,7 @@ type touchpointRow struct {
 }
 
 func touchpoints(ctx context.Context, conn driver.Conn, db, site, person string) ([]Touchpoint, error) {
-	rows, err := conn.Query(ctx, inDatabase(touchpointsSQL, db), ch.Named("site", site), ch.Named("person", person))
+	rows, err := conn.Query(ctx, clickhouse.InDatabase(touchpointsSQL, db), ch.Named("site", site), ch.Named("person", person))
 	if err != nil {
 		return nil, fmt.Errorf("cannot query the touchpoints of person %q on site %q: %w", person, site, err)
 	}
@@ -81,7 +83,7 @@ type sessionRow struct {
 }
 
 func sessions(ctx context.Context, conn driver.Conn, db, site string, ids []string) ([]Session, error) {
-	rows, err := conn.Query(ctx, inDatabase(sessionsSQL, db), ch.Named("site", site), ch.Named("sessions", ids))
+	rows, err := conn.Query(ctx, clickhouse.InDatabase(sessionsSQL, db), ch.Named("site", site), ch.Named("sessions", ids))
 	if err != nil {
 		return nil, fmt.Errorf("cannot query %d sessions of site %q: %w", len(ids), site, err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
 )
 
 //go:embed active_visitors.sql
@@ -42,7 +44,7 @@ type Visitor struct {
 // connection's.
 func ActiveVisitors(ctx context.Context, conn driver.Conn, db string, since time.Time, maxLength time.Duration, fn func(Visitor) error) error {
 	from := since.Add(-maxLength)
-	rows, err := conn.Query(ctx, inDatabase(activeVisitorsSQL, db), ch.Named("since", since.Unix()), ch.Named("from", from.Unix()))
+	rows, err := conn.Query(ctx, clickhouse.InDatabase(activeVisitorsSQL, db), ch.Named("since", since.Unix()), ch.Named("from", from.Unix()))
 	if err != nil {
 		return fmt.Errorf("cannot query the visitors active since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}

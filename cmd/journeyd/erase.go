@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
+	"github.com/journeyd/journeyd/sql/erase"
+)
+
+func init() {
+	register("erase", "delete a person's events, sessions and identity links (GDPR / 152-FZ erasure)", runErase)
+}
+
+func runErase(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("journeyd erase", flag.ContinueOnError)
+	dsn := os.Getenv("JOURNEYD_CLICKHOUSE")
+	if dsn == "" {
+		dsn = defaultJourneyDSN
+	}
+	fs.StringVar(&dsn, "clickhouse", dsn, "ClickHouse DSN, native protocol; the path names the database (env JOURNEYD_CLICKHOUSE)")
+	site := fs.String("site", "", "site id (required)")
+	person := fs.String("person", "", "the person: a user id, or an anonymous id (required)")
+	yes := fs.Bool("yes", false, "delete; without it erase only prints what it would delete")
+	format := fs.String("format", "text", "output format: text or json")
+	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for ClickHouse to finish the deletions")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: journeyd erase --site S --person P [--yes]
+
+Erases a person on a site: the events with their user id (every user id an anonymous id P
+was linked to, when P is one), the anonymous events of every device linked to them, the
+sessions holding those events and their identity links. Another user's events on a shared
+device stay. Without --yes it prints what it would delete and changes nothing.
+
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *site == "" || *person == "" {
+		fs.Usage()
+		return fmt.Errorf("--site and --person are required, e.g. journeyd erase --site shop --person user-42")
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("--format %q: want text or json", *format)
+	}
+	conn, err := clickhouse.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	p, err := erase.Find(ctx, conn, "", *site, *person)
+	if err != nil {
+		return err
+	}
+	if *yes {
+		runCtx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		if err := erase.Run(runCtx, conn, "", p, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return writePlan(os.Stdout, p, *yes, *format)
+}
+
+// writePlan prints what was (done) or would be (!done) erased.
+func writePlan(w io.Writer, p *erase.Plan, done bool, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			*erase.Plan
+			Erased bool `json:"erased"`
+		}{p, done})
+	}
+	verb := "would erase"
+	if done {
+		verb = "erased"
+	}
+	fmt.Fprintf(w, "%s %s on %s: %d events, %d sessions, %d identity links\n", verb, p.Person, p.Site, p.Events, len(p.Sessions), p.Links)
+	fmt.Fprintf(w, "  user ids:      %v\n  anonymous ids: %v\n", p.UserIDs, p.AnonIDs)
+	if !done {
+		fmt.Fprintln(w, "nothing was deleted: run again with --yes to delete")
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+-- ids: every id of the person @person on @site, for erasure. users: @person itself when it
+-- is a user id, and every user id an anonymous id @person was ever linked to; anons: @person
+-- itself and every anonymous id ever linked to one of those user ids (all links, not only
+-- the first that wins for journeys: erasure takes every device the person used). Other user
+-- ids seen on those devices are not followed: their own events stay.
+SELECT
+    arrayDistinct(arrayConcat([@person], groupUniqArrayIf(user_id, anon_id = @person))) AS users,
+    arrayDistinct(arrayConcat([@person], groupUniqArray(anon_id))) AS anons
+FROM $db.identities
+WHERE site_id = @site AND (anon_id = @person OR user_id = @person OR user_id IN
+    (SELECT user_id FROM $db.identities WHERE site_id = @site AND anon_id = @person))
