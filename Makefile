@@ -8,7 +8,7 @@ REFERENCE  ?= ../shared/reference
 # Packages that start their own ClickHouse share the two cores; -p 2 keeps it to two at once.
 TESTFLAGS  ?= -p 2 -timeout 20m
 
-.PHONY: all build run test deps bench reference-check clickhouse-start clickhouse-stop fmt vet snippet clean
+.PHONY: all build run test deps bench reference-check compat-check clickhouse-start clickhouse-stop fmt vet snippet clean
 
 all: build
 
@@ -38,6 +38,11 @@ test: deps
 # bench prints throughput figures as ratios against baselines measured in the same run.
 bench: build deps
 	deploy/bench.sh $(BIN)
+
+# compat-check runs the schema and every report on a current ClickHouse release (chdb from
+# the npm registry) beside the local 18.16, on the same generated journeys, and compares.
+compat-check: build
+	deploy/compat-check.sh $(BIN)
 
 reference-check:
 	$(GO) run ./cmd/journeyd attribution --paths $(REFERENCE)/pathdata.tsv --model all --check $(REFERENCE)/README.md

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -64,9 +65,15 @@ func runServe(ctx context.Context, args []string) error {
 }
 
 func runMigrate(ctx context.Context, args []string) error {
-	cfg, _, err := loadConfig("migrate", args, nil)
+	var script string
+	cfg, _, err := loadConfig("migrate", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&script, "sql", "", "print the schema statements for a ClickHouse server of this `version` (e.g. 24.8) instead of applying them; the database is the DSN's")
+	})
 	if err != nil {
 		return err
+	}
+	if script != "" {
+		return printSchema(cfg.ClickHouse, script)
 	}
 	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
 	if err != nil {
@@ -77,6 +84,26 @@ func runMigrate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("schema of database %s is up to date\n", db)
+	return nil
+}
+
+// printSchema prints the statements of a new database of dsn on a server of version.
+func printSchema(dsn, version string) error {
+	v, err := clickhouse.ParseVersion(version)
+	if err != nil {
+		return err
+	}
+	opt, err := clickhouse.Options(dsn)
+	if err != nil {
+		return err
+	}
+	stmts, err := schema.Script(opt.Auth.Database, v)
+	if err != nil {
+		return err
+	}
+	for _, s := range stmts {
+		fmt.Printf("%s;\n\n", s)
+	}
 	return nil
 }
 

@@ -51,9 +51,9 @@ FROM
     )
     GROUP BY site_id, anon_id, key_user_id
     HAVING last_ms >= @since * 1000
-)
+) AS lhs
 ANY LEFT JOIN
 (
     SELECT site_id, anon_id, linked_user_id
     FROM $db.identity_links_v
-) USING (site_id, anon_id)
+) AS rhs USING (site_id, anon_id)

@@ -46,13 +46,13 @@ FROM
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0 AND session_id != ''
                 AND type NOT IN ('email_open', 'email_click', 'impression')
-        )
+        ) AS lhs
         ANY LEFT JOIN
         (
             SELECT anon_id, linked_user_id
             FROM $db.identity_links_v
             WHERE site_id = $site
-        ) USING anon_id
+        ) AS rhs USING anon_id
     )
     GROUP BY session_id
 )

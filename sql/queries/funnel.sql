@@ -68,13 +68,13 @@ FROM
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
                     AND ($keep)
-            )
+            ) AS lhs
             ANY LEFT JOIN
             (
                 SELECT anon_id, linked_user_id
                 FROM $db.identity_links_v
                 WHERE site_id = $site
-            ) USING anon_id
+            ) AS rhs USING anon_id
         )
         GROUP BY unit
         HAVING level > 0 AND NOT $excluded

@@ -42,13 +42,13 @@ FROM
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
                 AND type NOT IN ('identify', 'alias')
-        )
+        ) AS lhs
         ANY LEFT JOIN
         (
             SELECT anon_id, linked_user_id
             FROM $db.identity_links_v
             WHERE site_id = $site
-        ) USING anon_id
+        ) AS rhs USING anon_id
     )
     GROUP BY person
 )

@@ -42,13 +42,13 @@ FROM
                 ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
-        )
+        ) AS lhs
         ANY LEFT JOIN
         (
             SELECT anon_id, linked_user_id
             FROM $db.identity_links_v
             WHERE site_id = $site
-        ) USING anon_id
+        ) AS rhs USING anon_id
     )
     GROUP BY person
     HAVING countIf(is_cohort = 1) > 0 AND t0 + $within <= toUInt32($to)

@@ -96,3 +96,24 @@ func FuzzSplitStatements(f *testing.F) {
 		ParseMigration("0001_f.sql", text) // must not panic
 	})
 }
+
+// TestScript: the printed schema has every admitted statement with the database in place.
+func TestScript(t *testing.T) {
+	v, _ := clickhouse.ParseVersion("26.7")
+	stmts, err := Script("jd", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(stmts, ";\n")
+	for _, want := range []string{"CREATE DATABASE IF NOT EXISTS jd", "CREATE TABLE IF NOT EXISTS jd.events", "jd.session_states_mv", "AS rhs USING"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the schema for 26.7 lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "{db}") {
+		t.Error("the schema keeps a {db} placeholder")
+	}
+	if _, err := Script("jd; DROP", v); err == nil {
+		t.Error("a database name with SQL in it: no error")
+	}
+}

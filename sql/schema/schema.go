@@ -102,6 +102,32 @@ func Migrate(ctx context.Context, conn driver.Conn, database string) error {
 	return nil
 }
 
+// Script returns the statements Migrate runs on a new database for a server of version v,
+// with database in place of {db}: the schema to apply by hand, or to check on a server
+// journeyd cannot reach. It does not record the migrations in schema_migrations.
+func Script(database string, v clickhouse.Version) ([]string, error) {
+	if !identRE.MatchString(database) {
+		return nil, fmt.Errorf("cannot write the schema of database %q: want a name of letters, digits and '_'", database)
+	}
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, stmt := range SplitStatements(bootstrapSQL) {
+		out = append(out, strings.ReplaceAll(stmt, "{db}", database))
+	}
+	for _, m := range ms {
+		if !m.Requires.Admits(v) {
+			continue
+		}
+		for _, stmt := range m.Statements {
+			out = append(out, strings.ReplaceAll(stmt, "{db}", database))
+		}
+	}
+	return out, nil
+}
+
 // Applied returns the versions recorded in database.schema_migrations.
 func Applied(ctx context.Context, conn driver.Conn, database string) (map[uint32]bool, error) {
 	rows, err := conn.Query(ctx, "SELECT version FROM "+database+".schema_migrations")

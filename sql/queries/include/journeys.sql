@@ -34,12 +34,12 @@ FROM
         FROM $db.events
         WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
         GROUP BY anon_id, touch
-    )
+    ) AS lhs
     ANY LEFT JOIN
     (
         SELECT anon_id, linked_user_id
         FROM $db.identity_links_v
         WHERE site_id = $site
-    ) USING anon_id
+    ) AS rhs USING anon_id
 )
 GROUP BY person

@@ -20,9 +20,9 @@ FROM
         uniqExactMerge(links_state) AS links
     FROM {db}.identities
     GROUP BY site_id, anon_id, user_id
-)
+) AS lhs
 ANY LEFT JOIN
 (
     SELECT site_id, anon_id, linked_user_id
     FROM {db}.identity_links_v
-) USING (site_id, anon_id);
+) AS rhs USING (site_id, anon_id);

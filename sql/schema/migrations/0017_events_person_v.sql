@@ -10,4 +10,4 @@ ANY LEFT JOIN
 (
     SELECT site_id, anon_id, linked_user_id
     FROM {db}.identity_links_v
-) USING (site_id, anon_id);
+) AS rhs USING (site_id, anon_id);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make compat-check: journeyd's schema and every report on a current ClickHouse release beside
+# Debian's 18.16, on the same generated journeys, with the answers compared.
+#
+# The current release is chdb (ClickHouse as a library) from the npm registry, run through
+# Node (deploy/compat/chdb.js): this machine has no other way to a current server. The
+# events are generated once into the local 18.16 (journeyd gen, every scenario), copied to
+# the current release, and every report's SQL (journeyd report --sql) runs on both.
+set -euo pipefail
+bin=${1:-bin/journeyd}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+version=${CHDB_VERSION:-26.7.3-stable.1}
+pkg=var/chdb/$version/package
+if [ ! -f "$pkg/chdb_node.node" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "installing nodejs and npm" >&2; apt-get install -y -qq nodejs npm >/dev/null; }
+  echo "fetching @chdb/lib-linux-x64-gnu@$version from the npm registry (about 180 MB)" >&2
+  mkdir -p "var/chdb/$version"
+  (cd "var/chdb/$version" && npm pack --silent "@chdb/lib-linux-x64-gnu@$version" >/dev/null && tar xzf chdb-lib-linux-x64-gnu-*.tgz && rm chdb-lib-linux-x64-gnu-*.tgz)
+fi
+deploy/clickhouse/start.sh >/dev/null
+ch() { clickhouse-client --port 19000 "$@"; }
+db=journeyd_compat
+work=var/compat
+rm -rf "$work" && mkdir -p "$work/sql" "$work/old" "$work/current"
+sites="shop email-chain webinar b2b coffee"
+
+ch -q "DROP DATABASE IF EXISTS $db"
+ch -q "CREATE DATABASE $db"
+"$bin" migrate --clickhouse "clickhouse://127.0.0.1:19000/$db" >/dev/null
+for s in $sites; do
+  "$bin" gen --scenario "$s" --seed 1 --site "$s" --direct "clickhouse://127.0.0.1:19000/$db" >/dev/null
+done
+
+current=$(node -e "console.log(require(require('path').resolve('$pkg', 'index.js')).EngineVersion())")
+old=$(ch -q 'SELECT version()')
+echo "== schema on ClickHouse $current"
+"$bin" migrate --sql "$current" --clickhouse "clickhouse://127.0.0.1:19000/$db" > "$work/schema.sql"
+cols=$(ch -q "DESCRIBE TABLE $db.events" | awk -F'\t' '{ printf "%s`%s`", (NR > 1 ? ", " : ""), $1 }')
+structure=$(ch -q "DESCRIBE TABLE $db.events" | awk -F'\t' '{ printf "%s`%s` %s", (NR > 1 ? ", " : ""), $1, $2 }')
+ch -q "SELECT $cols FROM $db.events FORMAT TabSeparated" > "$work/events.tsv"
+{
+  cat "$work/schema.sql"
+  echo "INSERT INTO $db.events ($cols) SELECT * FROM file('$top/$work/events.tsv', 'TabSeparated', '$structure');"
+} | node deploy/compat/chdb.js run "$pkg" "$work/chdb-data"
+echo "schema applied, $(wc -l < "$work/events.tsv") events copied"
+
+echo "== every report on ClickHouse $old and $current"
+steps='pageview:/product/*,event:add_to_cart,event:checkout,event:purchase'
+n=0
+add() { # add TAG REPORT ARGS...: the SQL of a report, one file per statement
+  local tag=$1 name=$2; shift 2
+  "$bin" report "$name" --sql --clickhouse "clickhouse://127.0.0.1:19000/$db" --from 2000-01-01 --to 2099-12-31 "$@" |
+    awk -v dir="$work/sql" -v tag="$tag" 'BEGIN { RS = ";[ \t]*\n" }
+      { body = $0; gsub(/(^|\n)[ \t]*--[^\n]*/, "", body); if (body ~ /[^ \t\n]/) { n++; f = sprintf("%s/%s-%s.sql", dir, tag, n); print $0 > f; close(f) } }'
+}
+for s in $sites; do
+  add "$s-funnel" funnel --site "$s" --steps "$steps" --window 7d
+  add "$s-funnel-device" funnel --site "$s" --steps "$steps" --window 7d --by device
+  add "$s-funnel-session" funnel --site "$s" --steps "$steps" --window 7d --per session
+  add "$s-barriers" barriers --site "$s" --steps "$steps" --by device,channel
+  add "$s-attribution" attribution --site "$s" --model all --by channel
+  add "$s-paths" paths --site "$s"
+  add "$s-next" next --site "$s" --after event:add_to_cart
+  add "$s-time-to-convert" time-to-convert --site "$s"
+  add "$s-retention" retention --site "$s" --cohort first_purchase --return purchase --within 7d
+  add "$s-stages" stages --site "$s"
+  add "$s-channels" channels --site "$s"
+done
+for v in sessions_v identities_v identity_links_v events_person_v; do
+  echo "SELECT * FROM $db.$v" > "$work/sql/view-$v.sql"
+done
+for f in "$work"/sql/*.sql; do
+  ch --multiquery < "$f" > "$work/old/$(basename "$f" .sql).tsv"
+done
+node deploy/compat/chdb.js each "$pkg" "$work/chdb-data" "$work/current" "$work"/sql/*.sql
+echo "$(ls "$work/sql" | wc -l) queries ran on both"
+node deploy/compat/chdb.js compare "$work/old" "$work/current"
