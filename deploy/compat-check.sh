@@ -67,6 +67,15 @@ for s in $sites; do
   add "$s-stages" stages --site "$s"
   add "$s-channels" channels --site "$s"
 done
+# the person-level queries of journeyd journey and journeyd erase, for the busiest signed-in person
+read -r psite person anon < <(ch -q "SELECT site_id, user_id, any(anon_id) FROM $db.events WHERE user_id != '' AND anon_id != '' GROUP BY site_id, user_id ORDER BY count() DESC, site_id, user_id LIMIT 1")
+sessions=$(ch -q "SELECT arraySort(groupUniqArray(session_id)) FROM $db.events WHERE site_id = '$psite' AND (user_id = '$person' OR anon_id = '$anon') AND session_id != ''")
+for f in sql/journey/*.sql sql/erase/ids.sql sql/erase/sessions.sql sql/erase/count.sql; do
+  sed -E -e "s/\\\$db\\./$db./g" -e "s/@site\\b/'$psite'/g" -e "s/@(person|id)\\b/'$anon'/g" \
+    -e "s/@sessions\\b/$sessions/g" -e "s/@users\\b/['$person']/g" -e "s/@anons\\b/['$anon']/g" \
+    -e "s/@since\\b/0/g" -e "s/@from\\b/toDateTime('2000-01-01 00:00:00')/g" "$f" \
+    > "$work/sql/person-$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 for v in sessions_v identities_v identity_links_v events_person_v; do
   echo "SELECT * FROM $db.$v" > "$work/sql/view-$v.sql"
 done

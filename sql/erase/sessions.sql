@@ -1,4 +1,4 @@
 -- sessions: the ids of the sessions that hold an event erasure deletes.
-SELECT groupUniqArray(session_id)
+SELECT arraySort(groupUniqArray(session_id))
 FROM $db.events
 WHERE site_id = @site AND session_id != '' AND (has(@users, user_id) OR (user_id = '' AND has(@anons, anon_id)))
