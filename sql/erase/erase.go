@@ -8,6 +8,8 @@
 // name them. Run deletes those rows with ALTER TABLE ... DELETE and waits until ClickHouse
 // has rewritten every part (mutations run in the background). Events that arrive after Find
 // are new data: erase when the person's requests have stopped, and again if more arrive.
+// A deletion is a mutation that rewrites the table parts holding the person's rows, which
+// on a large table takes a while: gather erasure requests and run them in batches.
 // Rows already sent to the writer's dead-letter file are outside ClickHouse: delete them
 // from that file by hand.
 package erase
