@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 
 // TestSessionStatesUpgrade: a database migrated before 0018 keeps every session through
 // the switch from sessions to session_states: sessions_v answers the same rows after the
-// upgrade, and events inserted after it reach the new table.
+// upgrade, and events inserted after it reach the new table. 0019 recreates the identity
+// views with named joins.
 func TestSessionStatesUpgrade(t *testing.T) {
 	srv := chtest.Shared(t)
 	db, conn := srv.NewDatabase(t)
@@ -41,6 +43,18 @@ func TestSessionStatesUpgrade(t *testing.T) {
 			}
 		}
 	}
+	// identities_v as 0016 made it before its joins were named
+	for _, m := range ms {
+		if m.Version == 16 {
+			old := strings.NewReplacer(" AS lhs", "", " AS rhs", "").Replace(m.Statements[0])
+			if err := exec(ctx, conn, db, "old 0016", "DROP TABLE {db}.identities_v"); err != nil {
+				t.Fatal(err)
+			}
+			if err := exec(ctx, conn, db, "old 0016", old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	insertSessionEvents(t, ctx, conn, db, start, 0)
 	before := readSessions(t, ctx, conn, db)
@@ -57,6 +71,16 @@ func TestSessionStatesUpgrade(t *testing.T) {
 	var old uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name IN ('sessions', 'sessions_mv')", db).Scan(&old); err != nil || old != 0 {
 		t.Fatalf("sessions and sessions_mv left after the upgrade: %d (%v)", old, err)
+	}
+	for _, v := range []string{"identities_v", "events_person_v"} { // recreated by 0019
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+"."+v).Scan(&n); err != nil {
+			t.Fatalf("%s after the upgrade: %v", v, err)
+		}
+	}
+	var def string
+	if err := conn.QueryRow(ctx, "SELECT create_table_query FROM system.tables WHERE database = ? AND name = 'identities_v'", db).Scan(&def); err != nil || !strings.Contains(def, "rhs") {
+		t.Fatalf("identities_v was not recreated with named joins by 0019: %q (%v)", def, err)
 	}
 	insertSessionEvents(t, ctx, conn, db, start.Add(24*time.Hour), 3)
 	if after := readSessions(t, ctx, conn, db); len(after) != 6 {
