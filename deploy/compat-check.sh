@@ -85,3 +85,15 @@ done
 node deploy/compat/chdb.js each "$pkg" "$work/chdb-data" "$work/current" "$work"/sql/*.sql
 echo "$(ls "$work/sql" | wc -l) queries ran on both"
 node deploy/compat/chdb.js compare "$work/old" "$work/current"
+
+# erasure's deletions change data, so they run last and only on the current release, where
+# they must be accepted
+{ echo "SET mutations_sync = 2;"; for f in sql/erase/delete_*.sql; do
+  sed -E -e "s/\\\$db\\./$db./g" -e "s/@site\\b/'$psite'/g" -e "s/@sessions\\b/$sessions/g" \
+    -e "s/@users\\b/['$person']/g" -e "s/@anons\\b/['$anon']/g" "$f"
+  echo ";"
+done; } | node deploy/compat/chdb.js run "$pkg" "$work/chdb-data"
+left=$(echo "SELECT count() FROM $db.events WHERE site_id = '$psite' AND user_id = '$person';" |
+  node -e "const c=require(require('path').resolve('$pkg','index.js')); const k=c.CreateConnection('$work/chdb-data'); process.stdout.write(c.QueryWithConnection(k, require('fs').readFileSync(0,'utf8').replace(/;\s*$/,''), 'TabSeparated'))")
+[ "$left" = 0 ] || { echo "erasure left $left events of $person on ClickHouse $current" >&2; exit 1; }
+echo "erasure's deletions run on ClickHouse $current"
