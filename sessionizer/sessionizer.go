@@ -51,6 +51,7 @@ package sessionizer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -151,6 +152,9 @@ func (s *Sessionizer) Write(ctx context.Context, events []event.Event) error {
 	s.mu.Unlock()
 	s.m.visitors.Set(float64(n))
 	if err := s.next.Write(ctx, events); err != nil {
+		if errors.Is(err, event.ErrFull) {
+			return err // says it all, and comes often under overload: not worth formatting
+		}
 		return fmt.Errorf("cannot pass %d sessionized events on: %w", len(events), err)
 	}
 	return nil
