@@ -176,6 +176,7 @@ func (w *Writer) deadLetter(reason string, cause error, events []event.Event) {
 		lines[i] = DeadLetter{Time: now, Reason: reason, Error: cause.Error(), Event: events[i]}
 	}
 	w.m.deadLetter.WithLabelValues(reason).Add(float64(len(events)))
+	w.deadRows.Add(int64(len(events)))
 	if err := w.dead.write(lines); err != nil {
 		w.cfg.Logger.Error("events lost: cannot write them to the dead letter", "events", len(events), "reason", reason, "cause", cause, "err", err)
 	}

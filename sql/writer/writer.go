@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -96,6 +97,8 @@ type Writer struct {
 	queue  [][]event.Event // queued events in chunks of at most BatchSize, oldest first
 	depth  int             // queued plus in the hands of workers
 	closed bool
+
+	deadRows atomic.Int64 // rows sent to the dead letter
 
 	kick    chan struct{}
 	closing chan struct{}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/journeyd/journeyd/sql/writer"
+)
+
+func init() {
+	register("replay", "insert the events of a dead-letter file again (after an outage or a fix)", runReplay)
+}
+
+func runReplay(ctx context.Context, args []string) error {
+	var file, again, reasons string
+	var timeout time.Duration
+	cfg, _, err := loadConfig("replay", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&file, "file", "", "the dead-letter file to replay (required)")
+		fs.StringVar(&again, "again", "", "where the rows that fail again go [FILE.again]")
+		fs.StringVar(&reasons, "reasons", strings.Join(writer.TransientReasons, ","), "comma-separated reasons to replay, or all (rejected and bad_row fail again unless the schema or the data was fixed)")
+		fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to keep retrying ClickHouse")
+	})
+	if err != nil {
+		return err
+	}
+	if file == "" {
+		return fmt.Errorf("--file is required, e.g. journeyd replay --file journeyd-dead-letter.jsonl")
+	}
+	if again == "" {
+		again = file + ".again"
+	}
+	want := strings.Split(reasons, ",")
+	if reasons == "all" {
+		want = append(writer.TransientReasons, "rejected", "bad_row")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("cannot replay: %w", err)
+	}
+	defer f.Close()
+	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := writer.Replay(ctx, conn, writer.Config{Database: db, BatchSize: cfg.BatchSize, DeadLetterPath: again}, f, want)
+	fmt.Printf("replayed %d events of %s into %s.events (%d failed again, in %s); skipped %d lines of other reasons\n",
+		res.Replayed, file, db, res.FailedAgain, again, res.Skipped)
+	for _, m := range res.Malformed {
+		fmt.Printf("malformed, skipped: %s\n", m)
+	}
+	switch {
+	case err != nil:
+		return err
+	case res.FailedAgain > 0 || len(res.Malformed) > 0:
+		return fmt.Errorf("%d events failed again and %d lines were malformed", res.FailedAgain, len(res.Malformed))
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package writer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/event"
+)
+
+// TransientReasons are the dead-letter reasons worth a replay as they are: the events were
+// good, ClickHouse was away or slow until the shutdown deadline. Rows ClickHouse rejected
+// (rejected, bad_row) fail again unless the schema or the data was fixed first.
+var TransientReasons = []string{reasonShutdown, reasonNetwork, reasonOverloaded, reasonServer, reasonOther}
+
+// ReplayResult counts what Replay did with the lines of a dead-letter file.
+type ReplayResult struct {
+	Replayed    int      // events handed to the writer again
+	FailedAgain int      // of those, the ones dead-lettered again (in cfg.DeadLetterPath)
+	Skipped     int      // lines whose reason was not asked for
+	Malformed   []string // lines that are not DeadLetter JSON, as "line N: why"
+}
+
+// Replay reads dead-letter lines from r and inserts the events of the lines whose reason is
+// in reasons through a writer configured by cfg (usually with its own DeadLetterPath, where
+// the rows that fail again go). A malformed line is skipped and named in the result: a
+// truncated last line after a crash costs that line only. The error is the writer's, when
+// it could not insert everything before ctx ended.
+func Replay(ctx context.Context, conn driver.Conn, cfg Config, r io.Reader, reasons []string) (ReplayResult, error) {
+	var res ReplayResult
+	var batch []event.Event
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64*1024), 16<<20) // an event is at most a few hundred KB
+	for line := 1; s.Scan(); line++ {
+		if len(s.Bytes()) == 0 {
+			continue
+		}
+		var dl DeadLetter
+		if err := json.Unmarshal(s.Bytes(), &dl); err != nil {
+			res.Malformed = append(res.Malformed, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		if !slices.Contains(reasons, dl.Reason) {
+			res.Skipped++
+			continue
+		}
+		batch = append(batch, dl.Event)
+	}
+	if err := s.Err(); err != nil {
+		return res, fmt.Errorf("cannot read the dead-letter lines: %w", err)
+	}
+	if cfg.QueueSize < len(batch) {
+		cfg.QueueSize = len(batch) // the whole file is queued at once; Close inserts it
+	}
+	w, err := New(conn, cfg)
+	if err != nil {
+		return res, err
+	}
+	werr := w.Write(ctx, batch)
+	if werr == nil {
+		res.Replayed = len(batch)
+	}
+	cerr := w.Close(ctx)
+	res.FailedAgain = int(w.deadRows.Load())
+	return res, errors.Join(werr, cerr)
+}
