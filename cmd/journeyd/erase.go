@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/clickhouse"
 	"github.com/journeyd/journeyd/sql/erase"
 )
 
@@ -19,15 +18,9 @@ func init() {
 
 func runErase(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("journeyd erase", flag.ContinueOnError)
-	dsn := os.Getenv("JOURNEYD_CLICKHOUSE")
-	if dsn == "" {
-		dsn = defaultJourneyDSN
-	}
-	fs.StringVar(&dsn, "clickhouse", dsn, "ClickHouse DSN, native protocol; the path names the database (env JOURNEYD_CLICKHOUSE)")
-	site := fs.String("site", "", "site id (required)")
-	person := fs.String("person", "", "the person: a user id, or an anonymous id (required)")
+	var pf personFlags
+	pf.add(fs, "the person: a user id, or an anonymous id")
 	yes := fs.Bool("yes", false, "delete; without it erase only prints what it would delete")
-	format := fs.String("format", "text", "output format: text or json")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for ClickHouse to finish the deletions")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: journeyd erase --site S --person P [--yes]
@@ -43,19 +36,12 @@ device stay. Without --yes it prints what it would delete and changes nothing.
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *site == "" || *person == "" {
-		fs.Usage()
-		return fmt.Errorf("--site and --person are required, e.g. journeyd erase --site shop --person user-42")
-	}
-	if *format != "text" && *format != "json" {
-		return fmt.Errorf("--format %q: want text or json", *format)
-	}
-	conn, err := clickhouse.Open(ctx, dsn)
+	conn, err := pf.open(ctx, fs, "erase")
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	p, err := erase.Find(ctx, conn, "", *site, *person)
+	p, err := erase.Find(ctx, conn, "", pf.site, pf.person)
 	if err != nil {
 		return err
 	}
@@ -66,7 +52,7 @@ device stay. Without --yes it prints what it would delete and changes nothing.
 			return err
 		}
 	}
-	return writePlan(os.Stdout, p, *yes, *format)
+	return writePlan(os.Stdout, p, *yes, pf.format)
 }
 
 // writePlan prints what was (done) or would be (!done) erased.
