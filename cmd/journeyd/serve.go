@@ -65,15 +65,19 @@ func runServe(ctx context.Context, args []string) error {
 }
 
 func runMigrate(ctx context.Context, args []string) error {
-	var script string
+	var script, cluster string
 	cfg, _, err := loadConfig("migrate", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&script, "sql", "", "print the schema statements for a ClickHouse server of this `version` (e.g. 24.8) instead of applying them; the database is the DSN's")
+		fs.StringVar(&cluster, "cluster", "", "with --sql: the schema of one node of this `cluster` (remote_servers name): local tables plus Distributed ones (deploy/cluster)")
 	})
 	if err != nil {
 		return err
 	}
 	if script != "" {
-		return printSchema(cfg.ClickHouse, script)
+		return printSchema(cfg.ClickHouse, script, cluster)
+	}
+	if cluster != "" {
+		return fmt.Errorf("--cluster needs --sql VERSION: a cluster's schema is applied on every node (deploy/cluster/README.md)")
 	}
 	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
 	if err != nil {
@@ -87,8 +91,9 @@ func runMigrate(ctx context.Context, args []string) error {
 	return nil
 }
 
-// printSchema prints the statements of a new database of dsn on a server of version.
-func printSchema(dsn, version string) error {
+// printSchema prints the statements of a new database of dsn on a server of version, or on
+// one node of cluster when cluster is set.
+func printSchema(dsn, version, cluster string) error {
 	v, err := clickhouse.ParseVersion(version)
 	if err != nil {
 		return err
@@ -98,6 +103,9 @@ func printSchema(dsn, version string) error {
 		return err
 	}
 	stmts, err := schema.Script(opt.Auth.Database, v)
+	if cluster != "" {
+		stmts, err = schema.ClusterScript(opt.Auth.Database, cluster, v)
+	}
 	if err != nil {
 		return err
 	}

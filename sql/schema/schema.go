@@ -109,20 +109,23 @@ func Script(database string, v clickhouse.Version) ([]string, error) {
 	if !identRE.MatchString(database) {
 		return nil, fmt.Errorf("cannot write the schema of database %q: want a name of letters, digits and '_'", database)
 	}
+	stmts, err := script(v)
+	for i := range stmts {
+		stmts[i] = strings.ReplaceAll(stmts[i], "{db}", database)
+	}
+	return stmts, err
+}
+
+// script is Script with {db} left in place.
+func script(v clickhouse.Version) ([]string, error) {
 	ms, err := Migrations()
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, stmt := range SplitStatements(bootstrapSQL) {
-		out = append(out, strings.ReplaceAll(stmt, "{db}", database))
-	}
+	out := SplitStatements(bootstrapSQL)
 	for _, m := range ms {
-		if !m.Requires.Admits(v) {
-			continue
-		}
-		for _, stmt := range m.Statements {
-			out = append(out, strings.ReplaceAll(stmt, "{db}", database))
+		if m.Requires.Admits(v) {
+			out = append(out, m.Statements...)
 		}
 	}
 	return out, nil

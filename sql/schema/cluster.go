@@ -1,0 +1,82 @@
+package schema
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
+)
+
+// Sharded are the tables a cluster splits across its shards (DESIGN §11): each is a local
+// table T_local on every node and a Distributed table T over them, so that journeyd, the
+// views and the reports keep using the names of a single server. A visitor's events live
+// on one shard (the sharding key is the site and the anonymous id), and so do the session
+// and identity rows the materialized views make from them on that shard.
+var Sharded = []string{"events", "sessions", "session_states", "identities"}
+
+var (
+	createTable = regexp.MustCompile(`(?s)^(.*?)CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\s*\n(.*)$`)
+	dropTable   = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
+)
+
+// ClusterScript returns the statements that make database on one node of cluster, for a
+// server of version v: Script's, with every sharded table made local and a Distributed
+// table of the same name over the cluster's locals, the materialized views (and backfills)
+// reading and writing the locals, and joins of the events table made GLOBAL. Run it on
+// every node; inserts into database.events on any node then reach the visitor's shard.
+// The local tables keep the single-server engines: for replicas, change them to the
+// Replicated engines with the cluster's ZooKeeper paths.
+func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, error) {
+	if !identRE.MatchString(cluster) || !identRE.MatchString(database) {
+		return nil, fmt.Errorf("cannot write the cluster schema: cluster %q and database %q must be plain ClickHouse names", cluster, database)
+	}
+	stmts, err := script(v)
+	if err != nil {
+		return nil, err
+	}
+	sharded := map[string]bool{}
+	for _, t := range Sharded {
+		sharded[t] = true
+	}
+	var out []string
+	for _, s := range stmts {
+		if m := createTable.FindStringSubmatch(s); m != nil && sharded[m[2]] {
+			key := "rand()"
+			if m[2] == "events" {
+				key = "cityHash64(site_id, anon_id)"
+			}
+			out = append(out,
+				m[1]+"CREATE TABLE IF NOT EXISTS {db}."+m[2]+"_local\n"+m[3],
+				fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s AS {db}.%s_local\nENGINE = Distributed(%s, {db}, %s_local, %s)", m[2], m[2], cluster, m[2], key))
+			continue
+		}
+		if m := dropTable.FindStringSubmatch(strings.TrimSpace(s)); m != nil && sharded[m[1]] {
+			out = append(out, s, s+"_local")
+			continue
+		}
+		if strings.Contains(s, "CREATE MATERIALIZED VIEW") || strings.HasPrefix(strings.TrimSpace(stripComments(s)), "INSERT INTO") {
+			for t := range sharded {
+				s = regexp.MustCompile(`\{db\}\.`+t+`\b`).ReplaceAllString(s, "{db}."+t+"_local")
+			}
+		}
+		s = strings.ReplaceAll(s, "FROM {db}.events\nANY LEFT JOIN", "FROM {db}.events\nGLOBAL ANY LEFT JOIN")
+		out = append(out, s)
+	}
+	for i := range out {
+		out[i] = strings.ReplaceAll(out[i], "{db}", database)
+	}
+	return out, nil
+}
+
+// stripComments drops the "--" comment lines of a statement.
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

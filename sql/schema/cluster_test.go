@@ -1,0 +1,38 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
+)
+
+// TestClusterScript: every sharded table is local plus Distributed, and every materialized
+// view reads and writes local tables (a view on a Distributed table would see no insert).
+// TestTwoShardCluster in cmd/journeyd runs the result on two servers.
+func TestClusterScript(t *testing.T) {
+	v, _ := clickhouse.ParseVersion("18.16")
+	stmts, err := ClusterScript("jd", "journeyd", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(stmts, ";\n")
+	for _, table := range Sharded {
+		for _, want := range []string{"CREATE TABLE IF NOT EXISTS jd." + table + "_local", "ENGINE = Distributed(journeyd, jd, " + table + "_local, "} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the cluster schema lacks %q", want)
+			}
+		}
+	}
+	for _, s := range stmts {
+		if strings.Contains(s, "CREATE MATERIALIZED VIEW") && (!strings.Contains(s, "FROM jd.events_local") || !strings.Contains(s, "_local AS")) {
+			t.Errorf("a materialized view not on local tables:\n%s", s)
+		}
+	}
+	if !strings.Contains(text, "GLOBAL ANY LEFT JOIN") || !strings.Contains(text, "cityHash64(site_id, anon_id)") {
+		t.Error("the cluster schema lacks the GLOBAL join of events_person_v or the visitor sharding key")
+	}
+	if _, err := ClusterScript("jd", "a b", v); err == nil {
+		t.Error("a cluster name with a space: no error")
+	}
+}
