@@ -16,8 +16,9 @@ import (
 var Sharded = []string{"events", "sessions", "session_states", "identities"}
 
 var (
-	createTable = regexp.MustCompile(`(?s)^(.*?)CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\s*\n(.*)$`)
-	dropTable   = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
+	createTable  = regexp.MustCompile(`(?s)^(.*?)CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\s*\n(.*)$`)
+	dropTable    = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
+	shardedTable = regexp.MustCompile(`\{db\}\.(` + strings.Join(Sharded, "|") + `)\b`)
 )
 
 // ClusterScript returns the statements that make database on one node of cluster, for a
@@ -56,9 +57,7 @@ func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, er
 			continue
 		}
 		if strings.Contains(s, "CREATE MATERIALIZED VIEW") || strings.HasPrefix(strings.TrimSpace(stripComments(s)), "INSERT INTO") {
-			for t := range sharded {
-				s = regexp.MustCompile(`\{db\}\.`+t+`\b`).ReplaceAllString(s, "{db}."+t+"_local")
-			}
+			s = shardedTable.ReplaceAllString(s, "{db}.${1}_local")
 		}
 		s = strings.ReplaceAll(s, "FROM {db}.events\nANY LEFT JOIN", "FROM {db}.events\nGLOBAL ANY LEFT JOIN")
 		out = append(out, s)
