@@ -66,6 +66,14 @@ func TestTwoShardCluster(t *testing.T) {
 			}
 		}
 	}
+	// the migrations are recorded: a journeyd started with --migrate changes nothing
+	if err := schema.Migrate(ctx, nodes[1].Open(t, "jc"), "jc"); err != nil {
+		t.Fatal(err)
+	}
+	var stray uint64
+	if err := nodes[1].Open(t, "jc").QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = 'jc' AND name IN ('sessions', 'sessions_mv')").Scan(&stray); err != nil || stray != 0 {
+		t.Fatalf("migrating a cluster node laid %d single-server tables over it (%v)", stray, err)
+	}
 	single, err := schema.Script("single", version)
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,19 @@ func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, er
 		s = strings.ReplaceAll(s, "FROM {db}.events\nANY LEFT JOIN", "FROM {db}.events\nGLOBAL ANY LEFT JOIN")
 		out = append(out, s)
 	}
+	// Record the migrations as applied, so that a journeyd started with --migrate on a node
+	// finds nothing to do instead of laying single-server tables over the cluster's.
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var rows []string
+	for _, m := range ms {
+		if m.Requires.Admits(v) {
+			rows = append(rows, fmt.Sprintf("SELECT %d, '%s', '%s', now()", m.Version, m.Name, v))
+		}
+	}
+	out = append(out, "INSERT INTO {db}.schema_migrations (version, name, server_version, applied_at)\n"+strings.Join(rows, "\nUNION ALL "))
 	for i := range out {
 		out[i] = strings.ReplaceAll(out[i], "{db}", database)
 	}
