@@ -97,14 +97,7 @@ func TestTwoShardCluster(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := writer.New(conn, writer.Config{Database: db, QueueSize: len(out.Events) + 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(ctx, append([]event.Event(nil), out.Events...)); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(ctx); err != nil {
+			if _, err := writer.WriteAll(ctx, conn, writer.Config{Database: db}, append([]event.Event(nil), out.Events...)); err != nil {
 				t.Fatal(err)
 			}
 			conn.Close()

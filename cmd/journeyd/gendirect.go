@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/journeyd/journeyd/collector/gen"
@@ -19,13 +18,7 @@ func genDirect(ctx context.Context, dsn string, out *gen.Output) error {
 		return err
 	}
 	defer conn.Close()
-	// The queue holds the whole run: the events are in memory already.
-	w, err := writer.New(conn, writer.Config{Database: reportDatabase(dsn), QueueSize: len(out.Events) + 1})
-	if err != nil {
-		return err
-	}
-	werr := w.Write(ctx, out.Events)
-	if err := errors.Join(werr, w.Close(ctx)); err != nil {
+	if _, err := writer.WriteAll(ctx, conn, writer.Config{Database: reportDatabase(dsn)}, out.Events); err != nil {
 		return fmt.Errorf("cannot write %d generated events: %w", len(out.Events), err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -21,7 +20,7 @@ var TransientReasons = []string{reasonShutdown, reasonNetwork, reasonOverloaded,
 
 // ReplayResult counts what Replay did with the lines of a dead-letter file.
 type ReplayResult struct {
-	Replayed    int      // events handed to the writer again
+	Replayed    int      // events of the reasons asked for, handed to the writer again
 	FailedAgain int      // of those, the ones dead-lettered again (in cfg.DeadLetterPath)
 	Skipped     int      // lines whose reason was not asked for
 	Malformed   []string // lines that are not DeadLetter JSON, as "line N: why"
@@ -55,18 +54,8 @@ func Replay(ctx context.Context, conn driver.Conn, cfg Config, r io.Reader, reas
 	if err := s.Err(); err != nil {
 		return res, fmt.Errorf("cannot read the dead-letter lines: %w", err)
 	}
-	if cfg.QueueSize < len(batch) {
-		cfg.QueueSize = len(batch) // the whole file is queued at once; Close inserts it
-	}
-	w, err := New(conn, cfg)
-	if err != nil {
-		return res, err
-	}
-	werr := w.Write(ctx, batch)
-	if werr == nil {
-		res.Replayed = len(batch)
-	}
-	cerr := w.Close(ctx)
-	res.FailedAgain = int(w.deadRows.Load())
-	return res, errors.Join(werr, cerr)
+	res.Replayed = len(batch)
+	var err error
+	res.FailedAgain, err = WriteAll(ctx, conn, cfg, batch)
+	return res, err
 }

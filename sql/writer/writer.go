@@ -197,3 +197,18 @@ func (w *Writer) Close(ctx context.Context) error {
 	w.abandon()
 	return errors.Join(err, w.dead.close())
 }
+
+// WriteAll inserts events through a writer of its own, configured by cfg with a queue that
+// holds them all, and returns once every one is inserted or dead-lettered, or ctx ends. It
+// returns how many went to the dead letter: for one-off loads (journeyd gen --direct,
+// journeyd replay), not for the pipeline. It takes ownership of the events.
+func WriteAll(ctx context.Context, conn driver.Conn, cfg Config, events []event.Event) (deadLettered int, err error) {
+	cfg.QueueSize = max(cfg.QueueSize, len(events))
+	w, err := New(conn, cfg)
+	if err != nil {
+		return 0, err
+	}
+	werr := w.Write(ctx, events)
+	cerr := w.Close(ctx)
+	return int(w.deadRows.Load()), errors.Join(werr, cerr)
+}
