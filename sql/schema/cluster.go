@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/journeyd/journeyd/sql/clickhouse"
@@ -36,13 +37,9 @@ func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	sharded := map[string]bool{}
-	for _, t := range Sharded {
-		sharded[t] = true
-	}
 	var out []string
 	for _, s := range stmts {
-		if m := createTable.FindStringSubmatch(s); m != nil && sharded[m[2]] {
+		if m := createTable.FindStringSubmatch(s); m != nil && slices.Contains(Sharded, m[2]) {
 			key := "rand()"
 			if m[2] == "events" {
 				key = "cityHash64(site_id, anon_id)"
@@ -52,7 +49,7 @@ func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, er
 				fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s AS {db}.%s_local\nENGINE = Distributed(%s, {db}, %s_local, %s)", m[2], m[2], cluster, m[2], key))
 			continue
 		}
-		if m := dropTable.FindStringSubmatch(strings.TrimSpace(s)); m != nil && sharded[m[1]] {
+		if m := dropTable.FindStringSubmatch(strings.TrimSpace(s)); m != nil && slices.Contains(Sharded, m[1]) {
 			out = append(out, s, s+"_local")
 			continue
 		}
