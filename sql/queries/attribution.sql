@@ -33,23 +33,6 @@ SELECT
     sum(1 - converted) AS nulls
 FROM
 (
-    SELECT
-        toUInt8(i < length(ends_t)) AS converted,
-        if(i = 1, toUInt32(0), ends_t[i - 1]) AS previous,
-        if(converted = 1, conv_time, toUInt32(4294967295)) AS until,
-        toUInt32(if(converted = 1, greatest(toInt64(conv_time) - $lookback, 0), 0)) AS since,
-        arrayMap(x -> x > previous AND x <= until AND x >= since, tt) AS mask,
-        arrayFilter((k, m) -> m = 1, tk, mask) AS keys,
-        if(converted = 1, arrayMap(x -> round((conv_time - x) / 86400, 1), arrayFilter((x, m) -> m = 1, tt, mask)), emptyArrayFloat64()) AS ages,
-        conv_value
-    FROM
-    (
-        -- include: journeys.sql
-    )
-    ARRAY JOIN
-        ends_t AS conv_time,
-        ends_v AS conv_value,
-        arrayEnumerate(ends_t) AS i
-    WHERE notEmpty(keys)
+    -- include: conversion_paths.sql
 )
 GROUP BY keys, ages

@@ -25,23 +25,34 @@ func Text(name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot find query %q in the query library: %w", name, err)
 	}
-	lines := strings.SplitAfter(string(b), "\n")
 	var out strings.Builder
-	for _, line := range lines {
-		indent, frag, ok := strings.Cut(line, includeMark)
-		if !ok || strings.TrimSpace(indent) != "" {
-			out.WriteString(line)
+	if err := expand(&out, string(b), "", name, 0); err != nil {
+		return "", err
+	}
+	return out.String(), nil
+}
+
+// expand writes text to out with every line indented by indent and its include lines
+// replaced by their fragments, expanded in turn (a fragment may include another).
+func expand(out *strings.Builder, text, indent, name string, depth int) error {
+	if depth > 4 {
+		return fmt.Errorf("cannot expand query %q: includes nest deeper than 4", name)
+	}
+	for _, line := range strings.SplitAfter(strings.TrimRight(text, "\n")+"\n", "\n") {
+		lead, frag, ok := strings.Cut(line, includeMark)
+		if !ok || strings.TrimSpace(lead) != "" {
+			out.WriteString(indent + line)
 			continue
 		}
 		inc, err := files.ReadFile("include/" + strings.TrimSpace(frag))
 		if err != nil {
-			return "", fmt.Errorf("cannot include %q in query %q: %w", strings.TrimSpace(frag), name, err)
+			return fmt.Errorf("cannot include %q in query %q: %w", strings.TrimSpace(frag), name, err)
 		}
-		for _, l := range strings.SplitAfter(strings.TrimRight(string(inc), "\n")+"\n", "\n") {
-			out.WriteString(indent + l)
+		if err := expand(out, string(inc), indent+lead, name, depth+1); err != nil {
+			return err
 		}
 	}
-	return out.String(), nil
+	return nil
 }
 
 // Names lists the query files, without ".sql".

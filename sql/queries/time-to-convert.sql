@@ -28,24 +28,8 @@ SELECT
     count() AS conversions
 FROM
 (
-    SELECT
-        toUInt8(i < length(ends_t)) AS converted,
-        if(i = 1, toUInt32(0), ends_t[i - 1]) AS previous,
-        if(converted = 1, conv_time, toUInt32(4294967295)) AS until,
-        toUInt32(if(converted = 1, greatest(toInt64(conv_time) - $lookback, 0), 0)) AS since,
-        arrayMap(x -> x > previous AND x <= until AND x >= since, tt) AS mask,
-        arrayFilter((k, m) -> m = 1, tk, mask) AS keys,
-        arrayFilter((x, m) -> m = 1, tt, mask) AS times,
-        conv_time, conv_value
-    FROM
-    (
-        -- include: journeys.sql
-    )
-    ARRAY JOIN
-        ends_t AS conv_time,
-        ends_v AS conv_value,
-        arrayEnumerate(ends_t) AS i
-    WHERE converted = 1 AND notEmpty(keys)
+    -- include: conversion_paths.sql
 )
+WHERE converted = 1
 GROUP BY days, touchpoints
 ORDER BY days, touchpoints

@@ -1,6 +1,6 @@
--- journeys: included by attribution.sql, paths.sql and time-to-convert.sql where they say
--- `-- include: journeys.sql` (paste this file there, then replace the placeholders as the
--- including query's header says). One row per person: their touchpoints in time order,
+-- journeys: included by conversion_paths.sql (and through it by attribution.sql, paths.sql
+-- and time-to-convert.sql) where it says `-- include: journeys.sql` (paste this file there,
+-- then replace the placeholders as the including query's header says). One row per person: their touchpoints in time order,
 -- tt (times) and tk (keys), and their conversions in time order, ends_t (times) and ends_v
 -- (values), each closed by a 0 standing for the null path after the last conversion.
 --
