@@ -9,19 +9,21 @@ cd "$top"
 command -v wrk >/dev/null 2>&1 || { echo "installing wrk" >&2; apt-get install -y -qq wrk >/dev/null; }
 deploy/clickhouse/start.sh
 
+ch=$(pgrep -f "$top/var/clickhouse/config.xml" | head -1 || true)
+bench=("$bin" bench --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench --clickhouse-pid "${ch:-0}" ${BENCH_FLAGS:-})
+
 echo "== pixel and server API throughput, everything sharing every core (journeyd bench)"
-"$bin" bench --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench ${BENCH_FLAGS:-}
+"${bench[@]}"
 
 # In production ClickHouse runs on machines of its own. To see the collector's own cost,
 # pin ClickHouse to the last core and the two servers under test and wrk to the others.
 cores=$(nproc)
-ch=$(pgrep -f "$top/var/clickhouse/config.xml" | head -1 || true)
 if [ "$cores" -ge 2 ] && [ -n "$ch" ] && command -v taskset >/dev/null; then
   echo
   echo "== the same with ClickHouse pinned to core $((cores-1)), servers and load on cores 0-$((cores-2))"
   taskset -a -cp "$((cores-1))" "$ch" >/dev/null
   trap 'taskset -a -cp 0-$((cores-1)) "$ch" >/dev/null 2>&1 || true' EXIT
-  taskset -c "0-$((cores-2))" "$bin" bench --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench ${BENCH_FLAGS:-}
+  taskset -c "0-$((cores-2))" "${bench[@]}"
   taskset -a -cp "0-$((cores-1))" "$ch" >/dev/null
 fi
 

@@ -37,6 +37,8 @@ type benchOptions struct {
 	rounds      int
 	apiEvents   int
 	wrk         string
+	serveFlags  string
+	chPID       int
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -48,6 +50,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.rounds, "rounds", 2, "alternating rounds of baseline and journeyd")
 	fs.IntVar(&o.apiEvents, "api-events", 500000, "events sent through /v1/batch")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "the wrk load generator")
+	fs.StringVar(&o.serveFlags, "serve-flags", "", "extra flags of the journeyd serve under test, space separated (e.g. \"--batch-size 50000\")")
+	fs.IntVar(&o.chPID, "clickhouse-pid", 0, "process id of a local ClickHouse server, to report its CPU per pixel too")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,7 +91,7 @@ func newBench(ctx context.Context, o benchOptions) (*bench, error) {
 		b.stop()
 		return nil, fmt.Errorf("cannot write bench config: %w", err)
 	}
-	if b.journeyd, err = b.start("serve", "--config", cfg, "--clickhouse", o.clickhouse, "--log-level", "warn"); err != nil {
+	if b.journeyd, err = b.start(append([]string{"serve", "--config", cfg, "--clickhouse", o.clickhouse, "--log-level", "warn"}, strings.Fields(o.serveFlags)...)...); err != nil {
 		b.stop()
 		return nil, err
 	}
@@ -184,8 +188,9 @@ var (
 	wrkRate     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
 )
 
-// wrkRun loads addr with the pixel script and returns requests/s and total requests.
-func (b *bench) wrkRun(ctx context.Context, addr string) (float64, int64, error) {
+// wrkRun loads addr with the pixel script and returns requests/s, total requests and the
+// CPU time wrk used.
+func (b *bench) wrkRun(ctx context.Context, addr string) (float64, int64, time.Duration, error) {
 	script := filepath.Join(b.dir, "pixel.lua")
 	lua := `local n = 0
 request = function()
@@ -194,44 +199,106 @@ request = function()
 end
 `
 	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
-		return 0, 0, fmt.Errorf("cannot write wrk script: %w", err)
+		return 0, 0, 0, fmt.Errorf("cannot write wrk script: %w", err)
 	}
-	out, err := exec.CommandContext(ctx, b.o.wrk, "-t1", "-c"+strconv.Itoa(b.o.connections),
-		"-d"+b.o.duration.String(), "-s", script, "http://"+addr+"/").CombinedOutput()
+	cmd := exec.CommandContext(ctx, b.o.wrk, "-t1", "-c"+strconv.Itoa(b.o.connections),
+		"-d"+b.o.duration.String(), "-s", script, "http://"+addr+"/")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, 0, fmt.Errorf("cannot run %s against %s: %w\n%s", b.o.wrk, addr, err, out)
+		return 0, 0, 0, fmt.Errorf("cannot run %s against %s: %w\n%s", b.o.wrk, addr, err, out)
 	}
 	rate, n := wrkRate.FindSubmatch(out), wrkRequests.FindSubmatch(out)
 	if rate == nil || n == nil {
-		return 0, 0, fmt.Errorf("cannot read the output of wrk:\n%s", out)
+		return 0, 0, 0, fmt.Errorf("cannot read the output of wrk:\n%s", out)
 	}
 	r, _ := strconv.ParseFloat(string(rate[1]), 64)
 	total, _ := strconv.ParseInt(string(n[1]), 10, 64)
-	return r, total, nil
+	return r, total, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func (b *bench) run(ctx context.Context) error {
 	var base, jd []float64
 	var sent int64
+	var baseCPU, jdCPU, chCPU, baseWrk, jdWrk time.Duration
+	var baseN int64
+	var landed int64
+	var lag time.Duration
 	for i := 0; i < b.o.rounds; i++ {
-		r, _, err := b.wrkRun(ctx, b.baseline)
+		s0 := procCPU(b.procs[0].Process.Pid)
+		r, n, wrk, err := b.wrkRun(ctx, b.baseline)
 		if err != nil {
 			return err
 		}
-		base = append(base, r)
-		r, n, err := b.wrkRun(ctx, b.journeyd)
+		base, baseN, baseWrk, baseCPU = append(base, r), baseN+n, baseWrk+wrk, baseCPU+procCPU(b.procs[0].Process.Pid)-s0
+		j0, c0 := procCPU(b.procs[1].Process.Pid), procCPU(b.o.chPID)
+		r, n, wrk, err = b.wrkRun(ctx, b.journeyd)
 		if err != nil {
 			return err
 		}
-		jd, sent = append(jd, r), sent+n
-	}
-	landed, lag, err := b.waitRows(ctx, "type = 'pageview'", sent)
-	if err != nil {
-		return err
+		jd, sent, jdWrk = append(jd, r), sent+n, jdWrk+wrk
+		// Let ClickHouse finish this round's inserts and merges before the next round, so
+		// that no round pays for the one before it; its CPU until then is this round's.
+		if landed, lag, err = b.settle(ctx, "type = 'pageview'", sent); err != nil {
+			return err
+		}
+		jdCPU, chCPU = jdCPU+procCPU(b.procs[1].Process.Pid)-j0, chCPU+procCPU(b.o.chPID)-c0
 	}
 	fmt.Printf("pixel  bare fasthttp %10.0f req/s   journeyd %10.0f req/s   ratio %.2f   landed %d of %d (%.1fs after the load)\n",
 		median(base), median(jd), median(jd)/median(base), landed, sent, lag.Seconds())
+	per := func(d time.Duration, n int64) float64 { return float64(d.Microseconds()) / float64(max(n, 1)) }
+	fmt.Printf("       CPU per request: bare fasthttp %.1f us + wrk %.1f us;   journeyd %.1f us + wrk %.1f us",
+		per(baseCPU, baseN), per(baseWrk, baseN), per(jdCPU, sent), per(jdWrk, sent))
+	if b.o.chPID > 0 {
+		fmt.Printf(" + ClickHouse %.1f us (inserts and merges)", per(chCPU, sent))
+	}
+	fmt.Println()
 	return b.runAPI(ctx)
+}
+
+// procCPU returns the user and system CPU time pid has used, or 0 when it cannot be read
+// (no such process, or not Linux).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which may hold spaces, closed by the last ')'.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux architecture Go supports
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
+}
+
+// settle waits until want rows of the bench site match where and ClickHouse has no merge
+// running in the bench database, for at most 120s each, and returns the rows and the
+// time the rows took to land.
+func (b *bench) settle(ctx context.Context, where string, want int64) (int64, time.Duration, error) {
+	landed, lag, err := b.waitRows(ctx, where, want)
+	if err != nil {
+		return 0, 0, err
+	}
+	conn, err := clickhouse.Open(ctx, b.o.clickhouse)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Close()
+	for start := time.Now(); time.Since(start) < 120*time.Second; time.Sleep(200 * time.Millisecond) {
+		var merges uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.merges WHERE database = currentDatabase()").Scan(&merges); err != nil {
+			return 0, 0, fmt.Errorf("cannot count running merges: %w", err)
+		}
+		if merges == 0 {
+			break
+		}
+	}
+	return landed, lag, nil
 }
 
 // waitRows polls ClickHouse until want rows of the bench site match where, or 120s pass.

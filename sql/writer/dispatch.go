@@ -33,7 +33,7 @@ func (w *Writer) dispatch() {
 func (w *Writer) cut(all bool) (left bool) {
 	for {
 		w.mu.Lock()
-		if len(w.queue) == 0 || (len(w.queue[0]) < w.cfg.BatchSize && !all) {
+		if len(w.queue) == 0 || (len(w.queue[0].events) < w.cfg.BatchSize && !all) {
 			w.mu.Unlock()
 			return len(w.queue) > 0
 		}
@@ -46,52 +46,79 @@ func (w *Writer) cut(all bool) (left bool) {
 	}
 }
 
-// enqueue appends events to the queue: to its last chunk while that has room, then to new
-// ones. A chunk is one batch, so cutting a batch moves no event and the queue never grows
-// by copying what it holds. w.mu is held.
-func (w *Writer) enqueue(events []event.Event) {
+// chunk is a batch: queued events and the tags they were written with, in runs.
+type chunk struct {
+	events []event.Event
+	tags   []tagRun
+}
+
+// tagRun is n consecutive events written with one tag.
+type tagRun struct {
+	tag uint64
+	n   int
+}
+
+// enqueue appends events written with tag to the queue: to its last chunk while that has
+// room, then to new ones. A chunk is one batch, so cutting a batch moves no event, and
+// chunks are reused, so the queue grows by copying only until its chunks have reached full
+// size. w.mu is held.
+func (w *Writer) enqueue(events []event.Event, tag uint64) {
 	for len(events) > 0 {
 		last := len(w.queue) - 1
-		if last < 0 || len(w.queue[last]) == w.cfg.BatchSize {
+		if last < 0 || len(w.queue[last].events) == w.cfg.BatchSize {
 			w.queue = append(w.queue, w.chunk())
 			last++
 		}
-		n := min(len(events), w.cfg.BatchSize-len(w.queue[last]))
-		w.queue[last] = append(w.queue[last], events[:n]...)
+		c := w.queue[last]
+		n := min(len(events), w.cfg.BatchSize-len(c.events))
+		c.events = append(c.events, events[:n]...)
+		if r := len(c.tags) - 1; r >= 0 && c.tags[r].tag == tag {
+			c.tags[r].n += n
+		} else {
+			c.tags = append(c.tags, tagRun{tag, n})
+		}
 		events = events[n:]
 	}
 }
 
-// chunk returns an empty slice of capacity BatchSize: one an insert has finished with, or
-// a new one.
-func (w *Writer) chunk() []event.Event {
+// chunk returns an empty chunk for up to BatchSize events: one an insert has finished
+// with, or a new one. A new one starts small and grows as it fills, so a quiet site does
+// not hold a full batch of empty events.
+func (w *Writer) chunk() *chunk {
 	select {
 	case c := <-w.spare:
 		return c
 	default:
-		return make([]event.Event, 0, w.cfg.BatchSize)
+		return &chunk{events: make([]event.Event, 0, min(w.cfg.BatchSize, 1024))}
 	}
 }
 
-// recycle clears an inserted batch, dropping its strings, and keeps it for take.
-func (w *Writer) recycle(batch []event.Event) {
-	clear(batch)
+// recycle clears an inserted chunk, dropping its strings, and keeps it for chunk.
+func (w *Writer) recycle(c *chunk) {
+	clear(c.events)
+	c.events, c.tags = c.events[:0], c.tags[:0]
 	select {
-	case w.spare <- batch[:0]:
+	case w.spare <- c:
 	default:
 	}
 }
 
-// work inserts batches until the dispatcher closes the channel.
+// work inserts batches until the dispatcher closes the channel, and reports the events of
+// each to Config.Done unless some were abandoned at shutdown.
 func (w *Writer) work() {
 	defer w.done.Done()
 	cols := block(definitions())
-	for batch := range w.batches {
-		w.insert(cols, batch)
+	for c := range w.batches {
+		abandoned := w.insert(cols, c.events)
 		w.mu.Lock()
-		w.depth -= len(batch)
+		w.depth -= len(c.events)
 		w.m.depth.Set(float64(w.depth))
 		w.mu.Unlock()
-		w.recycle(batch)
+		if w.cfg.Done != nil && !abandoned {
+			for _, r := range c.tags {
+				w.cfg.Done(r.tag, r.n)
+			}
+		}
+		w.recycle(c)
 	}
 }

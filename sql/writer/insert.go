@@ -33,8 +33,9 @@ var (
 
 // insert stores batch: valid rows go to ClickHouse, invalid ones to the dead letter. The
 // writer checks only what ClickHouse cannot (a DateTime out of range wraps silently); the
-// rest, such as property keys and values of different lengths, the server rejects.
-func (w *Writer) insert(cols block, batch []event.Event) {
+// rest, such as property keys and values of different lengths, the server rejects. It
+// reports whether rows were abandoned because Close gave up waiting.
+func (w *Writer) insert(cols block, batch []event.Event) (abandoned bool) {
 	now := w.cfg.Clock.Now()
 	good := batch[:0] // compacted in place: good never overtakes i
 	for i := range batch {
@@ -49,8 +50,9 @@ func (w *Writer) insert(cols block, batch []event.Event) {
 		good = append(good, *e) // no copy when nothing was dropped before i
 	}
 	if len(good) > 0 {
-		w.insertRetrying(cols, good)
+		abandoned = w.insertRetrying(cols, good)
 	}
+	return abandoned
 }
 
 func checkRow(e *event.Event) error {
@@ -65,22 +67,25 @@ func checkRow(e *event.Event) error {
 
 // insertRetrying retries transient failures with backoff; when ClickHouse rejects the
 // data it halves the batch until the rows it rejects are alone, and dead-letters those.
-func (w *Writer) insertRetrying(cols block, batch []event.Event) {
+// When Close gives up, the rows go to the dead letter, or stay with the spool when there
+// is one (Config.Done), and it reports them abandoned.
+func (w *Writer) insertRetrying(cols block, batch []event.Event) (abandoned bool) {
 	backoff := w.cfg.RetryMin
 	for {
 		if w.stop.Err() != nil {
-			w.deadLetter(reasonShutdown, w.stop.Err(), batch)
-			return
+			if w.cfg.Done == nil {
+				w.deadLetter(reasonShutdown, w.stop.Err(), batch)
+			}
+			return true
 		}
 		err := w.send(cols, batch)
 		if err == nil {
-			return
+			return false
 		}
 		reason, permanent := classify(err)
 		w.m.errors.WithLabelValues(reason).Inc()
 		if permanent {
-			w.narrow(cols, batch, reason, err)
-			return
+			return w.narrow(cols, batch, reason, err)
 		}
 		w.cfg.Logger.Warn("cannot insert batch, retrying", "rows", len(batch), "reason", reason, "backoff", backoff, "err", err)
 		select {
@@ -91,17 +96,21 @@ func (w *Writer) insertRetrying(cols block, batch []event.Event) {
 	}
 }
 
-func (w *Writer) narrow(cols block, batch []event.Event, reason string, err error) {
+func (w *Writer) narrow(cols block, batch []event.Event, reason string, err error) (abandoned bool) {
 	if len(batch) == 1 {
 		w.deadLetter(reason, err, batch)
-		return
+		return false
 	}
 	half := len(batch) / 2
-	w.insertRetrying(cols, batch[:half])
-	w.insertRetrying(cols, batch[half:])
+	a := w.insertRetrying(cols, batch[:half])
+	return w.insertRetrying(cols, batch[half:]) || a
 }
 
-// send makes one insert attempt of batch.
+// send makes one insert attempt of batch: one INSERT whose rows go out in blocks of
+// BlockSize. The driver keeps its column buffers from block to block, so only the first
+// block of an insert grows them; ClickHouse squashes the blocks of one INSERT into one part
+// (up to min_insert_block_size_rows, about a million rows), so the table and its views see
+// one large block, and nothing of the batch is stored unless all of it is.
 func (w *Writer) send(cols block, batch []event.Event) (err error) {
 	ctx, cancel := context.WithTimeout(w.stop, w.cfg.InsertTimeout)
 	defer cancel()
@@ -112,11 +121,18 @@ func (w *Writer) send(cols block, batch []event.Event) (err error) {
 		return fmt.Errorf("cannot prepare insert of %d events into %s.events: %w", len(batch), w.cfg.Database, err)
 	}
 	defer b.Abort()
-	cols.fill(batch)
-	for i, c := range cols {
-		if err := c.appendTo(b.Column(i)); err != nil {
-			return &appendError{err}
+	for rest := batch; len(rest) > 0; {
+		n := min(len(rest), w.cfg.BlockSize)
+		cols.fill(rest[:n])
+		for i, c := range cols {
+			if err := c.appendTo(b.Column(i)); err != nil {
+				return &appendError{err}
+			}
 		}
+		if err := b.Flush(); err != nil {
+			return fmt.Errorf("cannot send %d events to %s.events: %w", n, w.cfg.Database, err)
+		}
+		rest = rest[n:]
 	}
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("cannot insert %d events into %s.events: %w", len(batch), w.cfg.Database, err)

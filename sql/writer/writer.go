@@ -6,8 +6,11 @@
 //
 // Write copies the events into the queue and returns at once; event.ErrFull when the queue
 // holds QueueSize events. A batch is cut when BatchSize events wait or when the oldest has
-// waited FlushInterval, and one of Inserts workers sends it with PrepareBatch, column by
-// column (Columns and the Event-to-row mapping live in columns.go, nowhere else).
+// waited FlushInterval, and one of Inserts workers sends it as one INSERT, in blocks of
+// BlockSize rows, column by column (Columns and the Event-to-row mapping live in
+// columns.go, nowhere else). Few large inserts are what ClickHouse wants: every insert is a
+// part that the table and the sessions view write and then merge again and again, so the
+// server's CPU per event falls steeply with the size of the insert (docs/BENCHMARKS.md).
 //
 // Failures: network errors and an overloaded server are retried with exponential backoff
 // until they pass or Close gives up. A rejection of the data (ClickHouse says the rows are
@@ -37,10 +40,11 @@ var ErrClosed = errors.New("writer is closed")
 // Config configures a Writer; zero fields take the defaults in brackets.
 type Config struct {
 	Database       string                // database holding events (required)
-	BatchSize      int                   // rows per insert, at most [10000]
+	BatchSize      int                   // rows per insert, at most [100000]
+	BlockSize      int                   // rows per block an insert is sent in [10000]
 	FlushInterval  time.Duration         // longest wait of an event before its insert [1s]
 	Inserts        int                   // inserts in flight at once [2]
-	QueueSize      int                   // events buffered before Write returns ErrFull [10 × BatchSize]
+	QueueSize      int                   // events buffered before Write returns ErrFull [3 × BatchSize]
 	DeadLetterPath string                // JSON-lines file for rejected rows [none: they are logged]
 	RetryMin       time.Duration         // first backoff after a transient failure [100ms]
 	RetryMax       time.Duration         // longest backoff [30s]
@@ -48,6 +52,12 @@ type Config struct {
 	Registerer     prometheus.Registerer // metrics [a private registry]
 	Logger         *slog.Logger          // [discard]
 	Clock          Clock                 // [the real clock]
+
+	// Done, when set, is called with the tag and the number of events written with it
+	// (WriteFrom) once they are stored: inserted, or in the dead letter because ClickHouse
+	// rejects them. Events abandoned at shutdown are not reported, and do not go to the
+	// dead letter either: whoever set Done (the spool) still holds them.
+	Done func(tag uint64, n int)
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -66,9 +76,10 @@ func (c *Config) setDefaults() error {
 			*v = d
 		}
 	}
-	def(&c.BatchSize, 10000)
+	def(&c.BatchSize, 100000)
+	def(&c.BlockSize, min(10000, c.BatchSize))
 	def(&c.Inserts, 2)
-	def(&c.QueueSize, 10*c.BatchSize)
+	def(&c.QueueSize, 3*c.BatchSize)
 	defDur(&c.FlushInterval, time.Second)
 	defDur(&c.RetryMin, 100*time.Millisecond)
 	defDur(&c.RetryMax, 30*time.Second)
@@ -94,7 +105,7 @@ type Writer struct {
 	dead  *deadLetters
 
 	mu     sync.Mutex
-	queue  [][]event.Event // queued events in chunks of at most BatchSize, oldest first
+	queue  []*chunk // queued events in chunks of at most BatchSize, oldest first
 	depth  int             // queued plus in the hands of workers
 	closed bool
 
@@ -102,8 +113,8 @@ type Writer struct {
 
 	kick    chan struct{}
 	closing chan struct{}
-	batches chan []event.Event
-	spare   chan []event.Event // inserted batches, cleared, for the queue to reuse
+	batches chan *chunk
+	spare   chan *chunk // inserted batches, cleared, for the queue to reuse
 	stop    context.Context    // canceled when Close gives up waiting
 	abandon context.CancelFunc
 	done    sync.WaitGroup
@@ -123,8 +134,8 @@ func New(conn driver.Conn, cfg Config) (*Writer, error) {
 		dead:    &deadLetters{path: cfg.DeadLetterPath, log: cfg.Logger},
 		kick:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
-		batches: make(chan []event.Event),
-		spare:   make(chan []event.Event, cfg.Inserts+1),
+		batches: make(chan *chunk),
+		spare:   make(chan *chunk, cfg.Inserts+1),
 	}
 	w.stop, w.abandon = context.WithCancel(context.Background())
 	w.done.Add(1 + cfg.Inserts)
@@ -137,7 +148,13 @@ func New(conn driver.Conn, cfg Config) (*Writer, error) {
 
 // Write queues events for insertion, taking ownership of their strings and property
 // slices. It returns event.ErrFull, taking none of them, when they do not fit the queue.
-func (w *Writer) Write(_ context.Context, events []event.Event) error {
+func (w *Writer) Write(ctx context.Context, events []event.Event) error {
+	return w.WriteFrom(ctx, events, 0)
+}
+
+// WriteFrom is Write for events that carry tag, a number of the caller's (the spool's
+// segment), handed back to Config.Done once the events are stored.
+func (w *Writer) WriteFrom(_ context.Context, events []event.Event, tag uint64) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -151,9 +168,9 @@ func (w *Writer) Write(_ context.Context, events []event.Event) error {
 		return event.ErrFull
 	}
 	wasEmpty := len(w.queue) == 0
-	w.enqueue(events)
+	w.enqueue(events, tag)
 	w.depth += len(events)
-	full := len(w.queue) > 1 || len(w.queue[0]) == w.cfg.BatchSize
+	full := len(w.queue) > 1 || len(w.queue[0].events) == w.cfg.BatchSize
 	w.m.depth.Set(float64(w.depth))
 	w.mu.Unlock()
 	if wasEmpty || full {
@@ -192,7 +209,11 @@ func (w *Writer) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		w.abandon()
 		<-finished
-		err = fmt.Errorf("cannot insert every queued event into %s.events before the shutdown deadline: the rest went to the dead letter: %w", w.cfg.Database, ctx.Err())
+		rest := "the rest went to the dead letter"
+		if w.cfg.Done != nil {
+			rest = "the rest stay in the spool for the next start"
+		}
+		err = fmt.Errorf("cannot insert every queued event into %s.events before the shutdown deadline: %s: %w", w.cfg.Database, rest, ctx.Err())
 	}
 	w.abandon()
 	return errors.Join(err, w.dead.close())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,6 +208,33 @@ func TestFlushBySizeAndClose(t *testing.T) {
 	}
 }
 
+// A batch larger than a block goes out as one INSERT in several blocks, and ClickHouse
+// stores it as one part: the table (and its views) see one block, not three.
+func TestBatchIsOneInsertInBlocks(t *testing.T) {
+	db, conn := migrated(t)
+	if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+".events"); err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(t, conn, Config{Database: db, BatchSize: 25, BlockSize: 10, Clock: newFakeClock()})
+	evs := events(25, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err := w.Write(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "25 rows", func() bool { return count(t, conn, db) == 25 })
+	closeWriter(t, w)
+	if b := testutil.ToFloat64(w.m.batches); b != 1 {
+		t.Fatalf("%v inserts, want 1", b)
+	}
+	var parts uint64
+	q := "SELECT count() FROM system.parts WHERE database = ? AND table = 'events' AND active"
+	if err := conn.QueryRow(context.Background(), q, db).Scan(&parts); err != nil {
+		t.Fatal(err)
+	}
+	if parts != 1 {
+		t.Errorf("events has %d parts, want the 1 of the one insert", parts)
+	}
+}
+
 func readDeadLetters(t *testing.T, path string) []DeadLetter {
 	t.Helper()
 	f, err := os.Open(path)
@@ -230,7 +258,8 @@ func readDeadLetters(t *testing.T, path string) []DeadLetter {
 func TestRejectedRowsGoToDeadLetter(t *testing.T) {
 	db, conn := migrated(t)
 	path := filepath.Join(t.TempDir(), "dead.jsonl")
-	w := newWriter(t, conn, Config{Database: db, DeadLetterPath: path})
+	// Blocks of 4: the bad row is in the second block of the batch's insert.
+	w := newWriter(t, conn, Config{Database: db, DeadLetterPath: path, BlockSize: 4})
 	evs := events(9, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
 	evs[3].PropKeys, evs[3].PropValues = []string{"a", "b"}, []string{"x"} // the server rejects it
 	evs[6].TS = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)                // the writer rejects it
@@ -295,5 +324,68 @@ func TestRetriesUntilClickHouseIsBack(t *testing.T) {
 	closeWriter(t, w)
 	if n := count(t, srv.Open(t, db), db); n != 5 {
 		t.Fatalf("%d rows after ClickHouse came back, want 5", n)
+	}
+}
+
+// tally records Config.Done calls.
+type tally struct {
+	mu sync.Mutex
+	n  map[uint64]int
+}
+
+func (t *tally) done(tag uint64, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[uint64]int{}
+	}
+	t.n[tag] += n
+}
+
+func TestDoneCountsStoredEventsByTag(t *testing.T) {
+	db, conn := migrated(t)
+	var got tally
+	w := newWriter(t, conn, Config{Database: db, BatchSize: 4, Done: got.done, DeadLetterPath: filepath.Join(t.TempDir(), "dead.jsonl")})
+	evs := events(7, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	evs[4].PropKeys = []string{"only a key"} // rejected by ClickHouse: stored in the dead letter, done too
+	for _, err := range []error{
+		w.WriteFrom(context.Background(), evs[:3], 7),
+		w.WriteFrom(context.Background(), evs[3:6], 8),
+		w.Write(context.Background(), evs[6:]),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeWriter(t, w)
+	if want := map[uint64]int{7: 3, 8: 3, 0: 1}; !reflect.DeepEqual(got.n, want) {
+		t.Fatalf("done %v, want %v", got.n, want)
+	}
+	if n := count(t, conn, db); n != 6 {
+		t.Fatalf("%d rows, want 6", n)
+	}
+}
+
+// With a spool behind it (Done set), what Close abandons stays with the spool: it is
+// neither reported done nor written to the dead letter.
+func TestShutdownLeavesEventsWithTheSpool(t *testing.T) {
+	db, conn := chtest.Shared(t).NewDatabase(t) // no events table: every insert fails and retries
+	path := filepath.Join(t.TempDir(), "dead.jsonl")
+	var got tally
+	w := newWriter(t, conn, Config{Database: db, BatchSize: 4, Done: got.done, DeadLetterPath: path})
+	if err := w.WriteFrom(context.Background(), events(6, time.Now()), 3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "retries", func() bool { return testutil.ToFloat64(w.m.errors.WithLabelValues(reasonServer)) >= 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := w.Close(ctx); err == nil {
+		t.Fatal("Close with a dead ClickHouse table returned no error")
+	}
+	if len(got.n) != 0 {
+		t.Fatalf("done %v for events never stored", got.n)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("dead letter written (%v): the spool holds these events", err)
 	}
 }
