@@ -106,7 +106,7 @@ type Writer struct {
 
 	mu     sync.Mutex
 	queue  []*chunk // queued events in chunks of at most BatchSize, oldest first
-	depth  int             // queued plus in the hands of workers
+	depth  int      // queued plus in the hands of workers
 	closed bool
 
 	deadRows atomic.Int64 // rows sent to the dead letter
@@ -114,8 +114,8 @@ type Writer struct {
 	kick    chan struct{}
 	closing chan struct{}
 	batches chan *chunk
-	spare   chan *chunk // inserted batches, cleared, for the queue to reuse
-	stop    context.Context    // canceled when Close gives up waiting
+	spare   chan *chunk     // inserted batches, cleared, for the queue to reuse
+	stop    context.Context // canceled when Close gives up waiting
 	abandon context.CancelFunc
 	done    sync.WaitGroup
 }
