@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"errors"
 
 	"github.com/valyala/fasthttp"
@@ -96,7 +97,7 @@ func (s *Server) dedupe(w *work, siteID string) int {
 
 // commit hands the events of w to the sink; when the sink refuses them it forgets their
 // dedup keys, so that the client's retry is not taken for a duplicate.
-func (s *Server) commit(ctx *fasthttp.RequestCtx, ep *endpoint, w *work) error {
+func (s *Server) commit(ctx context.Context, ep *endpoint, w *work) error {
 	err := s.write(ctx, ep, w.events)
 	if err != nil {
 		for _, k := range w.keys {

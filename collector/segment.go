@@ -11,6 +11,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/segment"
 	"github.com/journeyd/journeyd/collector/site"
+	"github.com/journeyd/journeyd/sql/event"
 )
 
 // segmentHandler returns the handler of a Segment API call of kind k.
@@ -73,7 +74,8 @@ func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, 
 		req.ClientIP, req.UserAgent = w.meta[i].ClientIP, w.meta[i].UserAgent
 		s.prepare(&w.events[i], &req)
 	}
-	if err := s.commit(ctx, ep, w); err != nil {
+	// A backend retries what is not acknowledged: answer 200 only once the batch is on disk.
+	if err := s.commit(event.WithDurable(ctx), ep, w); err != nil {
 		s.sinkError(ctx, err, jsonError)
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,15 @@ import (
 	"github.com/journeyd/journeyd/sql/chtest"
 )
 
-func TestMain(m *testing.M) { chtest.Main(m) }
+// TestMain runs the tests, or, when JOURNEYD_TEST_MAIN is 1, journeyd itself: a test can
+// start journeyd as a process of its own (startProcess) to kill it as a crash would.
+func TestMain(m *testing.M) {
+	if os.Getenv("JOURNEYD_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	chtest.Main(m)
+}
 
 // testApp is a journeyd started in-process against a throwaway ClickHouse database.
 type testApp struct {
@@ -36,7 +46,8 @@ func startApp(t *testing.T, configYAML string, args ...string) *testApp {
 		t.Fatal(err)
 	}
 	path := writeConfig(t, strings.ReplaceAll(configYAML, "{url}", "http://"+ln.Addr().String()))
-	cfg, _, err := loadConfig("serve", append([]string{"--config", path, "--clickhouse", srv.DSN(db), "--flush-interval", "100ms", "--listen", "127.0.0.1:0"}, args...), nil)
+	cfg, _, err := loadConfig("serve", append([]string{"--config", path, "--clickhouse", srv.DSN(db), "--flush-interval", "100ms", "--listen", "127.0.0.1:0",
+		"--spool-dir", filepath.Join(t.TempDir(), "spool"), "--dead-letter", filepath.Join(t.TempDir(), "dead.jsonl")}, args...), nil)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

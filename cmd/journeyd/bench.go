@@ -91,7 +91,8 @@ func newBench(ctx context.Context, o benchOptions) (*bench, error) {
 		b.stop()
 		return nil, fmt.Errorf("cannot write bench config: %w", err)
 	}
-	if b.journeyd, err = b.start(append([]string{"serve", "--config", cfg, "--clickhouse", o.clickhouse, "--log-level", "warn"}, strings.Fields(o.serveFlags)...)...); err != nil {
+	if b.journeyd, err = b.start(append([]string{"serve", "--config", cfg, "--clickhouse", o.clickhouse, "--log-level", "warn",
+		"--spool-dir", filepath.Join(dir, "spool"), "--dead-letter", filepath.Join(dir, "dead-letter.jsonl")}, strings.Fields(o.serveFlags)...)...); err != nil {
 		b.stop()
 		return nil, err
 	}

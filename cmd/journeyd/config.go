@@ -35,6 +35,10 @@ type config struct {
 	QueueSize     int           `yaml:"queue_size"`
 	DeadLetter    string        `yaml:"dead_letter"`
 
+	SpoolDir            string        `yaml:"spool_dir"`
+	SpoolMaxBytes       int64         `yaml:"spool_max_bytes"`
+	SpoolCommitInterval time.Duration `yaml:"spool_commit_interval"`
+
 	SessionTimeout   time.Duration `yaml:"session_timeout"`
 	SessionMaxLength time.Duration `yaml:"session_max_length"`
 	SessionMemory    int64         `yaml:"session_memory"`
@@ -52,20 +56,23 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Listen:           "127.0.0.1:8080",
-		ClickHouse:       "clickhouse://127.0.0.1:9000/journeyd",
-		LogLevel:         "info",
-		LogFormat:        "text",
-		Migrate:          true,
-		BatchSize:        100000,
-		FlushInterval:    2 * time.Second,
-		Inserts:          2,
-		QueueSize:        300000,
-		DeadLetter:       "journeyd-dead-letter.jsonl",
-		SessionTimeout:   30 * time.Minute,
-		SessionMaxLength: 24 * time.Hour,
-		SessionMemory:    256 << 20,
-		DedupWindow:      24 * time.Hour,
+		Listen:              "127.0.0.1:8080",
+		ClickHouse:          "clickhouse://127.0.0.1:9000/journeyd",
+		LogLevel:            "info",
+		LogFormat:           "text",
+		Migrate:             true,
+		BatchSize:           100000,
+		FlushInterval:       2 * time.Second,
+		Inserts:             2,
+		QueueSize:           300000,
+		DeadLetter:          "journeyd-dead-letter.jsonl",
+		SpoolDir:            "journeyd-spool",
+		SpoolMaxBytes:       1 << 30,
+		SpoolCommitInterval: 200 * time.Millisecond,
+		SessionTimeout:      30 * time.Minute,
+		SessionMaxLength:    24 * time.Hour,
+		SessionMemory:       256 << 20,
+		DedupWindow:         24 * time.Hour,
 	}
 }
 
@@ -89,6 +96,9 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.Inserts, "inserts", c.Inserts, "ClickHouse inserts in flight at once")
 	fs.IntVar(&c.QueueSize, "queue-size", c.QueueSize, "events buffered before the server API answers 503")
 	fs.StringVar(&c.DeadLetter, "dead-letter", c.DeadLetter, "JSON-lines file for rows ClickHouse rejects, with the reason")
+	fs.StringVar(&c.SpoolDir, "spool-dir", c.SpoolDir, "directory of the disk spool that holds accepted events until ClickHouse has them; empty: no spool (a crash loses the events in memory)")
+	fs.Int64Var(&c.SpoolMaxBytes, "spool-max-bytes", c.SpoolMaxBytes, "spool size at which events are refused (the server API answers 503)")
+	fs.DurationVar(&c.SpoolCommitInterval, "spool-commit-interval", c.SpoolCommitInterval, "longest time a pixel or beacon event waits before the spool fsyncs it (server API batches are fsynced before they are answered)")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "idle time that ends a session")
 	fs.DurationVar(&c.SessionMaxLength, "session-max-length", c.SessionMaxLength, "longest session")
 	fs.Int64Var(&c.SessionMemory, "session-memory", c.SessionMemory, "bytes of visitor state the sessionizer keeps before evicting idle visitors")
@@ -203,6 +213,10 @@ func (c *config) validate(path string) error {
 		return bad("queue_size", "%d: must be at least batch_size (%d)", c.QueueSize, c.BatchSize)
 	case c.FlushInterval <= 0:
 		return bad("flush_interval", "%v: must be positive", c.FlushInterval)
+	case c.SpoolDir != "" && c.SpoolMaxBytes < 1<<20:
+		return bad("spool_max_bytes", "%d: must be at least 1 MiB", c.SpoolMaxBytes)
+	case c.SpoolDir != "" && c.SpoolCommitInterval <= 0:
+		return bad("spool_commit_interval", "%v: must be positive", c.SpoolCommitInterval)
 	case c.SessionTimeout <= 0 || c.SessionMaxLength < c.SessionTimeout:
 		return bad("session_timeout", "%v (max length %v): want 0 < timeout <= max length", c.SessionTimeout, c.SessionMaxLength)
 	case c.LogFormat != "text" && c.LogFormat != "json":

@@ -27,9 +27,11 @@ import (
 	"github.com/journeyd/journeyd/sessionizer"
 	"github.com/journeyd/journeyd/snippet"
 	"github.com/journeyd/journeyd/sql/clickhouse"
+	"github.com/journeyd/journeyd/sql/event"
 	"github.com/journeyd/journeyd/sql/report"
 	"github.com/journeyd/journeyd/sql/report/dashboard"
 	"github.com/journeyd/journeyd/sql/schema"
+	"github.com/journeyd/journeyd/sql/spool"
 	"github.com/journeyd/journeyd/sql/writer"
 )
 
@@ -152,6 +154,7 @@ type app struct {
 	reg      *prometheus.Registry
 	conn     driver.Conn
 	writer   *writer.Writer
+	spool    *spool.Spool // nil without a spool directory
 	sessions *sessionizer.Sessionizer
 	enricher *standard.Enricher
 	server   *collector.Server
@@ -185,20 +188,45 @@ func (a *app) pipeline(ctx context.Context, db string) error {
 	if err != nil {
 		return err
 	}
-	a.writer, err = writer.New(a.conn, writer.Config{
+	wcfg := writer.Config{
 		Database: db, BatchSize: cfg.BatchSize, FlushInterval: cfg.FlushInterval,
 		Inserts: cfg.Inserts, QueueSize: cfg.QueueSize, DeadLetterPath: cfg.DeadLetter,
 		Registerer: a.reg, Logger: a.log,
-	})
-	if err != nil {
+	}
+	var sp *spool.Spool // the writer reports stored events to the spool, made after it
+	if cfg.SpoolDir != "" {
+		wcfg.Done = func(tag uint64, n int) { sp.Done(tag, n) }
+	}
+	if a.writer, err = writer.New(a.conn, wcfg); err != nil {
 		return err
 	}
-	a.sessions, err = sessionizer.New(a.writer, sessionizer.Config{
+	var sink event.Sink = a.writer
+	if cfg.SpoolDir != "" {
+		sp, err = spool.Open(spool.Config{
+			Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, CommitInterval: cfg.SpoolCommitInterval,
+			Registerer: a.reg, Logger: a.log,
+		}, a.writer)
+		if err != nil {
+			return err
+		}
+		a.spool, sink = sp, sp
+	}
+	a.sessions, err = sessionizer.New(sink, sessionizer.Config{
 		Timeout: cfg.SessionTimeout, MaxLength: cfg.SessionMaxLength,
 		MemoryLimit: cfg.SessionMemory, Registerer: a.reg,
 	})
 	if err != nil {
 		return err
+	}
+	if a.spool != nil {
+		// Events a crash left in the spool carry their sessions already; once they are in
+		// ClickHouse, the reload below sees those sessions too.
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := a.spool.WaitReplayed(wait)
+		cancel()
+		if err != nil {
+			a.log.Warn("events left in the spool are not all in ClickHouse yet; their open sessions may be split", "err", err)
+		}
 	}
 	if err := a.sessions.Reload(ctx, a.conn, db); err != nil {
 		a.log.Warn("cannot reload open sessions; sessions open before the restart will be split", "err", err)
@@ -254,10 +282,15 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	return nil
 }
 
-// ready reports whether ClickHouse answers and the writer's queue is below 90 % of its
-// limit (beyond it the server API is about to answer 503); /readyz serves it.
+// ready reports whether ClickHouse answers and the spool (or, without one, the writer's
+// queue) is below 90 % of its limit: beyond it the server API is about to answer 503.
+// /readyz serves it.
 func (a *app) ready(ctx context.Context) error {
-	if queued, limit := a.writer.Backlog(); queued*10 >= limit*9 {
+	if a.spool != nil {
+		if held, limit := a.spool.Backlog(); held*10 >= limit*9 {
+			return fmt.Errorf("the spool holds %d of at most %d bytes: ClickHouse is not keeping up", held, limit)
+		}
+	} else if queued, limit := a.writer.Backlog(); queued*10 >= limit*9 {
 		return fmt.Errorf("the write queue holds %d of at most %d events: ClickHouse is not keeping up", queued, limit)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -280,7 +313,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := errors.Join(serveErr, a.server.Shutdown(drain), a.writer.Close(drain))
+	err := errors.Join(serveErr, a.server.Shutdown(drain))
+	if a.spool != nil {
+		err = errors.Join(err, a.spool.Close())
+	}
+	err = errors.Join(err, a.writer.Close(drain))
 	a.conn.Close()
 	if err != nil {
 		return fmt.Errorf("cannot shut down cleanly: %w", err)

@@ -21,3 +21,17 @@ type SinkFunc func(ctx context.Context, events []Event) error
 
 // Write calls f.
 func (f SinkFunc) Write(ctx context.Context, events []Event) error { return f(ctx, events) }
+
+type durableKey struct{}
+
+// WithDurable returns ctx asking the sink that its Write return only once the events are
+// stored durably (fsynced by the spool): what the server API needs before it answers 200.
+func WithDurable(ctx context.Context) context.Context {
+	return context.WithValue(ctx, durableKey{}, true)
+}
+
+// Durable reports whether ctx asks for a durable Write (WithDurable).
+func Durable(ctx context.Context) bool {
+	v, _ := ctx.Value(durableKey{}).(bool)
+	return v
+}
