@@ -112,10 +112,10 @@ func (t *typed[T]) appendTo(c driver.BatchColumn) error {
 	return nil
 }
 
-// block is a worker's reusable set of column buffers.
-type block []column
+// columnBlock is a worker's reusable set of column buffers.
+type columnBlock []column
 
-func (b block) fill(events []event.Event) {
+func (b columnBlock) fill(events []event.Event) {
 	for _, c := range b {
 		c.reset()
 	}

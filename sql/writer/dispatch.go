@@ -33,22 +33,25 @@ func (w *Writer) dispatch() {
 func (w *Writer) cut(all bool) (left bool) {
 	for {
 		w.mu.Lock()
-		if len(w.queue) == 0 || (len(w.queue[0].events) < w.cfg.BatchSize && !all) {
+		if len(w.queue) == 0 || (w.queue[0].n < w.cfg.BatchSize && !all) {
 			w.mu.Unlock()
 			return len(w.queue) > 0
 		}
-		batch := w.queue[0]
+		b := w.queue[0]
 		n := copy(w.queue, w.queue[1:])
 		w.queue[n] = nil
 		w.queue = w.queue[:n]
 		w.mu.Unlock()
-		w.batches <- batch
+		w.batches <- b
 	}
 }
 
-// chunk is a batch: queued events and the tags they were written with, in runs.
-type chunk struct {
-	events []event.Event
+// batch is the events of one INSERT, in blocks of at most BlockSize, with the tags they
+// were written with, in runs. A block is allocated at its full size once and reused, so
+// queueing an event copies it once and never again.
+type batch struct {
+	blocks [][]event.Event
+	n      int
 	tags   []tagRun
 }
 
@@ -58,48 +61,53 @@ type tagRun struct {
 	n   int
 }
 
-// enqueue appends events written with tag to the queue: to its last chunk while that has
-// room, then to new ones. A chunk is one batch, so cutting a batch moves no event, and
-// chunks are reused, so the queue grows by copying only until its chunks have reached full
-// size. w.mu is held.
+// enqueue appends events written with tag to the queue: to its last batch while that has
+// room, then to new ones. w.mu is held.
 func (w *Writer) enqueue(events []event.Event, tag uint64) {
 	for len(events) > 0 {
 		last := len(w.queue) - 1
-		if last < 0 || len(w.queue[last].events) == w.cfg.BatchSize {
-			w.queue = append(w.queue, w.chunk())
+		if last < 0 || w.queue[last].n == w.cfg.BatchSize {
+			w.queue = append(w.queue, &batch{})
 			last++
 		}
-		c := w.queue[last]
-		n := min(len(events), w.cfg.BatchSize-len(c.events))
-		c.events = append(c.events, events[:n]...)
-		if r := len(c.tags) - 1; r >= 0 && c.tags[r].tag == tag {
-			c.tags[r].n += n
+		b := w.queue[last]
+		k := len(b.blocks) - 1
+		if k < 0 || len(b.blocks[k]) == cap(b.blocks[k]) {
+			b.blocks = append(b.blocks, w.block())
+			k++
+		}
+		n := min(len(events), w.cfg.BatchSize-b.n, cap(b.blocks[k])-len(b.blocks[k]))
+		b.blocks[k] = append(b.blocks[k], events[:n]...)
+		b.n += n
+		if r := len(b.tags) - 1; r >= 0 && b.tags[r].tag == tag {
+			b.tags[r].n += n
 		} else {
-			c.tags = append(c.tags, tagRun{tag, n})
+			b.tags = append(b.tags, tagRun{tag, n})
 		}
 		events = events[n:]
 	}
 }
 
-// chunk returns an empty chunk for up to BatchSize events: one an insert has finished
-// with, or a new one. A new one starts small and grows as it fills, so a quiet site does
-// not hold a full batch of empty events.
-func (w *Writer) chunk() *chunk {
+// block returns an empty block of capacity BlockSize: one an insert has finished with, or
+// a new one.
+func (w *Writer) block() []event.Event {
 	select {
-	case c := <-w.spare:
-		return c
+	case b := <-w.spare:
+		return b
 	default:
-		return &chunk{events: make([]event.Event, 0, min(w.cfg.BatchSize, 1024))}
+		return make([]event.Event, 0, w.cfg.BlockSize)
 	}
 }
 
-// recycle clears an inserted chunk, dropping its strings, and keeps it for chunk.
-func (w *Writer) recycle(c *chunk) {
-	clear(c.events)
-	c.events, c.tags = c.events[:0], c.tags[:0]
-	select {
-	case w.spare <- c:
-	default:
+// recycle clears the blocks of an inserted batch, dropping their strings, and keeps them
+// for block.
+func (w *Writer) recycle(b *batch) {
+	for _, blk := range b.blocks {
+		clear(blk)
+		select {
+		case w.spare <- blk[:0]:
+		default:
+		}
 	}
 }
 
@@ -107,18 +115,18 @@ func (w *Writer) recycle(c *chunk) {
 // each to Config.Done unless some were abandoned at shutdown.
 func (w *Writer) work() {
 	defer w.done.Done()
-	cols := block(definitions())
-	for c := range w.batches {
-		abandoned := w.insert(cols, c.events)
+	cols := columnBlock(definitions())
+	for b := range w.batches {
+		abandoned := w.insert(cols, b.blocks)
 		w.mu.Lock()
-		w.depth -= len(c.events)
+		w.depth -= b.n
 		w.m.depth.Set(float64(w.depth))
 		w.mu.Unlock()
 		if w.cfg.Done != nil && !abandoned {
-			for _, r := range c.tags {
+			for _, r := range b.tags {
 				w.cfg.Done(r.tag, r.n)
 			}
 		}
-		w.recycle(c)
+		w.recycle(b)
 	}
 }

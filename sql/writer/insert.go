@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -31,26 +32,31 @@ var (
 	maxDateTime = time.Unix(1<<32-1, 0)
 )
 
-// insert stores batch: valid rows go to ClickHouse, invalid ones to the dead letter. The
-// writer checks only what ClickHouse cannot (a DateTime out of range wraps silently); the
-// rest, such as property keys and values of different lengths, the server rejects. It
-// reports whether rows were abandoned because Close gave up waiting.
-func (w *Writer) insert(cols block, batch []event.Event) (abandoned bool) {
+// insert stores the blocks of a batch: valid rows go to ClickHouse, invalid ones to the
+// dead letter. The writer checks only what ClickHouse cannot (a DateTime out of range
+// wraps silently); the rest, such as property keys and values of different lengths, the
+// server rejects. It reports whether rows were abandoned because Close gave up waiting.
+func (w *Writer) insert(cols columnBlock, blocks [][]event.Event) (abandoned bool) {
 	now := w.cfg.Clock.Now()
-	good := batch[:0] // compacted in place: good never overtakes i
-	for i := range batch {
-		e := &batch[i]
-		if e.ReceivedAt.IsZero() {
-			e.ReceivedAt = now
+	rows := 0
+	for k, blk := range blocks {
+		good := blk[:0] // compacted in place: good never overtakes i
+		for i := range blk {
+			e := &blk[i]
+			if e.ReceivedAt.IsZero() {
+				e.ReceivedAt = now
+			}
+			if err := checkRow(e); err != nil {
+				w.deadLetter(reasonBadRow, err, blk[i:i+1])
+				continue
+			}
+			good = append(good, *e) // no copy when nothing was dropped before i
 		}
-		if err := checkRow(e); err != nil {
-			w.deadLetter(reasonBadRow, err, batch[i:i+1])
-			continue
-		}
-		good = append(good, *e) // no copy when nothing was dropped before i
+		blocks[k] = good
+		rows += len(good)
 	}
-	if len(good) > 0 {
-		abandoned = w.insertRetrying(cols, good)
+	if rows > 0 {
+		abandoned = w.insertRetrying(cols, blocks)
 	}
 	return abandoned
 }
@@ -69,25 +75,27 @@ func checkRow(e *event.Event) error {
 // data it halves the batch until the rows it rejects are alone, and dead-letters those.
 // When Close gives up, the rows go to the dead letter, or stay with the spool when there
 // is one (Config.Done), and it reports them abandoned.
-func (w *Writer) insertRetrying(cols block, batch []event.Event) (abandoned bool) {
+func (w *Writer) insertRetrying(cols columnBlock, blocks [][]event.Event) (abandoned bool) {
 	backoff := w.cfg.RetryMin
 	for {
 		if w.stop.Err() != nil {
 			if w.cfg.Done == nil {
-				w.deadLetter(reasonShutdown, w.stop.Err(), batch)
+				for _, blk := range blocks {
+					w.deadLetter(reasonShutdown, w.stop.Err(), blk)
+				}
 			}
 			return true
 		}
-		err := w.send(cols, batch)
+		err := w.send(cols, blocks)
 		if err == nil {
 			return false
 		}
 		reason, permanent := classify(err)
 		w.m.errors.WithLabelValues(reason).Inc()
 		if permanent {
-			return w.narrow(cols, batch, reason, err)
+			return w.narrow(cols, slices.Concat(blocks...), reason, err)
 		}
-		w.cfg.Logger.Warn("cannot insert batch, retrying", "rows", len(batch), "reason", reason, "backoff", backoff, "err", err)
+		w.cfg.Logger.Warn("cannot insert batch, retrying", "rows", rowsOf(blocks), "reason", reason, "backoff", backoff, "err", err)
 		select {
 		case <-w.cfg.Clock.After(backoff):
 		case <-w.stop.Done():
@@ -96,49 +104,71 @@ func (w *Writer) insertRetrying(cols block, batch []event.Event) (abandoned bool
 	}
 }
 
-func (w *Writer) narrow(cols block, batch []event.Event, reason string, err error) (abandoned bool) {
-	if len(batch) == 1 {
-		w.deadLetter(reason, err, batch)
+// narrow inserts the two halves of rows ClickHouse rejected together, down to single
+// rows, which go to the dead letter. Rare: it works on one flat copy of the batch.
+func (w *Writer) narrow(cols columnBlock, rows []event.Event, reason string, err error) (abandoned bool) {
+	if len(rows) == 1 {
+		w.deadLetter(reason, err, rows)
 		return false
 	}
-	half := len(batch) / 2
-	a := w.insertRetrying(cols, batch[:half])
-	return w.insertRetrying(cols, batch[half:]) || a
+	half := len(rows) / 2
+	a := w.insertRetrying(cols, w.split(rows[:half]))
+	return w.insertRetrying(cols, w.split(rows[half:])) || a
 }
 
-// send makes one insert attempt of batch: one INSERT whose rows go out in blocks of
-// BlockSize. The driver keeps its column buffers from block to block, so only the first
-// block of an insert grows them; ClickHouse squashes the blocks of one INSERT into one part
-// (up to min_insert_block_size_rows, about a million rows), so the table and its views see
-// one large block, and nothing of the batch is stored unless all of it is.
-func (w *Writer) send(cols block, batch []event.Event) (err error) {
+// split cuts rows into blocks of BlockSize.
+func (w *Writer) split(rows []event.Event) [][]event.Event {
+	var blocks [][]event.Event
+	for len(rows) > 0 {
+		n := min(len(rows), w.cfg.BlockSize)
+		blocks, rows = append(blocks, rows[:n]), rows[n:]
+	}
+	return blocks
+}
+
+func rowsOf(blocks [][]event.Event) int {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	return n
+}
+
+// send makes one insert attempt of blocks: one INSERT whose blocks go out one by one. The
+// driver keeps its column buffers from block to block, so only the first block of an
+// insert grows them; ClickHouse squashes the blocks of one INSERT into one part (up to
+// min_insert_block_size_rows, about a million rows), so the table and its views see one
+// large block, and nothing of the batch is stored unless all of it is.
+func (w *Writer) send(cols columnBlock, blocks [][]event.Event) (err error) {
+	rows := rowsOf(blocks)
 	ctx, cancel := context.WithTimeout(w.stop, w.cfg.InsertTimeout)
 	defer cancel()
 	start := time.Now()
 	defer func() { w.m.seconds.Observe(time.Since(start).Seconds()) }()
 	b, err := w.conn.PrepareBatch(ctx, w.query)
 	if err != nil {
-		return fmt.Errorf("cannot prepare insert of %d events into %s.events: %w", len(batch), w.cfg.Database, err)
+		return fmt.Errorf("cannot prepare insert of %d events into %s.events: %w", rows, w.cfg.Database, err)
 	}
 	defer b.Abort()
-	for rest := batch; len(rest) > 0; {
-		n := min(len(rest), w.cfg.BlockSize)
-		cols.fill(rest[:n])
+	for _, blk := range blocks {
+		if len(blk) == 0 {
+			continue
+		}
+		cols.fill(blk)
 		for i, c := range cols {
 			if err := c.appendTo(b.Column(i)); err != nil {
 				return &appendError{err}
 			}
 		}
 		if err := b.Flush(); err != nil {
-			return fmt.Errorf("cannot send %d events to %s.events: %w", n, w.cfg.Database, err)
+			return fmt.Errorf("cannot send %d events to %s.events: %w", len(blk), w.cfg.Database, err)
 		}
-		rest = rest[n:]
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("cannot insert %d events into %s.events: %w", len(batch), w.cfg.Database, err)
+		return fmt.Errorf("cannot insert %d events into %s.events: %w", rows, w.cfg.Database, err)
 	}
 	w.m.batches.Inc()
-	w.m.rows.Add(float64(len(batch)))
+	w.m.rows.Add(float64(rows))
 	return nil
 }
 

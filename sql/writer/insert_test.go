@@ -51,7 +51,7 @@ func BenchmarkFill(b *testing.B) {
 	for i := range evs {
 		evs[i] = fullEvent()
 	}
-	cols := block(definitions())
+	cols := columnBlock(definitions())
 	cols.fill(evs) // grow the buffers once, as a worker's first batch does
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -63,7 +63,7 @@ func BenchmarkFill(b *testing.B) {
 
 func TestFillAllocatesNothingOnceGrown(t *testing.T) {
 	evs := []event.Event{fullEvent(), fullEvent()}
-	cols := block(definitions())
+	cols := columnBlock(definitions())
 	cols.fill(evs)
 	if n := testing.AllocsPerRun(100, func() { cols.fill(evs) }); n != 0 {
 		t.Fatalf("fill allocates %v times per batch once its buffers have grown, want 0", n)

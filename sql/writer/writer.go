@@ -105,7 +105,7 @@ type Writer struct {
 	dead  *deadLetters
 
 	mu     sync.Mutex
-	queue  []*chunk // queued events in chunks of at most BatchSize, oldest first
+	queue  []*batch // queued events, oldest first
 	depth  int      // queued plus in the hands of workers
 	closed bool
 
@@ -113,9 +113,9 @@ type Writer struct {
 
 	kick    chan struct{}
 	closing chan struct{}
-	batches chan *chunk
-	spare   chan *chunk     // inserted batches, cleared, for the queue to reuse
-	stop    context.Context // canceled when Close gives up waiting
+	batches chan *batch
+	spare   chan []event.Event // blocks of inserted batches, cleared, for the queue to reuse
+	stop    context.Context    // canceled when Close gives up waiting
 	abandon context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -134,8 +134,8 @@ func New(conn driver.Conn, cfg Config) (*Writer, error) {
 		dead:    &deadLetters{path: cfg.DeadLetterPath, log: cfg.Logger},
 		kick:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
-		batches: make(chan *chunk),
-		spare:   make(chan *chunk, cfg.Inserts+1),
+		batches: make(chan *batch),
+		spare:   make(chan []event.Event, cfg.QueueSize/cfg.BlockSize+cfg.Inserts+1),
 	}
 	w.stop, w.abandon = context.WithCancel(context.Background())
 	w.done.Add(1 + cfg.Inserts)
@@ -170,7 +170,7 @@ func (w *Writer) WriteFrom(_ context.Context, events []event.Event, tag uint64) 
 	wasEmpty := len(w.queue) == 0
 	w.enqueue(events, tag)
 	w.depth += len(events)
-	full := len(w.queue) > 1 || len(w.queue[0].events) == w.cfg.BatchSize
+	full := len(w.queue) > 1 || w.queue[0].n == w.cfg.BatchSize
 	w.m.depth.Set(float64(w.depth))
 	w.mu.Unlock()
 	if wasEmpty || full {
