@@ -25,7 +25,13 @@ func (s *Spool) replayLoop() {
 			return
 		}
 		if err := s.replay(); err != nil && !errors.Is(err, errStopped) {
-			s.cfg.Logger.Error("cannot replay the spool", "dir", s.cfg.Dir, "err", err)
+			s.cfg.Logger.Error("cannot replay the spool, retrying in a second", "dir", s.cfg.Dir, "err", err)
+			select {
+			case <-time.After(time.Second):
+				s.kick(s.kickReplay)
+			case <-s.stop:
+				return
+			}
 		}
 	}
 }

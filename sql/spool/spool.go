@@ -319,13 +319,15 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 	return nil
 }
 
-// flush writes the buffered records to the current file. s.mu is held.
+// flush writes the buffered records to the current file. What cannot be written (the
+// disk is full) stays buffered, in order, for the next flush: the file never skips a byte.
+// s.mu is held.
 func (s *Spool) flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	_, err := s.file.Write(s.buf)
-	s.buf = s.buf[:0]
+	n, err := s.file.Write(s.buf)
+	s.buf = s.buf[:copy(s.buf, s.buf[n:])]
 	if err != nil {
 		return fmt.Errorf("cannot write spool segment %s: %w", s.path(s.cur.id), err)
 	}
@@ -335,14 +337,17 @@ func (s *Spool) flush() error {
 // rotate seals the current segment, leaves its file to the next commit to fsync and close,
 // and begins a new one. s.mu is held.
 func (s *Spool) rotate() error {
-	err := s.flush()
-	s.cur.sealed = true
-	s.unsynced = append(s.unsynced, s.file)
-	s.release(s.cur)
-	if berr := s.begin(); berr != nil {
-		return errors.Join(err, berr)
+	if err := s.flush(); err != nil {
+		return err // the segment stays current until its records are all in its file
 	}
-	return err
+	old, oldFile := s.cur, s.file
+	if err := s.begin(); err != nil {
+		return err // likewise, until a new file can be made
+	}
+	old.sealed = true
+	s.unsynced = append(s.unsynced, oldFile)
+	s.release(old)
+	return nil
 }
 
 // wait returns once Write number seq is fsynced, or ctx ends.
