@@ -34,6 +34,8 @@ run: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
+	# the packages where goroutines meet, once more under the race detector
+	$(GO) test -race $(TESTFLAGS) ./sql/spool ./sql/writer ./sessionizer ./collector
 
 # bench prints throughput figures as ratios against baselines measured in the same run.
 bench: build deps

@@ -34,8 +34,9 @@ func (w *Writer) cut(all bool) (left bool) {
 	for {
 		w.mu.Lock()
 		if len(w.queue) == 0 || (w.queue[0].n < w.cfg.BatchSize && !all) {
+			left = len(w.queue) > 0
 			w.mu.Unlock()
-			return len(w.queue) > 0
+			return left
 		}
 		b := w.queue[0]
 		n := copy(w.queue, w.queue[1:])
