@@ -11,9 +11,6 @@ import (
 	"github.com/journeyd/journeyd/sql/clickhouse"
 )
 
-// defaultJourneyDSN is the ClickHouse of make run.
-const defaultJourneyDSN = "clickhouse://127.0.0.1:19000/journeyd"
-
 // personFlags are the flags of the commands about one person (journey, erase).
 type personFlags struct {
 	dsn, site, person, format string
@@ -23,7 +20,7 @@ type personFlags struct {
 func (p *personFlags) add(fs *flag.FlagSet, what string) {
 	p.dsn = os.Getenv("JOURNEYD_CLICKHOUSE")
 	if p.dsn == "" {
-		p.dsn = defaultJourneyDSN
+		p.dsn = defaultConfig().ClickHouse // the same default as serve's
 	}
 	fs.StringVar(&p.dsn, "clickhouse", p.dsn, "ClickHouse DSN, native protocol; the path names the database (env JOURNEYD_CLICKHOUSE)")
 	fs.StringVar(&p.site, "site", "", "site id (required)")
