@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -82,7 +85,9 @@ func TestCrashLosesNoAcceptedEvent(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	time.Sleep(300 * time.Millisecond) // several commit intervals: the pixels are on disk too
+	// Two commits after the last pixel: the second began after it, so the pixels are on disk.
+	for start := spoolCommits(t, url); spoolCommits(t, url) < start+2; time.Sleep(10 * time.Millisecond) {
+	}
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -118,4 +123,29 @@ func TestCrashLosesNoAcceptedEvent(t *testing.T) {
 	if len(left) != 0 {
 		t.Fatalf("segments %v left after every event was stored and journeyd stopped", left)
 	}
+}
+
+// spoolCommits reads journeyd_spool_commits_total from the /metrics of the journeyd at url.
+func spoolCommits(t *testing.T, url string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "journeyd_spool_commits_total "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no journeyd_spool_commits_total in /metrics")
+	return 0
 }

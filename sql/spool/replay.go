@@ -27,7 +27,7 @@ func (s *Spool) replayLoop() {
 		if err := s.replay(); err != nil && !errors.Is(err, errStopped) {
 			s.cfg.Logger.Error("cannot replay the spool, retrying in a second", "dir", s.cfg.Dir, "err", err)
 			select {
-			case <-time.After(time.Second):
+			case <-s.cfg.Clock.After(time.Second):
 				s.kick(s.kickReplay)
 			case <-s.stop:
 				return
@@ -210,7 +210,7 @@ func (s *Spool) hand(tag uint64, batch []event.Event) error {
 			return fmt.Errorf("cannot hand replayed events to the writer: %w", err)
 		}
 		select {
-		case <-time.After(wait):
+		case <-s.cfg.Clock.After(wait):
 		case <-s.stop:
 			return errStopped
 		}

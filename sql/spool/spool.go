@@ -59,7 +59,18 @@ type Config struct {
 	ReplayBatch    int                   // events per hand-over to the target while replaying [10000]
 	Registerer     prometheus.Registerer // metrics [a private registry]
 	Logger         *slog.Logger          // [discard]
+	Clock          Clock                 // [the real clock]
 }
+
+// Clock is the spool's source of time: the commit interval and the replay's waits for the
+// writer wait on it, so that tests drive time instead of sleeping.
+type Clock interface {
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func (c *Config) setDefaults() error {
 	if c.Dir == "" {
@@ -83,6 +94,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
 	}
 	return nil
 }
@@ -381,11 +395,9 @@ func (s *Spool) kick(c chan struct{}) {
 // commitLoop commits every CommitInterval and when a Write asks, until Close.
 func (s *Spool) commitLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.CommitInterval)
-	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-s.cfg.Clock.After(s.cfg.CommitInterval):
 		case <-s.kickCommit:
 		case <-s.stop:
 			return
@@ -517,7 +529,7 @@ func (s *Spool) WaitReplayed(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-time.After(20 * time.Millisecond):
+		case <-s.cfg.Clock.After(20 * time.Millisecond):
 		case <-ctx.Done():
 			return fmt.Errorf("cannot wait for the events left in the spool: %w", ctx.Err())
 		}
