@@ -6,19 +6,19 @@ SELECT
     toUInt64(maxMerge(end_state)) AS end_unix,
     argMinIfMerge(entry_page_state) AS entry_page,
     argMaxIfMerge(exit_page_state) AS exit_page,
-    argMinIfMerge(referrer_state) AS referrer,
-    argMinIfMerge(source_state) AS source,
-    argMinIfMerge(medium_state) AS medium,
-    argMinIfMerge(campaign_state) AS campaign,
-    argMinIfMerge(channel_state) AS channel,
+    splitByChar('\xff', argMinIfMerge(origin_state))[1] AS referrer,
+    splitByChar('\xff', argMinIfMerge(origin_state))[2] AS source,
+    splitByChar('\xff', argMinIfMerge(origin_state))[3] AS medium,
+    splitByChar('\xff', argMinIfMerge(origin_state))[4] AS campaign,
+    splitByChar('\xff', argMinIfMerge(origin_state))[5] AS channel,
     argMinIfMerge(device_state) AS device,
     argMinIfMerge(country_state) AS country,
-    toUInt64(uniqExactIfMerge(pageviews_state)) AS pageviews,
-    toUInt64(uniqExactMerge(events_state)) AS events,
-    toUInt8(uniqExactIfMerge(interactions_state) <= 1) AS bounce,
-    toUInt64(uniqExactIfMerge(conversions_state)) AS conversions,
+    toUInt64(arrayCount(x -> bitAnd(x, 1) != 0, groupUniqArrayMerge(events_state))) AS pageviews,
+    toUInt64(length(groupUniqArrayMerge(events_state))) AS events,
+    toUInt8(arrayCount(x -> bitAnd(x, 2) != 0, groupUniqArrayMerge(events_state)) <= 1) AS bounce,
+    toUInt64(arrayCount(x -> bitAnd(x, 4) != 0, groupUniqArrayMerge(events_state))) AS conversions,
     arraySum(arrayMap(x -> x.2, groupUniqArrayIfMerge(revenue_state))) AS revenue
-FROM $db.session_states
+FROM $db.session_aggregates
 WHERE site_id = @site AND has(@sessions, session_id)
 GROUP BY session_id
 ORDER BY start_unix, session_id

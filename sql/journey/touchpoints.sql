@@ -2,8 +2,8 @@
 -- (an event stored twice comes back once). A person's events are those with their user id,
 -- and the anonymous events (without a user id) of every anonymous id linked to them first,
 -- on any device, before or after the link; or, for a person never identified, the events of
--- the anonymous id @person. is_conversion is the default conversion of the session_states table
--- (keep the two in step: sql/schema/migrations/0018_session_states.sql).
+-- the anonymous id @person. is_conversion is the default conversion of the session_aggregates
+-- table (keep the two in step: sql/schema/migrations/0020_session_aggregates.sql).
 SELECT
     toUInt64(ts) * 1000 + ts_ms AS ts_unix_ms,
     event_id, type, name, session_id, anon_id, user_id, host, path, referrer_host,

@@ -105,7 +105,7 @@ func TestScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.Join(stmts, ";\n")
-	for _, want := range []string{"CREATE DATABASE IF NOT EXISTS jd", "CREATE TABLE IF NOT EXISTS jd.events", "jd.session_states_mv", "AS rhs USING"} {
+	for _, want := range []string{"CREATE DATABASE IF NOT EXISTS jd", "CREATE TABLE IF NOT EXISTS jd.events", "jd.session_aggregates_mv", "AS rhs USING"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the schema for 26.7 lacks %q", want)
 		}
