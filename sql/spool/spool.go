@@ -27,12 +27,7 @@ import (
 	"hash/crc32"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -193,78 +188,6 @@ func Open(cfg Config, next Target) (*Spool, error) {
 	return s, nil
 }
 
-// lockDir takes an exclusive flock on dir/LOCK, so that two processes never share a spool.
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("cannot lock spool directory %s: %w", dir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cannot lock spool directory %s: another journeyd uses it (%w)", dir, err)
-	}
-	return f, nil
-}
-
-// load takes over the segments an earlier run left, to be replayed from the first.
-func (s *Spool) load() error {
-	entries, err := os.ReadDir(s.cfg.Dir)
-	if err != nil {
-		return fmt.Errorf("cannot read spool directory %s: %w", s.cfg.Dir, err)
-	}
-	for _, e := range entries {
-		id, ok := segmentID(e.Name())
-		if !ok {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			return fmt.Errorf("cannot read spool segment %s: %w", e.Name(), err)
-		}
-		if info.Size() == 0 {
-			os.Remove(s.path(id))
-			continue
-		}
-		s.segs[id] = &segment{id: id, size: info.Size(), written: -1, sealed: true}
-		s.ids = append(s.ids, id)
-		s.bytes += info.Size()
-	}
-	slices.Sort(s.ids)
-	if len(s.ids) > 0 {
-		s.replaying, s.from = true, position{seg: s.ids[0]}
-	}
-	return nil
-}
-
-// begin creates the next segment file and makes it current. s.mu is held, or s is new.
-func (s *Spool) begin() error {
-	id := uint64(1)
-	if len(s.ids) > 0 {
-		id = s.ids[len(s.ids)-1] + 1
-	}
-	f, err := os.OpenFile(s.path(id), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return fmt.Errorf("cannot create spool segment: %w", err)
-	}
-	s.cur, s.file, s.dirDirty = &segment{id: id}, f, true
-	s.segs[id] = s.cur
-	s.ids = append(s.ids, id)
-	return nil
-}
-
-func (s *Spool) path(id uint64) string {
-	return filepath.Join(s.cfg.Dir, fmt.Sprintf("%016d.seg", id))
-}
-
-func segmentID(name string) (uint64, bool) {
-	base, ok := strings.CutSuffix(name, ".seg")
-	if !ok {
-		return 0, false
-	}
-	id, err := strconv.ParseUint(base, 10, 64)
-	return id, err == nil && id > 0
-}
-
 const headerBytes = 8
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -333,133 +256,6 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 	return nil
 }
 
-// flush writes the buffered records to the current file. What cannot be written (the
-// disk is full) stays buffered, in order, for the next flush: the file never skips a byte.
-// s.mu is held.
-func (s *Spool) flush() error {
-	if len(s.buf) == 0 {
-		return nil
-	}
-	n, err := s.file.Write(s.buf)
-	s.buf = s.buf[:copy(s.buf, s.buf[n:])]
-	if err != nil {
-		return fmt.Errorf("cannot write spool segment %s: %w", s.path(s.cur.id), err)
-	}
-	return nil
-}
-
-// rotate seals the current segment, leaves its file to the next commit to fsync and close,
-// and begins a new one. s.mu is held.
-func (s *Spool) rotate() error {
-	if err := s.flush(); err != nil {
-		return err // the segment stays current until its records are all in its file
-	}
-	old, oldFile := s.cur, s.file
-	if err := s.begin(); err != nil {
-		return err // likewise, until a new file can be made
-	}
-	old.sealed = true
-	s.unsynced = append(s.unsynced, oldFile)
-	s.release(old)
-	return nil
-}
-
-// wait returns once Write number seq is fsynced, or ctx ends.
-func (s *Spool) wait(ctx context.Context, seq uint64) error {
-	s.kick(s.kickCommit)
-	for {
-		s.mu.Lock()
-		durable, err, next := s.durable, s.commitErr, s.committed
-		s.mu.Unlock()
-		if durable >= seq {
-			if err != nil {
-				return fmt.Errorf("cannot make events durable: %w", err)
-			}
-			return nil
-		}
-		select {
-		case <-next:
-		case <-ctx.Done():
-			return fmt.Errorf("cannot make events durable: %w", ctx.Err())
-		}
-	}
-}
-
-func (s *Spool) kick(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
-
-// commitLoop commits every CommitInterval and when a Write asks, until Close.
-func (s *Spool) commitLoop() {
-	defer s.wg.Done()
-	for {
-		select {
-		case <-s.cfg.Clock.After(s.cfg.CommitInterval):
-		case <-s.kickCommit:
-		case <-s.stop:
-			return
-		}
-		s.commit()
-	}
-}
-
-// commit writes the buffered records and fsyncs every file that has unsynced ones, then
-// tells the Writes waiting for it.
-func (s *Spool) commit() {
-	s.mu.Lock()
-	err := s.flush()
-	files := s.unsynced
-	s.unsynced = nil
-	if s.file != nil {
-		files = append(files, s.file)
-	}
-	sealed := len(files)
-	if s.file != nil {
-		sealed--
-	}
-	dir := s.dirDirty
-	s.dirDirty = false
-	seq, done := s.appended, s.committed
-	s.committed = make(chan struct{})
-	s.mu.Unlock()
-
-	for i, f := range files {
-		if serr := f.Sync(); serr != nil {
-			err = errors.Join(err, fmt.Errorf("cannot fsync spool segment %s: %w", f.Name(), serr))
-		}
-		if i < sealed {
-			f.Close()
-		}
-	}
-	if dir {
-		err = errors.Join(err, syncDir(s.cfg.Dir))
-	}
-	if err != nil {
-		s.m.commitErrors.Inc()
-		s.cfg.Logger.Error("cannot commit the spool", "dir", s.cfg.Dir, "err", err)
-	}
-	s.m.commits.Inc()
-	s.mu.Lock()
-	s.durable, s.commitErr = seq, err
-	s.mu.Unlock()
-	close(done)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open spool directory %s to fsync it: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("cannot fsync spool directory %s: %w", dir, err)
-	}
-	return nil
-}
-
 // Done records that the target stored n events of segment tag, and deletes the segment
 // once all of its events are stored.
 func (s *Spool) Done(tag uint64, n int) {
@@ -470,25 +266,6 @@ func (s *Spool) Done(tag uint64, n int) {
 		s.release(seg)
 		s.gaugeLocked()
 	}
-}
-
-// release deletes seg when it is sealed and every event of it is stored. s.mu is held.
-func (s *Spool) release(seg *segment) {
-	if !seg.sealed || seg.written < 0 || seg.done < seg.written {
-		return
-	}
-	if s.replaying && s.from.seg == seg.id && s.from.offset < seg.size {
-		return // the replayer has not read it all: those events are not stored
-	}
-	if err := os.Remove(s.path(seg.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.cfg.Logger.Error("cannot delete a spooled segment whose events are all stored", "segment", s.path(seg.id), "err", err)
-		return
-	}
-	delete(s.segs, seg.id)
-	if i, ok := slices.BinarySearch(s.ids, seg.id); ok {
-		s.ids = slices.Delete(s.ids, i, i+1)
-	}
-	s.bytes -= seg.size
 }
 
 // Close stops taking events, stops the replay, seals the current segment and commits. Call
