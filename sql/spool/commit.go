@@ -82,11 +82,11 @@ func (s *Spool) commit() {
 	}
 	if err != nil {
 		s.m.commitErrors.Inc()
-		s.cfg.Logger.Error("cannot commit the spool", "dir", s.cfg.Dir, "err", err)
 	}
 	s.m.commits.Inc()
 	s.mu.Lock()
 	s.durable, s.commitErr = seq, err
+	s.note(err)
 	s.mu.Unlock()
 	close(done)
 }
@@ -101,4 +101,18 @@ func syncDir(dir string) error {
 		return fmt.Errorf("cannot fsync spool directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// note logs the first of a run of write or commit errors, and the commit that ends the
+// run, instead of every failed Write: a full disk fails every one. s.mu is held.
+func (s *Spool) note(err error) {
+	switch {
+	case err != nil && !s.failing:
+		s.failing = true
+		s.cfg.Logger.Error("cannot write the spool: accepted events are kept in memory, and API calls fail until it works again",
+			"dir", s.cfg.Dir, "err", err)
+	case err == nil && s.failing:
+		s.failing = false
+		s.cfg.Logger.Info("the spool is written again", "dir", s.cfg.Dir)
+	}
 }

@@ -129,6 +129,7 @@ type Spool struct {
 	appended  uint64 // Writes appended so far
 	durable   uint64 // Writes fsynced so far
 	commitErr error  // of the last commit
+	failing   bool   // writes or commits fail: logged once until a commit succeeds
 	committed chan struct{}
 	firstNew  uint64   // the first segment of this run: those before it are an earlier run's
 	replaying bool     // Writes go to disk only; the replayer hands them on
@@ -244,12 +245,11 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 	} else if len(s.buf) >= 1<<20 {
 		err = s.flush()
 	}
+	if err != nil {
+		s.note(err) // the events stay in the buffer; the next commit tries again
+	}
 	s.gaugeLocked()
 	s.mu.Unlock()
-	if err != nil {
-		// The events are in the buffer, and the next commit reports what it cannot do.
-		s.cfg.Logger.Error("cannot write the spool", "dir", s.cfg.Dir, "err", err)
-	}
 	if event.Durable(ctx) {
 		return s.wait(ctx, seq)
 	}

@@ -1,12 +1,15 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -297,4 +300,35 @@ func TestOneSpoolPerDirectory(t *testing.T) {
 	sp.Close()
 	sp2, _ := open(t, dir, Config{})
 	sp2.Close()
+}
+
+// When the disk fails (here the segment's file is closed under the spool), events still go
+// to the writer, a durable Write says it could not make them durable, and the failure is
+// logged once, not once per Write.
+func TestWriteFailureIsReportedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))
+	sp, tg := open(t, t.TempDir(), Config{CommitInterval: time.Hour, Logger: log})
+	sp.mu.Lock()
+	sp.file.Close()
+	sp.mu.Unlock()
+	for i := 0; i < 5; i++ {
+		write(t, sp, context.Background(), evs(i, 1))
+	}
+	for i := 5; i < 8; i++ {
+		if err := sp.Write(event.WithDurable(context.Background()), evs(i, 1)); err == nil {
+			t.Fatal("a durable Write succeeded although its segment cannot be written")
+		}
+	}
+	if got := tg.ids(); !slices.Equal(got, idRange(0, 8)) {
+		t.Fatalf("handed %v, want every event still handed to the writer", got)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Fatalf("%d error lines for one failing disk, want 1:\n%s", n, logs.String())
+	}
+	if testutil.ToFloat64(sp.m.commitErrors) < 3 {
+		t.Fatalf("%v failed commits counted, want one per durable Write", testutil.ToFloat64(sp.m.commitErrors))
+	}
+	tg.store()
+	sp.Close()
 }
