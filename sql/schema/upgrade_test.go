@@ -19,30 +19,10 @@ import (
 // upgrade, and events inserted after it reach the new table. 0019 recreates the identity
 // views with named joins.
 func TestSessionStatesUpgrade(t *testing.T) {
-	srv := chtest.Shared(t)
-	db, conn := srv.NewDatabase(t)
+	db, conn := chtest.Shared(t).NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	version, err := clickhouse.ServerVersion(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range SplitStatements(bootstrapSQL) {
-		if err := exec(ctx, conn, db, "bootstrap.sql", stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ms, err := Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.Version < 18 && m.Requires.Admits(version) {
-			if err := apply(ctx, conn, db, m, version); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	ms := migrateBefore(t, ctx, conn, db, 18)
 	// identities_v as 0016 made it before its joins were named
 	for _, m := range ms {
 		if m.Version == 16 {
@@ -86,6 +66,33 @@ func TestSessionStatesUpgrade(t *testing.T) {
 	if after := readSessions(t, ctx, conn, db); len(after) != 6 {
 		t.Fatalf("after the upgrade, new events: %d sessions, want 6", len(after))
 	}
+}
+
+// migrateBefore brings db to the schema of the migrations before version, as a journeyd
+// of that time left it, and returns every migration.
+func migrateBefore(t *testing.T, ctx context.Context, conn driver.Conn, db string, version uint32) []Migration {
+	t.Helper()
+	server, err := clickhouse.ServerVersion(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range SplitStatements(bootstrapSQL) {
+		if err := exec(ctx, conn, db, "bootstrap.sql", stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Version < version && m.Requires.Admits(server) {
+			if err := apply(ctx, conn, db, m, server); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return ms
 }
 
 // insertSessionEvents inserts three sessions of three events each, numbered from first:
@@ -148,26 +155,7 @@ func TestSessionAggregatesUpgrade(t *testing.T) {
 	db, conn := chtest.Shared(t).NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	version, err := clickhouse.ServerVersion(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range SplitStatements(bootstrapSQL) {
-		if err := exec(ctx, conn, db, "bootstrap.sql", stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ms, err := Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.Version < 20 && m.Requires.Admits(version) {
-			if err := apply(ctx, conn, db, m, version); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	migrateBefore(t, ctx, conn, db, 20)
 	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 	// id, session, minute, type, name, user, path, referrer, source, medium, campaign, channel, device, country, revenue, currency, bot
 	rows := [][]any{

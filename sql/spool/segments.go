@@ -114,13 +114,12 @@ func (s *Spool) rotate() error {
 	return nil
 }
 
-// release deletes seg when it is sealed and every event of it is stored. s.mu is held.
+// release deletes seg when it is sealed and every event of it is stored. The target
+// reports only events it was handed, so done reaches written only once the replayer has
+// read the whole segment too. s.mu is held.
 func (s *Spool) release(seg *segment) {
 	if !seg.sealed || seg.written < 0 || seg.done < seg.written {
 		return
-	}
-	if s.replaying && s.from.seg == seg.id && s.from.offset < seg.size {
-		return // the replayer has not read it all: those events are not stored
 	}
 	if err := os.Remove(s.path(seg.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.cfg.Logger.Error("cannot delete a spooled segment whose events are all stored", "segment", s.path(seg.id), "err", err)

@@ -178,7 +178,7 @@ func Open(cfg Config, next Target) (*Spool, error) {
 		return nil, err
 	}
 	s.firstNew = s.cur.id
-	s.gauge()
+	s.gaugeLocked() // s is not shared yet
 	s.wg.Add(2)
 	go s.commitLoop()
 	go s.replayLoop()
@@ -235,7 +235,6 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 		// Under s.mu, so the target gets events in the order of the spool.
 		if err := s.next.WriteFrom(ctx, events, at.seg); err != nil {
 			s.replaying, s.from = true, at
-			s.m.replaying.Set(1)
 			s.kick(s.kickReplay)
 		}
 	}
@@ -318,12 +317,6 @@ func (s *Spool) Backlog() (bytes, limit int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bytes, s.cfg.MaxBytes
-}
-
-func (s *Spool) gauge() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gaugeLocked()
 }
 
 func (s *Spool) gaugeLocked() {

@@ -70,7 +70,7 @@ func (t *target) ids() []string {
 	return slices.Clone(t.got)
 }
 
-func open(t *testing.T, dir string, cfg Config) (*Spool, *target) {
+func open(t testing.TB, dir string, cfg Config) (*Spool, *target) {
 	t.Helper()
 	cfg.Dir = dir
 	tg := &target{}
@@ -269,7 +269,7 @@ func TestDurableWriteWaitsForTheCommit(t *testing.T) {
 }
 
 func BenchmarkWrite(b *testing.B) {
-	sp, tg := open(&testing.T{}, b.TempDir(), Config{})
+	sp, tg := open(b, b.TempDir(), Config{})
 	e := evs(0, 1)
 	e[0].UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"
 	e[0].Referrer, e[0].Source, e[0].Medium = "https://www.google.com/", "google", "organic"
