@@ -47,7 +47,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.clickhouse, "clickhouse", "clickhouse://127.0.0.1:19000/journeyd_bench", "ClickHouse DSN for the journeyd under test (its database is emptied)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each load run")
 	fs.IntVar(&o.connections, "connections", 64, "concurrent connections of the load generator")
-	fs.IntVar(&o.rounds, "rounds", 2, "alternating rounds of baseline and journeyd")
+	fs.IntVar(&o.rounds, "rounds", 3, "alternating rounds of baseline and journeyd; each ratio is the median of the rounds' ratios")
 	fs.IntVar(&o.apiEvents, "api-events", 500000, "events sent through /v1/batch")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "the wrk load generator")
 	fs.StringVar(&o.serveFlags, "serve-flags", "", "extra flags of the journeyd serve under test, space separated (e.g. \"--batch-size 50000\")")
@@ -253,7 +253,7 @@ func (b *bench) run(ctx context.Context) error {
 		jdCPU, chCPU = jdCPU+procCPU(b.procs[1].Process.Pid)-j0, chCPU+procCPU(b.o.chPID)-c0
 	}
 	fmt.Printf("pixel  bare fasthttp %10.0f req/s   journeyd %10.0f req/s   ratio %.2f   landed %d of %d (%.1fs after the load)\n",
-		median(base), median(jd), median(jd)/median(base), landed, sent, lag.Seconds())
+		median(base), median(jd), medianRatio(jd, base), landed, sent, lag.Seconds())
 	per := func(d time.Duration, n int64) float64 { return float64(d.Microseconds()) / float64(max(n, 1)) }
 	fmt.Printf("       CPU per request: bare fasthttp %.1f us + wrk %.1f us;   journeyd %.1f us + wrk %.1f us",
 		per(baseCPU, baseN), per(baseWrk, baseN), per(jdCPU, sent), per(jdWrk, sent))
@@ -262,7 +262,7 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	fmt.Println()
 	fmt.Printf("       journeyd refusing the same pixels (unknown site: no event made) %.0f req/s, ratio %.2f;   CPU per request %.1f us + wrk %.1f us\n",
-		median(refused), median(refused)/median(base), per(refCPU, refN), per(refWrk, refN))
+		median(refused), medianRatio(refused, base), per(refCPU, refN), per(refWrk, refN))
 	return b.runAPI(ctx)
 }
 
@@ -332,6 +332,17 @@ func (b *bench) waitRows(ctx context.Context, where string, want int64) (int64, 
 		time.Sleep(200 * time.Millisecond)
 	}
 	return int64(n), time.Since(start), nil
+}
+
+// medianRatio returns the median over the rounds of a[i]/b[i]. Each round's figures were
+// measured minutes apart at most, so the ratios are steadier than the figures: the speed
+// of a shared machine drifts between rounds more than within one.
+func medianRatio(a, b []float64) float64 {
+	r := make([]float64, min(len(a), len(b)))
+	for i := range r {
+		r[i] = a[i] / max(b[i], 1)
+	}
+	return median(r)
 }
 
 func median(xs []float64) float64 {
