@@ -217,52 +217,71 @@ end
 	return r, total, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
+// loads sums the wrk runs of one kind over the rounds: their rates, requests, and the CPU
+// time wrk and the server under test used.
+type loads struct {
+	rates    []float64
+	requests int64
+	wrk, cpu time.Duration
+}
+
+// load runs wrk against addr for site and adds the run to l, with the CPU time pid used
+// meanwhile.
+func (b *bench) load(ctx context.Context, l *loads, addr, site string, pid int) error {
+	c0 := procCPU(pid)
+	r, n, wrk, err := b.wrkRun(ctx, addr, site)
+	if err != nil {
+		return err
+	}
+	l.rates, l.requests, l.wrk, l.cpu = append(l.rates, r), l.requests+n, l.wrk+wrk, l.cpu+procCPU(pid)-c0
+	return nil
+}
+
+// perRequest returns d per request of l in microseconds.
+func (l *loads) perRequest(d time.Duration) float64 {
+	return float64(d.Microseconds()) / float64(max(l.requests, 1))
+}
+
 func (b *bench) run(ctx context.Context) error {
-	var base, jd, refused []float64
-	var sent int64
-	var baseCPU, jdCPU, chCPU, baseWrk, jdWrk, refCPU, refWrk time.Duration
-	var baseN, refN int64
+	var base, jd, refused loads
+	var chCPU time.Duration
 	var landed int64
 	var lag time.Duration
 	for i := 0; i < b.o.rounds; i++ {
-		s0 := procCPU(b.procs[0].Process.Pid)
-		r, n, wrk, err := b.wrkRun(ctx, b.baseline, "bench")
-		if err != nil {
+		if err := b.load(ctx, &base, b.baseline, "bench", b.procs[0].Process.Pid); err != nil {
 			return err
 		}
-		base, baseN, baseWrk, baseCPU = append(base, r), baseN+n, baseWrk+wrk, baseCPU+procCPU(b.procs[0].Process.Pid)-s0
 		// The same pixels for a site journeyd does not know: answered with the GIF after
 		// the query is parsed and the site looked up, and counted, but no event is made.
 		// What journeyd's HTTP side costs before any enrichment or pipeline.
-		r0 := procCPU(b.procs[1].Process.Pid)
-		if r, n, wrk, err = b.wrkRun(ctx, b.journeyd, "unknown-site"); err != nil {
+		if err := b.load(ctx, &refused, b.journeyd, "unknown-site", b.procs[1].Process.Pid); err != nil {
 			return err
 		}
-		refused, refN, refWrk, refCPU = append(refused, r), refN+n, refWrk+wrk, refCPU+procCPU(b.procs[1].Process.Pid)-r0
-		j0, c0 := procCPU(b.procs[1].Process.Pid), procCPU(b.o.chPID)
-		r, n, wrk, err = b.wrkRun(ctx, b.journeyd, "bench")
-		if err != nil {
+		c0 := procCPU(b.o.chPID)
+		if err := b.load(ctx, &jd, b.journeyd, "bench", b.procs[1].Process.Pid); err != nil {
 			return err
 		}
-		jd, sent, jdWrk = append(jd, r), sent+n, jdWrk+wrk
 		// Let ClickHouse finish this round's inserts and merges before the next round, so
-		// that no round pays for the one before it; its CPU until then is this round's.
-		if landed, lag, err = b.settle(ctx, "type = 'pageview'", sent); err != nil {
+		// that no round pays for the one before it; its CPU and journeyd's until then are
+		// this round's.
+		s0 := procCPU(b.procs[1].Process.Pid)
+		var err error
+		if landed, lag, err = b.settle(ctx, "type = 'pageview'", jd.requests); err != nil {
 			return err
 		}
-		jdCPU, chCPU = jdCPU+procCPU(b.procs[1].Process.Pid)-j0, chCPU+procCPU(b.o.chPID)-c0
+		jd.cpu += procCPU(b.procs[1].Process.Pid) - s0
+		chCPU += procCPU(b.o.chPID) - c0
 	}
-	fmt.Printf("pixel  bare fasthttp %10.0f req/s   journeyd %10.0f req/s   ratio %.2f   landed %d of %d (%.1fs after the load)\n",
-		median(base), median(jd), medianRatio(jd, base), landed, sent, lag.Seconds())
-	per := func(d time.Duration, n int64) float64 { return float64(d.Microseconds()) / float64(max(n, 1)) }
+	fmt.Printf("pixel  bare fasthttp %10.0f req/s   journeyd %10.0f req/s   ratio %.2f (median of the rounds')   landed %d of %d (%.1fs after the load)\n",
+		median(base.rates), median(jd.rates), medianRatio(jd.rates, base.rates), landed, jd.requests, lag.Seconds())
 	fmt.Printf("       CPU per request: bare fasthttp %.1f us + wrk %.1f us;   journeyd %.1f us + wrk %.1f us",
-		per(baseCPU, baseN), per(baseWrk, baseN), per(jdCPU, sent), per(jdWrk, sent))
+		base.perRequest(base.cpu), base.perRequest(base.wrk), jd.perRequest(jd.cpu), jd.perRequest(jd.wrk))
 	if b.o.chPID > 0 {
-		fmt.Printf(" + ClickHouse %.1f us (inserts and merges)", per(chCPU, sent))
+		fmt.Printf(" + ClickHouse %.1f us (inserts and merges)", jd.perRequest(chCPU))
 	}
 	fmt.Println()
 	fmt.Printf("       journeyd refusing the same pixels (unknown site: no event made) %.0f req/s, ratio %.2f;   CPU per request %.1f us + wrk %.1f us\n",
-		median(refused), medianRatio(refused, base), per(refCPU, refN), per(refWrk, refN))
+		median(refused.rates), medianRatio(refused.rates, base.rates), refused.perRequest(refused.cpu), refused.perRequest(refused.wrk))
 	return b.runAPI(ctx)
 }
 

@@ -9,7 +9,7 @@ func TestMedianRatio(t *testing.T) {
 	}{
 		{[]float64{30, 20, 25}, []float64{40, 40, 25}, 0.75}, // 0.75, 0.5, 1: the middle one
 		{[]float64{10}, []float64{20}, 0.5},
-		{[]float64{10, 30}, []float64{20, 30}, 1}, // an even count takes the upper middle, as median does
+		{[]float64{10, 30}, []float64{20, 30}, 1},   // an even count takes the upper middle, as median does
 		{[]float64{10, 20, 30}, []float64{20}, 0.5}, // rounds without a pair are left out
 		{nil, nil, 0},
 	} {
