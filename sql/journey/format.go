@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,8 +29,8 @@ func Write(w io.Writer, j *Journey, format string) error {
 
 func writeText(w io.Writer, j *Journey) error {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	fmt.Fprintf(tw, "Journey of %s on %s: %d sessions, %d touchpoints, %d conversions\n",
-		j.Person, j.Site, len(j.Sessions), len(j.Touchpoints), len(j.Conversions))
+	fmt.Fprintf(tw, "Journey of %s on %s: %s, %s, %s\n", j.Person, j.Site,
+		count(len(j.Sessions), "session"), count(len(j.Touchpoints), "touchpoint"), count(len(j.Conversions), "conversion"))
 	if len(j.AnonIDs) > 0 {
 		fmt.Fprintf(tw, "Anonymous ids: %s\n", strings.Join(j.AnonIDs, ", "))
 	}
@@ -38,12 +39,12 @@ func writeText(w io.Writer, j *Journey) error {
 		bySession[tp.SessionID] = append(bySession[tp.SessionID], tp)
 	}
 	for _, s := range j.Sessions {
-		fmt.Fprintf(tw, "\nSession %s  %s – %s (%s)  %s  %s  %d pageviews, %d events",
+		fmt.Fprintf(tw, "\nSession %s  %s – %s (%s)  %s  %s  %s, %s",
 			s.ID, s.Start.Format(time.DateTime), s.End.Format(time.TimeOnly),
 			time.Duration(s.Duration)*time.Second, sourceText(s.Source, s.Medium, s.Campaign, s.Channel),
-			strings.TrimSpace(s.Device+" "+s.Country), s.Pageviews, s.Events)
+			strings.TrimSpace(s.Device+" "+s.Country), count(int(s.Pageviews), "pageview"), count(int(s.Events), "event"))
 		if s.Conversions > 0 {
-			fmt.Fprintf(tw, ", %d conversions, revenue %.2f", s.Conversions, s.Revenue)
+			fmt.Fprintf(tw, ", %s, revenue %.2f", count(int(s.Conversions), "conversion"), s.Revenue)
 		}
 		fmt.Fprintln(tw)
 		for _, tp := range bySession[s.ID] {
@@ -62,6 +63,14 @@ func writeText(w io.Writer, j *Journey) error {
 		return fmt.Errorf("cannot write the journey of %q: %w", j.Person, err)
 	}
 	return nil
+}
+
+// count is "1 noun" or "n nouns".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // sourceText is "source / medium / campaign [channel]", or "(direct)".

@@ -143,7 +143,7 @@ func TestJourneyJSON(t *testing.T) {
 	if err := journey.Write(&buf, j, "text"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Journey of user-42 on shop: 3 sessions, 9 touchpoints, 1 conversions", "google / organic [Organic Search]", "order_paid 99.50 EUR"} {
+	for _, want := range []string{"Journey of user-42 on shop: 3 sessions, 9 touchpoints, 1 conversion", "google / organic [Organic Search]", "order_paid 99.50 EUR"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Fatalf("text output lacks %q:\n%s", want, buf.String())
 		}
