@@ -41,7 +41,7 @@ var ErrClosed = errors.New("writer is closed")
 type Config struct {
 	Database       string                // database holding events (required)
 	BatchSize      int                   // rows per insert, at most [100000]
-	BlockSize      int                   // rows per block an insert is sent in [10000]
+	BlockSize      int                   // rows per block an insert is sent in [2000]
 	FlushInterval  time.Duration         // longest wait of an event before its insert [1s]
 	Inserts        int                   // inserts in flight at once [2]
 	QueueSize      int                   // events buffered before Write returns ErrFull [3 × BatchSize]
@@ -77,7 +77,10 @@ func (c *Config) setDefaults() error {
 		}
 	}
 	def(&c.BatchSize, 100000)
-	def(&c.BlockSize, min(10000, c.BatchSize))
+	// The driver's columns are new for every INSERT and grow through its first block;
+	// ClickHouse squashes the blocks of one INSERT into one part whatever their size. Small
+	// blocks keep that growth, and the fresh memory it faults in, small.
+	def(&c.BlockSize, min(2000, c.BatchSize))
 	def(&c.Inserts, 2)
 	def(&c.QueueSize, 3*c.BatchSize)
 	defDur(&c.FlushInterval, time.Second)
