@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/journeyd/journeyd/sql/erase"
+	"github.com/journeyd/journeyd/sql/journey"
 )
 
 func init() {
@@ -69,7 +70,8 @@ func writePlan(w io.Writer, p *erase.Plan, done bool, format string) error {
 	if done {
 		verb = "erased"
 	}
-	fmt.Fprintf(w, "%s %s on %s: %d events, %d sessions, %d identity links\n", verb, p.Person, p.Site, p.Events, len(p.Sessions), p.Links)
+	fmt.Fprintf(w, "%s %s on %s: %s, %s, %s\n", verb, p.Person, p.Site, journey.Count(int(p.Events), "event"),
+		journey.Count(len(p.Sessions), "session"), journey.Count(int(p.Links), "identity link"))
 	fmt.Fprintf(w, "  user ids:      %v\n  anonymous ids: %v\n", p.UserIDs, p.AnonIDs)
 	if !done {
 		fmt.Fprintln(w, "nothing was deleted: run again with --yes to delete")

@@ -28,7 +28,7 @@ func TestErasePlanOutput(t *testing.T) {
 	if err := writePlan(&text, p, false, "text"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "would erase u1 on shop: 4 events, 1 sessions, 1 identity links") || !strings.Contains(text.String(), "--yes") {
+	if !strings.Contains(text.String(), "would erase u1 on shop: 4 events, 1 session, 1 identity link") || !strings.Contains(text.String(), "--yes") {
 		t.Errorf("dry run output:\n%s", text.String())
 	}
 	var js bytes.Buffer

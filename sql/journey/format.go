@@ -30,7 +30,7 @@ func Write(w io.Writer, j *Journey, format string) error {
 func writeText(w io.Writer, j *Journey) error {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintf(tw, "Journey of %s on %s: %s, %s, %s\n", j.Person, j.Site,
-		count(len(j.Sessions), "session"), count(len(j.Touchpoints), "touchpoint"), count(len(j.Conversions), "conversion"))
+		Count(len(j.Sessions), "session"), Count(len(j.Touchpoints), "touchpoint"), Count(len(j.Conversions), "conversion"))
 	if len(j.AnonIDs) > 0 {
 		fmt.Fprintf(tw, "Anonymous ids: %s\n", strings.Join(j.AnonIDs, ", "))
 	}
@@ -42,9 +42,9 @@ func writeText(w io.Writer, j *Journey) error {
 		fmt.Fprintf(tw, "\nSession %s  %s – %s (%s)  %s  %s  %s, %s",
 			s.ID, s.Start.Format(time.DateTime), s.End.Format(time.TimeOnly),
 			time.Duration(s.Duration)*time.Second, sourceText(s.Source, s.Medium, s.Campaign, s.Channel),
-			strings.TrimSpace(s.Device+" "+s.Country), count(int(s.Pageviews), "pageview"), count(int(s.Events), "event"))
+			strings.TrimSpace(s.Device+" "+s.Country), Count(int(s.Pageviews), "pageview"), Count(int(s.Events), "event"))
 		if s.Conversions > 0 {
-			fmt.Fprintf(tw, ", %s, revenue %.2f", count(int(s.Conversions), "conversion"), s.Revenue)
+			fmt.Fprintf(tw, ", %s, revenue %.2f", Count(int(s.Conversions), "conversion"), s.Revenue)
 		}
 		fmt.Fprintln(tw)
 		for _, tp := range bySession[s.ID] {
@@ -65,8 +65,8 @@ func writeText(w io.Writer, j *Journey) error {
 	return nil
 }
 
-// count is "1 noun" or "n nouns".
-func count(n int, noun string) string {
+// Count is "1 noun" or "n nouns", as the text view writes its counts.
+func Count(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
