@@ -94,3 +94,26 @@ func databaseName(test string) string {
 	fmt.Fprintf(&b, "_%d", dbCounter.Add(1))
 	return b.String()
 }
+
+// Strings runs query with args, whose rows have one String column, on conn and returns the
+// values in the order of the rows; any error fails tb.
+func Strings(tb testing.TB, ctx context.Context, conn driver.Conn, query string, args ...any) []string {
+	tb.Helper()
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		tb.Fatalf("cannot run %q: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			tb.Fatalf("cannot read a row of %q: %v", query, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatalf("cannot read the rows of %q: %v", query, err)
+	}
+	return out
+}

@@ -57,21 +57,10 @@ func setup(t *testing.T) (context.Context, driver.Conn) {
 	return ctx, conn
 }
 
+// column returns the values of query's one String column, sorted.
 func column(t *testing.T, ctx context.Context, conn driver.Conn, query string) []string {
 	t.Helper()
-	rows, err := conn.Query(ctx, query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
+	out := chtest.Strings(t, ctx, conn, query)
 	slices.Sort(out)
 	return out
 }

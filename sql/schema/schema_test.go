@@ -55,16 +55,7 @@ func TestMigrateTwice(t *testing.T) {
 // checkEventColumns compares the columns of db.events with eventColumns.
 func checkEventColumns(t *testing.T, ctx context.Context, conn driver.Conn, db string) {
 	t.Helper()
-	var cols []string
-	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = 'events'", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		cols = append(cols, c)
-	}
+	cols := chtest.Strings(t, ctx, conn, "SELECT name FROM system.columns WHERE database = ? AND table = 'events'", db)
 	sort.Strings(cols) // 18.16 has no system.columns.position
 	want := strings.Fields(eventColumns)
 	sort.Strings(want)
@@ -110,16 +101,7 @@ func TestEventsRowAndViews(t *testing.T) {
 func checkViewsAnswer(t *testing.T, ctx context.Context, srv *chtest.Server, db string) {
 	t.Helper()
 	conn := srv.Open(t, "default")
-	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine IN ('View', 'MaterializedView')", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var views []string
-	for rows.Next() {
-		var v string
-		rows.Scan(&v)
-		views = append(views, v)
-	}
+	views := chtest.Strings(t, ctx, conn, "SELECT name FROM system.tables WHERE database = ? AND engine IN ('View', 'MaterializedView')", db)
 	for _, v := range views {
 		var n uint64
 		if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+"."+v).Scan(&n); err != nil {

@@ -220,21 +220,8 @@ func TestSessionAggregatesUpgrade(t *testing.T) {
 // readAllSessions returns every column of sessions_v, '|'-separated, ordered by session.
 func readAllSessions(t *testing.T, ctx context.Context, conn driver.Conn, db string) []string {
 	t.Helper()
-	rows, err := conn.Query(ctx, `SELECT arrayStringConcat([site_id, session_id, anon_id, user_id, toString(session_start),
+	return chtest.Strings(t, ctx, conn, `SELECT arrayStringConcat([site_id, session_id, anon_id, user_id, toString(session_start),
 		toString(session_end), toString(duration), entry_page, exit_page, referrer, source, medium, campaign, channel,
 		device, country, toString(pageviews), toString(events), toString(bounce), toString(conversions),
 		toString(revenue), currency, toString(is_bot)], '|') FROM `+db+`.sessions_v ORDER BY session_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }

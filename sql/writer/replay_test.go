@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/journeyd/journeyd/sql/chtest"
 )
 
 // TestReplay: the events of transient dead letters land, rejected ones are skipped, a
@@ -36,16 +38,7 @@ func TestReplay(t *testing.T) {
 	if res.Replayed != 3 || res.Skipped != 1 || res.FailedAgain != 1 || len(res.Malformed) != 1 || !strings.HasPrefix(res.Malformed[0], "line 5:") {
 		t.Fatalf("result %+v: want 3 replayed, 1 skipped, 1 failed again, line 5 malformed", res)
 	}
-	var ids []string
-	rows, err := conn.Query(ctx, "SELECT event_id FROM "+db+".events ORDER BY event_id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
+	ids := chtest.Strings(t, ctx, conn, "SELECT event_id FROM "+db+".events ORDER BY event_id")
 	if strings.Join(ids, ",") != "e000,e001" {
 		t.Errorf("events in ClickHouse %v, want e000 and e001", ids)
 	}

@@ -89,13 +89,7 @@ func events(n int, ts time.Time) []event.Event {
 func TestColumnsMatchTableAndEvent(t *testing.T) {
 	db, conn := migrated(t)
 	want := map[string]bool{}
-	rows, err := conn.Query(context.Background(), "SELECT name FROM system.columns WHERE database = ? AND table = 'events'", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
+	for _, c := range chtest.Strings(t, context.Background(), conn, "SELECT name FROM system.columns WHERE database = ? AND table = 'events'", db) {
 		want[c] = true
 	}
 	cols := Columns()
