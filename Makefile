@@ -15,9 +15,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/journeyd
 
-# deps installs what the run and the tests need (ClickHouse, Chromium) when missing.
+# deps installs what the run and the tests need (ClickHouse, Chromium, ZooKeeper, Node.js)
+# when missing.
 deps:
-	deploy/install-deps.sh --browser
+	deploy/install-deps.sh --test
 
 clickhouse-start:
 	deploy/clickhouse/start.sh
@@ -31,11 +32,13 @@ run: build
 	deploy/clickhouse/start.sh
 	deploy/run.sh $(BIN) $(CONFIG)
 
-test: deps
+test: deps build
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 	# the packages where goroutines meet, once more under the race detector
 	$(GO) test -race $(TESTFLAGS) ./sql/spool ./sql/writer ./sessionizer ./collector
+	# the schema and every report on a current ClickHouse release, answers compared with 18.16
+	deploy/compat-check.sh $(BIN)
 
 # bench prints throughput figures as ratios against baselines measured in the same run.
 bench: build deps

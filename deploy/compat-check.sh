@@ -18,6 +18,11 @@ if [ ! -f "$pkg/chdb_node.node" ]; then
   mkdir -p "var/chdb/$version"
   (cd "var/chdb/$version" && npm pack --silent "@chdb/lib-linux-x64-gnu@$version" >/dev/null && tar xzf chdb-lib-linux-x64-gnu-*.tgz && rm chdb-lib-linux-x64-gnu-*.tgz)
 fi
+# the local ClickHouse of make run; stopped again at the end when this script started it
+pidfile=var/clickhouse/clickhouse.pid
+if ! { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }; then
+  trap 'deploy/clickhouse/stop.sh >/dev/null' EXIT
+fi
 deploy/clickhouse/start.sh >/dev/null
 ch() { clickhouse-client --port 19000 "$@"; }
 db=journeyd_compat

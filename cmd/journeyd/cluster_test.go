@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,49 +30,136 @@ import (
 // table of the first node) and once into a single server. Both shards must hold events,
 // and the views and reports must answer the same on the cluster as on the single server.
 func TestTwoShardCluster(t *testing.T) {
-	nodes := []*chtest.Server{chtest.Start(t), chtest.Start(t)}
-	shards := ""
-	for _, n := range nodes {
-		_, port, _ := net.SplitHostPort(n.Addr())
-		shards += fmt.Sprintf("<shard><replica><host>127.0.0.1</host><port>%s</port></replica></shard>", port)
-	}
-	for _, n := range nodes {
-		dir := filepath.Join(n.Dir(), "config.d")
-		os.MkdirAll(dir, 0o755)
-		xml := "<yandex><remote_servers><journeyd>" + shards + "</journeyd></remote_servers></yandex>\n"
-		if err := os.WriteFile(filepath.Join(dir, "cluster.xml"), []byte(xml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Restart(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := startCluster(t, [][]*chtest.Server{{chtest.Start(t)}, {chtest.Start(t)}}, nil)
+	c.compareWithSingle(t, c.shards[0][0])
+}
+
+// TestReplicatedCluster runs the same layout with replicas, as DESIGN §11 has it: two
+// shards of two replicas each over one ZooKeeper, the schema of `journeyd migrate --sql
+// VERSION --cluster journeyd --replicated`. Every replica of a shard must end up with the
+// same events, sessions and identity links (the materialized views run once, on the replica
+// that took the insert, and their rows replicate), and with one replica of each shard down
+// the views and reports must still answer what a single server answers.
+func TestReplicatedCluster(t *testing.T) {
+	zk := chtest.StartZooKeeper(t)
+	shards := [][]*chtest.Server{{chtest.Start(t), chtest.Start(t)}, {chtest.Start(t), chtest.Start(t)}}
+	c := startCluster(t, shards, zk)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	version, err := clickhouse.ServerVersion(nodes[0].Open(t, "default"))
+	for i, replicas := range shards {
+		var counts []string
+		for _, n := range replicas {
+			conn := n.Open(t, "jc")
+			var row []string
+			for _, table := range []string{"events_local", "session_aggregates_local", "identities_local"} {
+				var rows uint64
+				if err := conn.QueryRow(ctx, "SELECT count() FROM "+table+" FINAL").Scan(&rows); err != nil {
+					t.Fatal(err)
+				}
+				row = append(row, fmt.Sprintf("%s %d", table, rows))
+			}
+			counts = append(counts, strings.Join(row, ", "))
+		}
+		t.Logf("shard %d: %s", i+1, counts[0])
+		if counts[0] != counts[1] {
+			t.Errorf("the replicas of shard %d differ:\n%s\n%s", i+1, counts[0], counts[1])
+		}
+	}
+	c.compareWithSingle(t, shards[0][0])
+	// one replica of each shard down: the Distributed tables read the other
+	if err := shards[0][1].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := shards[1][0].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	c.compareWithSingle(t, shards[0][0])
+}
+
+// cluster is a ClickHouse cluster of a test, with the journeys it was given; node
+// shards[0][0] also holds them in the single-server database "single".
+type cluster struct {
+	shards [][]*chtest.Server
+	now    time.Time
+}
+
+// startCluster lays the cluster schema (database "jc", cluster "journeyd", replicated when
+// zk is given) over shards, each a list of replicas, and the single-server schema (database
+// "single") on the first node, then writes the same generated journeys into both and checks
+// that every shard holds events and that together they hold every event once.
+func startCluster(t *testing.T, shards [][]*chtest.Server, zk *chtest.ZooKeeper) *cluster {
+	t.Helper()
+	remote := ""
+	for _, replicas := range shards {
+		remote += "<shard>"
+		if zk != nil {
+			remote += "<internal_replication>true</internal_replication>"
+		}
+		for _, n := range replicas {
+			_, port, _ := net.SplitHostPort(n.Addr())
+			remote += fmt.Sprintf("<replica><host>127.0.0.1</host><port>%s</port></replica>", port)
+		}
+		remote += "</shard>"
+	}
+	// the replicas' config is deploy/cluster's example with this test's ZooKeeper and names
+	var example string
+	if zk != nil {
+		b, err := os.ReadFile("../../deploy/cluster/replicas.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(zk.Addr())
+		example = regexp.MustCompile(`zk-\d\.example</host><port>2181<`).ReplaceAllString(string(b), "127.0.0.1</host><port>"+port+"<")
+	}
+	for i, replicas := range shards {
+		for j, n := range replicas {
+			files := map[string]string{"cluster.xml": "<yandex><remote_servers><journeyd>" + remote + "</journeyd></remote_servers></yandex>\n"}
+			if zk != nil {
+				files["replicas.xml"] = strings.NewReplacer("<shard>1</shard>", fmt.Sprintf("<shard>%d</shard>", i+1),
+					"<replica>ch-1a.example</replica>", fmt.Sprintf("<replica>r%d</replica>", j+1)).Replace(example)
+			}
+			dir := filepath.Join(n.Dir(), "config.d")
+			os.MkdirAll(dir, 0o755)
+			for name, xml := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(xml), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := n.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.Restart(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	first := shards[0][0]
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	version, err := clickhouse.ServerVersion(first.Open(t, "default"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clusterDDL, err := schema.ClusterScript("jc", "journeyd", version)
+	clusterDDL, err := schema.ClusterScript("jc", schema.Cluster{Name: "journeyd", Replicated: zk != nil}, version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range nodes {
-		for _, stmt := range clusterDDL {
-			if err := n.Exec(ctx, stmt); err != nil {
-				t.Fatalf("cluster schema on %s: %v\n%s", n.Addr(), err, stmt)
+	for _, replicas := range shards {
+		for _, n := range replicas {
+			for _, stmt := range clusterDDL {
+				if err := n.Exec(ctx, stmt); err != nil {
+					t.Fatalf("cluster schema on %s: %v\n%s", n.Addr(), err, stmt)
+				}
 			}
 		}
 	}
 	// the migrations are recorded: a journeyd started with --migrate changes nothing
-	if err := schema.Migrate(ctx, nodes[1].Open(t, "jc"), "jc"); err != nil {
+	last := shards[len(shards)-1][0]
+	if err := schema.Migrate(ctx, last.Open(t, "jc"), "jc"); err != nil {
 		t.Fatal(err)
 	}
 	var stray uint64
-	if err := nodes[1].Open(t, "jc").QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = 'jc' AND name IN ('sessions', 'sessions_mv')").Scan(&stray); err != nil || stray != 0 {
+	if err := last.Open(t, "jc").QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = 'jc' AND name IN ('sessions', 'sessions_mv')").Scan(&stray); err != nil || stray != 0 {
 		t.Fatalf("migrating a cluster node laid %d single-server tables over it (%v)", stray, err)
 	}
 	single, err := schema.Script("single", version)
@@ -79,21 +167,21 @@ func TestTwoShardCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, stmt := range single {
-		if err := nodes[0].Exec(ctx, stmt); err != nil {
+		if err := first.Exec(ctx, stmt); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	c := &cluster{shards: shards, now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	var events int
 	for _, scenario := range []string{"shop", "email-chain", "coffee"} {
-		out, err := gen.Generate(scenario, gen.Options{Seed: 7, People: 400, Site: scenario, Now: now})
+		out, err := gen.Generate(scenario, gen.Options{Seed: 7, People: 400, Site: scenario, Now: c.now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		events += len(out.Events)
 		for _, db := range []string{"single", "jc"} {
-			conn, err := clickhouse.Open(ctx, nodes[0].DSN(db)+"?insert_distributed_sync=1")
+			conn, err := clickhouse.Open(ctx, first.DSN(db)+"?insert_distributed_sync=1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,23 +192,44 @@ func TestTwoShardCluster(t *testing.T) {
 		}
 	}
 
-	total := 0
-	for _, n := range nodes {
+	if zk != nil {
+		// each replica has fetched what the others took
+		for _, replicas := range shards {
+			for _, n := range replicas {
+				for _, table := range []string{"events_local", "session_aggregates_local", "identities_local"} {
+					if err := n.Exec(ctx, "SYSTEM SYNC REPLICA jc."+table); err != nil {
+						t.Fatalf("sync replica %s of %s: %v", n.Addr(), table, err)
+					}
+				}
+			}
+		}
+	}
+	var total uint64
+	for i, replicas := range shards {
 		var local uint64
-		if err := n.Open(t, "jc").QueryRow(ctx, "SELECT count() FROM events_local").Scan(&local); err != nil {
+		if err := replicas[0].Open(t, "jc").QueryRow(ctx, "SELECT count() FROM events_local").Scan(&local); err != nil {
 			t.Fatal(err)
 		}
 		if local == 0 {
-			t.Errorf("shard %s holds no event", n.Addr())
+			t.Errorf("shard %d holds no event", i+1)
 		}
-		t.Logf("shard %s: %d events", n.Addr(), local)
-		total += int(local)
+		t.Logf("shard %d: %d events", i+1, local)
+		total += local
 	}
-	if total != events {
+	if total != uint64(events) {
 		t.Fatalf("the shards hold %d events, %d were written", total, events)
 	}
+	return c
+}
 
-	singleConn, clusterConn := nodes[0].Open(t, "single"), nodes[0].Open(t, "jc")
+// compareWithSingle checks, through node, that the views and reports answer the same on
+// the cluster as on the single server.
+func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	now := c.now
+	singleConn, clusterConn := node.Open(t, "single"), node.Open(t, "jc")
 	for _, q := range []string{
 		"SELECT * FROM sessions_v ORDER BY site_id, session_id",
 		"SELECT * FROM identities_v ORDER BY site_id, anon_id, user_id",

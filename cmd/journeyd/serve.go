@@ -67,18 +67,23 @@ func runServe(ctx context.Context, args []string) error {
 }
 
 func runMigrate(ctx context.Context, args []string) error {
-	var script, cluster string
+	var script string
+	var cluster schema.Cluster
 	cfg, _, err := loadConfig("migrate", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&script, "sql", "", "print the schema statements for a ClickHouse server of this `version` (e.g. 24.8) instead of applying them; the database is the DSN's")
-		fs.StringVar(&cluster, "cluster", "", "with --sql: the schema of one node of this `cluster` (remote_servers name): local tables plus Distributed ones (deploy/cluster)")
+		fs.StringVar(&cluster.Name, "cluster", "", "with --sql: the schema of one node of this `cluster` (remote_servers name): local tables plus Distributed ones (deploy/cluster)")
+		fs.BoolVar(&cluster.Replicated, "replicated", false, "with --cluster: local tables on Replicated engines, at ZooKeeper paths made of the {shard} and {replica} macros (deploy/cluster)")
 	})
 	if err != nil {
 		return err
 	}
+	if cluster.Replicated && cluster.Name == "" {
+		return fmt.Errorf("--replicated needs --cluster NAME and --sql VERSION")
+	}
 	if script != "" {
 		return printSchema(cfg.ClickHouse, script, cluster)
 	}
-	if cluster != "" {
+	if cluster.Name != "" {
 		return fmt.Errorf("--cluster needs --sql VERSION: a cluster's schema is applied on every node (deploy/cluster/README.md)")
 	}
 	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
@@ -94,8 +99,8 @@ func runMigrate(ctx context.Context, args []string) error {
 }
 
 // printSchema prints the statements of a new database of dsn on a server of version, or on
-// one node of cluster when cluster is set.
-func printSchema(dsn, version, cluster string) error {
+// one node of cluster when it is named.
+func printSchema(dsn, version string, cluster schema.Cluster) error {
 	v, err := clickhouse.ParseVersion(version)
 	if err != nil {
 		return err
@@ -105,7 +110,7 @@ func printSchema(dsn, version, cluster string) error {
 		return err
 	}
 	stmts, err := schema.Script(opt.Auth.Database, v)
-	if cluster != "" {
+	if cluster.Name != "" {
 		stmts, err = schema.ClusterScript(opt.Auth.Database, cluster, v)
 	}
 	if err != nil {

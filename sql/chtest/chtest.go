@@ -54,6 +54,8 @@ type Server struct {
 	dir      string
 	tcpPort  int
 	httpPort int
+	// interPort serves replicas' part fetches (interserver_http_port).
+	interPort int
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -128,9 +130,11 @@ func launch(bin []string, dir string) (*Server, error) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		s := &Server{bin: bin, dir: dir}
-		if s.tcpPort, s.httpPort, err = freePorts(); err != nil {
+		var ports []int
+		if ports, err = freePorts(3); err != nil {
 			return nil, err
 		}
+		s.tcpPort, s.httpPort, s.interPort = ports[0], ports[1], ports[2]
 		if err = s.writeConfig(); err != nil {
 			return nil, err
 		}
@@ -144,25 +148,35 @@ func launch(bin []string, dir string) (*Server, error) {
 	return nil, err
 }
 
-func freePorts() (int, int, error) {
-	var ports [2]int
+// FreePort returns a loopback port that nothing listens on, for a test's own server.
+func FreePort() (int, error) {
+	ports, err := freePorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return ports[0], nil
+}
+
+// freePorts returns n different free loopback ports.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
 	for i := range ports {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return 0, 0, fmt.Errorf("cannot find a free port on 127.0.0.1: %w", err)
+			return nil, fmt.Errorf("cannot find a free port on 127.0.0.1: %w", err)
 		}
 		defer l.Close()
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	return ports[0], ports[1], nil
+	return ports, nil
 }
 
 func (s *Server) writeConfig() error {
 	var buf bytes.Buffer
 	err := configTemplate.Execute(&buf, struct {
-		Dir               string
-		TCPPort, HTTPPort int
-	}{s.dir, s.tcpPort, s.httpPort})
+		Dir                          string
+		TCPPort, HTTPPort, InterPort int
+	}{s.dir, s.tcpPort, s.httpPort, s.interPort})
 	if err != nil {
 		return fmt.Errorf("cannot render ClickHouse config: %w", err)
 	}

@@ -20,16 +20,28 @@ var (
 	createTable  = regexp.MustCompile(`(?s)^(.*?)CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\s*\n(.*)$`)
 	dropTable    = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
 	shardedTable = regexp.MustCompile(`\{db\}\.(` + strings.Join(Sharded, "|") + `)\b`)
+	mergeEngine  = regexp.MustCompile(`(?m)^ENGINE = (\w*MergeTree)\((.*)\)$`)
 )
+
+// Cluster is the ClickHouse cluster a schema is laid over.
+type Cluster struct {
+	// Name is the cluster's name in the servers' remote_servers.
+	Name string
+	// Replicated makes the local tables Replicated*MergeTree, each at the ZooKeeper path
+	// /clickhouse/tables/{shard}/DATABASE/TABLE with the replica name {replica}: the
+	// servers need <zookeeper> and the <macros> shard and replica in their config, and
+	// remote_servers <internal_replication>true</internal_replication>.
+	Replicated bool
+}
 
 // ClusterScript returns the statements that make database on one node of cluster, for a
 // server of version v: Script's, with every sharded table made local and a Distributed
 // table of the same name over the cluster's locals, the materialized views (and backfills)
 // reading and writing the locals, and joins of the events table made GLOBAL. Run it on
 // every node; inserts into database.events on any node then reach the visitor's shard.
-// The local tables keep the single-server engines: for replicas, change them to the
-// Replicated engines with the cluster's ZooKeeper paths.
-func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, error) {
+// The local tables keep the single-server engines unless c.Replicated.
+func ClusterScript(database string, c Cluster, v clickhouse.Version) ([]string, error) {
+	cluster := c.Name
 	if !identRE.MatchString(cluster) || !identRE.MatchString(database) {
 		return nil, fmt.Errorf("cannot write the cluster schema: cluster %q and database %q must be plain ClickHouse names", cluster, database)
 	}
@@ -44,8 +56,12 @@ func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, er
 			if m[2] == "events" {
 				key = "cityHash64(site_id, anon_id)"
 			}
+			body := m[3]
+			if c.Replicated {
+				body = replicated(body, database, m[2]+"_local")
+			}
 			out = append(out,
-				m[1]+"CREATE TABLE IF NOT EXISTS {db}."+m[2]+"_local\n"+m[3],
+				m[1]+"CREATE TABLE IF NOT EXISTS {db}."+m[2]+"_local\n"+body,
 				fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s AS {db}.%s_local\nENGINE = Distributed(%s, {db}, %s_local, %s)", m[2], m[2], cluster, m[2], key))
 			continue
 		}
@@ -76,6 +92,19 @@ func ClusterScript(database, cluster string, v clickhouse.Version) ([]string, er
 		out[i] = strings.ReplaceAll(out[i], "{db}", database)
 	}
 	return out, nil
+}
+
+// replicated returns the body of a CREATE TABLE of table with its MergeTree engine made the
+// Replicated one, at the table's ZooKeeper path in database.
+func replicated(body, database, table string) string {
+	return mergeEngine.ReplaceAllStringFunc(body, func(engine string) string {
+		m := mergeEngine.FindStringSubmatch(engine)
+		args := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s', '{replica}'", database, table)
+		if m[2] != "" {
+			args += ", " + m[2]
+		}
+		return "ENGINE = Replicated" + m[1] + "(" + args + ")"
+	})
 }
 
 // stripComments drops the "--" comment lines of a statement.

@@ -8,11 +8,12 @@ import (
 )
 
 // TestClusterScript: every sharded table is local plus Distributed, and every materialized
-// view reads and writes local tables (a view on a Distributed table would see no insert).
-// TestTwoShardCluster in cmd/journeyd runs the result on two servers.
+// view reads and writes local tables (a view on a Distributed table would see no insert);
+// with replicas, every local table is on the Replicated engine. TestTwoShardCluster and
+// TestReplicatedCluster in cmd/journeyd run the result on servers.
 func TestClusterScript(t *testing.T) {
 	v, _ := clickhouse.ParseVersion("18.16")
-	stmts, err := ClusterScript("jd", "journeyd", v)
+	stmts, err := ClusterScript("jd", Cluster{Name: "journeyd"}, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,29 @@ func TestClusterScript(t *testing.T) {
 	if !strings.Contains(text, "GLOBAL ANY LEFT JOIN") || !strings.Contains(text, "cityHash64(site_id, anon_id)") {
 		t.Error("the cluster schema lacks the GLOBAL join of events_person_v or the visitor sharding key")
 	}
-	if _, err := ClusterScript("jd", "a b", v); err == nil {
+	if strings.Contains(text, "Replicated") {
+		t.Error("a cluster schema without replicas has Replicated engines")
+	}
+
+	stmts, err = ClusterScript("jd", Cluster{Name: "journeyd", Replicated: true}, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Join(stmts, ";\n")
+	for _, want := range []string{
+		"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/jd/events_local', '{replica}', received_at)",
+		"ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/jd/session_aggregates_local', '{replica}')",
+		"ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/jd/identities_local', '{replica}')",
+		"ENGINE = Distributed(journeyd, jd, events_local, ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the replicated cluster schema lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "ReplicatedDistributed") || !strings.Contains(text, "ENGINE = ReplacingMergeTree(applied_at)") {
+		t.Error("the replicated cluster schema made a Distributed table or the node's own schema_migrations Replicated")
+	}
+	if _, err := ClusterScript("jd", Cluster{Name: "a b"}, v); err == nil {
 		t.Error("a cluster name with a space: no error")
 	}
 }
