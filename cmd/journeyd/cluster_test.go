@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"github.com/journeyd/journeyd/collector/gen"
 	"github.com/journeyd/journeyd/sql/chtest"
 	"github.com/journeyd/journeyd/sql/clickhouse"
+	"github.com/journeyd/journeyd/sql/erase"
+	"github.com/journeyd/journeyd/sql/journey"
 	"github.com/journeyd/journeyd/sql/event"
 	"github.com/journeyd/journeyd/sql/report"
 	"github.com/journeyd/journeyd/sql/schema"
@@ -31,6 +34,8 @@ import (
 // and the views and reports must answer the same on the cluster as on the single server.
 func TestTwoShardCluster(t *testing.T) {
 	c := startCluster(t, [][]*chtest.Server{{chtest.Start(t)}, {chtest.Start(t)}}, nil)
+	c.compareWithSingle(t, c.shards[0][0])
+	c.eraseOne(t, c.shards[0][0])
 	c.compareWithSingle(t, c.shards[0][0])
 }
 
@@ -74,6 +79,64 @@ func TestReplicatedCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.compareWithSingle(t, shards[0][0])
+	// an erasure with them down reaches them when they are back
+	person := c.eraseOne(t, shards[0][0])
+	c.compareWithSingle(t, shards[0][0])
+	for _, n := range []*chtest.Server{shards[0][1], shards[1][0]} {
+		if err := n.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		var left uint64
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			if err := n.Open(t, "jc").QueryRow(ctx, "SELECT count() FROM events_local WHERE site_id = 'email-chain' AND user_id = ?", person).Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			if left == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if left != 0 {
+			t.Errorf("replica %s, down during the erasure, still holds %d events of %s a minute after its restart", n.Addr(), left, person)
+		}
+	}
+}
+
+// eraseOne erases the signed-in person of "email-chain" with the most events from the single
+// server and, with journeyd erase --cluster, from the cluster through node, and returns
+// their user id. Their events must be gone from the cluster.
+func (c *cluster) eraseOne(t *testing.T, node *chtest.Server) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	single := node.Open(t, "single")
+	var person string
+	if err := single.QueryRow(ctx, "SELECT user_id FROM events WHERE site_id = 'email-chain' AND user_id != '' GROUP BY user_id ORDER BY count() DESC, user_id LIMIT 1").Scan(&person); err != nil {
+		t.Fatal(err)
+	}
+	p, err := erase.Find(ctx, single, "", "email-chain", person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := erase.Run(ctx, single, "", p, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	count := func() uint64 {
+		var n uint64
+		if err := node.Open(t, "jc").QueryRow(ctx, "SELECT count() FROM events WHERE site_id = 'email-chain' AND user_id = ?", person).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count() == 0 {
+		t.Fatalf("the cluster holds no event of %s before the erasure", person)
+	}
+	if err := runErase(ctx, []string{"--clickhouse", node.DSN("jc"), "--site", "email-chain", "--person", person, "--cluster", "journeyd", "--yes"}); err != nil {
+		t.Fatalf("journeyd erase --cluster: %v", err)
+	}
+	if n := count(); n != 0 {
+		t.Errorf("after journeyd erase --cluster the cluster still holds %d events of %s", n, person)
+	}
+	return person
 }
 
 // cluster is a ClickHouse cluster of a test, with the journeys it was given; node
@@ -240,6 +303,41 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 			t.Errorf("%s: %d rows on a single server, %d on the cluster, or different", q, len(a), len(b))
 		}
 	}
+	// a person's journey (journeyd journey), by user id and by a linked anonymous id, and
+	// the visitors the sessionizer reloads at start
+	var user, anon string
+	if err := singleConn.QueryRow(ctx, "SELECT user_id, any(anon_id) FROM events WHERE site_id = 'email-chain' AND user_id != '' AND anon_id != '' GROUP BY user_id ORDER BY count() DESC, user_id LIMIT 1").Scan(&user, &anon); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{user, anon} {
+		var got [2]string
+		for i, conn := range []driver.Conn{singleConn, clusterConn} {
+			j, err := journey.Person(ctx, conn, "", "email-chain", id)
+			if err != nil {
+				t.Fatalf("journey of %s on %s: %v", id, []string{"single", "jc"}[i], err)
+			}
+			js, _ := json.Marshal(j)
+			got[i] = string(js)
+		}
+		if got[0] != got[1] || !strings.Contains(got[0], `"touchpoints":[{`) {
+			t.Errorf("the journey of %s differs or is empty:\nsingle  %s\ncluster %s", id, got[0], got[1])
+		}
+	}
+	var visitors [2][]string
+	for i, conn := range []driver.Conn{singleConn, clusterConn} {
+		err := journey.ActiveVisitors(ctx, conn, "", now.AddDate(0, 0, -60), 24*time.Hour, func(v journey.Visitor) error {
+			js, _ := json.Marshal(v)
+			visitors[i] = append(visitors[i], string(js))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("active visitors on %s: %v", []string{"single", "jc"}[i], err)
+		}
+		sort.Strings(visitors[i])
+	}
+	if len(visitors[0]) == 0 || !reflect.DeepEqual(visitors[0], visitors[1]) {
+		t.Errorf("active visitors: %d on a single server, %d on the cluster, or different", len(visitors[0]), len(visitors[1]))
+	}
 	reports := []struct {
 		name, site string
 		opts       map[string]string
@@ -251,6 +349,9 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		{"channels", "email-chain", nil},
 		{"retention", "coffee", map[string]string{"cohort": "first_purchase", "return": "purchase", "within": "7d"}},
 		{"stages", "shop", nil},
+		{"next", "shop", map[string]string{"after": "event:add_to_cart"}},
+		{"time-to-convert", "email-chain", nil},
+		{"barriers", "shop", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "by": "device"}},
 	}
 	for _, r := range reports {
 		opts := map[string]string{"from": "2026-01-01", "to": "2026-06-01"}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/clickhouse"
 	"github.com/journeyd/journeyd/sql/erase"
 	"github.com/journeyd/journeyd/sql/journey"
 )
@@ -23,8 +26,9 @@ func runErase(ctx context.Context, args []string) error {
 	pf.add(fs, "the person: a user id, or an anonymous id")
 	yes := fs.Bool("yes", false, "delete; without it erase only prints what it would delete")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for ClickHouse to finish the deletions")
+	cluster := fs.String("cluster", "", "the database is laid over this `cluster` (deploy/cluster): delete from the local tables of every shard, through the nodes its remote_servers list")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: journeyd erase --site S --person P [--yes]
+		fmt.Fprint(fs.Output(), `Usage: journeyd erase --site S --person P [--cluster NAME] [--yes]
 
 Erases a person on a site: the events with their user id (every user id an anonymous id P
 was linked to, when P is one), the anonymous events of every device linked to them, the
@@ -49,7 +53,14 @@ device stay. Without --yes it prints what it would delete and changes nothing.
 	if *yes {
 		runCtx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
-		if err := erase.Run(runCtx, conn, "", p, 200*time.Millisecond); err != nil {
+		if *cluster != "" {
+			err = erase.RunCluster(runCtx, conn, "", *cluster, p, 200*time.Millisecond, func(ctx context.Context, addr string) (driver.Conn, error) {
+				return clickhouse.OpenAt(ctx, pf.dsn, addr)
+			})
+		} else {
+			err = erase.Run(runCtx, conn, "", p, 200*time.Millisecond)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -77,6 +77,21 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return open(ctx, opt)
+}
+
+// OpenAt connects to the ClickHouse at addr (host:port), with the database, user and
+// settings of dsn, and pings it: for the other nodes of a cluster dsn names one of.
+func OpenAt(ctx context.Context, dsn, addr string) (driver.Conn, error) {
+	opt, err := Options(dsn)
+	if err != nil {
+		return nil, err
+	}
+	opt.Addr = []string{addr}
+	return open(ctx, opt)
+}
+
+func open(ctx context.Context, opt *ch.Options) (driver.Conn, error) {
 	conn, err := ch.Open(opt)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open ClickHouse connection to %s: %w", strings.Join(opt.Addr, ","), err)

@@ -12,12 +12,17 @@
 // on a large table takes a while: gather erasure requests and run them in batches.
 // Rows already sent to the writer's dead-letter file are outside ClickHouse: delete them
 // from that file by hand.
+//
+// On a cluster (deploy/cluster), Find reads through the Distributed tables of any node and
+// RunCluster deletes from the local tables of every shard.
 package erase
 
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -41,6 +46,11 @@ var (
 	deleteIdentitiesSQL string
 	//go:embed pending.sql
 	pendingSQL string
+	//go:embed nodes.sql
+	nodesSQL string
+
+	// alterTable is the table a deletion names, which a cluster holds as TABLE_local.
+	alterTable = regexp.MustCompile(`ALTER TABLE (\$db\.\w+)`)
 )
 
 // Plan is what erasing one person deletes.
@@ -83,6 +93,11 @@ func (p *Plan) args() []any {
 // Run deletes the rows of p from database db ("" for the connection's database) and waits,
 // polling every poll, until ClickHouse has finished the deletions or ctx ends.
 func Run(ctx context.Context, conn driver.Conn, db string, p *Plan, poll time.Duration) error {
+	return run(ctx, conn, db, p, poll, false)
+}
+
+// run deletes the rows of p, from the local tables of a cluster node when local.
+func run(ctx context.Context, conn driver.Conn, db string, p *Plan, poll time.Duration, local bool) error {
 	steps := []struct{ what, sql string }{
 		{"sessions", deleteSessionsSQL},
 		{"events", deleteEventsSQL},
@@ -92,11 +107,82 @@ func Run(ctx context.Context, conn driver.Conn, db string, p *Plan, poll time.Du
 		if s.what == "sessions" && len(p.Sessions) == 0 {
 			continue
 		}
-		if err := conn.Exec(ctx, clickhouse.InDatabase(s.sql, db), p.args()...); err != nil {
+		query := s.sql
+		if local {
+			query = alterTable.ReplaceAllString(query, "ALTER TABLE ${1}_local")
+		}
+		if err := conn.Exec(ctx, clickhouse.InDatabase(query, db), p.args()...); err != nil {
 			return fmt.Errorf("cannot delete the %s of person %q on site %q (a schema older than this journeyd? journeyd migrate upgrades it): %w", s.what, p.Person, p.Site, err)
 		}
 	}
 	return wait(ctx, conn, db, p, poll)
+}
+
+// Open connects to the cluster node at addr (host:port, native protocol), with the
+// database, user and settings of the connection RunCluster was given.
+type Open func(ctx context.Context, addr string) (driver.Conn, error)
+
+// RunCluster deletes the rows of p (found through conn's Distributed tables) from the local
+// tables of every shard of cluster, the name the servers' remote_servers give it, in
+// database db ("" for the connection's database), connecting to the nodes with open, and
+// waits as Run does. With Replicated tables it runs on the first replica of each shard that
+// answers, and the other replicas apply the deletions when they replicate (a replica that
+// is down applies them when it is back); without, it runs on every replica, and fails when
+// one cannot be reached.
+func RunCluster(ctx context.Context, conn driver.Conn, db, cluster string, p *Plan, poll time.Duration, open Open) error {
+	if db == "" {
+		if err := conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&db); err != nil {
+			return fmt.Errorf("cannot name the database erased: %w", err)
+		}
+	}
+	rows, err := conn.Query(ctx, nodesSQL, ch.Named("cluster", cluster), ch.Named("db", db))
+	if err != nil {
+		return fmt.Errorf("cannot list the nodes of cluster %q: %w", cluster, err)
+	}
+	shards := map[uint32][]string{}
+	var order []uint32
+	var replicated uint64
+	for rows.Next() {
+		var shard uint32
+		var addr string
+		if err := rows.Scan(&shard, &addr, &replicated); err != nil {
+			rows.Close()
+			return fmt.Errorf("cannot list the nodes of cluster %q: %w", cluster, err)
+		}
+		if shards[shard] == nil {
+			order = append(order, shard)
+		}
+		shards[shard] = append(shards[shard], addr)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cannot list the nodes of cluster %q: %w", cluster, err)
+	}
+	if len(order) == 0 {
+		return fmt.Errorf("cannot erase person %q on cluster %q: the server knows no such cluster (system.clusters)", p.Person, cluster)
+	}
+	for _, shard := range order {
+		var unreachable []error
+		for _, addr := range shards[shard] {
+			node, err := open(ctx, addr)
+			if err != nil {
+				unreachable = append(unreachable, err)
+				continue
+			}
+			err = run(ctx, node, db, p, poll, true)
+			node.Close()
+			if err != nil {
+				return fmt.Errorf("on node %s of cluster %q: %w", addr, cluster, err)
+			}
+			if replicated > 0 {
+				break
+			}
+		}
+		if len(unreachable) == len(shards[shard]) || (replicated == 0 && len(unreachable) > 0) {
+			return fmt.Errorf("cannot erase person %q on shard %d of cluster %q: %w", p.Person, shard, cluster, errors.Join(unreachable...))
+		}
+	}
+	return nil
 }
 
 // wait polls system.mutations until the database has no unfinished one.

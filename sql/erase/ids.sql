@@ -2,10 +2,11 @@
 -- is a user id, and every user id an anonymous id @person was ever linked to; anons: @person
 -- itself and every anonymous id ever linked to one of those user ids (all links, not only
 -- the first that wins for journeys: erasure takes every device the person used). Other user
--- ids seen on those devices are not followed: their own events stay.
+-- ids seen on those devices are not followed: their own events stay. GLOBAL IN: on a
+-- cluster the subquery reads the Distributed table once, on this node.
 SELECT
     arrayDistinct(arrayConcat([@person], groupUniqArrayIf(user_id, anon_id = @person))) AS users,
     arrayDistinct(arrayConcat([@person], groupUniqArray(anon_id))) AS anons
 FROM $db.identities
-WHERE site_id = @site AND (anon_id = @person OR user_id = @person OR user_id IN
+WHERE site_id = @site AND (anon_id = @person OR user_id = @person OR user_id GLOBAL IN
     (SELECT user_id FROM $db.identities WHERE site_id = @site AND anon_id = @person))

@@ -52,7 +52,7 @@ FROM
     GROUP BY site_id, anon_id, key_user_id
     HAVING last_ms >= @since * 1000
 ) AS lhs
-ANY LEFT JOIN
+GLOBAL ANY LEFT JOIN  -- on a cluster: the links read once, on this node
 (
     SELECT site_id, anon_id, linked_user_id
     FROM $db.identity_links_v

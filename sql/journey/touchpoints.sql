@@ -4,6 +4,8 @@
 -- on any device, before or after the link; or, for a person never identified, the events of
 -- the anonymous id @person. is_conversion is the default conversion of the session_aggregates
 -- table (keep the two in step: sql/schema/migrations/0020_session_aggregates.sql).
+-- GLOBAL IN: on a cluster the subqueries read Distributed tables once, on this node; on a
+-- single server it is a plain IN.
 SELECT
     toUInt64(ts) * 1000 + ts_ms AS ts_unix_ms,
     event_id, type, name, session_id, anon_id, user_id, host, path, referrer_host,
@@ -15,7 +17,7 @@ WHERE site_id = @site
     AND (
         user_id = @person
         OR (user_id = '' AND anon_id = @person)
-        OR (user_id = '' AND anon_id IN
+        OR (user_id = '' AND anon_id GLOBAL IN
         (
             SELECT anon_id
             FROM
@@ -25,7 +27,7 @@ WHERE site_id = @site
                 (
                     SELECT anon_id, user_id, minMerge(first_seen_state) AS first_seen
                     FROM $db.identities
-                    WHERE site_id = @site AND anon_id IN
+                    WHERE site_id = @site AND anon_id GLOBAL IN
                     (
                         SELECT anon_id FROM $db.identities WHERE site_id = @site AND user_id = @person
                     )
