@@ -7,9 +7,14 @@ import (
 	"os"
 )
 
-// wait returns once Write number seq is fsynced, or ctx ends.
+// wait returns once Write number seq is fsynced, or ctx ends. The kick comes after the
+// Write's records are appended, so a commit that includes them starts after it (or one is
+// already due); every commit that ends closes the channel wait holds.
 func (s *Spool) wait(ctx context.Context, seq uint64) error {
 	s.kick(s.kickCommit)
+	if s.hook != nil {
+		s.hook("kicked")
+	}
 	for {
 		s.mu.Lock()
 		durable, err, next := s.durable, s.commitErr, s.committed
@@ -65,9 +70,11 @@ func (s *Spool) commit() {
 	}
 	dir := s.dirDirty
 	s.dirDirty = false
-	seq, done := s.appended, s.committed
-	s.committed = make(chan struct{})
+	seq := s.appended
 	s.mu.Unlock()
+	if s.hook != nil {
+		s.hook("snapshot")
+	}
 
 	for i, f := range files {
 		if serr := f.Sync(); serr != nil {
@@ -84,9 +91,13 @@ func (s *Spool) commit() {
 		s.m.commitErrors.Inc()
 	}
 	s.m.commits.Inc()
+	// The channel is swapped when the commit ends, not when it starts: a Write that looked
+	// at durable during this commit waits on the channel closed now, and looks again.
 	s.mu.Lock()
 	s.durable, s.commitErr = seq, err
 	s.note(err)
+	done := s.committed
+	s.committed = make(chan struct{})
 	s.mu.Unlock()
 	close(done)
 }

@@ -125,12 +125,15 @@ type Spool struct {
 	buf       []byte   // records appended to cur and not yet written to file
 	bytes     int64    // size of every segment in segs
 	unsynced  []*os.File
-	dirDirty  bool   // a segment file was created since the last commit
-	appended  uint64 // Writes appended so far
-	durable   uint64 // Writes fsynced so far
-	commitErr error  // of the last commit
-	failing   bool   // writes or commits fail: logged once until a commit succeeds
-	committed chan struct{}
+	dirDirty  bool          // a segment file was created since the last commit
+	appended  uint64        // Writes appended so far
+	durable   uint64        // Writes fsynced so far
+	commitErr error         // of the last commit
+	failing   bool          // writes or commits fail: logged once until a commit succeeds
+	committed chan struct{} // closed, and replaced, when a commit ends
+	// hook, set by tests before the first Write, is called at named points of a durable
+	// Write and of a commit ("kicked", "snapshot"), to force an interleaving.
+	hook      func(point string)
 	firstNew  uint64   // the first segment of this run: those before it are an earlier run's
 	replaying bool     // Writes go to disk only; the replayer hands them on
 	from      position // where the replayer resumes

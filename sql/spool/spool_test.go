@@ -332,3 +332,34 @@ func TestWriteFailureIsReportedOnce(t *testing.T) {
 	tg.store()
 	sp.Close()
 }
+
+// A durable Write that looks at the spool while the commit covering it runs returns when
+// that commit ends, not at the next one (here an hour later): the hook holds the Write until
+// its commit has taken its snapshot, and the commit until the Write has had time to look.
+func TestDurableWriteDuringItsCommit(t *testing.T) {
+	sp, tg := open(t, t.TempDir(), Config{CommitInterval: time.Hour})
+	snapshot := make(chan struct{}, 1)
+	sp.hook = func(point string) {
+		switch point {
+		case "kicked":
+			<-snapshot
+		case "snapshot":
+			snapshot <- struct{}{}
+			time.Sleep(50 * time.Millisecond) // the Write looks meanwhile
+		}
+	}
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithTimeout(event.WithDurable(context.Background()), 10*time.Second)
+		err := sp.Write(ctx, evs(i, 1))
+		cancel()
+		if err != nil {
+			t.Fatalf("durable Write %d: %v", i, err)
+		}
+	}
+	if got := tg.ids(); !slices.Equal(got, idRange(0, 3)) {
+		t.Fatalf("handed %v, want %v", got, idRange(0, 3))
+	}
+	sp.hook = nil
+	tg.store()
+	sp.Close()
+}
