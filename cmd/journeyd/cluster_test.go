@@ -402,3 +402,11 @@ func rowsOf(t *testing.T, ctx context.Context, conn driver.Conn, q string) [][]s
 	}
 	return out
 }
+
+// --replicated only means something for a cluster's schema: alone it is refused, saying so.
+func TestMigrateReplicatedNeedsCluster(t *testing.T) {
+	err := runMigrate(context.Background(), []string{"--sql", "18.16", "--replicated", "--clickhouse", "clickhouse://127.0.0.1:1/jd"})
+	if err == nil || !strings.Contains(err.Error(), "--replicated needs --cluster") {
+		t.Fatalf("journeyd migrate --sql 18.16 --replicated: %v, want an error naming --cluster", err)
+	}
+}
