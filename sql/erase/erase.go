@@ -112,7 +112,11 @@ func run(ctx context.Context, conn driver.Conn, db string, p *Plan, poll time.Du
 			query = alterTable.ReplaceAllString(query, "ALTER TABLE ${1}_local")
 		}
 		if err := conn.Exec(ctx, clickhouse.InDatabase(query, db), p.args()...); err != nil {
-			return fmt.Errorf("cannot delete the %s of person %q on site %q (a schema older than this journeyd? journeyd migrate upgrades it): %w", s.what, p.Person, p.Site, err)
+			hint := "a schema older than this journeyd? journeyd migrate upgrades it; on a cluster, erase with --cluster"
+			if local {
+				hint = "a node without the cluster schema of deploy/cluster?"
+			}
+			return fmt.Errorf("cannot delete the %s of person %q on site %q (%s): %w", s.what, p.Person, p.Site, hint, err)
 		}
 	}
 	return wait(ctx, conn, db, p, poll)
