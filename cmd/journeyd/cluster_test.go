@@ -349,6 +349,7 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		{"channels", "email-chain", nil},
 		{"retention", "coffee", map[string]string{"cohort": "first_purchase", "return": "purchase", "within": "7d"}},
 		{"stages", "shop", nil},
+		{"funnel", "shop", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "per": "session"}},
 		{"next", "shop", map[string]string{"after": "event:add_to_cart"}},
 		{"time-to-convert", "email-chain", nil},
 		{"barriers", "shop", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "by": "device"}},
