@@ -56,7 +56,7 @@ func TestReplicatedCluster(t *testing.T) {
 		for _, n := range replicas {
 			conn := n.Open(t, "jc")
 			var row []string
-			for _, table := range []string{"events_local", "session_aggregates_local", "identities_local"} {
+			for _, table := range replicatedTables {
 				var rows uint64
 				if err := conn.QueryRow(ctx, "SELECT count() FROM "+table+" FINAL").Scan(&rows); err != nil {
 					t.Fatal(err)
@@ -138,6 +138,9 @@ func (c *cluster) eraseOne(t *testing.T, node *chtest.Server) string {
 	}
 	return person
 }
+
+// replicatedTables are the local tables whose replicas a test syncs and compares.
+var replicatedTables = []string{"events_local", "session_aggregates_local", "identities_local"}
 
 // cluster is a ClickHouse cluster of a test, with the journeys it was given; node
 // shards[0][0] also holds them in the single-server database "single".
@@ -259,7 +262,7 @@ func startCluster(t *testing.T, shards [][]*chtest.Server, zk *chtest.ZooKeeper)
 		// each replica has fetched what the others took
 		for _, replicas := range shards {
 			for _, n := range replicas {
-				for _, table := range []string{"events_local", "session_aggregates_local", "identities_local"} {
+				for _, table := range replicatedTables {
 					if err := n.Exec(ctx, "SYSTEM SYNC REPLICA jc."+table); err != nil {
 						t.Fatalf("sync replica %s of %s: %v", n.Addr(), table, err)
 					}
@@ -291,7 +294,6 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	now := c.now
 	singleConn, clusterConn := node.Open(t, "single"), node.Open(t, "jc")
 	for _, q := range []string{
 		"SELECT * FROM sessions_v ORDER BY site_id, session_id",
@@ -325,7 +327,7 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 	}
 	var visitors [2][]string
 	for i, conn := range []driver.Conn{singleConn, clusterConn} {
-		err := journey.ActiveVisitors(ctx, conn, "", now.AddDate(0, 0, -60), 24*time.Hour, func(v journey.Visitor) error {
+		err := journey.ActiveVisitors(ctx, conn, "", c.now.AddDate(0, 0, -60), 24*time.Hour, func(v journey.Visitor) error {
 			js, _ := json.Marshal(v)
 			visitors[i] = append(visitors[i], string(js))
 			return nil
@@ -359,7 +361,7 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		for k, v := range r.opts {
 			opts[k] = v
 		}
-		req, err := report.ParseRequest(r.site, report.Definitions{}, opts, now)
+		req, err := report.ParseRequest(r.site, report.Definitions{}, opts, c.now)
 		if err != nil {
 			t.Fatal(err)
 		}

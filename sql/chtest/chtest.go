@@ -27,7 +27,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -59,7 +58,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 	admin  driver.Conn
 }
 
@@ -148,15 +147,6 @@ func launch(bin []string, dir string) (*Server, error) {
 	return nil, err
 }
 
-// FreePort returns a loopback port that nothing listens on, for a test's own server.
-func FreePort() (int, error) {
-	ports, err := freePorts(1)
-	if err != nil {
-		return 0, err
-	}
-	return ports[0], nil
-}
-
 // freePorts returns n different free loopback ports.
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, n)
@@ -198,13 +188,10 @@ func (s *Server) run() error {
 	args := append(append([]string{}, s.bin[1:]...), "--config-file="+s.configPath())
 	cmd := exec.Command(s.bin[0], args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = s.dir, out, out
-	// The server dies with the test binary even when the binary is killed by a timeout.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	exited, err := startProcess(cmd)
+	if err != nil {
 		return fmt.Errorf("cannot start %s: %w", s.bin[0], err)
 	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
 	s.mu.Lock()
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()

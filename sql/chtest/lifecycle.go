@@ -2,6 +2,8 @@ package chtest
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"syscall"
 	"time"
 )
@@ -19,14 +21,9 @@ func (s *Server) Stop() error {
 	if cmd == nil {
 		return nil
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
+	if !terminate(cmd.Process, exited) {
 		return nil
-	case <-time.After(stopTimeout):
 	}
-	cmd.Process.Kill()
-	<-exited
 	return fmt.Errorf("cannot stop ClickHouse on %s gracefully within %s: killed it", s.Addr(), stopTimeout)
 }
 
@@ -40,4 +37,31 @@ func (s *Server) Restart() error {
 		return fmt.Errorf("cannot restart ClickHouse on %s: it is running", s.Addr())
 	}
 	return s.run()
+}
+
+// startProcess starts cmd so that it dies with the test binary, even one killed by a
+// timeout, and returns a channel closed when it has exited.
+func startProcess(cmd *exec.Cmd) (<-chan struct{}, error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	return exited, nil
+}
+
+// terminate stops a process started with startProcess: SIGTERM, then SIGKILL when it has
+// not exited after stopTimeout. It returns once the process has exited, and whether it had
+// to kill it.
+func terminate(p *os.Process, exited <-chan struct{}) (killed bool) {
+	p.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		return false
+	case <-time.After(stopTimeout):
+	}
+	p.Kill()
+	<-exited
+	return true
 }

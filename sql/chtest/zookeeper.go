@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -24,7 +23,7 @@ type ZooKeeper struct {
 	dir    string
 	port   int
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 }
 
 // StartZooKeeper starts a ZooKeeper for tb and stops it when tb ends. It skips tb (fails it
@@ -54,14 +53,14 @@ func StartZooKeeper(tb testing.TB) *ZooKeeper {
 func (z *ZooKeeper) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(z.port)) }
 
 func (z *ZooKeeper) run(java string) error {
-	port, err := FreePort()
+	ports, err := freePorts(1)
 	if err != nil {
 		return err
 	}
-	z.port = port
+	z.port = ports[0]
 	cfg := filepath.Join(z.dir, "zoo.cfg")
 	text := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n",
-		filepath.Join(z.dir, "data"), port)
+		filepath.Join(z.dir, "data"), z.port)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return fmt.Errorf("cannot write ZooKeeper config: %w", err)
 	}
@@ -72,12 +71,9 @@ func (z *ZooKeeper) run(java string) error {
 	defer out.Close()
 	z.cmd = exec.Command(java, "-Xmx256m", "-cp", zooKeeperJar, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg)
 	z.cmd.Dir, z.cmd.Stdout, z.cmd.Stderr = z.dir, out, out
-	z.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := z.cmd.Start(); err != nil {
+	if z.exited, err = startProcess(z.cmd); err != nil {
 		return fmt.Errorf("cannot start ZooKeeper: %w", err)
 	}
-	z.exited = make(chan struct{})
-	go func() { z.cmd.Wait(); close(z.exited) }()
 	deadline := time.Now().Add(StartTimeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -113,12 +109,4 @@ func (z *ZooKeeper) ruok() error {
 	return nil
 }
 
-func (z *ZooKeeper) stop() {
-	z.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-z.exited:
-	case <-time.After(stopTimeout):
-		z.cmd.Process.Kill()
-		<-z.exited
-	}
-}
+func (z *ZooKeeper) stop() { terminate(z.cmd.Process, z.exited) }
