@@ -36,7 +36,7 @@ test: deps build
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 	# the packages where goroutines meet, once more under the race detector
-	$(GO) test -race $(TESTFLAGS) ./sql/spool ./sql/writer ./sessionizer ./collector
+	$(GO) test -race $(TESTFLAGS) ./spool ./sql/store/writer ./sessionizer ./collector
 	# the schema and every report on a current ClickHouse release, answers compared with 18.16
 	deploy/compat-check.sh $(BIN)
 

@@ -8,7 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // serveBeacon accepts a batch of the snippet's events (POST /e) and answers CORS preflights.

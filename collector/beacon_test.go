@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 const shopBatch = `{"site":"shop","aid":"a1","sid":"s1","sent":1748779200000,

@@ -53,7 +53,7 @@ import (
 	"github.com/journeyd/journeyd/collector/dedup"
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Config is what a Server needs. Sites and Sink are required.

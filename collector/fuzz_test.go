@@ -2,8 +2,9 @@ package collector
 
 import (
 	"bytes"
-	"github.com/journeyd/journeyd/collector/pixel"
 	"testing"
+
+	"github.com/journeyd/journeyd/collector/pixel"
 
 	"github.com/valyala/fasthttp"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Ingest prepares events and hands them to the sink: it fills what the endpoint left empty

@@ -10,9 +10,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/journeyd/journeyd/collector/enrich/standard"
-	"github.com/journeyd/journeyd/sql/chtest"
-	"github.com/journeyd/journeyd/sql/schema"
-	"github.com/journeyd/journeyd/sql/writer"
+	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/schema"
+	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
 // row is what the integration test reads back from events.

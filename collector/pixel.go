@@ -8,7 +8,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/dedup"
 	"github.com/journeyd/journeyd/collector/pixel"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // RejectHeader names the reason a pixel hit was not recorded.

@@ -3,14 +3,15 @@ package collector
 import (
 	"bytes"
 	"context"
-	"github.com/journeyd/journeyd/collector/pixel"
 	"net"
 	"sync/atomic"
 	"testing"
 
+	"github.com/journeyd/journeyd/collector/pixel"
+
 	"github.com/valyala/fasthttp"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestPixelAlwaysGIF(t *testing.T) {

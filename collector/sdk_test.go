@@ -9,7 +9,7 @@ import (
 
 	analytics "gopkg.in/segmentio/analytics-go.v3"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // serveLoopback serves srv on a real loopback port and returns its URL.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/segment"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // segmentHandler returns the handler of a Segment API call of kind k.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func basic(key string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":")) }

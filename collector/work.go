@@ -6,7 +6,7 @@ import (
 	"github.com/journeyd/journeyd/collector/beacon"
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/segment"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // work is the reusable memory of one request: parsers, the event slice handed to the sink,

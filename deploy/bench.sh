@@ -30,7 +30,7 @@ fi
 echo
 echo "== hot path allocations and per-event costs (go test -bench)"
 go test -run '^$' -bench 'BenchmarkPixel$|BenchmarkSegmentBatch|BenchmarkBeacon|BenchmarkChain|BenchmarkSessionize|BenchmarkMemoryPerVisitor|BenchmarkFill|BenchmarkWrite$|BenchmarkAppendBinary' \
-  -benchmem -benchtime 2s ./collector/ ./collector/enrich/standard ./sessionizer ./sql/spool ./sql/event ./sql/writer | grep -E '^(Benchmark|ok|FAIL)'
+  -benchmem -benchtime 2s ./collector/ ./collector/enrich/standard ./sessionizer ./spool ./event ./sql/store/writer | grep -E '^(Benchmark|ok|FAIL)'
 
 echo
 echo "== reports on ${REPORT_EVENTS:-10000000} synthetic events, as ratios to one plain pass (journeyd bench-reports)"

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // place sets e's session id, gives e the session's source and the linked user id where it

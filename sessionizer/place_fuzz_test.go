@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // FuzzSessionize feeds arbitrary event sequences (each event decoded from 4 bytes: visitor,

@@ -8,8 +8,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/journeyd/journeyd/sql/event"
-	"github.com/journeyd/journeyd/sql/journey"
+	"github.com/journeyd/journeyd/event"
+	"github.com/journeyd/journeyd/sql/store/visitors"
 )
 
 // Reload restores from ClickHouse the visitors whose session had an event within the
@@ -19,14 +19,14 @@ import (
 func (s *Sessionizer) Reload(ctx context.Context, conn driver.Conn, db string) error {
 	since := time.UnixMilli(s.clock().UnixMilli() - s.timeoutMS)
 	maxLen := time.Duration(s.maxLenMS) * time.Millisecond
-	return journey.ActiveVisitors(ctx, conn, db, since, maxLen, func(v journey.Visitor) error {
+	return visitors.Active(ctx, conn, db, since, maxLen, func(v visitors.Visitor) error {
 		s.Restore(v)
 		return nil
 	})
 }
 
 // Restore puts one visitor's state back, unless a later one is held already.
-func (s *Sessionizer) Restore(r journey.Visitor) {
+func (s *Sessionizer) Restore(r visitors.Visitor) {
 	kind, id := kindAnon, r.AnonID
 	if id == "" {
 		kind, id = kindUser, r.KeyUserID

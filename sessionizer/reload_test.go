@@ -8,10 +8,10 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/sessionizer"
-	"github.com/journeyd/journeyd/sql/chtest"
-	"github.com/journeyd/journeyd/sql/event"
-	"github.com/journeyd/journeyd/sql/journey/journeytest"
+	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+	"github.com/journeyd/journeyd/sql/store/chtest"
 )
 
 func TestMain(m *testing.M) { chtest.Main(m) }

@@ -36,7 +36,7 @@
 // id linked to an anonymous id wins; a later, different one is a conflict: counted in
 // journeyd_sessionizer_identity_conflicts_total and not applied (the event keeps its own
 // user id, the visitor keeps the first). The links are stored durably by a materialized view
-// from events into identities (sql/schema migrations 0013-0015), which applies the same
+// from events into identities (sql/store/schema migrations 0013-0015), which applies the same
 // first-link-wins rule. Here, later events of a linked anonymous id without a user id get
 // the linked one, and server events that carry only a user id join the open session of the
 // device last linked to that user.
@@ -46,7 +46,7 @@
 // clock) are dropped. On start, Reload restores the visitors active within Timeout from
 // ClickHouse, so a restart does not split sessions.
 //
-// The package does not parse requests (collector/) nor write rows (sql/writer).
+// The package does not parse requests (collector/) nor write rows (sql/store/writer).
 package sessionizer
 
 import (
@@ -59,7 +59,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Defaults of Config.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 var discard = event.SinkFunc(func(context.Context, []event.Event) error { return nil })

@@ -7,7 +7,7 @@ import (
 	"hash/maphash"
 	"strings"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // source is a session's source, shared by every visitor whose session came from it.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/journeyd/journeyd/sql/chtest"
+	"github.com/journeyd/journeyd/sql/store/chtest"
 )
 
 // TestMain runs the tests, or, when JOURNEYD_TEST_MAIN is 1, journeyd itself: a test can

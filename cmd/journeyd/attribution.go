@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/journeyd/journeyd/sql/attribution"
+	"github.com/journeyd/journeyd/sql/analysis/attribution"
 )
 
 func init() {

@@ -25,7 +25,7 @@ func attributionFiles(t *testing.T, readme string) (paths, ref string) {
 	return paths, ref
 }
 
-// Figures of the paths above, worked out by hand (see sql/attribution/markov_test.go).
+// Figures of the paths above, worked out by hand (see sql/analysis/attribution/markov_test.go).
 const attributionReadme = "## Heuristic models\n\n| channel | first touch | last touch |\n|---|---|---|\n" +
 	"| A | 1 | 0 |\n| B | 1 | 2 |\n\n## Markov\n\n| channel | removal effect | conversions |\n|---|---|---|\n" +
 	"| A | 0.66667 | 0.80 |\n| B | 1.00000 | 1.20 |\n\n## Shapley value\n\nA 0.500, B 1.500\n"

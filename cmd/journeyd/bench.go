@@ -21,7 +21,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/collector/pixel"
-	"github.com/journeyd/journeyd/sql/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 func init() {

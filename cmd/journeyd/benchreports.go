@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/clickhouse"
-	"github.com/journeyd/journeyd/sql/report"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 func init() {

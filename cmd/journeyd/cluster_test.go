@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/journeyd/journeyd/event/goal"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,15 +18,16 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/journeyd/journeyd/collector/gen"
-	"github.com/journeyd/journeyd/sql/chtest"
-	"github.com/journeyd/journeyd/sql/clickhouse"
-	"github.com/journeyd/journeyd/sql/erase"
-	"github.com/journeyd/journeyd/sql/event"
-	"github.com/journeyd/journeyd/sql/journey"
-	"github.com/journeyd/journeyd/sql/report"
-	"github.com/journeyd/journeyd/sql/schema"
-	"github.com/journeyd/journeyd/sql/writer"
+	"github.com/journeyd/journeyd/cmd/journeyd/gen"
+	"github.com/journeyd/journeyd/event"
+	"github.com/journeyd/journeyd/sql/analysis/journey"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/erase"
+	"github.com/journeyd/journeyd/sql/store/schema"
+	"github.com/journeyd/journeyd/sql/store/visitors"
+	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
 // TestTwoShardCluster runs the cluster layout of DESIGN §11 on two ClickHouse servers on
@@ -325,20 +328,20 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 			t.Errorf("the journey of %s differs or is empty:\nsingle  %s\ncluster %s", id, got[0], got[1])
 		}
 	}
-	var visitors [2][]string
+	var active [2][]string
 	for i, conn := range []driver.Conn{singleConn, clusterConn} {
-		err := journey.ActiveVisitors(ctx, conn, "", c.now.AddDate(0, 0, -60), 24*time.Hour, func(v journey.Visitor) error {
+		err := visitors.Active(ctx, conn, "", c.now.AddDate(0, 0, -60), 24*time.Hour, func(v visitors.Visitor) error {
 			js, _ := json.Marshal(v)
-			visitors[i] = append(visitors[i], string(js))
+			active[i] = append(active[i], string(js))
 			return nil
 		})
 		if err != nil {
 			t.Fatalf("active visitors on %s: %v", []string{"single", "jc"}[i], err)
 		}
-		sort.Strings(visitors[i])
+		sort.Strings(active[i])
 	}
-	if len(visitors[0]) == 0 || !reflect.DeepEqual(visitors[0], visitors[1]) {
-		t.Errorf("active visitors: %d on a single server, %d on the cluster, or different", len(visitors[0]), len(visitors[1]))
+	if len(active[0]) == 0 || !reflect.DeepEqual(active[0], active[1]) {
+		t.Errorf("active visitors: %d on a single server, %d on the cluster, or different", len(active[0]), len(active[1]))
 	}
 	reports := []struct {
 		name, site string
@@ -361,7 +364,7 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		for k, v := range r.opts {
 			opts[k] = v
 		}
-		req, err := report.ParseRequest(r.site, report.Definitions{}, opts, c.now)
+		req, err := report.ParseRequest(r.site, goal.Definitions{}, opts, c.now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -102,7 +102,7 @@ func declaredMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	decl := regexp.MustCompile(`Name:\s*"(journeyd_[a-z_]+)"`)
 	names := map[string]bool{}
-	for _, dir := range []string{"../../collector", "../../sessionizer", "../../sql"} {
+	for _, dir := range []string{"../../collector", "../../sessionizer", "../../spool", "../../sql"} {
 		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err

@@ -11,9 +11,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/journeyd/journeyd/sql/clickhouse"
-	"github.com/journeyd/journeyd/sql/erase"
-	"github.com/journeyd/journeyd/sql/journey"
+	"github.com/journeyd/journeyd/sql/analysis/journey"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/erase"
 )
 
 func init() {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/journeyd/journeyd/sql/erase"
+	"github.com/journeyd/journeyd/sql/store/erase"
 )
 
 func TestEraseRefusesBadFlags(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/journeyd/journeyd/collector/gen"
+	"github.com/journeyd/journeyd/cmd/journeyd/gen"
 )
 
 func init() {

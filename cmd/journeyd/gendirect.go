@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/journeyd/journeyd/collector/gen"
-	"github.com/journeyd/journeyd/sql/clickhouse"
-	"github.com/journeyd/journeyd/sql/writer"
+	"github.com/journeyd/journeyd/cmd/journeyd/gen"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
 // genDirect writes a scenario's events straight into the events table of the database at

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"os"
 
-	"github.com/journeyd/journeyd/sql/journey"
+	"github.com/journeyd/journeyd/sql/analysis/journey"
 )
 
 func init() {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/journeyd/journeyd/sql/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // personFlags are the flags of the commands about one person (journey, erase).

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/writer"
+	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
 func init() {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/journeyd/journeyd/event/goal"
+
 	"context"
 	"flag"
 	"fmt"
@@ -9,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/clickhouse"
-	"github.com/journeyd/journeyd/sql/report"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 func init() {
@@ -91,13 +93,13 @@ func (f *reportFlags) values() map[string]string {
 
 // reportDefinitions returns the conversions and stages of the configured site id, or the
 // defaults for a site that is not in the config.
-func reportDefinitions(c *config, id string) report.Definitions {
+func reportDefinitions(c *config, id string) goal.Definitions {
 	for i := range c.Sites {
 		if c.Sites[i].ID == id {
 			return c.Sites[i].ReportDefinitions()
 		}
 	}
-	return report.Definitions{}
+	return goal.Definitions{}
 }
 
 // reportDatabase returns the database of a ClickHouse DSN.

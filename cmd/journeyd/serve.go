@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/journeyd/journeyd/event/goal"
+
 	"context"
 	"errors"
 	"flag"
@@ -24,15 +26,15 @@ import (
 	"github.com/journeyd/journeyd/collector/emaillink"
 	"github.com/journeyd/journeyd/collector/enrich/standard"
 	"github.com/journeyd/journeyd/collector/site"
+	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/sessionizer"
 	"github.com/journeyd/journeyd/snippet"
-	"github.com/journeyd/journeyd/sql/clickhouse"
-	"github.com/journeyd/journeyd/sql/event"
-	"github.com/journeyd/journeyd/sql/report"
-	"github.com/journeyd/journeyd/sql/report/dashboard"
-	"github.com/journeyd/journeyd/sql/schema"
-	"github.com/journeyd/journeyd/sql/spool"
-	"github.com/journeyd/journeyd/sql/writer"
+	"github.com/journeyd/journeyd/spool"
+	"github.com/journeyd/journeyd/sql/analysis/dashboard"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/schema"
+	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
 func init() {
@@ -262,7 +264,7 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	if a.cfg.Demo {
 		a.server.Handle("/demo/", snippet.Demo())
 	}
-	defs := make(map[string]report.Definitions)
+	defs := make(map[string]goal.Definitions)
 	for _, s := range sites.Sites() {
 		defs[s.ID] = s.ReportDefinitions()
 	}

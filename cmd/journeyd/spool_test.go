@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/journeyd/journeyd/sql/chtest"
-	"github.com/journeyd/journeyd/sql/schema"
+	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/schema"
 )
 
 // startProcess runs `journeyd serve args...` as a process of its own (this test binary,

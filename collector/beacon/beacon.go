@@ -29,7 +29,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/clientclock"
 	"github.com/journeyd/journeyd/collector/props"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Library is the lib column of snippet events.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/journeyd/journeyd/collector/clientclock"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

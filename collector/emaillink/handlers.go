@@ -10,7 +10,7 @@ import (
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/pixel"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Server is what the handlers need of the collector server (*collector.Server).

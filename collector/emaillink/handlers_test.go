@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/journeyd/journeyd/collector/pixel"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/journeyd/journeyd/collector/pixel"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
@@ -17,7 +18,7 @@ import (
 	"github.com/journeyd/journeyd/collector"
 	"github.com/journeyd/journeyd/collector/enrich/standard"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 var _ Server = (*collector.Server)(nil)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Request is what enrichment needs to know about the HTTP request an event came with.

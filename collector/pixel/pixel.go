@@ -32,7 +32,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/collector/clientclock"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Library is the lib column of pixel events.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // MaxDepth is the number of object levels flattened into dotted keys.

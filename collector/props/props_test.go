@@ -7,7 +7,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestFlattenerObject(t *testing.T) {

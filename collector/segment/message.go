@@ -8,7 +8,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/clientclock"
 	"github.com/journeyd/journeyd/collector/props"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // DefaultLibrary is the lib column of messages that do not name their library.

@@ -45,7 +45,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/journeyd/journeyd/collector/props"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Limits of the Segment API.

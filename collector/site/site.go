@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/journeyd/journeyd/collector/enrich/channel"
-	"github.com/journeyd/journeyd/sql/report"
+	"github.com/journeyd/journeyd/event/goal"
 )
 
 // Site is one tracked property (a website, an app, a backend) as configured in the sites
@@ -36,16 +36,16 @@ type Site struct {
 	// RespectDNT drops browser events that carry DNT: 1 or Sec-GPC: 1.
 	RespectDNT bool `yaml:"respect_dnt"`
 	// Conversions define the site's conversions for the reports (event, property
-	// conditions, value); empty means purchase valued by revenue (see sql/report).
-	Conversions []report.Conversion `yaml:"conversions"`
+	// conditions, value); empty means purchase valued by revenue (see sql/analysis/report).
+	Conversions []goal.Conversion `yaml:"conversions"`
 	// Stages define the site's journey map; empty means awareness → consideration →
-	// decision → purchase → retention → advocacy (see sql/report).
-	Stages []report.Stage `yaml:"stages"`
+	// decision → purchase → retention → advocacy (see sql/analysis/report).
+	Stages []goal.Stage `yaml:"stages"`
 }
 
 // ReportDefinitions returns the conversions and stages the reports use for s.
-func (s *Site) ReportDefinitions() report.Definitions {
-	return report.Definitions{Conversions: s.Conversions, Stages: s.Stages}
+func (s *Site) ReportDefinitions() goal.Definitions {
+	return goal.Definitions{Conversions: s.Conversions, Stages: s.Stages}
 }
 
 // Validate reports the first problem with s, naming the key that is wrong.

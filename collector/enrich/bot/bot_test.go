@@ -6,7 +6,7 @@ import (
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/enrich/internal/uastrings"
 	"github.com/journeyd/journeyd/collector/enrich/ua"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestEnrich(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/enrich/pageurl"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // ClickID is one kind of ad click id and the platform it implies.

@@ -3,7 +3,7 @@ package campaign
 import (
 	"testing"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestEnrich(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 	"strings"
 
 	"github.com/journeyd/journeyd/collector/enrich/sources"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // The default channel groups, in the order they are evaluated.

@@ -3,7 +3,7 @@ package channel
 import (
 	"testing"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestGroup(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/journeyd/journeyd/collector/enrich"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Default prefix lengths kept by an Anonymizer: the network, not the host.

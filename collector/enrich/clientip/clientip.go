@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/journeyd/journeyd/collector/enrich"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Resolver picks the client address of a request. It is read-only after NewResolver.

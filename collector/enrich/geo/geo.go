@@ -23,7 +23,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/enrich/internal/boundedcache"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // cacheSize bounds the per-database cache of looked-up addresses.

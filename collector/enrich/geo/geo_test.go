@@ -12,7 +12,7 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/journeyd/journeyd/collector/enrich/internal/geotest"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestLookupCity(t *testing.T) {

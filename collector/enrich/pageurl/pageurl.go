@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/journeyd/journeyd/collector/enrich"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // Parts are the pieces of a URL, each a substring of it (the host is lower-cased, which

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestSplit(t *testing.T) {

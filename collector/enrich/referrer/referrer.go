@@ -16,7 +16,7 @@ import (
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/enrich/pageurl"
 	"github.com/journeyd/journeyd/collector/enrich/sources"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // The media a referrer implies.

@@ -21,7 +21,7 @@ import (
 	"github.com/journeyd/journeyd/collector/enrich/pageurl"
 	"github.com/journeyd/journeyd/collector/enrich/referrer"
 	"github.com/journeyd/journeyd/collector/enrich/ua"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // DefaultCacheSize is the number of user agents the parser and bot detector remember.

@@ -9,7 +9,7 @@ import (
 	"github.com/journeyd/journeyd/collector/enrich/internal/geotest"
 	"github.com/journeyd/journeyd/collector/enrich/internal/uastrings"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 // enriched are the columns the chain fills.

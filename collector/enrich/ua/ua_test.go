@@ -5,7 +5,7 @@ import (
 
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/enrich/internal/uastrings"
-	"github.com/journeyd/journeyd/sql/event"
+	"github.com/journeyd/journeyd/event"
 )
 
 func TestParse(t *testing.T) {

@@ -1,0 +1,219 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/journeyd/journeyd/snippet/browsertest"
+	"github.com/journeyd/journeyd/sql/analysis/attribution"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+)
+
+const stubToken = "s3cret"
+
+// reportStub answers /api/v1/reports/NAME like report.Handler, from fixed tables encoded by
+// report.Result.JSON and attribution.Compute, so the page sees the real JSON shapes. It is
+// the dashboard that is under test here, not ClickHouse.
+type reportStub struct {
+	mu       sync.Mutex
+	requests []string // NAME?query of each authorized request
+}
+
+func (s *reportStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.Header.Get("Authorization") != "Bearer "+stubToken {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"missing or wrong admin token: send Authorization: Bearer TOKEN"}`))
+		return
+	}
+	name := strings.TrimPrefix(r.URL.Path, "/api/v1/reports/")
+	s.mu.Lock()
+	s.requests = append(s.requests, name+"?"+r.URL.RawQuery)
+	s.mu.Unlock()
+	body, err := stubReport(name)
+	if err != nil {
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	json.NewEncoder(w).Encode(body)
+}
+
+func tables(ts ...report.Table) any { return (&report.Result{Tables: ts}).JSON() }
+
+func stubReport(name string) (any, error) {
+	if _, err := report.Lookup(name); err != nil {
+		return nil, err
+	}
+	switch name {
+	case "channels":
+		return tables(report.Table{Name: "channels", Columns: []string{"channel", "sessions", "people", "conversions", "revenue"},
+			Rows: [][]any{{"Organic Search", 120, 90, 12, 1440.5}, {"Paid Search", 80, 70, 10, 990}, {"<img src=x onerror=alert(1)>", 5, 5, 0, 0}}}), nil
+	case "funnel":
+		return tables(report.Table{Name: "funnel", Columns: []string{"segment", "step", "name", "entered", "from_first", "from_previous", "dropped", "median_seconds"},
+			Rows: [][]any{{"", 1, "pageview:/product/*", 100, 1, 1, 0, 0}, {"", 2, "event:add_to_cart", 40, 0.4, 0.4, 60, 120}}}), nil
+	case "barriers":
+		return tables(report.Table{Name: "barriers", Columns: []string{"dimension", "segment", "step", "name", "previous", "entered", "rate", "overall_rate", "lost"},
+			Rows: [][]any{{"device", "mobile", 2, "event:add_to_cart", 50, 5, 0.1, 0.4, 15}}}), nil
+	case "attribution":
+		paths := []attribution.Path{{Channels: []string{"Organic Search", "Email"}, Conversions: 3, Value: 30, Nulls: 2},
+			{Channels: []string{"Paid Search"}, Conversions: 2, Value: 20, Nulls: 4}}
+		res, err := attribution.Compute(paths, attribution.Models, attribution.DefaultOptions())
+		return map[string]any{"models": res}, err
+	case "paths":
+		return tables(report.Table{Name: "paths", Columns: []string{"path", "conversions", "nulls", "conversion_rate", "median_days"},
+			Rows: [][]any{{"Organic Search > Email", 3, 2, 0.6, 1.5}}}), nil
+	case "time-to-convert":
+		return tables(report.Table{Name: "days", Columns: []string{"days", "conversions", "share"}, Rows: [][]any{{"0", 3, 0.6}, {"1", 2, 0.4}}},
+			report.Table{Name: "touchpoints", Columns: []string{"touchpoints", "conversions", "share"}, Rows: [][]any{{"1", 5, 1}}}), nil
+	case "retention":
+		return tables(report.Table{Name: "retention", Columns: []string{"cohort_week", "people", "returned", "rate"},
+			Rows: [][]any{{time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), 10, 3, 0.3}}}), nil
+	case "stages":
+		return tables(report.Table{Name: "stages", Columns: []string{"stage", "name", "people", "from_previous", "from_first", "median_seconds", "top_channels"},
+			Rows: [][]any{{1, "awareness", 100, 1, 1, 0, "Organic Search"}, {2, "purchase", 10, 0.1, 0.1, 3600, "Email"}}}), nil
+	}
+	return tables(), nil
+}
+
+// serveDashboard serves Handler and the stub on one origin, as journeyd does.
+func serveDashboard(t *testing.T, stub *reportStub) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, api := Handler(), fasthttpadaptor.NewFastHTTPHandler(stub)
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if strings.HasPrefix(string(ctx.Path()), "/api/v1/reports") {
+			api(ctx)
+			return
+		}
+		dash(ctx)
+	}}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Shutdown() })
+	return "http://" + l.Addr().String()
+}
+
+// errorHook records page exceptions and CSP violations in window.__errors.
+const errorHook = `window.__errors = [];
+addEventListener('error', (e) => __errors.push(String(e.message)));
+addEventListener('unhandledrejection', (e) => __errors.push(String(e.reason)));
+document.addEventListener('securitypolicyviolation', (e) => __errors.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`
+
+func startTab(t *testing.T) context.Context {
+	t.Helper()
+	return browsertest.Tab(t, browsertest.Start(t), false, errorHook)
+}
+
+// poll evaluates js in the page until it returns a truthy value, for up to 15 seconds.
+func poll[T any](t *testing.T, ctx context.Context, what, js string) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Poll[T](js, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	browsertest.Do(t, ctx, actions...)
+}
+
+// show fills in the settings form and submits it.
+func show(t *testing.T, ctx context.Context, site, token string) {
+	t.Helper()
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#site"), site), chromedp.SetValue(chromedp.CSS("#token"), token),
+		chromedp.Click(chromedp.CSS("#settings button.primary")))
+}
+
+// TestBrowserDashboard loads the dashboard in Chromium against the stub: every panel
+// renders, a visitor-controlled value stays text, and a wrong token shows the token hint.
+func TestBrowserDashboard(t *testing.T) {
+	stub := &reportStub{}
+	base := serveDashboard(t, stub)
+	ctx := startTab(t)
+	do(t, ctx, chromedp.Navigate(base+"/dashboard/"))
+	hint := poll[string](t, ctx, "the first-visit hint", `document.getElementById('status').textContent`)
+	if !strings.Contains(hint, "admin token") {
+		t.Fatalf("status before any setting = %q, want a hint to enter the admin token", hint)
+	}
+	show(t, ctx, "shop", stubToken)
+	checkChannels(t, ctx)
+	checkPanels(t, ctx, stub)
+
+	do(t, ctx, chromedp.Navigate(base+"/dashboard"))
+	show(t, ctx, "shop", "wrong")
+	msg := poll[string](t, ctx, "the 401 message in the channels panel",
+		`document.querySelector('#channels .error-box')?.textContent`)
+	if !strings.Contains(msg, "Enter the admin token") || !strings.Contains(msg, "401") {
+		t.Fatalf("channels panel after a 401 says %q, want the admin token hint", msg)
+	}
+	stored := poll[[]string](t, ctx, "the stored token", `[sessionStorage.getItem('journeyd.token'), JSON.stringify(localStorage)]`)
+	if stored[0] != "wrong" || strings.Contains(stored[1], "wrong") {
+		t.Fatalf("token in sessionStorage %q, localStorage %s: want it in sessionStorage only", stored[0], stored[1])
+	}
+	if errs := poll[[]string](t, ctx, "page errors", `window.__errors`); len(errs) != 0 {
+		t.Fatalf("page errors or CSP violations: %q", errs)
+	}
+}
+
+func checkChannels(t *testing.T, ctx context.Context) {
+	t.Helper()
+	names := poll[[]string](t, ctx, "the channels table",
+		`(() => { const r = [...document.querySelectorAll('#channels tbody tr td:first-child')].map(td => td.textContent); return r.length && r })()`)
+	want := []string{"Organic Search", "Paid Search", "<img src=x onerror=alert(1)>"}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Fatalf("channels rows %q, want %q", names, want)
+	}
+	if n := poll[int](t, ctx, "bars", `document.querySelectorAll('#channels svg.cellbar').length + document.querySelectorAll('#channels img').length * 100`); n != 3 {
+		t.Fatalf("channels panel has %d bars (+100 per <img>), want 3 bars and no markup from report values", n)
+	}
+}
+
+// checkPanels waits until no panel is loading and checks each drew what the stub answered.
+func checkPanels(t *testing.T, ctx context.Context, stub *reportStub) {
+	t.Helper()
+	poll[bool](t, ctx, "all panels loaded", `[...document.querySelectorAll('.panel')].every(p =>
+		!p.classList.contains('loading') && p.querySelector('.body').textContent !== 'Loading…')`)
+	if errs := poll[[]string](t, ctx, "error boxes", `[...document.querySelectorAll('.error-box')].map(e => e.textContent)`); len(errs) != 0 {
+		t.Fatalf("panels show errors: %q", errs)
+	}
+	counts := poll[map[string]int](t, ctx, "panel contents", `(() => { const n = (s) => document.querySelectorAll(s).length;
+		return {models: n('#attribution thead th'), stages: n('#stages svg rect.box'), cohorts: n('#retention tbody td.cell'),
+			funnel: n('#funnel tbody tr'), barriers: n('#funnel .barriers li'), paths: n('#paths .chip'), ttc: n('#ttc svg rect.bar')}; })()`)
+	want := map[string]int{"models": 1 + len(attribution.Models), "stages": 2, "cohorts": 5, "funnel": 2, "barriers": 1, "paths": 2, "ttc": 3}
+	for k, v := range want {
+		if counts[k] != v {
+			t.Errorf("panel %s drew %d items, want %d (all: %v)", k, counts[k], v, counts)
+		}
+	}
+	stub.mu.Lock()
+	defer stub.mu.Unlock()
+	within := 0
+	for _, r := range stub.requests {
+		if !strings.Contains(r, "site=shop") || !strings.Contains(r, "from=") || !strings.Contains(r, "to=") {
+			t.Errorf("request %q lacks the site or the period", r)
+		}
+		if strings.HasPrefix(r, "retention?") && strings.Contains(r, "within=") {
+			within++
+		}
+	}
+	if within != 5 {
+		t.Errorf("the retention grid asked %d times with within=, want 5: %q", within, stub.requests)
+	}
+}

@@ -1,0 +1,42 @@
+-- touchpoints: every event of person @person on site @site, in event-time order, each once
+-- (an event stored twice comes back once). A person's events are those with their user id,
+-- and the anonymous events (without a user id) of every anonymous id linked to them first,
+-- on any device, before or after the link; or, for a person never identified, the events of
+-- the anonymous id @person. is_conversion is the default conversion of the session_aggregates
+-- table (keep the two in step: sql/store/schema/migrations/0020_session_aggregates.sql).
+-- GLOBAL IN: on a cluster the subqueries read Distributed tables once, on this node; on a
+-- single server it is a plain IN.
+SELECT
+    toUInt64(ts) * 1000 + ts_ms AS ts_unix_ms,
+    event_id, type, name, session_id, anon_id, user_id, host, path, referrer_host,
+    channel, source, medium, campaign, click_id_type, device, country, toFloat64(revenue) AS revenue_value,
+    currency,
+    toUInt8(type NOT IN ('pageview', 'screen', 'leave') AND (name IN ('purchase', 'order_paid') OR revenue > 0)) AS is_conversion
+FROM $db.events
+WHERE site_id = @site
+    AND (
+        user_id = @person
+        OR (user_id = '' AND anon_id = @person)
+        OR (user_id = '' AND anon_id GLOBAL IN
+        (
+            SELECT anon_id
+            FROM
+            (
+                SELECT anon_id, argMin(user_id, (first_seen, user_id)) AS linked_user_id
+                FROM
+                (
+                    SELECT anon_id, user_id, minMerge(first_seen_state) AS first_seen
+                    FROM $db.identities
+                    WHERE site_id = @site AND anon_id GLOBAL IN
+                    (
+                        SELECT anon_id FROM $db.identities WHERE site_id = @site AND user_id = @person
+                    )
+                    GROUP BY anon_id, user_id
+                )
+                GROUP BY anon_id
+            )
+            WHERE linked_user_id = @person
+        ))
+    )
+ORDER BY ts_unix_ms, event_id
+LIMIT 1 BY event_id

@@ -1,0 +1,69 @@
+// Package queries is journeyd's query library for analysts: one .sql file per question
+// (funnels, barriers, channels, paths, retention, stages, attribution paths), each readable
+// and runnable by hand in clickhouse-client once its $placeholders are replaced, as the
+// header of every file explains. A line `-- include: F.sql` stands for the shared fragment
+// include/F.sql, pasted in its place (Text does it, and so can an analyst by hand). This
+// package only embeds the files and expands the includes; sql/analysis/report fills the placeholders
+// with safely quoted values, runs the queries and formats the results.
+package queries
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed *.sql include/*.sql
+var files embed.FS
+
+// includeMark starts a line that stands for a fragment of include/.
+const includeMark = "-- include: "
+
+// Text returns the SQL of the query file name (without ".sql"), its includes expanded.
+func Text(name string) (string, error) {
+	b, err := files.ReadFile(name + ".sql")
+	if err != nil {
+		return "", fmt.Errorf("cannot find query %q in the query library: %w", name, err)
+	}
+	var out strings.Builder
+	if err := expand(&out, string(b), "", name, 0); err != nil {
+		return "", err
+	}
+	return out.String(), nil
+}
+
+// expand writes text to out with every line indented by indent and its include lines
+// replaced by their fragments, expanded in turn (a fragment may include another).
+func expand(out *strings.Builder, text, indent, name string, depth int) error {
+	if depth > 4 {
+		return fmt.Errorf("cannot expand query %q: includes nest deeper than 4", name)
+	}
+	for _, line := range strings.SplitAfter(strings.TrimRight(text, "\n")+"\n", "\n") {
+		lead, frag, ok := strings.Cut(line, includeMark)
+		if !ok || strings.TrimSpace(lead) != "" {
+			out.WriteString(indent + line)
+			continue
+		}
+		inc, err := files.ReadFile("include/" + strings.TrimSpace(frag))
+		if err != nil {
+			return fmt.Errorf("cannot include %q in query %q: %w", strings.TrimSpace(frag), name, err)
+		}
+		if err := expand(out, string(inc), indent+lead, name, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Names lists the query files, without ".sql".
+func Names() []string {
+	entries, _ := files.ReadDir(".")
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		out = append(out, e.Name()[:len(e.Name())-len(".sql")])
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package report
+
+import (
+	"github.com/journeyd/journeyd/event/goal"
+
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func init() {
+	register("channels", "sessions, people, conversions and revenue by channel", runChannels)
+	register("paths", "the most common touchpoint paths to conversion, their conversion rate and time to convert", runPaths)
+	register("next", "what people do right after an event (--after)", runNext)
+	register("time-to-convert", "days and touchpoints before conversion", runTimeToConvert)
+	register("retention", "weekly cohorts by first purchase (or visit) and the share returning within --within", runRetention)
+	register("stages", "the journey map: people reaching each stage, stage-to-stage conversion, time, channels", runStages)
+}
+
+// table runs query with params and returns its rows as a Table named name.
+func (r *Runner) table(ctx context.Context, name, query string, params map[string]Value) (Table, error) {
+	rows, err := r.Query(ctx, query, params)
+	if err != nil {
+		return Table{}, err
+	}
+	return Table{Name: name, Columns: rows.Columns, Rows: rows.Data}, nil
+}
+
+func conversionParams(req *Request) (map[string]Value, error) {
+	st, err := req.Conversion.Step()
+	if err != nil {
+		return nil, err
+	}
+	p := req.base()
+	p["conversion"] = fragment(cond(st))
+	p["value"] = fragment(valueExpr(req.Conversion))
+	return p, nil
+}
+
+func runChannels(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	p, err := conversionParams(req)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.table(ctx, "channels", "channels", p)
+	return &Result{Tables: []Table{t}}, err
+}
+
+func runPaths(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	p, err := journeyParams(req)
+	if err != nil {
+		return nil, err
+	}
+	p["value"] = fragment(valueExpr(req.Conversion))
+	p["top"] = Int(int64(req.Top))
+	t, err := r.table(ctx, "paths", "paths", p)
+	return &Result{Tables: []Table{t}}, err
+}
+
+func runNext(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	if len(req.After.Alts) == 0 {
+		return nil, usageErrorf("no event to follow: use --after event:add_to_cart")
+	}
+	p := req.base()
+	p["after"] = fragment(cond(req.After))
+	p["top"] = Int(int64(req.Top))
+	t, err := r.table(ctx, "next", "next", p)
+	return &Result{Tables: []Table{t}}, err
+}
+
+func runTimeToConvert(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	p, err := journeyParams(req)
+	if err != nil {
+		return nil, err
+	}
+	p["value"] = fragment(valueExpr(req.Conversion))
+	rows, err := r.Query(ctx, "time-to-convert", p)
+	if err != nil {
+		return nil, err
+	}
+	days := Table{Name: "days", Columns: []string{"days", "conversions", "share"}}
+	touches := Table{Name: "touchpoints", Columns: []string{"touchpoints", "conversions", "share"}}
+	byDay, byTouch, total := map[string]int64{}, map[string]int64{}, int64(0)
+	for _, row := range rows.Data {
+		n := int64(toFloat(row[2]))
+		byDay[dayBucket(int(toFloat(row[0])))] += n
+		byTouch[touchBucket(int(toFloat(row[1])))] += n
+		total += n
+	}
+	for _, b := range dayBuckets {
+		days.Rows = append(days.Rows, []any{b, byDay[b], round(ratio(float64(byDay[b]), float64(total)), 4)})
+	}
+	for _, b := range touchBuckets {
+		touches.Rows = append(touches.Rows, []any{b, byTouch[b], round(ratio(float64(byTouch[b]), float64(total)), 4)})
+	}
+	return &Result{Tables: []Table{days, touches}}, nil
+}
+
+var (
+	dayBuckets   = []string{"0", "1", "2-3", "4-7", "8-14", "15-30", "31+"}
+	touchBuckets = []string{"1", "2", "3", "4", "5-7", "8+"}
+)
+
+func dayBucket(d int) string {
+	for _, b := range []struct {
+		max  int
+		name string
+	}{{0, "0"}, {1, "1"}, {3, "2-3"}, {7, "4-7"}, {14, "8-14"}, {30, "15-30"}} {
+		if d <= b.max {
+			return b.name
+		}
+	}
+	return "31+"
+}
+
+func touchBucket(n int) string {
+	switch {
+	case n <= 4:
+		return fmt.Sprint(max(n, 1))
+	case n <= 7:
+		return "5-7"
+	}
+	return "8+"
+}
+
+// cohortCond returns the condition of the retention cohort event.
+func cohortCond(req *Request) (string, error) {
+	switch req.Cohort {
+	case "first_visit":
+		return "1", nil
+	case "first_purchase", "first_conversion":
+		st, err := req.Conversion.Step()
+		return cond(st), err
+	}
+	st, err := goal.ParseStep(strings.TrimPrefix(req.Cohort, "first_"))
+	return cond(st), err
+}
+
+func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	cohort, err := cohortCond(req)
+	if err != nil {
+		return nil, fmt.Errorf("--cohort: %w", err)
+	}
+	ret, err := req.Conversion.Step()
+	if req.Return != "" {
+		ret, err = goal.ParseStep(req.Return)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--return: %w", err)
+	}
+	p := req.base()
+	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))
+	p["within"] = Int(int64(req.Within / time.Second))
+	t, err := r.table(ctx, "retention", "retention", p)
+	return &Result{Tables: []Table{t}}, err
+}
+
+func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	stages := req.Defs.StageList()
+	conds, repeat := make([]string, len(stages)), make([]bool, len(stages))
+	for i, s := range stages {
+		st, err := goal.ParseStep(s.Match)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", s.Name, err)
+		}
+		conds[i], repeat[i] = cond(st), s.Repeat
+	}
+	p := req.base()
+	stepParams(p, conds)
+	p["chain"] = fragment(chain(len(stages), 0, repeat))
+	rows, err := r.Query(ctx, "stages", p)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Tables: []Table{stageTable(stages, rows)}}, nil
+}
+
+func stageTable(stages []goal.Stage, rows *Rows) Table {
+	t := Table{Name: "stages", Columns: []string{"stage", "name", "people", "from_previous", "from_first", "median_seconds", "top_channels"}}
+	people := make([]int64, len(stages))
+	median := make([]float64, len(stages))
+	channels := make([]string, len(stages))
+	for _, row := range rows.Data {
+		k := int(toFloat(row[0])) - 1
+		if k < 0 || k >= len(stages) {
+			continue
+		}
+		people[k], median[k] = int64(toFloat(row[1])), toFloat(row[2])
+		if ch, ok := row[3].([]string); ok {
+			channels[k] = strings.Join(ch, ", ")
+		}
+	}
+	for k, s := range stages {
+		prev := people[0]
+		if k > 0 {
+			prev = people[k-1]
+		}
+		t.Rows = append(t.Rows, []any{k + 1, s.Name, people[k], round(ratio(float64(people[k]), float64(prev)), 4),
+			round(ratio(float64(people[k]), float64(people[0])), 4), median[k], channels[k]})
+	}
+	return t
+}

@@ -1,0 +1,95 @@
+package report
+
+import (
+	"github.com/journeyd/journeyd/event/goal"
+
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/journeyd/journeyd/sql/analysis/queries"
+)
+
+// reportOptions are options that let every report run.
+var reportOptions = map[string]string{
+	"from": "2026-01-01", "to": "2026-02-01", "steps": "pageview:/product/*,event:add_to_cart,event:purchase",
+	"after": "event:add_to_cart", "by": "device",
+}
+
+// TestEveryReportFillsItsQueries runs every report in ShowSQL mode: each library query it
+// uses must get a value for every placeholder and keep no $ outside literals.
+func TestEveryReportFillsItsQueries(t *testing.T) {
+	for _, name := range Names() {
+		opts := reportOptions
+		if name == "attribution" || name == "paths" || name == "time-to-convert" {
+			opts = map[string]string{"from": "2026-01-01", "by": "campaign"}
+		}
+		req, err := ParseRequest("it's", goal.Definitions{}, opts, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		r := &Runner{DB: "journeyd", ShowSQL: &out}
+		if _, err := r.Run(context.Background(), name, req); err != nil {
+			t.Fatalf("report %s: %v", name, err)
+		}
+		sql := out.String()
+		if !strings.Contains(sql, `site_id = 'it\'s'`) {
+			t.Fatalf("report %s: the site is not quoted into its query:\n%s", name, sql)
+		}
+		if m := regexp.MustCompile(`\$[a-z_]+`).FindString(stripLiterals(sql)); m != "" {
+			t.Fatalf("report %s: placeholder %s left in its query", name, m)
+		}
+	}
+}
+
+func stripLiterals(sql string) string {
+	return regexp.MustCompile(`'(\\.|[^'\\])*'`).ReplaceAllString(sql, "''")
+}
+
+// TestLibraryFiles checks the promises every query file makes: a header that says what it
+// answers and how to run it by hand, bots excluded, events deduplicated, no syntax that
+// ClickHouse 18.16 lacks.
+func TestLibraryFiles(t *testing.T) {
+	forbidden := regexp.MustCompile(`(?i)\bOVER\s*\(|DateTime64|JSONExtract|toStartOfInterval|arrayZip|\{[a-z_]+:[A-Z]|arrayMin|arrayMax|arrayFold`)
+	for _, name := range queries.Names() {
+		text, err := queries.Text(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(text, "-- "+name+": ") {
+			t.Errorf("%s.sql: the header must start with \"-- %s: <what it answers>\"", name, name)
+		}
+		for _, want := range []string{"Run by hand", "is_bot = 0", "counts once", "$site", "$db.events"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s.sql: missing %q", name, want)
+			}
+		}
+		if m := forbidden.FindString(text); m != "" {
+			t.Errorf("%s.sql: uses %q, which ClickHouse 18.16 does not have", name, m)
+		}
+		for _, p := range regexp.MustCompile(`\$[a-z_]+`).FindAllString(stripComments(text), -1) {
+			if !regexp.MustCompile(regexp.QuoteMeta(p) + `\b`).MatchString(header(text)) {
+				t.Errorf("%s.sql: placeholder %s is not documented in the header", name, p)
+			}
+		}
+	}
+}
+
+func header(text string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func stripComments(text string) string {
+	return regexp.MustCompile(`(?m)--.*$`).ReplaceAllString(text, "")
+}

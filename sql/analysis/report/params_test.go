@@ -1,0 +1,184 @@
+package report
+
+import (
+	"github.com/journeyd/journeyd/event/goal"
+
+	"strings"
+	"testing"
+	"time"
+)
+
+// unquote parses a ClickHouse string literal as quote writes it.
+func unquote(t testing.TB, lit string) string {
+	t.Helper()
+	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		t.Fatalf("%q is not a quoted literal", lit)
+	}
+	var b strings.Builder
+	s := lit[1 : len(lit)-1]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\'' {
+			t.Fatalf("%q: unescaped quote inside the literal", lit)
+		}
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case '0':
+			b.WriteByte(0)
+		case 'x':
+			var v byte
+			for _, h := range s[i+1 : i+3] {
+				v = v<<4 | byte(strings.IndexRune("0123456789abcdef", h))
+			}
+			b.WriteByte(v)
+			i += 2
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func TestString(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		if got := String(in).SQL(); got != want {
+			t.Fatalf("String(%q) = %s, want %s", in, got, want)
+		}
+		if back := unquote(t, want); back != in {
+			t.Fatalf("unquote(%s) = %q, want %q", want, back, in)
+		}
+	}
+	f("demo", `'demo'`)
+	f("", `''`)
+	f("it's", `'it\'s'`)
+	f(`a\b`, `'a\\b'`)
+	f(`\'`, `'\\\''`)
+	f("x\n--y", `'x\n--y'`)
+	f("\x01", `'\x01'`)
+}
+
+func FuzzString(f *testing.F) {
+	for _, s := range []string{"demo", "it's", `\`, "\n-- DROP", "\x00'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lit := String(s).SQL()
+		if strings.ContainsAny(lit, "\n\r\x00") {
+			t.Fatalf("literal %q keeps a raw control character", lit)
+		}
+		if got := unquote(t, lit); got != s {
+			t.Fatalf("round trip of %q gave %q", s, got)
+		}
+	})
+}
+
+func TestFill(t *testing.T) {
+	f := func(query string, params map[string]Value, want string) {
+		t.Helper()
+		got, err := Fill(query, params)
+		if err != nil {
+			t.Fatalf("Fill(%q): %v", query, err)
+		}
+		if got != want {
+			t.Fatalf("Fill(%q) = %q, want %q", query, got, want)
+		}
+	}
+	site := map[string]Value{"site": String("o'k")}
+	f("SELECT 1 WHERE site_id = $site", site, `SELECT 1 WHERE site_id = 'o\'k'`)
+	f("-- replace $site with 'demo'\nSELECT $site", site, `SELECT 'o\'k'`)
+	f("SELECT '$site', $site", site, `SELECT '$site', 'o\'k'`)
+	f("SELECT 'it''s -- no comment', $site", site, `SELECT 'it''s -- no comment', 'o\'k'`)
+	f("SELECT `$site`, $site", site, "SELECT `$site`, 'o\\'k'")
+	f("SELECT $from", map[string]Value{"from": Time(time.Unix(1700000000, 0))}, "SELECT toDateTime(1700000000)")
+	f("SELECT * FROM $db.events", map[string]Value{"db": Ident("my`db")}, "SELECT * FROM `my\\`db`.events")
+}
+
+func TestFillErrors(t *testing.T) {
+	f := func(query string, params map[string]Value, want string) {
+		t.Helper()
+		_, err := Fill(query, params)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Fill(%q) error = %v, want one containing %q", query, err, want)
+		}
+	}
+	f("SELECT $site", nil, "no value for placeholder $site")
+	f("SELECT 1", map[string]Value{"site": String("x")}, "no placeholder $site")
+	f("-- $site only in a comment\nSELECT 1", map[string]Value{"site": String("x")}, "no placeholder $site")
+}
+
+func FuzzFill(f *testing.F) {
+	f.Add("SELECT $a, '$a' -- $a\n", "x'y")
+	f.Fuzz(func(t *testing.T, query, value string) {
+		out, err := Fill(query, map[string]Value{"a": String(value)})
+		if err != nil {
+			return
+		}
+		if strings.Count(out, "\n--") > strings.Count(query, "\n--") {
+			t.Fatalf("filling %q with %q added a comment: %q", query, value, out)
+		}
+	})
+}
+
+func TestParseDuration(t *testing.T) {
+	f := func(in string, want time.Duration, ok bool) {
+		t.Helper()
+		got, err := ParseDuration(in)
+		if (err == nil) != ok || got != want {
+			t.Fatalf("ParseDuration(%q) = %v, %v; want %v, ok %v", in, got, err, want, ok)
+		}
+	}
+	f("7d", 7*24*time.Hour, true)
+	f("1.5d", 36*time.Hour, true)
+	f("12h", 12*time.Hour, true)
+	f("30m", 30*time.Minute, true)
+	f("0d", 0, false)
+	f("-1h", 0, false)
+	f("week", 0, false)
+	f("99999d", 0, false)
+}
+
+func TestParseRequest(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := func(opts map[string]string, wantErr string) *Request {
+		t.Helper()
+		req, err := ParseRequest("demo", goal.Definitions{}, opts, now)
+		if wantErr == "" && err != nil {
+			t.Fatalf("ParseRequest(%v): %v", opts, err)
+		}
+		if wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)) {
+			t.Fatalf("ParseRequest(%v) error = %v, want one containing %q", opts, err, wantErr)
+		}
+		return req
+	}
+	req := f(map[string]string{}, "")
+	// The default end is the end of now's second: ts is stored in whole seconds.
+	if end := now.Add(time.Second); !req.To.Equal(end) || !req.From.Equal(end.Add(-30*day)) || req.Window != 7*day || req.Top != 20 {
+		t.Fatalf("defaults: %+v", req)
+	}
+	req = f(map[string]string{"from": "2026-01-01", "to": "2026-02-01", "by": "device,channel", "per": "session", "window": "2d"}, "")
+	if req.From.Format(time.DateOnly) != "2026-01-01" || len(req.By) != 2 || !req.PerSession || req.Window != 2*day {
+		t.Fatalf("parsed: %+v", req)
+	}
+	f(map[string]string{"from": "2026-03-01", "to": "2026-01-01"}, "is not before")
+	f(map[string]string{"by": "ip"}, "unknown breakdown")
+	f(map[string]string{"model": "magic"}, "unknown model")
+	f(map[string]string{"top": "0"}, "--top")
+	f(map[string]string{"colour": "red"}, "unknown option")
+	f(map[string]string{"steps": "event:a,,event:b"}, "step 2")
+	f(map[string]string{"per": "visit"}, "--per")
+	f(map[string]string{"strict": "maybe"}, "--strict")
+	if req := f(map[string]string{"strict": "true"}, ""); !req.Strict {
+		t.Fatal("--strict true not parsed")
+	}
+}

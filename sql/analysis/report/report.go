@@ -1,0 +1,72 @@
+// Package report runs journeyd's analytics reports: it turns a report request (funnel,
+// barriers, attribution, paths, next, time-to-convert, retention, stages, channels) into the
+// library queries of sql/analysis/queries with their placeholders safely filled, runs them, derives
+// the rates, and formats the result as a table, CSV or JSON, for `journeyd report` and for
+// GET /api/v1/reports/NAME. It also defines the per-site conversions and journey stages.
+// The attribution models themselves are computed by sql/analysis/attribution.
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Report is one named report.
+type Report struct {
+	Name    string
+	Summary string
+	Run     func(ctx context.Context, r *Runner, req *Request) (*Result, error)
+}
+
+var registry = map[string]Report{}
+
+func register(name, summary string, run func(ctx context.Context, r *Runner, req *Request) (*Result, error)) {
+	registry[name] = Report{Name: name, Summary: summary, Run: run}
+}
+
+// Lookup returns the report called name.
+func Lookup(name string) (Report, error) {
+	rep, ok := registry[name]
+	if !ok {
+		return rep, fmt.Errorf("unknown report %q: use one of %s", name, strings.Join(Names(), ", "))
+	}
+	return rep, nil
+}
+
+// Names lists the reports, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run runs report name for req.
+func (r *Runner) Run(ctx context.Context, name string, req *Request) (*Result, error) {
+	rep, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := rep.Run(ctx, r, req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot run report %s for site %q: %w", name, req.Site, err)
+	}
+	return res, nil
+}
+
+// base returns the placeholders every query takes: $site, $from, $to.
+func (req *Request) base() map[string]Value {
+	return map[string]Value{"site": String(req.Site), "from": Time(req.From), "to": Time(req.To)}
+}
+
+// UsageError is an error in a report's options: the API answers it with 400.
+type UsageError struct{ Msg string }
+
+// Error returns the message, which says what option to change.
+func (e *UsageError) Error() string { return e.Msg }
+
+func usageErrorf(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }

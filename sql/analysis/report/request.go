@@ -1,0 +1,216 @@
+package report
+
+import (
+	"github.com/journeyd/journeyd/event/goal"
+
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Request is one report's parameters, parsed from command-line flags or URL query
+// arguments with the same names (see OptionNames).
+type Request struct {
+	Site       string
+	Defs       goal.Definitions
+	From, To   time.Time
+	Steps      []goal.Step
+	Window     time.Duration
+	By         []string    // breakdown dimensions
+	PerSession bool        // --per session
+	Strict     bool        // funnel steps in strict order: no other event in between
+	Exclude    []goal.Step // funnel: people who do one of these inside the window are left out
+	Conversion goal.Conversion
+	Models     []string
+	Lookback   time.Duration
+	Top        int
+	After      goal.Step
+	Cohort     string // cohort event: first_purchase, first_visit or a step
+	Return     string // return event, a step
+	Within     time.Duration
+}
+
+// OptionNames lists the report options and their help; each is a --flag of `journeyd
+// report` and a query argument of /api/v1/reports/NAME.
+var OptionNames = map[string]string{
+	"from":       "start of the period, YYYY-MM-DD or RFC 3339 (default: 30 days before --to)",
+	"to":         "end of the period, exclusive (default: now)",
+	"steps":      "funnel steps, comma-separated TYPE:TARGET, e.g. 'pageview:/product/*,event:add_to_cart,event:purchase'",
+	"window":     "conversion window of the funnel, e.g. 7d, 12h (default 7d)",
+	"by":         "breakdown: device, channel, country, source, medium, campaign, browser, os (barriers: comma-separated)",
+	"per":        "count per person (default) or per session",
+	"exclude":    "funnel: exclusion steps, comma-separated like --steps; people who do one inside the conversion window are left out",
+	"strict":     "funnel: true for strict order, no other event between steps (ClickHouse 21.1 or newer)",
+	"conversion": "conversion name from the site's config, or an event name (default purchase)",
+	"model":      "attribution model: first, last, last_non_direct, linear, time_decay, position, markov, shapley, or all",
+	"lookback":   "attribution lookback window (default 30d)",
+	"top":        "number of rows of top lists (default 20)",
+	"after":      "the event whose next steps `next` lists, as a step, e.g. event:add_to_cart",
+	"cohort":     "retention cohort event: first_purchase (default), first_visit, or a step",
+	"return":     "retention return event, a step (default: the conversion)",
+	"within":     "retention return window (default 7d)",
+}
+
+// ParseRequest builds a Request for site from option values (see OptionNames); the default
+// end of the period is the end of now's second, so that what just arrived is included (ts
+// is stored in whole seconds).
+func ParseRequest(site string, defs goal.Definitions, opts map[string]string, now time.Time) (*Request, error) {
+	for k := range opts {
+		if _, ok := OptionNames[k]; !ok {
+			return nil, fmt.Errorf("unknown option %q: use one of %s", k, strings.Join(optionList(), ", "))
+		}
+	}
+	if site == "" {
+		return nil, fmt.Errorf("no site given: use --site ID")
+	}
+	r := &Request{Site: site, Defs: defs, To: now.Truncate(time.Second).Add(time.Second), Window: 7 * day, Lookback: 30 * day, Top: 20, Within: 7 * day}
+	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers} {
+		if err := p(r, opts); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+const day = 24 * time.Hour
+
+func optionList() []string {
+	names := make([]string, 0, len(OptionNames))
+	for k := range OptionNames {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func parsePeriod(r *Request, o map[string]string) error {
+	var err error
+	if v := o["to"]; v != "" {
+		if r.To, err = ParseDate(v); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+	}
+	r.From = r.To.Add(-30 * day)
+	if v := o["from"]; v != "" {
+		if r.From, err = ParseDate(v); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+	}
+	if !r.From.Before(r.To) {
+		return fmt.Errorf("--from %s is not before --to %s", r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func parseFunnel(r *Request, o map[string]string) error {
+	var err error
+	if v := o["steps"]; v != "" {
+		if r.Steps, err = goal.ParseSteps(v); err != nil {
+			return fmt.Errorf("--steps: %w", err)
+		}
+	}
+	if v := o["window"]; v != "" {
+		if r.Window, err = ParseDuration(v); err != nil {
+			return fmt.Errorf("--window: %w", err)
+		}
+	}
+	if v := o["exclude"]; v != "" {
+		if r.Exclude, err = goal.ParseSteps(v); err != nil {
+			return fmt.Errorf("--exclude: %w", err)
+		}
+	}
+	for _, b := range strings.Split(o["by"], ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			if _, err := dimension(b); err != nil {
+				return fmt.Errorf("--by: %w", err)
+			}
+			r.By = append(r.By, b)
+		}
+	}
+	switch o["strict"] {
+	case "", "false", "0":
+	case "true", "1":
+		r.Strict = true
+	default:
+		return fmt.Errorf("--strict %q: use true or false", o["strict"])
+	}
+	switch o["per"] {
+	case "", "person":
+	case "session":
+		r.PerSession = true
+	default:
+		return fmt.Errorf("--per %q: use person or session", o["per"])
+	}
+	return nil
+}
+
+func parseOthers(r *Request, o map[string]string) error {
+	var err error
+	if r.Conversion, err = r.Defs.Conversion(firstNonEmpty(o["conversion"], "purchase")); err != nil {
+		return fmt.Errorf("--conversion: %w", err)
+	}
+	if _, err := r.Conversion.Step(); err != nil {
+		return fmt.Errorf("--conversion: %w", err)
+	}
+	if r.Models, err = ParseModels(firstNonEmpty(o["model"], "all")); err != nil {
+		return fmt.Errorf("--model: %w", err)
+	}
+	for _, d := range []struct {
+		key string
+		p   *time.Duration
+	}{{"lookback", &r.Lookback}, {"within", &r.Within}} {
+		if v := o[d.key]; v != "" {
+			if *d.p, err = ParseDuration(v); err != nil {
+				return fmt.Errorf("--%s: %w", d.key, err)
+			}
+		}
+	}
+	if v := o["top"]; v != "" {
+		if r.Top, err = strconv.Atoi(v); err != nil || r.Top <= 0 || r.Top > 10000 {
+			return fmt.Errorf("--top %q: want a number from 1 to 10000", v)
+		}
+	}
+	if v := o["after"]; v != "" {
+		if r.After, err = goal.ParseStep(v); err != nil {
+			return fmt.Errorf("--after: %w", err)
+		}
+	}
+	r.Cohort, r.Return = firstNonEmpty(o["cohort"], "first_purchase"), o["return"]
+	return nil
+}
+
+// ParseDate parses YYYY-MM-DD (UTC midnight) or RFC 3339.
+func ParseDate(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return t, fmt.Errorf("cannot parse date %q: want YYYY-MM-DD or 2006-01-02T15:04:05Z", s)
+	}
+	return t, nil
+}
+
+// ParseDuration parses a Go duration or a number of days such as 7d.
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.ParseFloat(n, 64)
+		if err == nil && d > 0 && d < 10000 {
+			return time.Duration(d * float64(day)), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("cannot parse duration %q: want e.g. 7d, 36h or 30m", s)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

@@ -1,0 +1,104 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"reflect"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/analysis/queries"
+)
+
+// Runner runs library queries against one ClickHouse database.
+type Runner struct {
+	Conn driver.Conn
+	DB   string // database holding the events table
+	// ShowSQL, when set, receives each filled query instead of ClickHouse; the queries then
+	// return no rows. `journeyd report --sql` uses it to print what it would run.
+	ShowSQL io.Writer
+}
+
+// Rows is a query's result as plain Go values (strings, integers, floats, times, slices).
+type Rows struct {
+	Columns []string
+	Data    [][]any
+}
+
+// Query fills the library query name with params ($db is added) and returns its rows.
+func (r *Runner) Query(ctx context.Context, name string, params map[string]Value) (*Rows, error) {
+	sql, err := r.SQL(name, params)
+	if err != nil {
+		return nil, err
+	}
+	if r.ShowSQL != nil {
+		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
+		return &Rows{}, err
+	}
+	rows, err := r.Conn.Query(ctx, sql)
+	if err != nil {
+		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
+	}
+	defer rows.Close()
+	out := &Rows{Columns: rows.Columns()}
+	types := rows.ColumnTypes()
+	for rows.Next() {
+		ptrs := make([]any, len(types))
+		for i, t := range types {
+			ptrs[i] = reflect.New(t.ScanType()).Interface()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("cannot read a row of query %s: %w", name, err)
+		}
+		row := make([]any, len(ptrs))
+		for i, p := range ptrs {
+			row[i] = reflect.ValueOf(p).Elem().Interface()
+		}
+		out.Data = append(out.Data, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the rows of query %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// SQL returns the library query name with its placeholders filled ($db is added).
+func (r *Runner) SQL(name string, params map[string]Value) (string, error) {
+	text, err := queries.Text(name)
+	if err != nil {
+		return "", err
+	}
+	all := make(map[string]Value, len(params)+1)
+	for k, v := range params {
+		all[k] = v
+	}
+	all["db"] = Ident(r.DB)
+	return Fill(text, all)
+}
+
+// toFloat converts a numeric cell to float64.
+func toFloat(v any) float64 {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return float64(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return rv.Float()
+	}
+	if t, ok := v.(time.Time); ok {
+		return float64(t.Unix())
+	}
+	return 0
+}
+
+// toString converts a cell to a string.
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}
