@@ -19,7 +19,7 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $key         the touchpoint key column: channel, source or campaign
 --   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'

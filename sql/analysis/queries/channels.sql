@@ -13,7 +13,7 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
 SELECT
@@ -44,7 +44,7 @@ FROM
                 toUInt8($conversion) AS is_conversion,
                 toFloat64($value) AS v
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0 AND session_id != ''
+            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND session_id != ''
                 AND type NOT IN ('email_open', 'email_click', 'impression')
         ) AS lhs
         ANY LEFT JOIN

@@ -14,7 +14,7 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $window      the conversion window in seconds: 604800 (7 days); for strict order (no
 --                other event between steps, ClickHouse 21.1+): 604800, 'strict_order'
 --   $unit        person (count people) or session_id (count sessions)
@@ -24,7 +24,7 @@
 --   $steps       the step conditions as columns s1, s2, ...:
 --                toUInt8(type = 'pageview' AND path LIKE '/product/%') AS s1, toUInt8(name = 'purchase') AS s2
 --   $step_refs   the step columns: s1, s2
---   $exclude     the exclusion condition: toUInt8(name = 'refund'), or toUInt8(0) for none
+--   $exclusion     the exclusion condition: toUInt8(name = 'refund'), or toUInt8(0) for none
 --   $keep        which events are read: those matching a step or the exclusion,
 --                s1 OR s2 OR sx (windowFunnel and the step times ignore the others); or 1
 --                with a breakdown (the segment is the first event's) or strict order (any
@@ -64,9 +64,9 @@ FROM
                 session_id, ts, dim, sx, $step_refs
             FROM
             (
-                SELECT anon_id, user_id, session_id, ts, $segment AS dim, $exclude AS sx, $steps
+                SELECT anon_id, user_id, session_id, ts, $segment AS dim, $exclusion AS sx, $steps
                 FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
                     AND ($keep)
             ) AS lhs
             ANY LEFT JOIN

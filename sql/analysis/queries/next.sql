@@ -12,9 +12,9 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $after       the condition of the event to follow: name = 'add_to_cart'
---   $top         how many rows: 20
+--   $limit         how many rows: 20
 SELECT
     next,
     count() AS times,
@@ -40,7 +40,7 @@ FROM
                 if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
                 toUInt8($after) AS is_after
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
                 AND type NOT IN ('identify', 'alias')
         ) AS lhs
         ANY LEFT JOIN
@@ -55,4 +55,4 @@ FROM
 ARRAY JOIN nexts AS next
 GROUP BY next
 ORDER BY times DESC, next
-LIMIT $top
+LIMIT $limit

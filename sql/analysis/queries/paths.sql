@@ -16,13 +16,13 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $key         the touchpoint key column: channel, source or campaign
 --   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
 --   $lookback    the lookback in seconds: 2592000 (30 days)
---   $top         how many paths: 20
+--   $limit         how many paths: 20
 SELECT
     arrayStringConcat(keys, ' > ') AS path,
     sum(converted) AS conversions,
@@ -36,4 +36,4 @@ FROM
 GROUP BY path
 HAVING conversions > 0
 ORDER BY conversions DESC, path
-LIMIT $top
+LIMIT $limit

@@ -14,7 +14,7 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $cohort      the cohort event's condition: name = 'purchase' (1 for any first visit)
 --   $return      the return event's condition: name = 'purchase'
 --   $within      the return window in seconds: 604800 (7 days)
@@ -41,7 +41,7 @@ FROM
                 anon_id, user_id,
                 ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
         ) AS lhs
         ANY LEFT JOIN
         (
@@ -51,7 +51,7 @@ FROM
         ) AS rhs USING anon_id
     )
     GROUP BY person
-    HAVING countIf(is_cohort = 1) > 0 AND t0 + $within <= toUInt32($to)
+    HAVING countIf(is_cohort = 1) > 0 AND t0 + $within <= toUInt32($until)
 )
 GROUP BY cohort_week
 ORDER BY cohort_week

@@ -15,7 +15,7 @@
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
---   $from, $to   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $steps       the stage conditions as columns s1, s2, ...: toUInt8(1) AS s1,
 --                toUInt8(name = 'purchase') AS s2
 --   $step_refs   the stage columns: s1, s2
@@ -55,7 +55,7 @@ FROM
                     anon_id, user_id,
                     ts, if(session_id = '', '', channel) AS session_channel, $steps
                 FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
                     AND type NOT IN ('identify', 'alias')
             ) AS lhs
             ANY LEFT JOIN

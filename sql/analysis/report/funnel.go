@@ -111,13 +111,13 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 		p["keep"] = fragment("1")
 	}
 	p["chain"] = fragment(chain(len(req.Steps), int64(req.Window/time.Second), nil))
-	p["exclude"], p["excluded"] = fragment("toUInt8(0)"), fragment("0")
+	p["exclusion"], p["excluded"] = fragment("toUInt8(0)"), fragment("0")
 	if len(req.Exclude) > 0 {
 		ex := make([]string, len(req.Exclude))
 		for i, st := range req.Exclude {
 			ex[i] = cond(st)
 		}
-		p["exclude"] = fragment("toUInt8(" + strings.Join(ex, " OR ") + ")")
+		p["exclusion"] = fragment("toUInt8(" + strings.Join(ex, " OR ") + ")")
 		p["excluded"] = fragment(fmt.Sprintf("arrayExists(t -> t >= t1 AND t <= t1 + %d, ax)", int64(req.Window/time.Second)))
 	}
 	return p, nil

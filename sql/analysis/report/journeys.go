@@ -53,7 +53,7 @@ func runPaths(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		return nil, err
 	}
 	p["value"] = fragment(valueExpr(req.Conversion))
-	p["top"] = Int(int64(req.Top))
+	p["limit"] = Int(int64(req.Top))
 	t, err := r.table(ctx, "paths", "paths", p)
 	return &Result{Tables: []Table{t}}, err
 }
@@ -64,7 +64,7 @@ func runNext(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	}
 	p := req.base()
 	p["after"] = fragment(cond(req.After))
-	p["top"] = Int(int64(req.Top))
+	p["limit"] = Int(int64(req.Top))
 	t, err := r.table(ctx, "next", "next", p)
 	return &Result{Tables: []Table{t}}, err
 }

@@ -93,3 +93,29 @@ func header(text string) string {
 func stripComments(text string) string {
 	return regexp.MustCompile(`(?m)--.*$`).ReplaceAllString(text, "")
 }
+
+// TestPlaceholdersDoNotCollide checks that no placeholder name is a prefix of another
+// anywhere in the library ($to beside $top was one): replacing placeholders by hand with a
+// plain text substitution (sed s/\$to/.../g) must not cut into a longer name.
+func TestPlaceholdersDoNotCollide(t *testing.T) {
+	names := map[string]bool{}
+	for _, name := range queries.Names() {
+		text, err := queries.Text(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range regexp.MustCompile(`\$[A-Za-z0-9_]+`).FindAllString(text, -1) {
+			names[p] = true
+		}
+	}
+	if len(names) < 20 {
+		t.Fatalf("found %d placeholders in the library, want the 20 or more its headers list", len(names))
+	}
+	for a := range names {
+		for b := range names {
+			if a != b && strings.HasPrefix(b, a) {
+				t.Errorf("placeholder %s is a prefix of %s: a text substitution of %s breaks %s", a, b, a, b)
+			}
+		}
+	}
+}

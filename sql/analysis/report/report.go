@@ -58,9 +58,9 @@ func (r *Runner) Run(ctx context.Context, name string, req *Request) (*Result, e
 	return res, nil
 }
 
-// base returns the placeholders every query takes: $site, $from, $to.
+// base returns the placeholders every query takes: $site, $from, $until.
 func (req *Request) base() map[string]Value {
-	return map[string]Value{"site": String(req.Site), "from": Time(req.From), "to": Time(req.To)}
+	return map[string]Value{"site": String(req.Site), "from": Time(req.From), "until": Time(req.To)}
 }
 
 // UsageError is an error in a report's options: the API answers it with 400.

@@ -32,7 +32,7 @@ FROM
             argMin(if($key = '', $empty_key, $key), ts) AS k,
             arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
         FROM $db.events
-        WHERE site_id = $site AND ts >= $from AND ts < $to AND is_bot = 0
+        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
         GROUP BY anon_id, touch
     ) AS lhs
     ANY LEFT JOIN
