@@ -11,16 +11,19 @@ import (
 	"github.com/journeyd/journeyd/event"
 )
 
-// serveBeacon accepts a batch of the snippet's events (POST /e) and answers CORS preflights.
-func (s *Server) serveBeacon(ctx *fasthttp.RequestCtx) {
-	switch {
-	case ctx.IsOptions():
-		s.preflight(ctx)
-	case ctx.IsPost():
-		s.recordBeacon(ctx)
-	default:
-		ctx.Response.Header.Set("Allow", "POST, OPTIONS")
-		plainError(ctx, "method not allowed: POST a batch of events", fasthttp.StatusMethodNotAllowed)
+// beaconHandler accepts batches of the snippet's events (POST /e), counted under ep, and
+// answers CORS preflights.
+func (s *Server) beaconHandler(ep *Endpoint) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		switch {
+		case ctx.IsOptions():
+			s.preflight(ctx)
+		case ctx.IsPost():
+			s.recordBeacon(ctx, ep)
+		default:
+			ctx.Response.Header.Set("Allow", "POST, OPTIONS")
+			plainError(ctx, "method not allowed: POST a batch of events", fasthttp.StatusMethodNotAllowed)
+		}
 	}
 }
 
@@ -39,8 +42,7 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 }
 
 // recordBeacon parses, checks and ingests a batch, and answers.
-func (s *Server) recordBeacon(ctx *fasthttp.RequestCtx) {
-	ep := s.endpointOf(ctx)
+func (s *Server) recordBeacon(ctx *fasthttp.RequestCtx, ep *Endpoint) {
 	w := getWork()
 	defer putWork(w)
 	body, err := s.readBody(ctx, w, s.limits.MaxBodyBytes)
@@ -52,14 +54,14 @@ func (s *Server) recordBeacon(ctx *fasthttp.RequestCtx) {
 	b, err := w.beacon.Parse(w.events, body, now)
 	w.events = b.Events
 	if err != nil {
-		ep.reject("malformed", 1)
+		ep.Reject("malformed", 1)
 		plainError(ctx, err.Error(), fasthttp.StatusBadRequest)
 		return
 	}
-	ep.reject("malformed_event", b.Dropped)
+	ep.Reject("malformed_event", b.Dropped)
 	st := s.sites.ByIDBytes(b.Site)
 	if st == nil {
-		ep.reject("unknown_site", len(b.Events))
+		ep.Reject("unknown_site", len(b.Events))
 		plainError(ctx, fmt.Sprintf("unknown site %q: use the id of a site in journeyd's config", b.Site), fasthttp.StatusBadRequest)
 		return
 	}
@@ -70,21 +72,21 @@ func (s *Server) recordBeacon(ctx *fasthttp.RequestCtx) {
 }
 
 // ingestBeacon drops what must not be stored, ingests the rest of w, and answers.
-func (s *Server) ingestBeacon(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, st *site.Site) {
+func (s *Server) ingestBeacon(ctx *fasthttp.RequestCtx, ep *Endpoint, w *work, st *site.Site) {
 	if st.RespectDNT && dntRequested(&ctx.Request.Header) {
-		ep.reject("dnt", len(w.events))
+		ep.Reject("dnt", len(w.events))
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
 	for i := range w.events {
 		w.events[i].SiteID = st.ID
 	}
-	ep.reject("duplicate", s.dedupe(w, st.ID))
+	ep.Reject("duplicate", s.dedupe(w, st.ID))
 	w.req = s.EnrichRequest(ctx, st)
 	for i := range w.events {
 		s.prepare(&w.events[i], &w.req)
 	}
-	if err := s.commit(ctx, ep, w); err != nil {
+	if err := s.commit(s.sinkCtx, ep, w); err != nil {
 		s.sinkError(ctx, err, plainError)
 		return
 	}
@@ -94,13 +96,13 @@ func (s *Server) ingestBeacon(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, s
 // checkOrigin answers 403 and returns false when the request's origin (the Origin header,
 // else the scheme and host of the Referer) may not post events for st; otherwise it sets
 // the CORS headers and returns true.
-func (s *Server) checkOrigin(ctx *fasthttp.RequestCtx, ep *endpoint, st *site.Site, n int) bool {
+func (s *Server) checkOrigin(ctx *fasthttp.RequestCtx, ep *Endpoint, st *site.Site, n int) bool {
 	origin := ctx.Request.Header.Peek("Origin")
 	if len(origin) == 0 {
 		origin = originOf(ctx.Request.Header.Referer())
 	}
 	if !st.AllowsOrigin(string(origin)) {
-		ep.reject("origin", n)
+		ep.Reject("origin", n)
 		msg := fmt.Sprintf("origin %q may not send events for site %q: add it to the site's origins", origin, st.ID)
 		if len(origin) == 0 {
 			msg = fmt.Sprintf("no Origin or Referer header: site %q accepts events only from its origins", st.ID)
@@ -138,16 +140,16 @@ func plainError(ctx *fasthttp.RequestCtx, msg string, code int) {
 }
 
 // bodyError answers a request whose body could not be read.
-func (s *Server) bodyError(ctx *fasthttp.RequestCtx, ep *endpoint, err error, answer errorStyle) {
+func (s *Server) bodyError(ctx *fasthttp.RequestCtx, ep *Endpoint, err error, answer errorStyle) {
 	switch {
 	case errors.Is(err, errTooLarge):
-		ep.reject("body_too_large", 1)
+		ep.Reject("body_too_large", 1)
 		answer(ctx, fmt.Sprintf("body larger than %d bytes", s.limits.MaxBodyBytes), fasthttp.StatusRequestEntityTooLarge)
 	case errors.Is(err, errEncoding):
-		ep.reject("encoding", 1)
+		ep.Reject("encoding", 1)
 		answer(ctx, err.Error(), fasthttp.StatusUnsupportedMediaType)
 	default:
-		ep.reject("malformed", 1)
+		ep.Reject("malformed", 1)
 		answer(ctx, err.Error(), fasthttp.StatusBadRequest)
 	}
 }

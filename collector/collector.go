@@ -128,6 +128,11 @@ type Server struct {
 	metrics  *metrics
 	router   router
 	srv      *fasthttp.Server
+	// sinkCtx is the context of every sink Write, and durableCtx the same asking for a
+	// durable Write (event.WithDurable). Both end when Shutdown gives up waiting for the
+	// requests in flight.
+	sinkCtx, durableCtx context.Context
+	stopSink            context.CancelFunc
 }
 
 // New checks cfg and returns a Server with the ingestion, health and metrics routes.
@@ -143,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.sinkCtx, s.stopSink = context.WithCancel(context.Background())
+	s.durableCtx = event.WithDurable(s.sinkCtx)
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -237,9 +244,12 @@ func (s *Server) ListenAndServe(addr string) error {
 }
 
 // Shutdown stops accepting connections and waits, until ctx is done, for the requests in
-// flight to finish; the events they carry reach the sink before it returns.
+// flight to finish; the events they carry reach the sink before it returns. When ctx ends
+// first, the sink Writes still waiting (for a durable commit) are cancelled.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if err := s.srv.ShutdownWithContext(ctx); err != nil {
+	err := s.srv.ShutdownWithContext(ctx)
+	s.stopSink()
+	if err != nil {
 		return fmt.Errorf("cannot shut the HTTP server down cleanly: %w", err)
 	}
 	return nil

@@ -36,10 +36,11 @@ func TestHealth(t *testing.T) {
 func TestHandle(t *testing.T) {
 	h := newHarness(t)
 	var got []string
-	h.srv.Handle("/o/", func(ctx *fasthttp.RequestCtx) {
+	var o *Endpoint
+	o = h.srv.Handle("/o/", func(ctx *fasthttp.RequestCtx) {
 		got = append(got, "o:"+string(ctx.Path()))
 		req := h.srv.EnrichRequest(ctx, h.srv.sites.ByID("shop"))
-		if err := h.srv.Ingest(ctx, []event.Event{{Type: event.TypeEmailOpen, Name: "welcome"}}, &req); err != nil {
+		if err := h.srv.Ingest(o, []event.Event{{Type: event.TypeEmailOpen, Name: "welcome"}}, &req); err != nil {
 			t.Errorf("Ingest: %v", err)
 		}
 	})

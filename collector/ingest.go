@@ -20,14 +20,16 @@ import (
 // with req, and normalizes the strings (event.Normalize). The sink takes ownership of the
 // events; the caller may reuse the slice once Ingest returns, but not the events' strings or
 // property slices. The error is the sink's: errors.Is(err, event.ErrFull) means "try later".
+// The events are counted under ep, the Endpoint that Handle returned for the caller's route,
+// in journeyd_collector_accepted_total or _rejected_total.
 //
-// When ctx is the *fasthttp.RequestCtx of a route added with Handle, the events are counted
-// under that route's endpoint in journeyd_collector_accepted_total or _rejected_total.
-func (s *Server) Ingest(ctx context.Context, events []event.Event, req *enrich.Request) error {
+// The sink is called with the server's own context, not the request's: nothing of a
+// fasthttp request outlives its handler.
+func (s *Server) Ingest(ep *Endpoint, events []event.Event, req *enrich.Request) error {
 	for i := range events {
 		s.prepare(&events[i], req)
 	}
-	return s.write(ctx, s.endpointOf(ctx), events)
+	return s.write(s.sinkCtx, ep, events)
 }
 
 // prepare fills, enriches and normalizes e.
@@ -56,7 +58,7 @@ func (s *Server) prepare(e *event.Event, req *enrich.Request) {
 }
 
 // write hands events to the sink and counts the outcome under ep.
-func (s *Server) write(ctx context.Context, ep *endpoint, events []event.Event) error {
+func (s *Server) write(ctx context.Context, ep *Endpoint, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -65,10 +67,10 @@ func (s *Server) write(ctx context.Context, ep *endpoint, events []event.Event) 
 	case err == nil:
 		ep.accept(len(events))
 	case errors.Is(err, event.ErrFull):
-		ep.reject("full", len(events))
+		ep.Reject("full", len(events))
 		s.log.warn("sink_full", "the pipeline is full: refusing events", "err", err)
 	default:
-		ep.reject("sink_error", len(events))
+		ep.Reject("sink_error", len(events))
 		s.log.warn("sink_error", "cannot hand events to the pipeline", "err", err)
 	}
 	return err
@@ -91,12 +93,6 @@ func (s *Server) EnrichRequest(ctx *fasthttp.RequestCtx, st *site.Site) enrich.R
 		SecCHUAPlatform: h.Peek("Sec-Ch-Ua-Platform"),
 		Purpose:         purpose(h),
 	}
-}
-
-// Reject counts n events of the request ctx as refused for reason, under the endpoint of
-// its route: for handlers added with Handle that refuse events before Ingest.
-func (s *Server) Reject(ctx *fasthttp.RequestCtx, reason string, n int) {
-	s.endpointOf(ctx).reject(reason, n)
 }
 
 func purpose(h *fasthttp.RequestHeader) []byte {

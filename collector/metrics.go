@@ -16,8 +16,8 @@ type metrics struct {
 	requests, received, accepted, rejected *prometheus.CounterVec
 
 	mu        sync.Mutex
-	endpoints map[string]*endpoint
-	other     *endpoint // requests no route serves
+	endpoints map[string]*Endpoint
+	other     *Endpoint // requests no route serves
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "journeyd_collector_rejected_total",
 			Help: "Events or requests refused, by endpoint and reason.",
 		}, []string{"endpoint", "reason"}),
-		endpoints: make(map[string]*endpoint),
+		endpoints: make(map[string]*Endpoint),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.received, m.accepted, m.rejected} {
 		if err := reg.Register(c); err != nil {
@@ -50,13 +50,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 // endpoint returns the counters of endpoint name, creating them once.
-func (m *metrics) endpoint(name string) *endpoint {
+func (m *metrics) endpoint(name string) *Endpoint {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if ep, ok := m.endpoints[name]; ok {
 		return ep
 	}
-	ep := &endpoint{
+	ep := &Endpoint{
 		name: name, m: m,
 		received: m.received.WithLabelValues(name),
 		accepted: m.accepted.WithLabelValues(name),
@@ -65,9 +65,10 @@ func (m *metrics) endpoint(name string) *endpoint {
 	return ep
 }
 
-// endpoint holds the counters of one endpoint, resolved once so that counting does not
-// look labels up on the hot path.
-type endpoint struct {
+// Endpoint holds the counters of one endpoint (a route, or "other"), resolved once so that
+// counting does not look labels up on the hot path. Handle returns the Endpoint of a route:
+// its handler passes it to Ingest and counts its own refusals with Reject.
+type Endpoint struct {
 	name               string
 	m                  *metrics
 	received, accepted prometheus.Counter
@@ -75,7 +76,7 @@ type endpoint struct {
 }
 
 // countCode counts an answer with status code.
-func (ep *endpoint) countCode(code int) {
+func (ep *Endpoint) countCode(code int) {
 	if code < 100 || code >= len(ep.codes) {
 		ep.m.requests.WithLabelValues(ep.name, strconv.Itoa(code)).Inc()
 		return
@@ -90,13 +91,14 @@ func (ep *endpoint) countCode(code int) {
 }
 
 // accept counts n events handed to the pipeline.
-func (ep *endpoint) accept(n int) {
+func (ep *Endpoint) accept(n int) {
 	ep.received.Add(float64(n))
 	ep.accepted.Add(float64(n))
 }
 
-// reject counts n events refused for reason.
-func (ep *endpoint) reject(reason string, n int) {
+// Reject counts n events (or, for a request refused as a whole, 1) of the endpoint as
+// refused for reason, in journeyd_collector_rejected_total{endpoint,reason}.
+func (ep *Endpoint) Reject(reason string, n int) {
 	if n <= 0 {
 		return
 	}

@@ -14,15 +14,16 @@ import (
 // RejectHeader names the reason a pixel hit was not recorded.
 const RejectHeader = pixel.RejectHeader
 
-// servePixel records a pixel hit and always answers with the GIF.
-func (s *Server) servePixel(ctx *fasthttp.RequestCtx) {
-	pixel.Answer(ctx, s.recordPixel(ctx))
+// pixelHandler records pixel hits under ep and always answers with the GIF.
+func (s *Server) pixelHandler(ep *Endpoint) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		pixel.Answer(ctx, s.recordPixel(ctx, ep))
+	}
 }
 
 // recordPixel turns the hit into an event and ingests it. It returns the reason of a
-// rejection, counted, or "".
-func (s *Server) recordPixel(ctx *fasthttp.RequestCtx) string {
-	ep := s.endpointOf(ctx)
+// rejection, counted under ep, or "".
+func (s *Server) recordPixel(ctx *fasthttp.RequestCtx, ep *Endpoint) string {
 	args := ctx.QueryArgs()
 	id := pixel.Site(args)
 	st := s.sites.ByIDBytes(id)
@@ -36,7 +37,7 @@ func (s *Server) recordPixel(ctx *fasthttp.RequestCtx) string {
 		reason = "dnt"
 	}
 	if reason != "" {
-		ep.reject(reason, 1)
+		ep.Reject(reason, 1)
 		return reason
 	}
 	w := getWork()
@@ -45,16 +46,16 @@ func (s *Server) recordPixel(ctx *fasthttp.RequestCtx) string {
 	w.events = w.events[:1]
 	e := &w.events[0]
 	if err := pixel.Parse(e, args, ctx.Request.Header.Referer(), w.req.Now); err != nil {
-		ep.reject("bad_type", 1)
+		ep.Reject("bad_type", 1)
 		return "bad_type"
 	}
 	e.SiteID = st.ID
 	if s.dedupe(w, st.ID) > 0 {
-		ep.reject("duplicate", 1)
+		ep.Reject("duplicate", 1)
 		return "duplicate"
 	}
 	s.prepare(e, &w.req)
-	if err := s.commit(ctx, ep, w); err != nil {
+	if err := s.commit(s.sinkCtx, ep, w); err != nil {
 		return sinkReason(err)
 	}
 	return ""
@@ -97,7 +98,7 @@ func (s *Server) dedupe(w *work, siteID string) int {
 
 // commit hands the events of w to the sink; when the sink refuses them it forgets their
 // dedup keys, so that the client's retry is not taken for a duplicate.
-func (s *Server) commit(ctx context.Context, ep *endpoint, w *work) error {
+func (s *Server) commit(ctx context.Context, ep *Endpoint, w *work) error {
 	err := s.write(ctx, ep, w.events)
 	if err != nil {
 		for _, k := range w.keys {

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"context"
 	"sort"
 	"strings"
 
@@ -14,7 +13,7 @@ import (
 // route is a path (or path prefix) and the endpoint that serves it.
 type route struct {
 	prefix string
-	ep     *endpoint
+	ep     *Endpoint
 	h      fasthttp.RequestHandler
 }
 
@@ -24,38 +23,42 @@ type router struct {
 	prefixes []*route // longest first
 }
 
-// routeKey is the user value under which a request's route is kept for Ingest.
-const routeKey = "journeyd.route"
-
-// routes registers the endpoints of this package.
+// routes registers the endpoints of this package. Each handler is given its endpoint here,
+// once: what it counts does not depend on the request.
 func (s *Server) routes(gath prometheus.Gatherer) {
-	s.handle("/p.gif", "pixel", s.servePixel)
-	s.handle("/p", "pixel", s.servePixel)
-	s.handle("/e", "beacon", s.serveBeacon)
+	pixel := s.metrics.endpoint("pixel")
+	s.handle("/p.gif", pixel, s.pixelHandler(pixel))
+	s.handle("/p", pixel, s.pixelHandler(pixel))
+	beacon := s.metrics.endpoint("beacon")
+	s.handle("/e", beacon, s.beaconHandler(beacon))
 	for _, name := range []string{"track", "identify", "page", "screen", "group", "alias", "batch", "import"} {
 		k, _ := segment.KindOf(name)
-		s.handle("/v1/"+name, "segment_"+name, s.segmentHandler(k))
+		ep := s.metrics.endpoint("segment_" + name)
+		s.handle("/v1/"+name, ep, s.segmentHandler(k, ep))
 	}
-	s.handle("/healthz", "healthz", serveHealthz)
-	s.handle("/readyz", "readyz", s.serveReadyz)
-	s.handle("/metrics", "metrics", metricsHandler(gath))
+	s.handle("/healthz", s.metrics.endpoint("healthz"), serveHealthz)
+	s.handle("/readyz", s.metrics.endpoint("readyz"), s.serveReadyz)
+	s.handle("/metrics", s.metrics.endpoint("metrics"), metricsHandler(gath))
 }
 
 // Handle serves the requests whose path is path, or, when path ends with "/", whose path
 // starts with it (the longest matching prefix wins). Requests are counted in
-// journeyd_collector_requests_total under the endpoint named after path ("/o/" → "o"), and
-// Ingest called from h counts its events under that endpoint too. Handle must be called
-// before serving starts; a path registered twice replaces the first handler.
-func (s *Server) Handle(path string, h fasthttp.RequestHandler) {
+// journeyd_collector_requests_total under the endpoint named after path ("/o/" → "o"),
+// which Handle returns: h passes it to Ingest and to Endpoint.Reject to count its events
+// there too. Handle must be called before serving starts; a path registered twice replaces
+// the first handler.
+func (s *Server) Handle(path string, h fasthttp.RequestHandler) *Endpoint {
 	name := strings.Trim(path, "/")
 	if name == "" {
 		name = "root"
 	}
-	s.handle(path, name, h)
+	ep := s.metrics.endpoint(name)
+	s.handle(path, ep, h)
+	return ep
 }
 
-func (s *Server) handle(path, name string, h fasthttp.RequestHandler) {
-	r := &route{prefix: path, ep: s.metrics.endpoint(name), h: h}
+func (s *Server) handle(path string, ep *Endpoint, h fasthttp.RequestHandler) {
+	r := &route{prefix: path, ep: ep, h: h}
 	if !strings.HasSuffix(path, "/") {
 		if s.router.exact == nil {
 			s.router.exact = make(map[string]*route)
@@ -96,19 +99,8 @@ func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
 		s.metrics.other.countCode(fasthttp.StatusNotFound)
 		return
 	}
-	ctx.SetUserValue(routeKey, r)
 	r.h(ctx)
 	r.ep.countCode(ctx.Response.StatusCode())
-}
-
-// endpointOf returns the endpoint that serves ctx, when ctx is a request being served.
-func (s *Server) endpointOf(ctx context.Context) *endpoint {
-	if rc, ok := ctx.(*fasthttp.RequestCtx); ok {
-		if r, ok := rc.UserValue(routeKey).(*route); ok {
-			return r.ep
-		}
-	}
-	return s.metrics.other
 }
 
 // errorHandler answers requests fasthttp could not read.
@@ -126,7 +118,7 @@ func (s *Server) errorHandler(ctx *fasthttp.RequestCtx, err error) {
 	if r := s.router.find(ctx.Path()); r != nil {
 		ep = r.ep
 	}
-	ep.reject(reason, 1)
+	ep.Reject(reason, 1)
 	ep.countCode(code)
 	ctx.Error(fasthttp.StatusMessage(code), code)
 }

@@ -11,24 +11,22 @@ import (
 
 	"github.com/journeyd/journeyd/collector/segment"
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/event"
 )
 
-// segmentHandler returns the handler of a Segment API call of kind k.
-func (s *Server) segmentHandler(k segment.Kind) fasthttp.RequestHandler {
+// segmentHandler returns the handler of a Segment API call of kind k, counted under ep.
+func (s *Server) segmentHandler(k segment.Kind, ep *Endpoint) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if !ctx.IsPost() {
 			ctx.Response.Header.Set("Allow", "POST")
 			jsonError(ctx, "method not allowed: POST the message as JSON", fasthttp.StatusMethodNotAllowed)
 			return
 		}
-		s.recordSegment(ctx, k)
+		s.recordSegment(ctx, k, ep)
 	}
 }
 
 // recordSegment authenticates, parses and ingests a Segment API call, and answers.
-func (s *Server) recordSegment(ctx *fasthttp.RequestCtx, k segment.Kind) {
-	ep := s.endpointOf(ctx)
+func (s *Server) recordSegment(ctx *fasthttp.RequestCtx, k segment.Kind, ep *Endpoint) {
 	headerKey := writeKeyHeader(&ctx.Request.Header)
 	var st *site.Site
 	if len(headerKey) > 0 {
@@ -56,14 +54,14 @@ func (s *Server) recordSegment(ctx *fasthttp.RequestCtx, k segment.Kind) {
 		s.parseError(ctx, ep, err)
 		return
 	}
-	ep.reject("malformed_event", c.Invalid)
-	ep.reject("event_too_large", c.Oversize)
+	ep.Reject("malformed_event", c.Invalid)
+	ep.Reject("event_too_large", c.Oversize)
 	s.ingestSegment(ctx, ep, w, st)
 }
 
 // ingestSegment drops duplicates, ingests the rest of w, and answers.
-func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, st *site.Site) {
-	ep.reject("duplicate", s.dedupe(w, st.ID))
+func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *Endpoint, w *work, st *site.Site) {
+	ep.Reject("duplicate", s.dedupe(w, st.ID))
 	base := s.EnrichRequest(ctx, st)
 	// A backend's own address and headers are not its customer's: server events are
 	// located by context.ip and described by context.userAgent only.
@@ -75,7 +73,7 @@ func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, 
 		s.prepare(&w.events[i], &req)
 	}
 	// A backend retries what is not acknowledged: answer 200 only once the batch is on disk.
-	if err := s.commit(event.WithDurable(ctx), ep, w); err != nil {
+	if err := s.commit(s.durableCtx, ep, w); err != nil {
 		s.sinkError(ctx, err, jsonError)
 		return
 	}
@@ -85,18 +83,18 @@ func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *endpoint, w *work, 
 }
 
 // parseError answers a body the parser refused.
-func (s *Server) parseError(ctx *fasthttp.RequestCtx, ep *endpoint, err error) {
+func (s *Server) parseError(ctx *fasthttp.RequestCtx, ep *Endpoint, err error) {
 	if errors.Is(err, segment.ErrTooLarge) {
-		ep.reject("event_too_large", 1)
+		ep.Reject("event_too_large", 1)
 		jsonError(ctx, err.Error(), fasthttp.StatusRequestEntityTooLarge)
 		return
 	}
-	ep.reject("malformed", 1)
+	ep.Reject("malformed", 1)
 	jsonError(ctx, err.Error(), fasthttp.StatusBadRequest)
 }
 
-func (s *Server) unauthorized(ctx *fasthttp.RequestCtx, ep *endpoint) {
-	ep.reject("write_key", 1)
+func (s *Server) unauthorized(ctx *fasthttp.RequestCtx, ep *Endpoint) {
+	ep.Reject("write_key", 1)
 	ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="journeyd"`)
 	jsonError(ctx, "missing or unknown write key: send it as the Basic auth user name, "+
 		"the X-Write-Key header or writeKey in the body", fasthttp.StatusUnauthorized)

@@ -1,12 +1,12 @@
 package emaillink
 
 import (
-	"context"
 	"errors"
 	"strings"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/journeyd/journeyd/collector"
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/pixel"
 	"github.com/journeyd/journeyd/collector/site"
@@ -15,10 +15,9 @@ import (
 
 // Server is what the handlers need of the collector server (*collector.Server).
 type Server interface {
-	Handle(path string, h fasthttp.RequestHandler)
-	Ingest(ctx context.Context, events []event.Event, req *enrich.Request) error
+	Handle(path string, h fasthttp.RequestHandler) *collector.Endpoint
+	Ingest(ep *collector.Endpoint, events []event.Event, req *enrich.Request) error
 	EnrichRequest(ctx *fasthttp.RequestCtx, st *site.Site) enrich.Request
-	Reject(ctx *fasthttp.RequestCtx, reason string, n int)
 }
 
 // Config is what Register needs.
@@ -45,21 +44,22 @@ const RejectHeader = pixel.RejectHeader
 // Rejections are counted by srv under the endpoints "o", "r" and "api/v1/links".
 func Register(srv Server, cfg Config) {
 	h := &handlers{srv: srv, cfg: cfg}
-	srv.Handle(OpenPrefix, h.serveOpen)
-	srv.Handle(ClickPrefix, h.serveClick)
+	h.open = srv.Handle(OpenPrefix, h.serveOpen)
+	h.click = srv.Handle(ClickPrefix, h.serveClick)
 	srv.Handle("/api/v1/links", h.serveAPI)
 }
 
 type handlers struct {
-	srv Server
-	cfg Config
+	srv         Server
+	cfg         Config
+	open, click *collector.Endpoint // where opens and clicks are counted; set by Register
 }
 
 // serveOpen records an email_open and always answers with the GIF; a rejection is named in
 // the X-Journeyd-Reject header.
 func (h *handlers) serveOpen(ctx *fasthttp.RequestCtx) {
 	token, _ := strings.CutSuffix(strings.TrimPrefix(string(ctx.Path()), OpenPrefix), OpenSuffix)
-	pixel.Answer(ctx, h.record(ctx, token, event.TypeEmailOpen))
+	pixel.Answer(ctx, h.record(ctx, h.open, token, event.TypeEmailOpen))
 }
 
 // serveClick records an email_click and redirects to the signed target. A token that does
@@ -68,12 +68,12 @@ func (h *handlers) serveClick(ctx *fasthttp.RequestCtx) {
 	token := strings.TrimPrefix(string(ctx.Path()), ClickPrefix)
 	l, err := h.cfg.Signer.Verify(token)
 	if err != nil {
-		h.srv.Reject(ctx, rejectReason(err), 1)
+		h.click.Reject(rejectReason(err), 1)
 		ctx.Response.Header.Set(RejectHeader, rejectReason(err))
 		ctx.Error("this link is not valid: it was changed or not signed by this server", fasthttp.StatusBadRequest)
 		return
 	}
-	if reason := h.ingest(ctx, l, event.TypeEmailClick); reason != "" {
+	if reason := h.ingest(ctx, h.click, l, event.TypeEmailClick); reason != "" {
 		ctx.Response.Header.Set(RejectHeader, reason)
 	}
 	ctx.Response.Header.Set("Cache-Control", "no-store")
@@ -81,26 +81,28 @@ func (h *handlers) serveClick(ctx *fasthttp.RequestCtx) {
 	ctx.Redirect(l.URL, fasthttp.StatusFound)
 }
 
-// record verifies token and ingests the touchpoint; it returns the rejection reason or "".
-func (h *handlers) record(ctx *fasthttp.RequestCtx, token string, typ event.Type) string {
+// record verifies token and ingests the touchpoint under ep; it returns the rejection
+// reason or "".
+func (h *handlers) record(ctx *fasthttp.RequestCtx, ep *collector.Endpoint, token string, typ event.Type) string {
 	l, err := h.cfg.Signer.Verify(token)
 	if err != nil {
-		h.srv.Reject(ctx, rejectReason(err), 1)
+		ep.Reject(rejectReason(err), 1)
 		return rejectReason(err)
 	}
-	return h.ingest(ctx, l, typ)
+	return h.ingest(ctx, ep, l, typ)
 }
 
-// ingest records the touchpoint of a verified link; it returns the rejection reason or "".
-func (h *handlers) ingest(ctx *fasthttp.RequestCtx, l Link, typ event.Type) string {
+// ingest records the touchpoint of a verified link under ep; it returns the rejection
+// reason or "".
+func (h *handlers) ingest(ctx *fasthttp.RequestCtx, ep *collector.Endpoint, l Link, typ event.Type) string {
 	st := h.cfg.Sites.ByID(l.SiteID)
 	if st == nil {
-		h.srv.Reject(ctx, "unknown_site", 1)
+		ep.Reject("unknown_site", 1)
 		return "unknown_site"
 	}
 	req := h.srv.EnrichRequest(ctx, st)
 	events := []event.Event{touchpoint(l, typ, string(ctx.Request.Header.Referer()))}
-	if err := h.srv.Ingest(ctx, events, &req); err != nil {
+	if err := h.srv.Ingest(ep, events, &req); err != nil {
 		if errors.Is(err, event.ErrFull) {
 			return "full"
 		}
