@@ -9,6 +9,7 @@ import (
 
 	analytics "gopkg.in/segmentio/analytics-go.v3"
 
+	"github.com/journeyd/journeyd/collector/enrich/standard"
 	"github.com/journeyd/journeyd/event"
 )
 
@@ -111,5 +112,63 @@ func TestSegmentSDK(t *testing.T) {
 	}
 	if evs[2].URL != "https://shop.example/pricing?utm_source=sdk" {
 		t.Fatalf("page url %q", evs[2].URL)
+	}
+}
+
+// TestSegmentSDKContext sends, through the Go Segment SDK and the standard enrichment chain,
+// a backend's track call and an app's screen call that carry context.app, os, locale,
+// timezone and traits: each is kept as a property, and context.os.name fills the os column
+// unless the user agent names an OS.
+func TestSegmentSDKContext(t *testing.T) {
+	sink := &recordingSink{}
+	en, err := standard.New(standard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Sites: testSites(t), Sink: sink, Enricher: en, ClientIP: en.ClientIP, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := analytics.NewWithConfig(shopKey, analytics.Config{Endpoint: serveLoopback(t, srv), BatchSize: 10, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appCtx := &analytics.Context{
+		App: analytics.AppInfo{Name: "Shop", Version: "2.3.1"}, OS: analytics.OSInfo{Name: "iOS", Version: "17.5"},
+		Locale: "ru-RU", Timezone: "Europe/Moscow", Traits: analytics.NewTraits().Set("plan", "pro"),
+	}
+	macCtx := &analytics.Context{OS: analytics.OSInfo{Name: "iOS"},
+		UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"}
+	for _, m := range []analytics.Message{
+		analytics.Track{MessageId: "ctx-track", UserId: "u1", Event: "Order Completed", Context: appCtx},
+		analytics.Screen{MessageId: "ctx-screen", AnonymousId: "anon-1", Name: "Cart", Context: macCtx},
+	} {
+		if err := client.Enqueue(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs := sink.take()
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID > evs[j].ID })
+	if len(evs) != 2 || evs[0].ID != "ctx-track" || evs[1].ID != "ctx-screen" {
+		t.Fatalf("got %d events %+v, want ctx-track and ctx-screen", len(evs), evs)
+	}
+	track, screen := evs[0], evs[1]
+	for key, want := range map[string]string{"context.app.name": "Shop", "context.app.version": "2.3.1",
+		"context.os.name": "iOS", "context.os.version": "17.5", "context.locale": "ru-RU",
+		"context.timezone": "Europe/Moscow", "context.traits.plan": "pro"} {
+		if got, _ := track.Prop(key); got != want {
+			t.Errorf("track: property %s = %q, want %q (props %v = %v)", key, got, want, track.PropKeys, track.PropValues)
+		}
+	}
+	// No user agent on the backend's call: the os column is the context's.
+	if track.OS != "iOS" {
+		t.Errorf("track: os %q, want iOS from context.os", track.OS)
+	}
+	// The screen's user agent is a Mac's: it names the OS and wins; context.os stays a property.
+	if got, _ := screen.Prop("context.os.name"); screen.OS != "macOS" || got != "iOS" || screen.Type != event.TypeScreen || screen.Name != "Cart" {
+		t.Errorf("screen: type %q name %q os %q, context.os.name %q; want screen Cart, macOS, iOS", screen.Type, screen.Name, screen.OS, got)
 	}
 }

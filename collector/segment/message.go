@@ -35,6 +35,7 @@ func (p *Parser) message(e *event.Event, meta *Meta, k Kind, m, batch *fastjson.
 	meta.ClientIP = ctx.GetStringBytes("ip")
 	meta.UserAgent = ctx.GetStringBytes("userAgent")
 	pageFields(e, ctx.Get("page"))
+	p.contextProps(e, k, m, ctx)
 	campaign(e, ctx.GetObject("campaign"))
 	if e.Library = first(ctx.Get("library", "name")); e.Library == "" {
 		e.Library = p.batchLib
@@ -94,6 +95,38 @@ func (p *Parser) properties(e *event.Event, o *fastjson.Object) {
 	}
 	if c, ok := props.String(o.Get("currency")); ok {
 		e.Currency = c
+	}
+}
+
+// contextProps keeps what the message's context says about the device and the user, which
+// has no column of its own, as properties: context.os, context.app and context.traits
+// flattened under their own names (context.os.name, context.app.version,
+// context.traits.plan), context.locale and context.timezone as they are, and a page or
+// screen call's top-level category (where the Python and RudderStack SDKs put it) as
+// category, unless properties has one. context.os.name also fills the os column; the user
+// agent, when it names an OS, wins at enrichment (collector/enrich/ua). An identify call
+// whose traits came from context.traits does not store them twice.
+func (p *Parser) contextProps(e *event.Event, k Kind, m, ctx *fastjson.Value) {
+	if k == Page || k == Screen {
+		if _, ok := e.Prop("category"); !ok {
+			if c, ok := props.String(m.Get("category")); ok && c != "" {
+				e.SetProp("category", c)
+			}
+		}
+	}
+	if ctx == nil || ctx.Type() != fastjson.TypeObject {
+		return
+	}
+	e.OS = first(ctx.Get("os", "name"))
+	p.fl.Object(e, "context.os", ctx.GetObject("os"))
+	p.fl.Object(e, "context.app", ctx.GetObject("app"))
+	for _, key := range [...]string{"locale", "timezone"} {
+		if s := first(ctx.Get(key)); s != "" {
+			e.SetProp("context."+key, s)
+		}
+	}
+	if k != Identify || m.GetObject("traits") != nil {
+		p.fl.Object(e, "context.traits", ctx.GetObject("traits"))
 	}
 }
 

@@ -6,7 +6,10 @@
 //
 // Mapping, per message:
 //
-//	type             track → server, page → pageview, screen → screen, identify, alias, group
+//	type             track → server, page → pageview, screen → screen, identify, alias, group;
+//	                 a screen is an app's page view: a visit like a page call for the
+//	                 sessionizer, Direct without a referrer for the channel step, an
+//	                 interaction in the sessions table, the funnel step screen:NAME
 //	messageId        event id (the collector generates one when it is missing)
 //	anonymousId      anon_id; for alias, previousId → anon_id
 //	userId           user_id
@@ -20,6 +23,15 @@
 //	                 url, referrer, title (path only when there is no url)
 //	context.campaign.{source,medium,name,term,content}
 //	                 source, medium, campaign, term, content
+//	context.os, context.app, context.traits
+//	                 flattened into props under their own names: context.os.name,
+//	                 context.app.version, context.traits.plan (identify: context.traits is
+//	                 the traits when traits is absent, and then stored once, unprefixed)
+//	context.os.name  also os, unless the user agent names one (collector/enrich/ua)
+//	context.locale, context.timezone
+//	                 props context.locale, context.timezone
+//	category         (page, screen; top level, as the Python and RudderStack SDKs send it)
+//	                 prop category, unless properties has one
 //	context.library.name (or the batch's)
 //	                 lib
 //	context.session_id, context.sessionId, properties.session_id
@@ -35,6 +47,12 @@
 // event name. A single call that breaks these rules is an error; inside a batch the message
 // is dropped and counted, as is a message larger than MaxEventBytes, and the rest is kept.
 // Strings are stored as sent; the collector replaces invalid UTF-8 and truncates (event.Normalize).
+//
+// The context fields are properties, not columns: they describe the sender rather than the
+// journey, few reports break down by them, a column costs a migration on every installed
+// database (and the cluster DDL), and props.key/props.value already answer
+// `props.value[indexOf(props.key, 'context.app.version')]`. The one with a column, the OS,
+// fills it.
 package segment
 
 import (

@@ -67,6 +67,44 @@ func TestParseCalls(t *testing.T) {
 	})
 }
 
+// TestParseContext: what the context says about the app, the OS, the locale and the user,
+// and a page or screen call's top-level category, are kept as properties; context.os.name
+// also fills the os column.
+func TestParseContext(t *testing.T) {
+	f := func(k Kind, body, wantProps, wantOS string) {
+		t.Helper()
+		e, _ := parseOne(t, k, body)
+		var got []string
+		for i, key := range e.PropKeys {
+			got = append(got, key+"="+e.PropValues[i])
+		}
+		if strings.Join(got, " ") != wantProps || e.OS != wantOS {
+			t.Fatalf("Parse(%s):\n got  props %q, os %q\n want props %q, os %q", body, strings.Join(got, " "), e.OS, wantProps, wantOS)
+		}
+	}
+	// A server-side track call from a mobile backend: properties first, then the context.
+	f(Track, `{"userId":"u","event":"Order Completed","properties":{"total":30},
+		"context":{"os":{"name":"iOS","version":"17.5"},"app":{"name":"Shop","version":"2.3.1","build":"231"},
+		"locale":"ru-RU","timezone":"Europe/Moscow","traits":{"plan":"pro","address":{"city":"Kazan"}},"ip":"203.0.113.9"}}`,
+		"total=30 context.os.name=iOS context.os.version=17.5 context.app.name=Shop context.app.version=2.3.1 "+
+			"context.app.build=231 context.locale=ru-RU context.timezone=Europe/Moscow context.traits.plan=pro "+
+			"context.traits.address.city=Kazan", "iOS")
+	// Python and RudderStack put a page's category at the top level.
+	f(Page, `{"anonymousId":"a","name":"Pricing","category":"Docs","properties":{"url":"https://s.example/p"}}`,
+		"url=https://s.example/p category=Docs", "")
+	f(Screen, `{"anonymousId":"a","name":"Cart","category":"Shop","context":{"os":{"name":"Android"},"locale":"en-GB"}}`,
+		"category=Shop context.os.name=Android context.locale=en-GB", "Android")
+	// A category in properties wins over the top-level one; a track call's category is not read.
+	f(Page, `{"anonymousId":"a","category":"Top","properties":{"category":"Inner"}}`, "category=Inner", "")
+	f(Track, `{"userId":"u","event":"e","category":"Top"}`, "", "")
+	// Identify: context.traits standing in for traits is stored once, as traits; beside
+	// traits it is kept under its own name.
+	f(Identify, `{"userId":"u","context":{"traits":{"plan":"pro"}}}`, "plan=pro", "")
+	f(Identify, `{"userId":"u","traits":{"plan":"pro"},"context":{"traits":{"seats":3}}}`, "plan=pro context.traits.seats=3", "")
+	// Odd shapes change nothing: an os that is no object, empty strings, null.
+	f(Track, `{"userId":"u","event":"e","context":{"os":"iOS","locale":"","timezone":null,"app":[]}}`, "", "")
+}
+
 func TestParseTimes(t *testing.T) {
 	f := func(body string, want time.Time, wantClamped string) {
 		t.Helper()

@@ -50,11 +50,16 @@ func New(cacheSize int) *Parser {
 }
 
 // Enrich fills the browser, version, OS, device and user agent columns of e from r's
-// User-Agent and client hints. The user agent column is left alone when e already has one.
+// User-Agent and client hints. The user agent column is left alone when e already has one,
+// and so is an OS the message named itself (a server call's context.os) when the user agent
+// and hints name none.
 func (p *Parser) Enrich(e *event.Event, r *enrich.Request) {
 	res := p.Parse(r.UserAgent)
 	ApplyHints(&res, r.SecCHUA, r.SecCHUAMobile, r.SecCHUAPlatform)
-	e.Browser, e.BrowserVersion, e.OS, e.Device = res.Browser, res.Version, res.OS, res.Device
+	e.Browser, e.BrowserVersion, e.Device = res.Browser, res.Version, res.Device
+	if res.OS != "" {
+		e.OS = res.OS
+	}
 	if e.UserAgent == "" {
 		e.UserAgent = res.UA
 	}

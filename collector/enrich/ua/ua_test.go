@@ -63,6 +63,24 @@ func TestEnrichWithHints(t *testing.T) {
 	f(uastrings.Firefox, "", "", "", Result{Browser: "Firefox", Version: "133.0", OS: "Windows", Device: Desktop})
 }
 
+// TestEnrichKeepsOSOfMessage: a server call's context.os (set on the event by the Segment
+// parser) stays when the user agent names no OS, and gives way when it names one.
+func TestEnrichKeepsOSOfMessage(t *testing.T) {
+	p := New(16)
+	f := func(ua, os, want string) {
+		t.Helper()
+		e := event.Event{OS: os}
+		p.Enrich(&e, &enrich.Request{UserAgent: []byte(ua)})
+		if e.OS != want {
+			t.Fatalf("Enrich(%q) with os %q: os %q, want %q", ua, os, e.OS, want)
+		}
+	}
+	f("", "iOS", "iOS")
+	f(uastrings.Curl, "Android", "Android")
+	f(uastrings.SafariMac, "iOS", "macOS")
+	f("", "", "")
+}
+
 func TestBrand(t *testing.T) {
 	f := func(header, wantName, wantVersion string) {
 		t.Helper()
