@@ -2,13 +2,11 @@ package collector
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/collector/site"
-	"github.com/journeyd/journeyd/event"
 )
 
 // beaconHandler accepts batches of the snippet's events (POST /e), counted under ep, and
@@ -129,37 +127,9 @@ func originOf(u []byte) []byte {
 	return u
 }
 
-// errorStyle writes an error answer: plain text for /e, Segment's JSON for /v1.
-type errorStyle func(ctx *fasthttp.RequestCtx, msg string, code int)
-
 // plainError writes a text answer, keeping the headers already set (ctx.Error drops them).
 func plainError(ctx *fasthttp.RequestCtx, msg string, code int) {
 	ctx.SetStatusCode(code)
 	ctx.SetContentType("text/plain; charset=utf-8")
 	ctx.SetBodyString(msg)
-}
-
-// bodyError answers a request whose body could not be read.
-func (s *Server) bodyError(ctx *fasthttp.RequestCtx, ep *Endpoint, err error, answer errorStyle) {
-	switch {
-	case errors.Is(err, errTooLarge):
-		ep.Reject("body_too_large", 1)
-		answer(ctx, fmt.Sprintf("body larger than %d bytes", s.limits.MaxBodyBytes), fasthttp.StatusRequestEntityTooLarge)
-	case errors.Is(err, errEncoding):
-		ep.Reject("encoding", 1)
-		answer(ctx, err.Error(), fasthttp.StatusUnsupportedMediaType)
-	default:
-		ep.Reject("malformed", 1)
-		answer(ctx, err.Error(), fasthttp.StatusBadRequest)
-	}
-}
-
-// sinkError answers a request whose events the sink refused; the events are counted.
-func (s *Server) sinkError(ctx *fasthttp.RequestCtx, err error, answer errorStyle) {
-	if errors.Is(err, event.ErrFull) {
-		ctx.Response.Header.Set("Retry-After", "5")
-		answer(ctx, "the pipeline is full: retry later", fasthttp.StatusServiceUnavailable)
-		return
-	}
-	answer(ctx, "cannot store events: retry later", fasthttp.StatusInternalServerError)
 }
