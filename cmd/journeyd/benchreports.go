@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -20,10 +21,12 @@ func runBenchReports(ctx context.Context, args []string) error {
 	var events int64
 	var runs int
 	var site string
-	c, _, err := loadConfig("bench-reports", args, func(fs *flag.FlagSet) {
+	c, _, err := loadCommandConfig("bench-reports", args, []string{"clickhouse"}, func(fs *flag.FlagSet) {
 		fs.Int64Var(&events, "events", 10_000_000, "synthetic events to time the reports on")
 		fs.IntVar(&runs, "runs", 3, "runs of each query; the median is reported")
 		fs.StringVar(&site, "site", "", "site id of the synthetic events (default bench-N); reused when it already holds N events")
+	}, func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: journeyd bench-reports [--events N] [--runs N] [--site S]\n\nTimes every report on N synthetic events (inserted first unless the site holds them), as a ratio to one plain pass over them.\n")
 	})
 	if err != nil {
 		return err

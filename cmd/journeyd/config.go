@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/journeyd/journeyd/collector/site"
+	"github.com/journeyd/journeyd/sql/analysis/report"
 )
 
 // config is everything `journeyd serve` can be told. Precedence: command-line flag, then
@@ -109,16 +110,44 @@ func configFlags(fs *flag.FlagSet, c *config) {
 
 // loadConfig parses args into a config: defaults, then the --config file, then JOURNEYD_*
 // environment variables, then the flags themselves. extra binds a command's own flags.
+// Every setting is a flag: this is serve's command line.
 func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (*config, *flag.FlagSet, error) {
+	return loadCommandConfig(name, args, nil, extra, nil)
+}
+
+// loadCommandConfig is loadConfig for a command that takes only some settings as flags
+// (settings lists them, by flag name; nil: all). The config file is read whole all the
+// same (a report takes the sites' conversions from it). usage, when not nil, prints the
+// command's help before its flags; the default is serve's.
+func loadCommandConfig(name string, args []string, settings []string, extra func(*flag.FlagSet), usage func(io.Writer)) (*config, *flag.FlagSet, error) {
 	c := defaultConfig()
 	fs := flag.NewFlagSet("journeyd "+name, flag.ContinueOnError)
 	path := os.Getenv("JOURNEYD_CONFIG")
 	fs.StringVar(&path, "config", path, "YAML config file with the sites and any of the settings below (keys as the flags, with _ for -) (env JOURNEYD_CONFIG)")
-	configFlags(fs, &c)
+	if settings == nil {
+		configFlags(fs, &c)
+	} else {
+		all := flag.NewFlagSet("", flag.ContinueOnError)
+		configFlags(all, &c)
+		for _, s := range settings {
+			f := all.Lookup(s)
+			if f == nil {
+				panic("loadCommandConfig: no setting " + s)
+			}
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	}
 	if extra != nil {
 		extra(fs)
 	}
 	fs.Usage = func() { configUsage(fs) }
+	if usage != nil {
+		fs.Usage = func() {
+			usage(fs.Output())
+			fmt.Fprintf(fs.Output(), "\nFlags (each also JOURNEYD_<FLAG>, upper case, - as _):\n")
+			fs.PrintDefaults()
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -272,4 +301,30 @@ JOURNEYD_COOKIELESS_SECRET (keys the daily salt of cookieless ids; the same on e
 Flags:
 `, fs.Name())
 	fs.PrintDefaults()
+}
+
+// durationFlag is a flag.Value holding a positive duration written as the reports read
+// one: 36h, 30m, 7d or 8d12h.
+type durationFlag struct{ d *time.Duration }
+
+// durationVar defines a duration flag that also takes days (7d, 8d12h).
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(durationFlag{p}, name, usage)
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := report.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
 }

@@ -25,7 +25,8 @@ func runErase(ctx context.Context, args []string) error {
 	var pf personFlags
 	pf.add(fs, "the person: a user id, or an anonymous id")
 	yes := fs.Bool("yes", false, "delete; without it erase only prints what it would delete")
-	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for ClickHouse to finish the deletions")
+	var timeout time.Duration
+	durationVar(fs, &timeout, "timeout", 10*time.Minute, "how long to wait for ClickHouse to finish the deletions, a `duration` such as 10m or 1d")
 	cluster := fs.String("cluster", "", "the database is laid over this `cluster` (deploy/cluster): delete from the local tables of every shard, through the nodes its remote_servers list")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: journeyd erase --site S --person P [--cluster NAME] [--yes]
@@ -51,7 +52,7 @@ device stay. Without --yes it prints what it would delete and changes nothing.
 		return err
 	}
 	if *yes {
-		runCtx, cancel := context.WithTimeout(ctx, *timeout)
+		runCtx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		if *cluster != "" {
 			err = erase.RunCluster(runCtx, conn, "", *cluster, p, 200*time.Millisecond, func(ctx context.Context, addr string) (driver.Conn, error) {

@@ -37,13 +37,24 @@ func usage() {
 	for _, n := range names {
 		fmt.Fprintf(os.Stderr, "  %-15s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(os.Stderr, "\nRun 'journeyd COMMAND -h' for the flags of a command.\n")
+	fmt.Fprintf(os.Stderr, `
+Run 'journeyd COMMAND -h' for the flags of a command.
+
+Settings not given as flags come from JOURNEYD_* environment variables, then from the file
+%s in the current directory when it exists (make run writes it there: the
+ClickHouse, config, admin token and link keys of the setup it started; JOURNEYD_ENV_FILE
+names another file, or none when empty).
+`, devEnvFile)
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
+	}
+	if a := os.Args[1]; a == "-h" || a == "-help" || a == "--help" || a == "help" {
+		usage()
+		return
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {
@@ -51,10 +62,17 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	if err := loadEnvFile(envFilePath()); err != nil {
+		fmt.Fprintf(os.Stderr, "journeyd %s: %v\n", cmd.name, err)
+		os.Exit(1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, flag.ErrHelp): // -h: the help was asked for and printed
+			return
+		case errors.Is(err, errUsage): // called wrongly: the usage was printed
 			os.Exit(2)
 		}
 		fmt.Fprintf(os.Stderr, "journeyd %s: %v\n", cmd.name, err)

@@ -22,7 +22,7 @@ func (p *personFlags) add(fs *flag.FlagSet, what string) {
 	if p.dsn == "" {
 		p.dsn = defaultConfig().ClickHouse // the same default as serve's
 	}
-	fs.StringVar(&p.dsn, "clickhouse", p.dsn, "ClickHouse DSN, native protocol; the path names the database (env JOURNEYD_CLICKHOUSE)")
+	fs.StringVar(&p.dsn, "clickhouse", p.dsn, "ClickHouse DSN, native protocol; the path names the database (env JOURNEYD_CLICKHOUSE; make run sets it in "+devEnvFile+")")
 	fs.StringVar(&p.site, "site", "", "site id (required)")
 	fs.StringVar(&p.person, "person", "", what+" (required)")
 	fs.StringVar(&p.format, "format", "text", "output format: text or json")

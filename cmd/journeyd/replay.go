@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -18,11 +19,13 @@ func init() {
 func runReplay(ctx context.Context, args []string) error {
 	var file, again, reasons string
 	var timeout time.Duration
-	cfg, _, err := loadConfig("replay", args, func(fs *flag.FlagSet) {
+	cfg, _, err := loadCommandConfig("replay", args, []string{"clickhouse", "batch-size"}, func(fs *flag.FlagSet) {
 		fs.StringVar(&file, "file", "", "the dead-letter file to replay (required)")
 		fs.StringVar(&again, "again", "", "where the rows that fail again go [FILE.again]")
 		fs.StringVar(&reasons, "reasons", strings.Join(writer.TransientReasons, ","), "comma-separated reasons to replay, or all (rejected and bad_row fail again unless the schema or the data was fixed)")
-		fs.DurationVar(&timeout, "timeout", 10*time.Minute, "how long to keep retrying ClickHouse")
+		durationVar(fs, &timeout, "timeout", 10*time.Minute, "how long to keep retrying ClickHouse, a `duration` such as 10m or 1d")
+	}, func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: journeyd replay --file FILE [--reasons R,R|all] [--again FILE]\n\nInserts the events of a dead-letter file into ClickHouse again; those that fail again go to --again.\n")
 	})
 	if err != nil {
 		return err

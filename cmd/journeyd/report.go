@@ -4,10 +4,11 @@ import (
 	"github.com/journeyd/journeyd/event/goal"
 
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -26,34 +27,71 @@ type reportFlags struct {
 	opts         map[string]*string
 }
 
-func bindReportFlags(f *reportFlags) func(*flag.FlagSet) {
+// errUsage is returned after a command printed its usage because it was called wrongly;
+// main exits 2 on it without printing more.
+var errUsage = errors.New("usage printed")
+
+// bindReportFlags binds the flags of report name: the common ones and its own options.
+func bindReportFlags(f *reportFlags, name string) func(*flag.FlagSet) {
 	return func(fs *flag.FlagSet) {
 		fs.StringVar(&f.site, "site", "", "site id whose events the report reads (required)")
 		fs.StringVar(&f.format, "format", "table", "output format: table, csv or json")
 		fs.BoolVar(&f.showSQL, "sql", false, "print the filled SQL instead of running it")
-		names := make([]string, 0, len(report.OptionNames))
-		for n := range report.OptionNames {
-			names = append(names, n)
-		}
-		sort.Strings(names)
 		f.opts = map[string]*string{}
-		for _, n := range names {
+		for _, n := range report.Options(name) {
 			f.opts[n] = fs.String(n, "", report.OptionNames[n])
 		}
 	}
 }
 
+// reportUsage prints the help of `journeyd report`: every report with its own flags, then
+// the flags they share.
+func reportUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: journeyd report NAME --site ID [flags]\n\nRuns a report on the stored events and prints it as a table, CSV or JSON.\n\nReports and their own flags ('journeyd report NAME -h' explains them):\n")
+	common := map[string]bool{}
+	for _, o := range report.CommonOptions() {
+		common[o] = true
+	}
+	for _, name := range report.Names() {
+		rep, _ := report.Lookup(name)
+		var own []string
+		for _, o := range report.Options(name) {
+			if !common[o] {
+				own = append(own, "--"+o)
+			}
+		}
+		fmt.Fprintf(w, "  %-16s %s\n", name, rep.Summary)
+		if len(own) > 0 {
+			fmt.Fprintf(w, "  %-16s %s\n", "", strings.Join(own, " "))
+		}
+	}
+	fmt.Fprintf(w, "\nFlags of every report:\n")
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.String("config", "", "YAML config file: the sites' conversions and journey stages (env JOURNEYD_CONFIG)")
+	fs.String("clickhouse", defaultConfig().ClickHouse, "ClickHouse DSN (env JOURNEYD_CLICKHOUSE; make run sets it in "+devEnvFile+")")
+	var f reportFlags
+	bindReportFlags(&f, "")(fs)
+	fs.PrintDefaults()
+}
+
 func runReport(ctx context.Context, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(os.Stderr, "Usage: journeyd report NAME --site ID [flags]\n\nReports: %s\n", strings.Join(report.Names(), ", "))
-		return flag.ErrHelp
+		reportUsage(os.Stderr)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return errUsage
 	}
 	name := args[0]
-	if _, err := report.Lookup(name); err != nil {
+	rep, err := report.Lookup(name)
+	if err != nil {
 		return err
 	}
 	f := &reportFlags{}
-	c, _, err := loadConfig("report "+name, args[1:], bindReportFlags(f))
+	c, _, err := loadCommandConfig("report "+name, args[1:], []string{"clickhouse"}, bindReportFlags(f, name), func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: journeyd report %s --site ID [flags]\n\n%s.\n", name, rep.Summary)
+	})
 	if err != nil {
 		return err
 	}

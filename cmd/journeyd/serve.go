@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,10 +72,12 @@ func runServe(ctx context.Context, args []string) error {
 func runMigrate(ctx context.Context, args []string) error {
 	var script string
 	var cluster schema.Cluster
-	cfg, _, err := loadConfig("migrate", args, func(fs *flag.FlagSet) {
+	cfg, _, err := loadCommandConfig("migrate", args, []string{"clickhouse"}, func(fs *flag.FlagSet) {
 		fs.StringVar(&script, "sql", "", "print the schema statements for a ClickHouse server of this `version` (e.g. 24.8) instead of applying them; the database is the DSN's")
 		fs.StringVar(&cluster.Name, "cluster", "", "with --sql: the schema of one node of this `cluster` (remote_servers name): local tables plus Distributed ones (deploy/cluster)")
 		fs.BoolVar(&cluster.Replicated, "replicated", false, "with --cluster: local tables on Replicated engines, at ZooKeeper paths made of the {shard} and {replica} macros (deploy/cluster)")
+	}, func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: journeyd migrate [--clickhouse DSN] [--sql VERSION [--cluster NAME [--replicated]]]\n\nCreates or upgrades the schema of the DSN's database (serve does it at start too), or prints it.\n")
 	})
 	if err != nil {
 		return err

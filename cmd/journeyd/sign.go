@@ -34,7 +34,7 @@ func sign(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&l.UserID, "user-id", "", "the recipient's user id, when known")
 	fs.StringVar(&l.AnonID, "anon-id", "", "the recipient's anonymous id, when known")
 	base := fs.String("base", defaultSignBase(), "public URL of journeyd the links point to (env JOURNEYD_BASE_URL)")
-	keysFile := fs.String("link-keys-file", "", "file holding the signing keys as id:secret,id:secret; default: env JOURNEYD_LINK_KEYS. The last key signs")
+	keysFile := fs.String("link-keys-file", "", "file holding the signing keys as id:secret,id:secret; default: env JOURNEYD_LINK_KEYS, else the file env JOURNEYD_LINK_KEYS_FILE names (make run sets it in "+devEnvFile+"). The last key signs")
 	asJSON := fs.Bool("json", false, "print token, click_url and open_url as JSON")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: journeyd sign --site S --url URL --campaign C [flags]\n\n"+
@@ -61,9 +61,15 @@ func sign(args []string, stdout, stderr io.Writer) error {
 }
 
 func signLink(keysFile, base string, l emaillink.Link) (emaillink.URLs, error) {
+	if keysFile == "" && os.Getenv("JOURNEYD_LINK_KEYS") == "" {
+		keysFile = os.Getenv("JOURNEYD_LINK_KEYS_FILE")
+		if keysFile == "" {
+			return emaillink.URLs{}, fmt.Errorf("cannot sign a link: no link keys: set JOURNEYD_LINK_KEYS=id:secret (the keys journeyd serve runs with) or give --link-keys-file FILE; make run keeps its keys in var/link-keys")
+		}
+	}
 	keys, err := emaillink.LoadKeys(keysFile)
 	if err != nil {
-		return emaillink.URLs{}, err
+		return emaillink.URLs{}, fmt.Errorf("cannot sign a link: %w (keys from JOURNEYD_LINK_KEYS or --link-keys-file)", err)
 	}
 	s, err := emaillink.NewSigner(keys)
 	if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,4 +48,34 @@ func TestSignRefuses(t *testing.T) {
 	f("--site", "shop", "--url", "javascript:alert(1)", "--campaign", "c")
 	t.Setenv("JOURNEYD_LINK_KEYS", "")
 	f("--site", "shop", "--url", "https://shop.example/", "--campaign", "c")
+}
+
+// TestSignFindsMakeRunKeys: with JOURNEYD_LINK_KEYS unset, sign reads the file that
+// JOURNEYD_LINK_KEYS_FILE names (make run's var/link-keys, through var/journeyd.env); with
+// neither, its error names the variable to set.
+func TestSignFindsMakeRunKeys(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "link-keys")
+	if err := os.WriteFile(keyFile, []byte("dev:00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JOURNEYD_LINK_KEYS", "")
+	t.Setenv("JOURNEYD_LINK_KEYS_FILE", keyFile)
+	var out, errOut bytes.Buffer
+	if err := sign([]string{"--site", "demo", "--url", "https://shop.example/", "--campaign", "c", "--json"}, &out, &errOut); err != nil {
+		t.Fatalf("sign with JOURNEYD_LINK_KEYS_FILE: %v", err)
+	}
+	var urls emaillink.URLs
+	if err := json.Unmarshal(out.Bytes(), &urls); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	keys, _ := emaillink.ParseKeys("dev:00112233445566778899aabbccddeeff")
+	s, _ := emaillink.NewSigner(keys)
+	if l, err := s.Verify(urls.Token); err != nil || l.Campaign != "c" {
+		t.Fatalf("the token is not signed with the file's key: %+v, %v", l, err)
+	}
+	t.Setenv("JOURNEYD_LINK_KEYS_FILE", "")
+	err := sign([]string{"--site", "demo", "--url", "https://shop.example/", "--campaign", "c"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "JOURNEYD_LINK_KEYS") {
+		t.Fatalf("sign without keys: error %v, want one naming JOURNEYD_LINK_KEYS", err)
+	}
 }

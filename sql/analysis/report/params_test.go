@@ -146,6 +146,14 @@ func TestParseDuration(t *testing.T) {
 	f("-1h", 0, false)
 	f("week", 0, false)
 	f("99999d", 0, false)
+	// days followed by a Go duration: 8 × 24 h + 12 h = 204 h; 24 h + 30 min
+	f("8d12h", 204*time.Hour, true)
+	f("1d30m", 24*time.Hour+30*time.Minute, true)
+	f("0d12h", 12*time.Hour, true)
+	f("d", 0, false)
+	f("7d-1h", 0, false)
+	f("7d12", 0, false)
+	f("1e1d", 0, false)
 }
 
 func TestParseRequest(t *testing.T) {

@@ -193,17 +193,30 @@ func ParseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
-// ParseDuration parses a Go duration or a number of days such as 7d.
+// ParseDuration parses a positive duration: a Go duration (36h, 90m), a number of days
+// (7d, 1.5d), or days followed by a Go duration (8d12h, 1d30m).
 func ParseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.ParseFloat(n, 64)
-		if err == nil && d > 0 && d < 10000 {
-			return time.Duration(d * float64(day)), nil
+	bad := fmt.Errorf("cannot parse duration %q: want e.g. 7d, 8d12h, 36h or 30m", s)
+	var total time.Duration
+	rest := s
+	if days, after, ok := strings.Cut(s, "d"); ok {
+		d, err := strconv.ParseFloat(days, 64)
+		if err != nil || d < 0 || d >= 10000 || strings.ContainsAny(days, "+-eEinfINFxX_") {
+			return 0, bad
 		}
-	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return d, nil
+		total, rest = time.Duration(d*float64(day)), after
 	}
-	return 0, fmt.Errorf("cannot parse duration %q: want e.g. 7d, 36h or 30m", s)
+	if rest != "" {
+		d, err := time.ParseDuration(rest)
+		if err != nil || d < 0 || strings.HasPrefix(rest, "+") || strings.HasPrefix(rest, "-") {
+			return 0, bad
+		}
+		total += d
+	}
+	if total <= 0 {
+		return 0, bad
+	}
+	return total, nil
 }
 
 func firstNonEmpty(s ...string) string {
