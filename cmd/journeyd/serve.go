@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/journeyd/journeyd/collector"
+	"github.com/journeyd/journeyd/collector/adminauth"
 	"github.com/journeyd/journeyd/collector/dedup"
 	"github.com/journeyd/journeyd/collector/emaillink"
 	"github.com/journeyd/journeyd/collector/enrich/standard"
@@ -271,7 +272,10 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	for _, s := range sites.Sites() {
 		defs[s.ID] = s.ReportDefinitions()
 	}
-	reports := report.Handler(a.conn, db, defs, a.cfg.AdminToken)
+	if a.cfg.AdminToken == "" {
+		a.log.Warn("no admin token configured: the admin API (/api/v1/reports, /api/v1/links), and with it the dashboard, is closed: set JOURNEYD_ADMIN_TOKEN or --admin-token-file to open it")
+	}
+	reports := adminauth.Guard(a.cfg.AdminToken, report.Handler(a.conn, db, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)
 	a.server.Handle("/dashboard", dashboard.Handler())

@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/collector"
+	"github.com/journeyd/journeyd/collector/adminauth"
 	"github.com/journeyd/journeyd/collector/enrich"
 	"github.com/journeyd/journeyd/collector/pixel"
 	"github.com/journeyd/journeyd/collector/site"
@@ -24,7 +25,8 @@ type Server interface {
 type Config struct {
 	Signer *Signer
 	Sites  *site.Registry
-	// AdminToken guards POST /api/v1/links; empty refuses every request to it.
+	// AdminToken guards POST /api/v1/links (adminauth.Guard); empty refuses every request
+	// to it.
 	AdminToken string
 	// BaseURL is the public URL of journeyd the API's links point to; empty means the
 	// scheme and host of the API request.
@@ -46,7 +48,7 @@ func Register(srv Server, cfg Config) {
 	h := &handlers{srv: srv, cfg: cfg}
 	h.open = srv.Handle(OpenPrefix, h.serveOpen)
 	h.click = srv.Handle(ClickPrefix, h.serveClick)
-	srv.Handle("/api/v1/links", h.serveAPI)
+	srv.Handle("/api/v1/links", adminauth.Guard(cfg.AdminToken, h.serveAPI))
 }
 
 type handlers struct {

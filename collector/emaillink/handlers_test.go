@@ -198,6 +198,7 @@ func TestAPI(t *testing.T) {
 	}
 	check("POST", body, 401)
 	check("POST", body, 401, "Authorization", "Bearer wrong")
+	check("POST", body, 200, "Authorization", "bearer admin-secret-token") // the scheme in any case, as the reports API
 	check("GET", nil, 405, "X-Admin-Token", "admin-secret-token")
 	check("POST", []byte(`{"site":"shop"`), 400, "X-Admin-Token", "admin-secret-token")
 	check("POST", []byte(`{"site":"shop","url":"javascript:alert(1)","campaign":"c"}`), 400, "X-Admin-Token", "admin-secret-token")

@@ -14,6 +14,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/valyala/fasthttp"
 
+	"github.com/journeyd/journeyd/collector/adminauth"
 	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/sql/analysis/report"
 	"github.com/journeyd/journeyd/sql/store/chtest"
@@ -202,7 +203,7 @@ func TestWebinarPersonsAndAPI(t *testing.T) {
 	for _, n := range out.Truth["purchases"].(map[string]int) {
 		buys += n
 	}
-	h := report.Handler(r.Conn, r.DB, map[string]goal.Definitions{"demo": {}}, "admin-token-1")
+	h := adminauth.Guard("admin-token-1", report.Handler(r.Conn, r.DB, map[string]goal.Definitions{"demo": {}}))
 	var ctx fasthttp.RequestCtx
 	ctx.Request.SetRequestURI("/api/v1/reports/funnel?site=demo&steps=pageview:/webinar,event:webinar_signup,event:purchase&window=30d&from=" +
 		now.Add(-60*24*time.Hour).Format("2006-01-02"))

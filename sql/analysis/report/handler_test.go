@@ -25,7 +25,7 @@ func serve(h fasthttp.RequestHandler, method, uri string, headers ...string) (in
 }
 
 func TestHandlerRefusals(t *testing.T) {
-	h := Handler(nil, "journeyd", map[string]goal.Definitions{"demo": {}}, "s3cret-token")
+	h := Handler(nil, "journeyd", map[string]goal.Definitions{"demo": {}})
 	f := func(method, uri string, wantStatus int, wantErr string, headers ...string) {
 		t.Helper()
 		status, body := serve(h, method, uri, headers...)
@@ -34,10 +34,9 @@ func TestHandlerRefusals(t *testing.T) {
 			t.Fatalf("%s %s = %d %q, want %d with %q", method, uri, status, msg, wantStatus, wantErr)
 		}
 	}
+	// The admin token is checked before the handler, by collector/adminauth.Guard (its own
+	// test holds the 401 cases); the headers below are what a client sends and are ignored.
 	auth := []string{"Authorization", "Bearer s3cret-token"}
-	f("GET", "/api/v1/reports/funnel?site=demo", 401, "admin token")
-	f("GET", "/api/v1/reports/funnel?site=demo", 401, "admin token", "Authorization", "Bearer wrong")
-	f("GET", "/api/v1/reports/funnel?site=demo", 401, "admin token", "X-Admin-Token", "s3cret-toke")
 	f("POST", "/api/v1/reports/funnel?site=demo", 405, "use GET", auth...)
 	f("GET", "/api/v1/reports/nope?site=demo", 404, "unknown report", auth...)
 	f("GET", "/api/v1/reports/funnel?site=other", 404, "unknown site", auth...)
@@ -47,8 +46,5 @@ func TestHandlerRefusals(t *testing.T) {
 	status, body := serve(h, "GET", "/api/v1/reports", auth...)
 	if reports, _ := body["reports"].([]any); status != 200 || len(reports) != len(Names()) {
 		t.Fatalf("GET /api/v1/reports = %d %v, want the %d reports", status, body, len(Names()))
-	}
-	if status, _ := serve(Handler(nil, "journeyd", nil, ""), "GET", "/api/v1/reports", "Authorization", "Bearer "); status != 401 {
-		t.Fatalf("with no admin token configured, status = %d, want 401", status)
 	}
 }
