@@ -169,7 +169,7 @@ func (d Definitions) Conversion(name string) (Conversion, error) {
 		}
 	}
 	if name == "" {
-		return Conversion{}, fmt.Errorf("no conversion given: use --conversion NAME")
+		return Conversion{}, fmt.Errorf("no conversion given: name one of the site's conversions or an event")
 	}
 	return Conversion{Name: name}, nil
 }

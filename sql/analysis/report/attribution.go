@@ -45,7 +45,7 @@ func keyColumn(req *Request) (col, empty string, err error) {
 	case "source", "campaign", "medium":
 		return by, "(none)", nil
 	}
-	return "", "", usageErrorf("attribution keys: use --by channel, source, medium or campaign, not %q", by)
+	return "", "", usageErrorf("by %q: attribution keys touchpoints by channel, source, medium or campaign only", by)
 }
 
 // journeyParams returns the placeholders of the journey queries (attribution, paths,

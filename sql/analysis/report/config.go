@@ -25,14 +25,14 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// dimensions maps --by values to their columns in events.
+// dimensions maps by values to their columns in events.
 var dimensions = map[string]string{
 	"device": "device", "channel": "channel", "country": "country", "source": "source",
 	"medium": "medium", "campaign": "campaign", "browser": "browser", "os": "os",
 	"region": "region", "city": "city", "referrer_host": "referrer_host",
 }
 
-// dimension returns the column for a --by value.
+// dimension returns the column for a by value.
 func dimension(by string) (string, error) {
 	if by == "" {
 		return "", nil

@@ -42,6 +42,13 @@ func TestHandlerRefusals(t *testing.T) {
 	f("GET", "/api/v1/reports/funnel?site=other", 404, "unknown site", auth...)
 	f("GET", "/api/v1/reports/funnel?site=demo&by=ip", 400, "unknown breakdown", auth...)
 	f("GET", "/api/v1/reports/funnel?site=demo&steps=event:a", 400, "at least two steps", "X-Admin-Token", "s3cret-token")
+	// User errors answer 400, not 500, and name the option as the API spells it (issue 16
+	// item 8): a cohort that is no step, more steps than MaxSteps, a report's missing option.
+	f("GET", "/api/v1/reports/retention?site=demo&cohort=event:signup[plan", 400, "cohort: ", auth...)
+	f("GET", "/api/v1/reports/retention?site=demo&return=event:x[a", 400, "return: ", auth...)
+	f("GET", "/api/v1/reports/funnel?site=demo&steps="+strings.Repeat("event:a,", 499)+"event:a", 400, "steps: 500 steps given, at most 20", auth...)
+	f("GET", "/api/v1/reports/next?site=demo", 400, "set after to a step", auth...)
+	f("GET", "/api/v1/reports/funnel?site=demo&window=soon", 400, "window: ", auth...)
 
 	status, body := serve(h, "GET", "/api/v1/reports", auth...)
 	if reports, _ := body["reports"].([]any); status != 200 || len(reports) != len(Names()) {

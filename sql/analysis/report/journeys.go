@@ -12,9 +12,9 @@ import (
 func init() {
 	register("channels", "sessions, people, conversions and revenue by channel", runChannels)
 	register("paths", "the most common touchpoint paths to conversion, their conversion rate and time to convert", runPaths)
-	register("next", "what people do right after an event (--after)", runNext)
+	register("next", "what people do right after an event (set by after)", runNext)
 	register("time-to-convert", "days and touchpoints before conversion", runTimeToConvert)
-	register("retention", "weekly cohorts by first purchase (or visit) and the share returning within --within", runRetention)
+	register("retention", "weekly cohorts by first purchase (or visit) and the share returning within a window (set by within)", runRetention)
 	register("stages", "the journey map: people reaching each stage, stage-to-stage conversion, time, channels", runStages)
 }
 
@@ -60,7 +60,7 @@ func runPaths(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 
 func runNext(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	if len(req.After.Alts) == 0 {
-		return nil, usageErrorf("no event to follow: use --after event:add_to_cart")
+		return nil, usageErrorf("no event to follow: set after to a step, e.g. event:add_to_cart")
 	}
 	p := req.base()
 	p["after"] = fragment(cond(req.After))
@@ -124,30 +124,43 @@ func touchBucket(n int) string {
 	return "8+"
 }
 
-// cohortCond returns the condition of the retention cohort event.
-func cohortCond(req *Request) (string, error) {
+// cohortStep returns the step of the retention cohort event; first_visit is any event, a
+// step with no alternatives.
+func cohortStep(req *Request) (goal.Step, error) {
 	switch req.Cohort {
 	case "first_visit":
-		return "1", nil
+		return goal.Step{}, nil
 	case "first_purchase", "first_conversion":
-		st, err := req.Conversion.Step()
-		return cond(st), err
+		return req.Conversion.Step()
 	}
-	st, err := goal.ParseStep(strings.TrimPrefix(req.Cohort, "first_"))
+	return goal.ParseStep(strings.TrimPrefix(req.Cohort, "first_"))
+}
+
+// returnStep returns the step of the retention return event: the conversion by default.
+func returnStep(req *Request) (goal.Step, error) {
+	if req.Return != "" {
+		return goal.ParseStep(req.Return)
+	}
+	return req.Conversion.Step()
+}
+
+// cohortCond returns the condition of the retention cohort event.
+func cohortCond(req *Request) (string, error) {
+	if req.Cohort == "first_visit" {
+		return "1", nil
+	}
+	st, err := cohortStep(req)
 	return cond(st), err
 }
 
 func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	cohort, err := cohortCond(req)
 	if err != nil {
-		return nil, fmt.Errorf("--cohort: %w", err)
+		return nil, optionError("cohort", err)
 	}
-	ret, err := req.Conversion.Step()
-	if req.Return != "" {
-		ret, err = goal.ParseStep(req.Return)
-	}
+	ret, err := returnStep(req)
 	if err != nil {
-		return nil, fmt.Errorf("--return: %w", err)
+		return nil, optionError("return", err)
 	}
 	p := req.base()
 	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))

@@ -3,6 +3,7 @@ package report
 import (
 	"github.com/journeyd/journeyd/event/goal"
 
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,10 @@ func TestParseRequest(t *testing.T) {
 		if wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)) {
 			t.Fatalf("ParseRequest(%v) error = %v, want one containing %q", opts, err, wantErr)
 		}
+		var usage *UsageError
+		if err != nil && !errors.As(err, &usage) {
+			t.Fatalf("ParseRequest(%v) error = %v (%T), want a *UsageError: the API answers 400", opts, err, err)
+		}
 		return req
 	}
 	req := f(map[string]string{}, "")
@@ -181,11 +186,24 @@ func TestParseRequest(t *testing.T) {
 	f(map[string]string{"from": "2026-03-01", "to": "2026-01-01"}, "is not before")
 	f(map[string]string{"by": "ip"}, "unknown breakdown")
 	f(map[string]string{"model": "magic"}, "unknown model")
-	f(map[string]string{"top": "0"}, "--top")
+	f(map[string]string{"top": "0"}, `top "0"`)
 	f(map[string]string{"colour": "red"}, "unknown option")
 	f(map[string]string{"steps": "event:a,,event:b"}, "step 2")
-	f(map[string]string{"per": "visit"}, "--per")
-	f(map[string]string{"strict": "maybe"}, "--strict")
+	f(map[string]string{"per": "visit"}, `per "visit"`)
+	f(map[string]string{"strict": "maybe"}, `strict "maybe"`)
+	// Errors name the option as it is written both on the command line and in the API:
+	// "steps: ...", valid for --steps and ?steps=.
+	f(map[string]string{"window": "soon"}, `window: cannot parse duration "soon"`)
+	f(map[string]string{"cohort": "event:signup[plan"}, "cohort: ")
+	f(map[string]string{"return": "event:x[a"}, "return: ")
+	// 20 steps pass, 21 do not (MaxSteps); the same for exclusions.
+	steps := func(n int) string { return strings.TrimSuffix(strings.Repeat("event:a,", n), ",") }
+	if req := f(map[string]string{"steps": steps(20)}, ""); len(req.Steps) != 20 {
+		t.Fatalf("20 steps parsed as %d", len(req.Steps))
+	}
+	f(map[string]string{"steps": steps(21)}, "steps: 21 steps given, at most 20")
+	f(map[string]string{"steps": steps(500)}, "steps: 500 steps given, at most 20")
+	f(map[string]string{"exclude": steps(21)}, "exclude: 21 steps given, at most 20")
 	if req := f(map[string]string{"strict": "true"}, ""); !req.Strict {
 		t.Fatal("--strict true not parsed")
 	}

@@ -63,10 +63,23 @@ func (req *Request) base() map[string]Value {
 	return map[string]Value{"site": String(req.Site), "from": Time(req.From), "until": Time(req.To)}
 }
 
-// UsageError is an error in a report's options: the API answers it with 400.
-type UsageError struct{ Msg string }
+// UsageError is an error in a report's options: the API answers it with 400 and the CLI
+// prints it. Its message names options by their bare names ("steps: ..."), which read
+// right both as the flag --steps and as the query argument ?steps=.
+type UsageError struct {
+	Msg string
+	err error // the cause, when the message wraps one
+}
 
 // Error returns the message, which says what option to change.
 func (e *UsageError) Error() string { return e.Msg }
 
+// Unwrap returns the cause of the error, or nil.
+func (e *UsageError) Unwrap() error { return e.err }
+
 func usageErrorf(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// optionError is the usage error of a bad value of option: "option: err".
+func optionError(option string, err error) error {
+	return &UsageError{Msg: option + ": " + err.Error(), err: err}
+}

@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// MaxSteps bounds the steps (and the exclusion steps) of a funnel: each step is a condition
+// and an array per person in the query.
+const MaxSteps = 20
+
 // Request is one report's parameters, parsed from command-line flags or URL query
 // arguments with the same names (see OptionNames).
 type Request struct {
@@ -19,7 +23,7 @@ type Request struct {
 	Steps      []goal.Step
 	Window     time.Duration
 	By         []string    // breakdown dimensions
-	PerSession bool        // --per session
+	PerSession bool        // per=session
 	Strict     bool        // funnel steps in strict order: no other event in between
 	Exclude    []goal.Step // funnel: people who do one of these inside the window are left out
 	Conversion goal.Conversion
@@ -35,13 +39,13 @@ type Request struct {
 // OptionNames lists the report options and their help; each is a --flag of `journeyd
 // report` and a query argument of /api/v1/reports/NAME.
 var OptionNames = map[string]string{
-	"from":       "start of the period, YYYY-MM-DD or RFC 3339 (default: 30 days before --to)",
+	"from":       "start of the period, YYYY-MM-DD or RFC 3339 (default: 30 days before to)",
 	"to":         "end of the period, exclusive (default: now)",
-	"steps":      "funnel steps, comma-separated TYPE:TARGET, e.g. 'pageview:/product/*,event:add_to_cart,event:purchase'",
+	"steps":      "funnel steps, comma-separated TYPE:TARGET, e.g. 'pageview:/product/*,event:add_to_cart,event:purchase' (at most " + strconv.Itoa(MaxSteps) + ")",
 	"window":     "conversion window of the funnel, e.g. 7d, 12h (default 7d)",
 	"by":         "breakdown: device, channel, country, source, medium, campaign, browser, os (barriers: comma-separated)",
 	"per":        "count per person (default) or per session",
-	"exclude":    "funnel: exclusion steps, comma-separated like --steps; people who do one inside the conversion window are left out",
+	"exclude":    "funnel: exclusion steps, comma-separated like steps; people who do one inside the conversion window are left out",
 	"strict":     "funnel: true for strict order, no other event between steps (ClickHouse 21.1 or newer)",
 	"conversion": "conversion name from the site's config, or an event name (default purchase)",
 	"model":      "attribution model: first, last, last_non_direct, linear, time_decay, position, markov, shapley, or all",
@@ -55,15 +59,15 @@ var OptionNames = map[string]string{
 
 // ParseRequest builds a Request for site from option values (see OptionNames); the default
 // end of the period is the end of now's second, so that what just arrived is included (ts
-// is stored in whole seconds).
+// is stored in whole seconds). Its errors are *UsageError.
 func ParseRequest(site string, defs goal.Definitions, opts map[string]string, now time.Time) (*Request, error) {
 	for k := range opts {
 		if _, ok := OptionNames[k]; !ok {
-			return nil, fmt.Errorf("unknown option %q: use one of %s", k, strings.Join(optionList(), ", "))
+			return nil, usageErrorf("unknown option %q: use one of %s", k, strings.Join(optionList(), ", "))
 		}
 	}
 	if site == "" {
-		return nil, fmt.Errorf("no site given: use --site ID")
+		return nil, usageErrorf("no site given: name the site (site ID)")
 	}
 	r := &Request{Site: site, Defs: defs, To: now.Truncate(time.Second).Add(time.Second), Window: 7 * day, Lookback: 30 * day, Top: 20, Within: 7 * day}
 	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers} {
@@ -89,17 +93,17 @@ func parsePeriod(r *Request, o map[string]string) error {
 	var err error
 	if v := o["to"]; v != "" {
 		if r.To, err = ParseDate(v); err != nil {
-			return fmt.Errorf("--to: %w", err)
+			return optionError("to", err)
 		}
 	}
 	r.From = r.To.Add(-30 * day)
 	if v := o["from"]; v != "" {
 		if r.From, err = ParseDate(v); err != nil {
-			return fmt.Errorf("--from: %w", err)
+			return optionError("from", err)
 		}
 	}
 	if !r.From.Before(r.To) {
-		return fmt.Errorf("--from %s is not before --to %s", r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
+		return usageErrorf("from %s is not before to %s: the period is empty", r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
 	}
 	return nil
 }
@@ -107,24 +111,24 @@ func parsePeriod(r *Request, o map[string]string) error {
 func parseFunnel(r *Request, o map[string]string) error {
 	var err error
 	if v := o["steps"]; v != "" {
-		if r.Steps, err = goal.ParseSteps(v); err != nil {
-			return fmt.Errorf("--steps: %w", err)
+		if r.Steps, err = parseSteps(v); err != nil {
+			return optionError("steps", err)
 		}
 	}
 	if v := o["window"]; v != "" {
 		if r.Window, err = ParseDuration(v); err != nil {
-			return fmt.Errorf("--window: %w", err)
+			return optionError("window", err)
 		}
 	}
 	if v := o["exclude"]; v != "" {
-		if r.Exclude, err = goal.ParseSteps(v); err != nil {
-			return fmt.Errorf("--exclude: %w", err)
+		if r.Exclude, err = parseSteps(v); err != nil {
+			return optionError("exclude", err)
 		}
 	}
 	for _, b := range strings.Split(o["by"], ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			if _, err := dimension(b); err != nil {
-				return fmt.Errorf("--by: %w", err)
+				return optionError("by", err)
 			}
 			r.By = append(r.By, b)
 		}
@@ -134,14 +138,14 @@ func parseFunnel(r *Request, o map[string]string) error {
 	case "true", "1":
 		r.Strict = true
 	default:
-		return fmt.Errorf("--strict %q: use true or false", o["strict"])
+		return usageErrorf("strict %q: use true or false", o["strict"])
 	}
 	switch o["per"] {
 	case "", "person":
 	case "session":
 		r.PerSession = true
 	default:
-		return fmt.Errorf("--per %q: use person or session", o["per"])
+		return usageErrorf("per %q: use person or session", o["per"])
 	}
 	return nil
 }
@@ -149,13 +153,13 @@ func parseFunnel(r *Request, o map[string]string) error {
 func parseOthers(r *Request, o map[string]string) error {
 	var err error
 	if r.Conversion, err = r.Defs.Conversion(firstNonEmpty(o["conversion"], "purchase")); err != nil {
-		return fmt.Errorf("--conversion: %w", err)
+		return optionError("conversion", err)
 	}
 	if _, err := r.Conversion.Step(); err != nil {
-		return fmt.Errorf("--conversion: %w", err)
+		return optionError("conversion", err)
 	}
 	if r.Models, err = ParseModels(firstNonEmpty(o["model"], "all")); err != nil {
-		return fmt.Errorf("--model: %w", err)
+		return optionError("model", err)
 	}
 	for _, d := range []struct {
 		key string
@@ -163,22 +167,37 @@ func parseOthers(r *Request, o map[string]string) error {
 	}{{"lookback", &r.Lookback}, {"within", &r.Within}} {
 		if v := o[d.key]; v != "" {
 			if *d.p, err = ParseDuration(v); err != nil {
-				return fmt.Errorf("--%s: %w", d.key, err)
+				return optionError(d.key, err)
 			}
 		}
 	}
 	if v := o["top"]; v != "" {
 		if r.Top, err = strconv.Atoi(v); err != nil || r.Top <= 0 || r.Top > 10000 {
-			return fmt.Errorf("--top %q: want a number from 1 to 10000", v)
+			return usageErrorf("top %q: want a number from 1 to 10000", v)
 		}
 	}
 	if v := o["after"]; v != "" {
 		if r.After, err = goal.ParseStep(v); err != nil {
-			return fmt.Errorf("--after: %w", err)
+			return optionError("after", err)
 		}
 	}
 	r.Cohort, r.Return = firstNonEmpty(o["cohort"], "first_purchase"), o["return"]
+	if _, err := cohortStep(r); err != nil {
+		return optionError("cohort", err)
+	}
+	if _, err := returnStep(r); err != nil {
+		return optionError("return", err)
+	}
 	return nil
+}
+
+// parseSteps parses a comma-separated list of at most MaxSteps steps.
+func parseSteps(v string) ([]goal.Step, error) {
+	steps, err := goal.ParseSteps(v)
+	if err == nil && len(steps) > MaxSteps {
+		err = fmt.Errorf("%d steps given, at most %d are allowed: leave some out", len(steps), MaxSteps)
+	}
+	return steps, err
 }
 
 // ParseDate parses YYYY-MM-DD (UTC midnight) or RFC 3339.
