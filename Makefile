@@ -12,8 +12,11 @@ TESTFLAGS  ?= -p 2 -timeout 20m
 
 all: build
 
+# build: the first build downloads and compiles the dependencies (a few minutes on two
+# cores) and lists the packages as it goes; later ones are quick and quiet.
 build:
-	$(GO) build -o $(BIN) ./cmd/journeyd
+	@if [ ! -x $(BIN) ]; then echo "building $(BIN): the first build fetches and compiles the dependencies, a few minutes; the packages as they compile:"; fi
+	$(GO) build $$([ -x $(BIN) ] || echo -v) -o $(BIN) ./cmd/journeyd
 
 # deps installs what the run and the tests need (ClickHouse, Chromium, ZooKeeper, Node.js)
 # when missing.
@@ -26,7 +29,8 @@ clickhouse-start:
 clickhouse-stop:
 	deploy/clickhouse/stop.sh
 
-# run: a local ClickHouse (var/clickhouse, port 19000), the schema, journeyd on 127.0.0.1:8080.
+# run: a local ClickHouse (var/clickhouse, port 19000), the schema, journeyd on 127.0.0.1:8080,
+# a development admin token and link key (var/), and var/journeyd.env for the CLI.
 run: build
 	deploy/install-deps.sh
 	deploy/clickhouse/start.sh

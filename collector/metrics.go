@@ -61,6 +61,10 @@ func (m *metrics) endpoint(name string) *Endpoint {
 		received: m.received.WithLabelValues(name),
 		accepted: m.accepted.WithLabelValues(name),
 	}
+	// The series a dashboard draws start at 0 rather than appear at their first request:
+	// answers 200, and "full", the refusal every endpoint that takes events can give.
+	m.requests.WithLabelValues(name, "200")
+	m.rejected.WithLabelValues(name, "full")
 	m.endpoints[name] = ep
 	return ep
 }

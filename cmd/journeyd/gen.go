@@ -23,6 +23,7 @@ type genFlags struct {
 	scenario, target, direct, site, writeKey string
 	seed                                     uint64
 	people                                   int
+	quiet                                    bool
 }
 
 func parseGenFlags(args []string) (*genFlags, error) {
@@ -34,9 +35,10 @@ func parseGenFlags(args []string) (*genFlags, error) {
 	fs.StringVar(&f.direct, "direct", "", "ClickHouse DSN to write the events to directly instead, e.g. clickhouse://127.0.0.1:9000/journeyd")
 	fs.IntVar(&f.people, "people", 0, "people to simulate (default: the scenario's)")
 	fs.StringVar(&f.site, "site", "demo", "site id of the events")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only the truth JSON: no progress and no summary on standard error")
 	fs.StringVar(&f.writeKey, "write-key", os.Getenv("JOURNEYD_WRITE_KEY"), "write key of the site for --target (or env JOURNEYD_WRITE_KEY)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: journeyd gen --scenario NAME [--seed N] [--people N] [--site S] (--target URL --write-key K | --direct DSN)\n\nPrints the truth the scenario planted as JSON on standard output.\n\nScenarios:\n")
+		fmt.Fprintf(fs.Output(), "Usage: journeyd gen --scenario NAME [--seed N] [--people N] [--site S] (--target URL --write-key K | --direct DSN)\n\nPrints the truth the scenario planted as JSON on standard output, and the progress and a\nsummary of what it sent (events per type and name, sessions, people) on standard error.\n\nScenarios:\n")
 		for _, n := range gen.Scenarios() {
 			s, _ := gen.Lookup(n)
 			fmt.Fprintf(fs.Output(), "  %-12s %s\n", n, s.Summary)
@@ -68,15 +70,39 @@ func runGen(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	say := func(format string, a ...any) {
+		if !f.quiet {
+			fmt.Fprintf(os.Stderr, "gen: "+format, a...)
+		}
+	}
+	total := len(out.Events)
+	start := time.Now()
 	if f.target != "" {
-		s := &gen.Sender{Target: f.target, WriteKey: f.writeKey, Client: &http.Client{Timeout: time.Minute}}
+		say("sending %d events of scenario %s (seed %d) to %s for site %s\n", total, f.scenario, f.seed, f.target, f.site)
+		step := max(total/10, 1)
+		next := step // the next tenth to report
+		s := &gen.Sender{Target: f.target, WriteKey: f.writeKey, Client: &http.Client{Timeout: time.Minute},
+			Progress: func(sent int) {
+				if sent >= next && sent < total {
+					say("%d of %d events sent (%d%%)\n", sent, total, sent*100/total)
+					next = (sent/step + 1) * step
+				}
+			}}
 		err = s.Send(ctx, out.Events)
 	} else {
+		say("writing %d events of scenario %s (seed %d) to ClickHouse directly for site %s\n", total, f.scenario, f.seed, f.site)
 		err = genDirect(ctx, f.direct, out)
 	}
 	if err != nil {
 		return err
 	}
+	say("sent in %s: %v people, ", time.Since(start).Round(100*time.Millisecond), out.Truth["people"])
+	if !f.quiet {
+		if err := gen.Summarize(out.Events).Write(os.Stderr); err != nil {
+			return err
+		}
+	}
+	say("the truth the scenario planted is on standard output, as JSON\n")
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out.Truth)

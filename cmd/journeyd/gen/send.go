@@ -28,6 +28,16 @@ type Sender struct {
 	WriteKey string
 	Client   *http.Client
 	Now      func() time.Time // the send-time clock; nil means time.Now
+	Progress func(sent int)   // when not nil, called after each request with the events sent so far
+	sent     int
+}
+
+// done counts n more events sent and reports the progress.
+func (s *Sender) done(n int) {
+	s.sent += n
+	if s.Progress != nil {
+		s.Progress(s.sent)
+	}
 }
 
 // Send sends events, in order within each endpoint.
@@ -41,6 +51,7 @@ func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 			if err := s.pixel(ctx, &e); err != nil {
 				return err
 			}
+			s.done(1)
 		case event.TypeServer:
 			server = append(server, e)
 		default:
@@ -52,11 +63,19 @@ func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 		}
 	}
 	for _, key := range order {
-		if err := chunks(sessions[key], func(c []event.Event) error { return s.beacon(ctx, c) }); err != nil {
+		if err := chunks(sessions[key], func(c []event.Event) error { return s.counted(len(c), s.beacon(ctx, c)) }); err != nil {
 			return err
 		}
 	}
-	return chunks(server, func(c []event.Event) error { return s.batch(ctx, c) })
+	return chunks(server, func(c []event.Event) error { return s.counted(len(c), s.batch(ctx, c)) })
+}
+
+// counted counts n events sent unless err says they were not.
+func (s *Sender) counted(n int, err error) error {
+	if err == nil {
+		s.done(n)
+	}
+	return err
 }
 
 func chunks(events []event.Event, send func([]event.Event) error) error {

@@ -26,6 +26,9 @@ const (
 	reasonOther      = "other"
 )
 
+// reasons are all the error reasons, for the metrics to start at 0 under each.
+var reasons = []string{reasonNetwork, reasonOverloaded, reasonServer, reasonRejected, reasonBadRow, reasonShutdown, reasonOther}
+
 // DateTime holds seconds from 1970 to 2106 as UInt32; other times would wrap silently.
 var (
 	minDateTime = time.Unix(0, 0)

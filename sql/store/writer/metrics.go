@@ -40,5 +40,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, err
 		}
 	}
+	// Every reason at 0 from the start: a dashboard panel over them shows 0, not "No data",
+	// until the first error.
+	for _, reason := range reasons {
+		m.errors.WithLabelValues(reason)
+		m.deadLetter.WithLabelValues(reason)
+	}
 	return m, nil
 }
