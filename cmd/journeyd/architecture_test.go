@@ -25,6 +25,7 @@ var layers = []struct {
 	{"sql/analysis", []string{"event/goal", "sql/store/clickhouse", "sql/analysis"}},
 	{"snippet", []string{"snippet"}},
 	{"cmd/journeyd/gen", []string{"event"}},
+	{"cmd/journeyd/bench", []string{"event/goal", "collector/pixel", "sql/store/clickhouse", "sql/analysis/report"}},
 	{"cmd", []string{""}},
 }
 
@@ -113,6 +114,9 @@ func TestArchitectureRuleCatches(t *testing.T) {
 		{"event/goal", "event"},
 		{"sql/store/writer", "sql/analysis/report"},
 		{"spool", "sql/store/writer"},
+		{"sql/analysis/report", "cmd/journeyd/bench"},
+		{"collector", "cmd/journeyd/bench"},
+		{"cmd/journeyd/bench", "spool"},
 	} {
 		ft := &testing.T{}
 		checkImports(ft, c.pkg, []string{module + c.imp})

@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+)
+
+//go:embed benchdata.sql
+var benchData string
+
+// Reports is journeyd bench-reports: it fills site with events synthetic events over January
+// 2026 (unless the site already holds exactly that many), times every report of Timed runs
+// times on them, and writes the medians and their ratios to the baseline pass to w.
+func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs int, w io.Writer) error {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := ensureData(ctx, r, site, events, start); err != nil {
+		return err
+	}
+	timings, err := TimeReports(ctx, r, site, start, start.Add(30*24*time.Hour), runs)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\n", events, runs)
+	for _, t := range timings {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\n", t.Name, t.Time.Seconds(), t.Ratio)
+	}
+	return tw.Flush()
+}
+
+// ensureData fills site with n events unless it already holds exactly n.
+func ensureData(ctx context.Context, r *report.Runner, site string, n int64, start time.Time) error {
+	var have uint64
+	q := fmt.Sprintf("SELECT count() FROM %s.events WHERE site_id = %s", report.Ident(r.DB).SQL(), report.String(site).SQL())
+	if err := r.Conn.QueryRow(ctx, q).Scan(&have); err != nil {
+		return fmt.Errorf("cannot count the events of site %q: %w", site, err)
+	}
+	switch {
+	case int64(have) == n:
+		return nil
+	case have != 0:
+		return fmt.Errorf("cannot benchmark on site %q: it holds %d events, not %d; pass another --site", site, have, n)
+	}
+	fmt.Fprintf(os.Stderr, "inserting %d synthetic events for site %q...\n", n, site)
+	return Fill(ctx, r, site, n, start)
+}
+
+// Timed are the reports the benchmark times, with their options.
+var Timed = []struct {
+	Name string
+	Opts map[string]string
+}{
+	{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase"}},
+	{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "by": "device"}},
+	{"attribution", map[string]string{"model": "all"}},
+	{"paths", map[string]string{}},
+	{"time-to-convert", map[string]string{}},
+	{"channels", map[string]string{}},
+	{"retention", map[string]string{}},
+	{"stages", map[string]string{}},
+	{"next", map[string]string{"after": "event:add_to_cart"}},
+}
+
+// Timing is one report's median time and its ratio to the baseline pass.
+type Timing struct {
+	Name  string
+	Time  time.Duration
+	Ratio float64
+}
+
+// Fill inserts n synthetic events for site, spread over the 25 days after start (see
+// benchdata.sql).
+func Fill(ctx context.Context, r *report.Runner, site string, n int64, start time.Time) error {
+	sql, err := report.Fill(benchData, map[string]report.Value{"db": report.Ident(r.DB), "site": report.String(site),
+		"events": report.Int(n), "start": report.Time(start)})
+	if err != nil {
+		return err
+	}
+	if err := r.Conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("cannot insert %d benchmark events: %w", n, err)
+	}
+	return nil
+}
+
+// TimeReports times the baseline (one pass over the site's events grouped by person) and each of
+// Timed, runs times each, and returns the medians; the baseline comes first.
+func TimeReports(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs int) ([]Timing, error) {
+	baseSQL, err := report.Fill("SELECT count(), sum(length(a)) FROM (SELECT anon_id, groupArray(ts) AS a FROM $db.events WHERE site_id = $site GROUP BY anon_id)",
+		map[string]report.Value{"db": report.Ident(r.DB), "site": report.String(site)})
+	if err != nil {
+		return nil, err
+	}
+	base, err := medianTime(runs, func() error { return r.Conn.Exec(ctx, baseSQL) })
+	if err != nil {
+		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
+	}
+	out := []Timing{{Name: "baseline: groupArray(ts) by anon_id", Time: base, Ratio: 1}}
+	for _, b := range Timed {
+		opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
+		for k, v := range b.Opts {
+			opts[k] = v
+		}
+		req, err := report.ParseRequest(site, goal.Definitions{}, opts, to)
+		if err != nil {
+			return nil, err
+		}
+		d, err := medianTime(runs, func() error { _, err := r.Run(ctx, b.Name, req); return err })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds()})
+	}
+	return out, nil
+}
+
+func medianTime(runs int, f func() error) (time.Duration, error) {
+	times := make([]time.Duration, 0, runs)
+	for i := 0; i < max(runs, 1); i++ {
+		start := time.Now()
+		if err := f(); err != nil {
+			return 0, err
+		}
+		times = append(times, time.Since(start))
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return times[len(times)/2], nil
+}
