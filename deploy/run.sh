@@ -39,7 +39,7 @@ token_from="var/admin-token"
 [ -n "${JOURNEYD_ADMIN_TOKEN:-}" ] && token_from="JOURNEYD_ADMIN_TOKEN of your environment"
 cat > var/journeyd.env <<ENV
 # Written by deploy/run.sh (make run) on $(date -u +%Y-%m-%dT%H:%M:%SZ): the setup it started.
-# Every journeyd command run from $PWD fills its unset JOURNEYD_* settings from here.
+# Every journeyd command but serve run from $PWD fills its unset JOURNEYD_* settings from here.
 JOURNEYD_CLICKHOUSE=$dsn
 JOURNEYD_CONFIG=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
 JOURNEYD_BASE_URL=$base

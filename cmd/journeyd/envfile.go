@@ -9,7 +9,7 @@ import (
 
 // devEnvFile is where `make run` (deploy/run.sh) records the setup it started: the
 // ClickHouse DSN, the config, the base URL and the files of the development admin token and
-// link keys. Every command run from the same directory reads it, so `journeyd report`,
+// link keys. Every command but serve run from the same directory reads it, so `journeyd report`,
 // `journey`, `erase` and `sign` find that setup without flags.
 const devEnvFile = "var/journeyd.env"
 

@@ -40,10 +40,10 @@ func usage() {
 	fmt.Fprintf(os.Stderr, `
 Run 'journeyd COMMAND -h' for the flags of a command.
 
-Settings not given as flags come from JOURNEYD_* environment variables, then from the file
-%s in the current directory when it exists (make run writes it there: the
-ClickHouse, config, admin token and link keys of the setup it started; JOURNEYD_ENV_FILE
-names another file, or none when empty).
+Settings not given as flags come from JOURNEYD_* environment variables, then, for every
+command but serve, from the file %s in the current directory when it exists:
+make run writes there the ClickHouse, config, admin token and link keys of the setup it
+started. JOURNEYD_ENV_FILE names another file, or none when empty.
 `, devEnvFile)
 }
 
@@ -62,9 +62,13 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
-	if err := loadEnvFile(envFilePath()); err != nil {
-		fmt.Fprintf(os.Stderr, "journeyd %s: %v\n", cmd.name, err)
-		os.Exit(1)
+	// serve is told its settings explicitly (deploy/run.sh passes them): a server does not
+	// pick up a development setup because it was started from a checkout.
+	if cmd.name != "serve" {
+		if err := loadEnvFile(envFilePath()); err != nil {
+			fmt.Fprintf(os.Stderr, "journeyd %s: %v\n", cmd.name, err)
+			os.Exit(1)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
