@@ -26,6 +26,19 @@ const (
 	TypeLeave      Type = "leave"
 )
 
+// Visit reports whether an event of type t is a visit (DESIGN §6): a pageview, screen or
+// browser event, or the landing of an email click. Only a visit starts a session, extends it
+// or brings it a new source. The others (server events, identify, alias, group, email opens,
+// ad impressions) join the visitor's open session or stay outside any session; the
+// reports' touchpoint fragment (sql/analysis/queries/include/touches.sql) uses the same list.
+func Visit(t Type) bool {
+	switch t {
+	case TypePageview, TypeScreen, TypeEvent, TypeLeave, TypeEmailClick:
+		return true
+	}
+	return false
+}
+
 // Event is one touchpoint, one row of the events table. Field order follows Columns.
 type Event struct {
 	ID         string    // event_id: the client's messageId, or generated

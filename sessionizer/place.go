@@ -19,7 +19,7 @@ func (s *Sessionizer) place(e *event.Event, now int64) {
 	case e.AnonID == "" && e.UserID != "":
 		kind, id = kindUser, e.UserID
 	case e.AnonID == "":
-		if e.SessionID == "" {
+		if e.SessionID == "" && event.Visit(e.Type) {
 			e.SessionID = sessionID(e.SiteID, kindNone, e.ID, t)
 		}
 		return
@@ -28,8 +28,11 @@ func (s *Sessionizer) place(e *event.Event, now int64) {
 	switch {
 	case e.SessionID != "":
 		v = s.accept(v, k, e, t)
-	case e.Type == event.TypeEmailOpen || e.Type == event.TypeImpression:
-		s.joinPassive(v, e, kind, id, t)
+	case !event.Visit(e.Type):
+		if v == nil && kind == kindAnon && e.UserID != "" {
+			v = s.insert(k) // no session, but it holds the link an identify makes
+		}
+		s.join(v, e, t)
 	default:
 		v = s.assign(v, k, e, kind, id, t)
 	}
@@ -154,14 +157,16 @@ func sameClientSession(v *visitor, id string) bool {
 	return len(v.session) > len(id) && v.session[len(id)] == '.' && v.session[:len(id)] == id
 }
 
-// joinPassive places an email open or an ad impression: it joins the open session, or gets
-// a session of its own, and changes no state.
-func (s *Sessionizer) joinPassive(v *visitor, e *event.Event, kind byte, id string, t int64) {
-	if v != nil && s.inside(v, t) {
-		e.SessionID = v.session
+// join places an event that is not a visit (a server event, identify, alias, group, email
+// open or ad impression): it joins v's open session when it falls inside it, taking the
+// session's source when it has none of its own, and otherwise stays outside any session
+// (no session id). It never starts, extends or re-sources a session (DESIGN §6).
+func (s *Sessionizer) join(v *visitor, e *event.Event, t int64) {
+	if v == nil || v.session == "" || !s.inside(v, t) {
 		return
 	}
-	e.SessionID = sessionID(e.SiteID, kind, id, t)
+	e.SessionID = v.session
+	carrySource(e, v.source)
 }
 
 // insert adds a visitor for k, evicting the least recently seen one when the table is full.

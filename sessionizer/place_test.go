@@ -131,7 +131,9 @@ func TestSessionRules(t *testing.T) {
 	f("late event before the open session", []step{{at: 100}, {at: 0, arrive: 101}, {at: 110}}, []int{0, 1, 0})
 	f("out of order inside the session", []step{{at: 0}, {at: 20}, {at: 10}, {at: 45}}, []int{0, 0, 0, 0})
 	f("out of order just before the session", []step{{at: 10}, {at: 30}, {at: 0, arrive: 31}, {at: 59}}, []int{0, 0, 0, 0})
-	f("server event joins the open session", []step{{at: 0}, {at: 20, e: server}, {at: 45}}, []int{0, 0, 0})
+	// A server event joins the open session but does not extend it: the pageview at 45 is
+	// 45 minutes after the session's last visit event (0), past the 30-minute timeout.
+	f("server event joins the open session", []step{{at: 0}, {at: 20, e: server}, {at: 45}}, []int{0, 0, 1})
 	f("server event after the timeout", []step{{at: 0}, {at: 31, e: server}}, []int{0, 1})
 	f("other visitors apart", []step{{at: 0}, {at: 1, e: event.Event{AnonID: "anon-2"}}, {at: 2}}, []int{0, 1, 0})
 	f("other sites apart", []step{{at: 0}, {at: 1, e: event.Event{SiteID: "blog"}}, {at: 2}}, []int{0, 1, 0})
@@ -226,7 +228,7 @@ func TestIdentity(t *testing.T) {
 func TestDeterministicSessionIDs(t *testing.T) {
 	a, b := newRig(t, Config{}), newRig(t, Config{})
 	for _, r := range []*rig{a, b} {
-		r.send(t, step{at: 0, e: server})
+		r.send(t, step{at: 0, e: google})
 		r.send(t, step{at: 40})
 	}
 	for i := range a.got {
@@ -246,5 +248,69 @@ func TestClientSessionCutAtMaxLength(t *testing.T) {
 	want := []string{"tab", "tab", "tab", "tab", "tab", "tab.1", "tab.1", "tab.1", "tab.1", "tab.1", "tab.2", "tab.2"}
 	if fmt.Sprint(ids) != fmt.Sprint(want) {
 		t.Fatalf("sessions %v, want %v", ids, want)
+	}
+}
+
+// TestVisitsAndTheRest pins DESIGN §6: only a visit starts, extends or re-sources a session;
+// everything else joins the open session or stays outside any session (no session id).
+func TestVisitsAndTheRest(t *testing.T) {
+	direct := event.Event{Source: "(direct)", Medium: "(none)", Channel: "Direct"}
+	typed := func(typ string, e event.Event) event.Event { e.Type = typ; return e }
+	sid := func(r *rig, i int) string { return r.got[i].SessionID }
+
+	// A return to the tab: an email visit, then a pageview without any referrer ten
+	// minutes later. Enrichment calls it (direct)/(none); it joins and takes Email.
+	r := newRig(t, Config{})
+	r.send(t, step{at: 0, e: spring})
+	got := r.send(t, step{at: 10, e: direct})
+	if got.SessionID != sid(r, 0) || got.Channel != "Email" || got.Campaign != "spring" {
+		t.Fatalf("direct pageview inside an email session: session %q (want %q), channel %q campaign %q; want Email/spring",
+			got.SessionID, sid(r, 0), got.Channel, got.Campaign)
+	}
+
+	// A server event two hours after the visit stays outside any session; so does an
+	// identify or an email open of a visitor never seen.
+	r = newRig(t, Config{})
+	r.send(t, step{at: 0, e: spring})
+	if got := r.send(t, step{at: 120, e: with(server, func(e *event.Event) { e.UserID = "u1" })}); got.SessionID != "" {
+		t.Fatalf("server event after the session ended: session %q, want none", got.SessionID)
+	}
+	for _, typ := range []string{event.TypeIdentify, event.TypeAlias, event.TypeGroup, event.TypeEmailOpen, event.TypeImpression, event.TypeServer} {
+		r := newRig(t, Config{})
+		if got := r.send(t, step{at: 0, e: event.Event{Type: typ, AnonID: "new", UserID: "u9"}}); got.SessionID != "" {
+			t.Fatalf("%s of a visitor without a session: session %q, want none", typ, got.SessionID)
+		}
+	}
+
+	// One Segment SDK flush (identify, page, screen, group, alias within milliseconds):
+	// the identify comes before any visit and stays outside; page starts the one session,
+	// screen, group and alias join it. The identify's link still fills later events.
+	r = newRig(t, Config{})
+	flush := []event.Event{
+		{Type: event.TypeIdentify, UserID: "u6"}, {Type: event.TypePageview}, {Type: event.TypeScreen},
+		{Type: event.TypeGroup}, {Type: event.TypeAlias, UserID: "u6"},
+	}
+	for i, e := range flush {
+		e.AnonID = "v6"
+		r.send(t, step{at: float64(i) / 60000, e: e})
+	}
+	if sid(r, 0) != "" || sid(r, 1) == "" || sid(r, 2) != sid(r, 1) || sid(r, 3) != sid(r, 1) || sid(r, 4) != sid(r, 1) {
+		t.Fatalf("segment flush sessions %q, want none for the identify and one for the rest", []string{sid(r, 0), sid(r, 1), sid(r, 2), sid(r, 3), sid(r, 4)})
+	}
+	if r.got[1].UserID != "u6" {
+		t.Fatalf("page after the identify: user %q, want u6", r.got[1].UserID)
+	}
+
+	// A user-id-only server event inside the linked device's open session joins it, takes
+	// its source and does not extend it.
+	r = newRig(t, Config{})
+	r.send(t, step{at: 0, e: with(google, func(e *event.Event) { e.AnonID = "v2" })})
+	r.send(t, step{at: 1, e: typed(event.TypeIdentify, event.Event{AnonID: "v2", UserID: "u2"})})
+	got = r.send(t, step{at: 10, e: with(server, func(e *event.Event) { e.UserID = "u2" })})
+	if got.SessionID != sid(r, 0) || got.Channel != "Organic Search" {
+		t.Fatalf("server purchase of u2 inside the open session: session %q channel %q, want %q Organic Search", got.SessionID, got.Channel, sid(r, 0))
+	}
+	if got := r.send(t, step{at: 35, e: event.Event{AnonID: "v2"}}); got.SessionID == sid(r, 0) {
+		t.Fatalf("pageview 35 minutes after the last visit event joined the old session: the server event extended it")
 	}
 }

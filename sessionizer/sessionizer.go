@@ -5,20 +5,26 @@
 // Sessions (DESIGN §6). A session ends after Config.Timeout without events (30 minutes),
 // lasts at most Config.MaxLength (24 hours), and a new one starts when the visitor arrives
 // from a different campaign or external source: utm values, a click id, or a referrer from
-// another site. Internal navigation and returns to the tab (no source at all) never start one.
+// another site. Internal navigation and returns to the tab (no source at all, or the
+// "(direct)" source enrichment gives them) never start one.
+//
+// Only a visit (event.Visit: a pageview, screen, browser event or email click landing) starts,
+// extends or re-sources a session. Everything else (server events, identify, alias, group,
+// email opens, ad impressions) joins the visitor's open session when it falls inside it, or,
+// for an event with a user id alone, the open session of the device last linked to that
+// user; otherwise it stays outside any session, with no session id, and the reports never
+// count it as a visit or a touchpoint.
+//
 // Browser events carry the snippet's own session id, made by the same rules; it is accepted
 // as is, except that the snippet leaves the 24-hour cut to the sessionizer: a snippet session
-// longer than MaxLength continues as id.1, id.2, .... Events without one (pixels, emails, server events) get one here: the open session
-// of the visitor when the event falls inside it, else a new one. Every decision is made by
-// event time, not arrival time, so late and out-of-order events are placed where they belong.
+// longer than MaxLength continues as id.1, id.2, .... Visits without one (pixels, email
+// landings, Segment page and screen calls) get one here: the open session of the visitor
+// when the event falls inside it, else a new one. Every decision is made by event time, not
+// arrival time, so late and out-of-order events are placed where they belong.
 //
 // Session-scoped source (as GA4 does): an event of a session that carries no source of its
 // own (an internal pageview, a server event) gets the session's channel, source, medium,
 // campaign, term and content, so a query on any event sees the session's source.
-//
-// Non-session touches: an email open and an ad impression say nothing about a visit. They
-// join the visitor's open session when there is one, but never start, extend or re-source
-// it; without an open session they get a session id of their own and leave no state.
 //
 // Session ids made here are deterministic: a hash of site, visitor and the session's first
 // event time, so two nodes that see the same events agree. Decisions by event time have

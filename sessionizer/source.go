@@ -16,11 +16,20 @@ type source struct {
 }
 
 // hasTouch reports whether e brings a source of its own: utm values, a click id, or a
-// referrer from another site. An internal referrer or none is no touch.
+// referrer from another site. An internal referrer or none is no touch, and neither is the
+// "(direct)" / "(none)" source that enrichment gives an arrival without any referrer: a
+// return to the tab joins the open session (DESIGN §6).
 func hasTouch(e *event.Event) bool {
-	return e.Source != "" || e.Medium != "" || e.Campaign != "" || e.ClickID != "" ||
-		(e.ReferrerKind != "" && e.ReferrerKind != "internal")
+	return (e.Source != "" && e.Source != directSource) || (e.Medium != "" && e.Medium != directMedium) ||
+		e.Campaign != "" || e.ClickID != "" || (e.ReferrerKind != "" && e.ReferrerKind != "internal")
 }
+
+// The source and medium enrichment gives a direct arrival (collector/enrich/channel, as in
+// GA4); spelled here because the sessionizer does not import the collector.
+const (
+	directSource = "(direct)"
+	directMedium = "(none)"
+)
 
 // touchHash identifies e's touch: the same source, medium, campaign, term, content and click
 // id hash alike, so a second arrival from the same touch keeps the session. It is never 0.
