@@ -150,13 +150,15 @@ var DefaultStages = []Stage{
 	{Name: "awareness", Match: "*"},
 	{Name: "consideration", Match: "pageview:/product*|event:view_item|event:add_to_cart|event:signup|event:register|event:lead"},
 	{Name: "decision", Match: "event:checkout|event:begin_checkout|event:add_to_cart|server:lead_qualified"},
-	{Name: "purchase", Match: "purchase|order_paid"},
-	{Name: "retention", Match: "purchase|order_paid", Repeat: true},
+	{Name: "purchase", Match: "conversion"},
+	{Name: "retention", Match: "conversion", Repeat: true},
 	{Name: "advocacy", Match: "event:share|event:review|event:referral|event:invite"},
 }
 
-// DefaultConversions is used when a site defines none: purchase, valued by revenue.
-var DefaultConversions = []Conversion{{Name: "purchase", Event: "purchase|order_paid"}}
+// DefaultConversions is used when a site defines none (DESIGN §7): purchase, an event named
+// purchase, order_paid or Order Completed (the Segment e-commerce spec) of any type, valued
+// by revenue.
+var DefaultConversions = []Conversion{{Name: "purchase", Event: "purchase|order_paid|Order Completed"}}
 
 // Conversion returns the named conversion of d, or of the defaults; a name that neither
 // defines is taken as an event name.
@@ -173,6 +175,65 @@ func (d Definitions) Conversion(name string) (Conversion, error) {
 	}
 	return Conversion{Name: name}, nil
 }
+
+// PurchaseStage returns the index of the purchase stage of stages: the one named purchase,
+// else the last stage before the first repeat stage, else the last. The stages up to it are
+// reached by an event of them or of any later stage up to it; those after it follow it.
+func PurchaseStage(stages []Stage) int {
+	for i, s := range stages {
+		if strings.EqualFold(s.Name, "purchase") {
+			return i
+		}
+	}
+	for i, s := range stages {
+		if s.Repeat && i > 0 {
+			return i - 1
+		}
+	}
+	return len(stages) - 1
+}
+
+// Expand returns st with every alternative of type conversion (conversion, or
+// conversion:NAME) replaced by the alternatives of that conversion of d (default purchase),
+// so a funnel step or a stage can say "the site's conversion" once, whatever its event names.
+func (d Definitions) Expand(st Step) (Step, error) {
+	out := Step{Text: st.Text}
+	for _, m := range st.Alts {
+		if m.Type != ConversionType && !(m.Type == "" && m.Target == ConversionType) {
+			out.Alts = append(out.Alts, m)
+			continue
+		}
+		name := m.Target
+		if m.Type == "" || name == "" || name == "*" {
+			name = "purchase"
+		}
+		c, err := d.Conversion(name)
+		if err != nil {
+			return st, err
+		}
+		cs, err := c.Step()
+		if err != nil {
+			return st, fmt.Errorf("conversion %s: %w", name, err)
+		}
+		for _, alt := range cs.Alts {
+			if alt.Type == ConversionType || (alt.Type == "" && alt.Target == ConversionType) {
+				return st, fmt.Errorf("conversion %s: defined by a conversion step itself", name)
+			}
+			for k, v := range m.Props {
+				if alt.Props == nil {
+					alt.Props = map[string]string{}
+				}
+				alt.Props[k] = v
+			}
+			out.Alts = append(out.Alts, alt)
+		}
+	}
+	return out, nil
+}
+
+// ConversionType is the step type that stands for a site's conversion: "conversion" alone
+// is the purchase conversion, "conversion:lead" the conversion named lead.
+const ConversionType = "conversion"
 
 // StageList returns the stages of d, or DefaultStages.
 func (d Definitions) StageList() []Stage {
@@ -196,7 +257,9 @@ func (d Definitions) Validate() error {
 		if s.Name == "" {
 			return fmt.Errorf("stages[%d].name: must not be empty", i)
 		}
-		if _, err := ParseStep(s.Match); err != nil {
+		if st, err := ParseStep(s.Match); err != nil {
+			return fmt.Errorf("stages[%d].match: %w", i, err)
+		} else if _, err := d.Expand(st); err != nil {
 			return fmt.Errorf("stages[%d].match: %w", i, err)
 		}
 	}

@@ -5,11 +5,11 @@
 -- Counted once per person: windowFunnel gives the deepest step each person reached with the
 -- steps in order inside the window (the building block); the step times follow the earliest
 -- chain from the person's first step-1 event. Bots are excluded. An event stored twice (a
--- replay before the table's background merge removes the copy) counts once: windowFunnel,
--- the step times and the count of people do not change when an event repeats. A person is
--- the user id where known, else the user id the anonymous id was first linked to
--- (identity_links_v, any event carrying both ids), else the anonymous id: a person's
--- anonymous browsing before sign-up belongs to them.
+-- replay before the table's background merge removes the copy) counts once: windowFunnel, the
+-- step times and the count of people do not change when an event repeats. A person is resolved
+-- as include/persons.sql says: the user id where known, else the user id the anonymous id was
+-- first linked to, an alias between user ids followed; a person's anonymous browsing before
+-- sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -60,21 +60,16 @@ FROM
         FROM
         (
             SELECT
-                if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+                if(person_id != '', person_id, person_key) AS person,
                 session_id, ts, dim, sx, $step_refs
             FROM
             (
-                SELECT anon_id, user_id, session_id, ts, $segment AS dim, $exclusion AS sx, $steps
+                SELECT if(user_id != '', user_id, anon_id) AS person_key, session_id, ts, $segment AS dim, $exclusion AS sx, $steps
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
                     AND ($keep)
             ) AS lhs
-            ANY LEFT JOIN
-            (
-                SELECT anon_id, linked_user_id
-                FROM $db.identity_links_v
-                WHERE site_id = $site
-            ) AS rhs USING anon_id
+            -- include: persons.sql
         )
         GROUP BY unit
         HAVING level > 0 AND NOT $excluded

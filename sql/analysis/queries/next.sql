@@ -5,9 +5,9 @@
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: each person's events are kept once per event id
--- (arrayDistinct). A person is the user id where known, else the user id the anonymous id
--- was first linked to (identity_links_v, any event carrying both ids), else the anonymous
--- id: a person's anonymous browsing before sign-up belongs to them.
+-- (arrayDistinct). A person is resolved as include/persons.sql says: the user id where known,
+-- else the user id the anonymous id was first linked to, an alias between user ids followed; a
+-- person's anonymous browsing before sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -30,12 +30,12 @@ FROM
     FROM
     (
         SELECT
-            if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+            if(person_id != '', person_id, person_key) AS person,
             ts, event_id, label, is_after
         FROM
         (
             SELECT
-                anon_id, user_id,
+                if(user_id != '', user_id, anon_id) AS person_key,
                 ts, event_id,
                 if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
                 toUInt8($after) AS is_after
@@ -43,12 +43,7 @@ FROM
             WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
                 AND type NOT IN ('identify', 'alias')
         ) AS lhs
-        ANY LEFT JOIN
-        (
-            SELECT anon_id, linked_user_id
-            FROM $db.identity_links_v
-            WHERE site_id = $site
-        ) AS rhs USING anon_id
+        -- include: persons.sql
     )
     GROUP BY person
 )

@@ -2,16 +2,18 @@
 -- many converted along each, how many people followed it without converting, the conversion
 -- rate, and the median days from the first touch to the conversion.
 --
--- A touchpoint is the start of a session (its first event's key) or an email open, email
--- click or ad impression. A conversion's journey is the person's touchpoints before it,
--- within the lookback, after the previous conversion; a person's touchpoints after their
--- last conversion (or all of them, for people who never converted) form a null path. Bots
--- are excluded. An event stored twice (a replay before the table's background merge removes
--- the copy) counts once: a touchpoint is its session's earliest event, and conversions are
--- kept once per event id (arrayDistinct). A person is the user id where known, else the
--- user id the anonymous id was first linked to (identity_links_v, any event carrying both
--- ids), else the anonymous id: a person's anonymous browsing before sign-up belongs to
--- them.
+-- A touchpoint is a visit (a session with a pageview, screen or browser event: the key of its
+-- first one, whichever device or id its events carry) or an email open, email click or ad
+-- impression (include/touches.sql); server events, identify calls and conversions are never
+-- touchpoints, and a conversion outside any session is credited to the touchpoints before it.
+-- A conversion's journey is the person's touchpoints before it, within the lookback, after the
+-- previous conversion; a person's touchpoints after their last conversion (or all of them, for
+-- people who never converted) form a null path. Bots are excluded. An event stored twice (a
+-- replay before the table's background merge removes the copy) counts once: a touchpoint is
+-- its session's earliest visit event, and conversions are kept once per event id
+-- (arrayDistinct). A person is resolved as include/persons.sql says: the user id where known,
+-- else the user id the anonymous id was first linked to, an alias between user ids followed; a
+-- person's anonymous browsing before sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd

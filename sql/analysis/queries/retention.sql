@@ -6,9 +6,9 @@
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: people are counted, and a repeated event changes neither a
--- person's first date nor whether they returned. A person is the user id where known, else
--- the user id the anonymous id was first linked to (identity_links_v, any event carrying
--- both ids), else the anonymous id: a person's anonymous browsing before sign-up belongs to
+-- person's first date nor whether they returned. A person is resolved as include/persons.sql
+-- says: the user id where known, else the user id the anonymous id was first linked to, an
+-- alias between user ids followed; a person's anonymous browsing before sign-up belongs to
 -- them.
 --
 -- Run by hand in clickhouse-client: replace
@@ -33,22 +33,17 @@ FROM
     FROM
     (
         SELECT
-            if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
+            if(person_id != '', person_id, person_key) AS person,
             ts, is_cohort, is_return
         FROM
         (
             SELECT
-                anon_id, user_id,
+                if(user_id != '', user_id, anon_id) AS person_key,
                 ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
         ) AS lhs
-        ANY LEFT JOIN
-        (
-            SELECT anon_id, linked_user_id
-            FROM $db.identity_links_v
-            WHERE site_id = $site
-        ) AS rhs USING anon_id
+        -- include: persons.sql
     )
     GROUP BY person
     HAVING countIf(is_cohort = 1) > 0 AND t0 + $within <= toUInt32($until)

@@ -43,6 +43,7 @@ func runChannels(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	p["key"], p["empty_key"] = fragment("channel"), String("Direct")
 	t, err := r.table(ctx, "channels", "channels", p)
 	return &Result{Tables: []Table{t}}, err
 }
@@ -133,13 +134,21 @@ func cohortStep(req *Request) (goal.Step, error) {
 	case "first_purchase", "first_conversion":
 		return req.Conversion.Step()
 	}
-	return goal.ParseStep(strings.TrimPrefix(req.Cohort, "first_"))
+	st, err := goal.ParseStep(strings.TrimPrefix(req.Cohort, "first_"))
+	if err != nil {
+		return st, err
+	}
+	return req.Defs.Expand(st)
 }
 
 // returnStep returns the step of the retention return event: the conversion by default.
 func returnStep(req *Request) (goal.Step, error) {
 	if req.Return != "" {
-		return goal.ParseStep(req.Return)
+		st, err := goal.ParseStep(req.Return)
+		if err != nil {
+			return st, err
+		}
+		return req.Defs.Expand(st)
 	}
 	return req.Conversion.Step()
 }
@@ -174,6 +183,9 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	conds, repeat := make([]string, len(stages)), make([]bool, len(stages))
 	for i, s := range stages {
 		st, err := goal.ParseStep(s.Match)
+		if err == nil {
+			st, err = req.Defs.Expand(st)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stage %s: %w", s.Name, err)
 		}
@@ -181,12 +193,42 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	}
 	p := req.base()
 	stepParams(p, conds)
-	p["chain"] = fragment(chain(len(stages), 0, repeat))
+	purchase := goal.PurchaseStage(stages)
+	p["chain"] = fragment(stageChain(len(stages), purchase, repeat))
+	p["purchase"] = Int(int64(purchase + 1))
 	rows, err := r.Query(ctx, "stages", p)
 	if err != nil {
 		return nil, err
 	}
 	return &Result{Tables: []Table{stageTable(stages, rows)}}, nil
+}
+
+// stageChain returns the times each person reached each of n stages (DESIGN §7): a stage up
+// to the purchase stage (index purchase) is reached at the earliest event of it or of any
+// later stage up to purchase, so the map is monotone and the purchase stage counts the
+// people with a conversion; a stage after it follows the purchase (strictly after it for a
+// repeat stage such as retention). 0 is not reached.
+func stageChain(n, purchase int, repeat []bool) string {
+	var b strings.Builder
+	names := make([]string, n)
+	for k := 1; k <= n; k++ {
+		names[k-1] = fmt.Sprintf("t%d", k)
+		if k-1 <= purchase {
+			arrays := make([]string, 0, purchase-k+2)
+			for j := k; j <= purchase+1; j++ {
+				arrays = append(arrays, fmt.Sprintf("a%d", j))
+			}
+			fmt.Fprintf(&b, "arrayReduce('min', arrayConcat(%s)) AS t%d,\n", strings.Join(arrays, ", "), k)
+			continue
+		}
+		cmp := ">="
+		if repeat[k-1] {
+			cmp = ">"
+		}
+		fmt.Fprintf(&b, "if(t%d = 0, 0, arrayReduce('min', arrayFilter(t -> t %s t%d, a%d))) AS t%d,\n", purchase+1, cmp, purchase+1, k, k)
+	}
+	fmt.Fprintf(&b, "[%s] AS chain", strings.Join(names, ", "))
+	return b.String()
 }
 
 func stageTable(stages []goal.Stage, rows *Rows) Table {

@@ -70,7 +70,7 @@ func ParseRequest(site string, defs goal.Definitions, opts map[string]string, no
 		return nil, usageErrorf("no site given: name the site (site ID)")
 	}
 	r := &Request{Site: site, Defs: defs, To: now.Truncate(time.Second).Add(time.Second), Window: 7 * day, Lookback: 30 * day, Top: 20, Within: 7 * day}
-	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers} {
+	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers, expandConversions} {
 		if err := p(r, opts); err != nil {
 			return nil, err
 		}
@@ -187,6 +187,23 @@ func parseOthers(r *Request, o map[string]string) error {
 	}
 	if _, err := returnStep(r); err != nil {
 		return optionError("return", err)
+	}
+	return nil
+}
+
+// expandConversions replaces the conversion steps (conversion, conversion:NAME) of the
+// funnel steps, the exclusion and the event to follow by the site's conversion.
+func expandConversions(r *Request, _ map[string]string) error {
+	var err error
+	for _, list := range [][]goal.Step{r.Steps, r.Exclude} {
+		for i := range list {
+			if list[i], err = r.Defs.Expand(list[i]); err != nil {
+				return optionError("steps", err)
+			}
+		}
+	}
+	if r.After, err = r.Defs.Expand(r.After); err != nil {
+		return optionError("after", err)
 	}
 	return nil
 }

@@ -4,14 +4,14 @@
 -- tt (times) and tk (keys), and their conversions in time order, ends_t (times) and ends_v
 -- (values), each closed by a 0 standing for the null path after the last conversion.
 --
--- A touchpoint is a session's earliest event (its time and key) or an email open, email
--- click or ad impression; a session belongs to its user id if any of its events carries
--- one. Conversions are kept once per event id (arrayDistinct on (time, value, event id)).
--- Touchpoints and conversions are each collected as one array of tuples and sorted by time
--- (then key, or value): one aggregate state per kind instead of two.
+-- The touchpoints are those of touches.sql (a session with a visit, an email open or click,
+-- an ad impression: one per session whichever device or id its events carry); the
+-- conversions are every conversion of the person, inside a session or outside any, each
+-- event id once. Touchpoints and conversions are each collected as one array of tuples and
+-- sorted by time (then key, or value): one aggregate state per kind instead of two.
 SELECT
     person,
-    arraySort(groupArrayIf((t, k), touch != '')) AS touches,
+    arraySort(groupArrayIf((t, k), visit = 1)) AS touches,
     arrayMap(x -> x.1, touches) AS tt,
     arrayMap(x -> x.2, touches) AS tk,
     arraySort(groupArrayArray(convs)) AS sorted_convs,
@@ -20,26 +20,12 @@ SELECT
 FROM
 (
     SELECT
-        if(known_user_id != '', known_user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-        touch, t, k, convs
+        if(person_id != '', person_id, person_key) AS person,
+        visit, t, k, convs
     FROM
     (
-        SELECT
-            anon_id,
-            if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
-            max(user_id) AS known_user_id,
-            min(toUInt32(ts)) AS t,
-            argMin(if($key = '', $empty_key, $key), ts) AS k,
-            arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
-        FROM $db.events
-        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
-        GROUP BY anon_id, touch
+        -- include: touches.sql
     ) AS lhs
-    ANY LEFT JOIN
-    (
-        SELECT anon_id, linked_user_id
-        FROM $db.identity_links_v
-        WHERE site_id = $site
-    ) AS rhs USING anon_id
+    -- include: persons.sql
 )
 GROUP BY person

@@ -1,0 +1,28 @@
+-- touches: the touchpoint model of every report (DESIGN §6, §8), included where a query says
+-- `-- include: touches.sql`. One row per touch group of the site's events in the period,
+-- bots left out:
+-- - a session (touch = its session id): a touchpoint (visit = 1) when one of its events is
+--   a visit (a pageview, screen, browser event or leave); its time is that of its earliest
+--   visit event and its key that event's $key. Server events, identify, alias and group
+--   calls that joined the session belong to it but are never a touchpoint themselves;
+-- - an email open, email click or ad impression (touch = its event id): a touchpoint of
+--   its own;
+-- - the events outside any session (no session id: server events, identify, alias, group
+--   with no open session): one group per user id (or anonymous id), touch = '', visit = 0:
+--   never a visit, never a touchpoint, never Direct; their conversions count for the person.
+-- session is 1 for a session that is a touchpoint (a visit), 0 for the rest.
+-- person_key is the group's user id where one of its events carries one, else its anonymous
+-- id: the column persons.sql resolves to the person. convs are the group's conversions as
+-- (time, value, event id), each event id once.
+SELECT
+    if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
+    if(touch = '', if(user_id != '', user_id, anon_id), '') AS outside,
+    if(max(user_id) != '', max(user_id), max(anon_id)) AS person_key,
+    toUInt8(touch != '' AND max(type IN ('pageview', 'screen', 'event', 'leave', 'email_open', 'email_click', 'impression')) = 1) AS visit,
+    toUInt8(visit = 1 AND max(type IN ('email_open', 'email_click', 'impression')) = 0) AS session,
+    minIf(toUInt32(ts), type IN ('pageview', 'screen', 'event', 'leave', 'email_open', 'email_click', 'impression')) AS t,
+    argMinIf(if($key = '', $empty_key, $key), ts, type IN ('pageview', 'screen', 'event', 'leave', 'email_open', 'email_click', 'impression')) AS k,
+    arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
+FROM $db.events
+WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+GROUP BY touch, outside
