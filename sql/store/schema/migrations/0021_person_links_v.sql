@@ -14,11 +14,11 @@ SELECT
     if(alias_user_id != '', alias_user_id, linked_user_id) AS person_id
 FROM
 (
-    SELECT site_id, anon_id, linked_user_id
+    SELECT site_id, anon_id, linked_user_id, linked_user_id AS link_to
     FROM {db}.identity_links_v
 ) AS lhs
 ANY LEFT JOIN
 (
-    SELECT site_id, anon_id AS linked_user_id, linked_user_id AS alias_user_id
+    SELECT site_id, anon_id AS link_to, linked_user_id AS alias_user_id
     FROM {db}.identity_links_v
-) AS rhs USING (site_id, linked_user_id);
+) AS rhs USING (site_id, link_to);
