@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "journeyd_sessionizer_evictions_total",
-			Help: "Visitors dropped from the state, by reason: idle (no event for the session timeout) or limit (the memory limit was reached; the least recently seen goes).",
+			Help: "Visitors dropped from the state, by reason: idle (no event for the session timeout) or limit (the memory limit was reached; the least recently seen goes) or erased (journeyd erase: the person's links are forgotten).",
 		}, []string{"reason"}),
 		started: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_sessionizer_sessions_started_total",
@@ -45,6 +45,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	m.evictions.WithLabelValues("idle")
 	m.evictions.WithLabelValues("limit")
+	m.evictions.WithLabelValues("erased")
 	if reg == nil {
 		return m, nil
 	}

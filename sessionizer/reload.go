@@ -13,26 +13,35 @@ import (
 )
 
 // Reload restores from ClickHouse the visitors whose session had an event within the
-// session timeout (by the clock), so that a restart does not split their sessions. db is
-// the database of the events table (empty: the connection's). Call it before the first
-// Write; journeyd_sessionizer_visitors_reloaded_total counts the visitors restored.
+// session timeout (by the clock), so that a restart does not split their sessions: the most
+// recent first, until the state holds Config.MemoryLimit, where it stops (the older ones
+// would only be evicted again). db is the database of the events table (empty: the
+// connection's). It may run while events are written: a visitor already held is newer and
+// stays, and a restored one is placed behind every visitor held, as the least recently
+// seen. journeyd_sessionizer_visitors_reloaded_total counts the visitors restored.
 func (s *Sessionizer) Reload(ctx context.Context, conn driver.Conn, db string) error {
 	since := time.UnixMilli(s.clock().UnixMilli() - s.timeoutMS)
 	maxLen := time.Duration(s.maxLenMS) * time.Millisecond
-	return visitors.Active(ctx, conn, db, since, maxLen, func(v visitors.Visitor) error {
-		s.Restore(v)
+	s.mu.Lock()
+	room := s.table.max - s.table.len()
+	s.mu.Unlock()
+	return visitors.Recent(ctx, conn, db, since, maxLen, int64(room), func(v visitors.Visitor) error {
+		if !s.restore(v) {
+			return visitors.ErrEnough
+		}
 		return nil
 	})
 }
 
-// Restore puts one visitor's state back, unless a later one is held already.
-func (s *Sessionizer) Restore(r visitors.Visitor) {
+// restore puts one visitor's state back, unless a later one is held already, as the least
+// recently seen visitor. It reports false, restoring nothing, when the state is full.
+func (s *Sessionizer) restore(r visitors.Visitor) bool {
 	kind, id := kindAnon, r.AnonID
 	if id == "" {
 		kind, id = kindUser, r.KeyUserID
 	}
 	if id == "" || r.SessionID == "" {
-		return
+		return true
 	}
 	now := s.clock().UnixMilli()
 	s.mu.Lock()
@@ -40,10 +49,13 @@ func (s *Sessionizer) Restore(r visitors.Visitor) {
 	k := key(s.seed, r.SiteID, kind, id)
 	v := s.table.get(k)
 	if v != nil && v.last >= int64(r.LastMS) {
-		return
+		return true
 	}
 	if v == nil {
-		v = s.insert(k)
+		if s.table.full() {
+			return false
+		}
+		v = s.table.addOldest(k)
 	}
 	v.session, v.part = strings.Clone(r.SessionID), cutPart(r.SessionID)
 	v.start, v.last, v.seen = int64(r.StartMS), int64(r.LastMS), now
@@ -61,9 +73,9 @@ func (s *Sessionizer) Restore(r visitors.Visitor) {
 			s.table.users[v.userKey] = v.key
 		}
 	}
-	s.table.touch(v)
 	s.m.reloaded.Inc()
 	s.m.visitors.Set(float64(s.table.len()))
+	return true
 }
 
 // cutPart returns N of a session id id.N that the sessionizer cut from a snippet session at

@@ -2,6 +2,7 @@ package sessionizer_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -110,4 +111,46 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("metric %s not registered", name)
 	return 0
+}
+
+// TestReloadStopsAtTheMemoryBound: five visitors were active, one a minute; the restarted
+// node holds three (MemoryLimit of three visitors), so the reload restores the three most
+// recent (anon-2, anon-3, anon-4) and stops: 3 reloaded, 3 held. Their sessions continue;
+// anon-1, not restored, starts a new one.
+func TestReloadStopsAtTheMemoryBound(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	before := start(t, conn, t0)
+	first := map[string]string{}
+	for i := 0; i < 5; i++ {
+		anon := "anon-" + strconv.Itoa(i)
+		e := before.send(t, pageview("b"+strconv.Itoa(i), anon, t0.Add(time.Duration(i)*time.Minute)))
+		first[anon] = e.SessionID
+	}
+	now := t0.Add(10 * time.Minute)
+	reg := prometheus.NewRegistry()
+	s, err := sessionizer.New(event.SinkFunc(func(_ context.Context, es []event.Event) error {
+		journeytest.Insert(t, conn, es)
+		return nil
+	}), sessionizer.Config{MemoryLimit: 3 * sessionizer.VisitorBytes, Clock: func() time.Time { return now }, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(context.Background(), conn, db); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter(t, reg, "journeyd_sessionizer_visitors_reloaded_total"); n != 3 {
+		t.Fatalf("reloaded %v visitors, want 3 (the bound)", n)
+	}
+	if n := s.Visitors(); n != 3 {
+		t.Fatalf("holds %d visitors after the reload, want 3", n)
+	}
+	after := &node{s: s, now: now, reg: reg}
+	for _, anon := range []string{"anon-4", "anon-3", "anon-2"} {
+		if e := after.send(t, pageview("a-"+anon, anon, now)); e.SessionID != first[anon] {
+			t.Errorf("%s after the restart: session %q, want its restored %q", anon, e.SessionID, first[anon])
+		}
+	}
+	if e := after.send(t, pageview("a-anon-1", "anon-1", now)); e.SessionID == first["anon-1"] {
+		t.Errorf("anon-1, older than the bound, continued session %q: it was restored", e.SessionID)
+	}
 }

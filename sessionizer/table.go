@@ -68,6 +68,28 @@ func (t *table) oldest() *visitor { return t.at(t.tail) }
 // add inserts a fresh visitor for key at the head. The caller makes room first when the
 // table is full (full reports it).
 func (t *table) add(key uint64) *visitor {
+	v := t.alloc(key)
+	t.pushHead(v)
+	return v
+}
+
+// addOldest inserts a fresh visitor for key at the tail, as the least recently seen. The
+// caller makes room first.
+func (t *table) addOldest(key uint64) *visitor {
+	v := t.alloc(key)
+	v.newer, v.older = t.tail, 0
+	if o := t.at(t.tail); o != nil {
+		o.older = v.slot
+	}
+	t.tail = v.slot
+	if t.head == 0 {
+		t.head = v.slot
+	}
+	return v
+}
+
+// alloc takes a free slot for a fresh visitor of key and indexes it, on no list yet.
+func (t *table) alloc(key uint64) *visitor {
 	var ref uint32
 	if n := len(t.free); n > 0 {
 		ref, t.free = t.free[n-1], t.free[:n-1]
@@ -82,7 +104,6 @@ func (t *table) add(key uint64) *visitor {
 	v := t.at(ref)
 	*v = visitor{key: key, slot: ref}
 	t.index[key] = ref
-	t.pushHead(v)
 	return v
 }
 

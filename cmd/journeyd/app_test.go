@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +79,26 @@ func startApp(t *testing.T, configYAML string, args ...string) *testApp {
 			ta.stop()
 		}
 	})
+	waitReady(t, ta.URL)
 	return ta
+}
+
+// waitReady polls /readyz of the journeyd at url until it answers 200: serve migrates and
+// opens the way to ClickHouse in the background (start.go).
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journeyd at %s was not ready within 60s", url)
+		}
+	}
 }
 
 // Stop shuts journeyd down as SIGTERM does, draining everything it accepted.

@@ -44,6 +44,7 @@ type config struct {
 	SessionMaxLength time.Duration `yaml:"session_max_length"`
 	SessionMemory    int64         `yaml:"session_memory"`
 	DedupWindow      time.Duration `yaml:"dedup_window"`
+	ErasurePoll      time.Duration `yaml:"erasure_poll"`
 
 	// Secrets: from the environment or from a file, never from the config file itself.
 	AdminTokenFile   string `yaml:"admin_token_file"`
@@ -74,6 +75,7 @@ func defaultConfig() config {
 		SessionMaxLength:    24 * time.Hour,
 		SessionMemory:       256 << 20,
 		DedupWindow:         24 * time.Hour,
+		ErasurePoll:         5 * time.Second,
 	}
 }
 
@@ -104,6 +106,7 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.SessionMaxLength, "session-max-length", c.SessionMaxLength, "longest session")
 	fs.Int64Var(&c.SessionMemory, "session-memory", c.SessionMemory, "bytes of visitor state the sessionizer keeps before evicting idle visitors")
 	fs.DurationVar(&c.DedupWindow, "dedup-window", c.DedupWindow, "how long a messageId is remembered to drop duplicates")
+	fs.DurationVar(&c.ErasurePoll, "erasure-poll", c.ErasurePoll, "how often the erasures (journeyd erase) are read; journeyd erase --collectors applies one at once")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file holding the admin token for /api/v1 and /dashboard (or env JOURNEYD_ADMIN_TOKEN)")
 	fs.StringVar(&c.LinkKeysFile, "link-keys-file", c.LinkKeysFile, "file holding the email link signing keys as id:secret,id:secret (or env JOURNEYD_LINK_KEYS)")
 }
@@ -248,6 +251,8 @@ func (c *config) validate(path string) error {
 		return bad("spool_commit_interval", "%v: must be positive", c.SpoolCommitInterval)
 	case c.SessionTimeout <= 0 || c.SessionMaxLength < c.SessionTimeout:
 		return bad("session_timeout", "%v (max length %v): want 0 < timeout <= max length", c.SessionTimeout, c.SessionMaxLength)
+	case c.ErasurePoll <= 0:
+		return bad("erasure_poll", "%v: must be positive", c.ErasurePoll)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return bad("log_format", "%q: want text or json", c.LogFormat)
 	}

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +37,7 @@ import (
 	"github.com/journeyd/journeyd/sql/analysis/dashboard"
 	"github.com/journeyd/journeyd/sql/analysis/report"
 	"github.com/journeyd/journeyd/sql/store/clickhouse"
+	"github.com/journeyd/journeyd/sql/store/erase"
 	"github.com/journeyd/journeyd/sql/store/schema"
 	"github.com/journeyd/journeyd/sql/store/writer"
 )
@@ -142,6 +145,16 @@ func newLogger(cfg *config) *slog.Logger {
 
 // openClickHouse connects to the server of dsn and returns the database the DSN names.
 func openClickHouse(ctx context.Context, dsn string) (driver.Conn, string, error) {
+	return connectClickHouse(dsn, func(dsn string) (driver.Conn, error) { return clickhouse.Open(ctx, dsn) })
+}
+
+// dialClickHouse is openClickHouse without waiting for the server (serve starts while
+// ClickHouse is down).
+func dialClickHouse(dsn string) (driver.Conn, string, error) {
+	return connectClickHouse(dsn, clickhouse.Dial)
+}
+
+func connectClickHouse(dsn string, open func(string) (driver.Conn, error)) (driver.Conn, string, error) {
 	opt, err := clickhouse.Options(dsn)
 	if err != nil {
 		return nil, "", err
@@ -151,7 +164,7 @@ func openClickHouse(ctx context.Context, dsn string) (driver.Conn, string, error
 		return nil, "", fmt.Errorf("cannot use ClickHouse DSN %q: name journeyd's database in its path, e.g. clickhouse://127.0.0.1:9000/journeyd", dsn)
 	}
 	// Connect to the server's default database: journeyd's may not exist yet.
-	conn, err := clickhouse.Open(ctx, strings.TrimSuffix(dsn, "/"+db)+"/default")
+	conn, err := open(strings.TrimSuffix(dsn, "/"+db) + "/default")
 	if err != nil {
 		return nil, "", err
 	}
@@ -164,27 +177,28 @@ type app struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	conn     driver.Conn
+	db       string
 	writer   *writer.Writer
+	guard    *erase.Guard // between the spool and the writer
 	spool    *spool.Spool // nil without a spool directory
 	sessions *sessionizer.Sessionizer
 	enricher *standard.Enricher
 	server   *collector.Server
+
+	stage   atomic.Pointer[string] // what startup is doing; "" when done (start.go)
+	syncMu  sync.Mutex             // one erasure sync at a time
+	started sync.WaitGroup         // startup
 }
 
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	conn, db, err := openClickHouse(ctx, cfg.ClickHouse)
+	conn, db, err := dialClickHouse(cfg.ClickHouse)
 	if err != nil {
 		return nil, err
 	}
-	a.conn = conn
-	if cfg.Migrate {
-		if err := schema.Migrate(ctx, conn, db); err != nil {
-			conn.Close()
-			return nil, err
-		}
-	}
+	a.conn, a.db = conn, db
+	a.setStage("not started")
 	if err := a.pipeline(ctx, db); err != nil {
 		conn.Close()
 		return nil, err
@@ -211,12 +225,15 @@ func (a *app) pipeline(ctx context.Context, db string) error {
 	if a.writer, err = writer.New(a.conn, wcfg); err != nil {
 		return err
 	}
-	var sink event.Sink = a.writer
+	if a.guard, err = erase.NewGuard(a.writer, erase.GuardConfig{Done: wcfg.Done, Registerer: a.reg}); err != nil {
+		return err
+	}
+	var sink event.Sink = a.guard
 	if cfg.SpoolDir != "" {
 		sp, err = spool.Open(spool.Config{
 			Dir: cfg.SpoolDir, MaxBytes: cfg.SpoolMaxBytes, CommitInterval: cfg.SpoolCommitInterval,
 			Registerer: a.reg, Logger: a.log,
-		}, a.writer)
+		}, a.guard)
 		if err != nil {
 			return err
 		}
@@ -228,19 +245,6 @@ func (a *app) pipeline(ctx context.Context, db string) error {
 	})
 	if err != nil {
 		return err
-	}
-	if a.spool != nil {
-		// Events a crash left in the spool carry their sessions already; once they are in
-		// ClickHouse, the reload below sees those sessions too.
-		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := a.spool.WaitReplayed(wait)
-		cancel()
-		if err != nil {
-			a.log.Warn("events left in the spool are not all in ClickHouse yet; their open sessions may be split", "err", err)
-		}
-	}
-	if err := a.sessions.Reload(ctx, a.conn, db); err != nil {
-		a.log.Warn("cannot reload open sessions; sessions open before the restart will be split", "err", err)
 	}
 	a.enricher, err = standard.New(standard.Options{
 		TrustedProxies: cfg.TrustedProxies, GeoDB: cfg.GeoIP, KeepIP: cfg.KeepIP, Logger: a.log,
@@ -278,6 +282,7 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	reports := adminauth.Guard(a.cfg.AdminToken, report.Handler(a.conn, db, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)
+	a.server.Handle("/api/v1/erasures/sync", adminauth.Guard(a.cfg.AdminToken, a.serveErasureSync))
 	a.server.Handle("/dashboard", dashboard.Handler())
 	a.server.Handle(dashboard.Path, dashboard.Handler())
 	if a.cfg.LinkKeys == "" {
@@ -300,6 +305,9 @@ func (a *app) routes(sites *site.Registry, db string) error {
 // queue) is below 90 % of its limit: beyond it the server API is about to answer 503.
 // /readyz serves it.
 func (a *app) ready(ctx context.Context) error {
+	if err := a.starting(); err != nil {
+		return err
+	}
 	if a.spool != nil {
 		if held, limit := a.spool.Backlog(); held*10 >= limit*9 {
 			return fmt.Errorf("the spool holds %d of at most %d bytes: ClickHouse is not keeping up", held, limit)
@@ -320,6 +328,10 @@ func (a *app) ready(ctx context.Context) error {
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(ln) }()
+	startCtx, stopStartup := context.WithCancel(ctx)
+	defer stopStartup()
+	a.started.Add(1)
+	go func() { defer a.started.Done(); a.startup(startCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -328,6 +340,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := errors.Join(serveErr, a.server.Shutdown(drain))
+	stopStartup()
+	a.started.Wait()
 	if a.spool != nil {
 		err = errors.Join(err, a.spool.Close())
 	}

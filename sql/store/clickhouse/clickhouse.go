@@ -80,6 +80,21 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	return open(ctx, opt)
 }
 
+// Dial returns a connection to the ClickHouse at dsn without waiting for the server: the
+// driver connects on the first query and again after the server comes back. For a
+// process that must start while ClickHouse is down (journeyd serve); the caller closes it.
+func Dial(dsn string) (driver.Conn, error) {
+	opt, err := Options(dsn)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := ch.Open(opt)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open ClickHouse connection to %s: %w", strings.Join(opt.Addr, ","), err)
+	}
+	return conn, nil
+}
+
 // OpenAt connects to the ClickHouse at addr (host:port), with the database, user and
 // settings of dsn, and pings it: for the other nodes of a cluster dsn names one of.
 func OpenAt(ctx context.Context, dsn, addr string) (driver.Conn, error) {

@@ -48,6 +48,8 @@ var (
 	pendingSQL string
 	//go:embed nodes.sql
 	nodesSQL string
+	//go:embed erasures.sql
+	erasuresSQL string
 
 	// alterTable is the table a deletion names, which a cluster holds as TABLE_local.
 	alterTable = regexp.MustCompile(`ALTER TABLE (\$db\.\w+)`)

@@ -14,7 +14,8 @@ import (
 // views and the reports keep using the names of a single server. A visitor's events live
 // on one shard (the sharding key is the site and the anonymous id), and so do the session
 // and identity rows the materialized views make from them on that shard.
-var Sharded = []string{"events", "sessions", "session_states", "session_aggregates", "identities"}
+// The erasure tombstones are spread too, and read whole through their Distributed table.
+var Sharded = []string{"events", "sessions", "session_states", "session_aggregates", "identities", "erasures"}
 
 var (
 	createTable  = regexp.MustCompile(`(?s)^(.*?)CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\s*\n(.*)$`)

@@ -4,7 +4,8 @@
 -- (the first linked wins, as in identity_links_v). Sessions are read back to @from (the
 -- session's maximum length before @since) so a long session keeps its real start. Email
 -- opens and ad impressions are left out: they never make a session. A visitor is its
--- anonymous id, or its user id for events that carry none.
+-- anonymous id, or its user id for events that carry none. The most recent come first, and
+-- at most @limit of them: what the sessionizer's memory bound holds.
 SELECT
     site_id, anon_id, key_user_id, last_session_id, start_ms, last_ms, source, medium, campaign,
     term, content, channel, click_id, referrer_host, referrer_kind, linked_user_id
@@ -51,9 +52,12 @@ FROM
     )
     GROUP BY site_id, anon_id, key_user_id
     HAVING last_ms >= @since * 1000
+    ORDER BY last_ms DESC
+    LIMIT @limit
 ) AS lhs
 GLOBAL ANY LEFT JOIN  -- on a cluster: the links read once, on this node
 (
     SELECT site_id, anon_id, linked_user_id
     FROM $db.identity_links_v
 ) AS rhs USING (site_id, anon_id)
+ORDER BY last_ms DESC

@@ -3,7 +3,9 @@ package visitors
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -11,6 +13,9 @@ import (
 
 	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
+
+// ErrEnough, returned by the fn of Recent, stops the reading early without an error.
+var ErrEnough = errors.New("enough visitors")
 
 //go:embed active_visitors.sql
 var activeVisitorsSQL string
@@ -43,8 +48,17 @@ type Visitor struct {
 // fn gets a Visitor it may keep. db is the database of the tables; empty means the
 // connection's.
 func Active(ctx context.Context, conn driver.Conn, db string, since time.Time, maxLength time.Duration, fn func(Visitor) error) error {
+	return Recent(ctx, conn, db, since, maxLength, math.MaxInt64, fn)
+}
+
+// Recent is Active for at most limit visitors, the most recent first (by their latest
+// event time). fn returns ErrEnough to stop early without an error.
+func Recent(ctx context.Context, conn driver.Conn, db string, since time.Time, maxLength time.Duration, limit int64, fn func(Visitor) error) error {
+	if limit <= 0 {
+		return nil
+	}
 	from := since.Add(-maxLength)
-	rows, err := conn.Query(ctx, clickhouse.InDatabase(activeVisitorsSQL, db), ch.Named("since", since.Unix()), ch.Named("from", from.Unix()))
+	rows, err := conn.Query(ctx, clickhouse.InDatabase(activeVisitorsSQL, db), ch.Named("since", since.Unix()), ch.Named("from", from.Unix()), ch.Named("limit", limit))
 	if err != nil {
 		return fmt.Errorf("cannot query the visitors active since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}
@@ -55,6 +69,9 @@ func Active(ctx context.Context, conn driver.Conn, db string, since time.Time, m
 			return fmt.Errorf("cannot read an active visitor: %w", err)
 		}
 		if err := fn(v); err != nil {
+			if errors.Is(err, ErrEnough) {
+				return nil
+			}
 			return err
 		}
 	}

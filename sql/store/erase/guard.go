@@ -1,0 +1,153 @@
+package erase
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/journeyd/journeyd/event"
+)
+
+// Target is where a Guard hands events on: the writer.
+type Target interface {
+	// WriteFrom queues events of the caller's tag (the spool's segment); event.ErrFull
+	// when it has no room.
+	WriteFrom(ctx context.Context, events []event.Event, tag uint64) error
+}
+
+// GuardConfig configures a Guard.
+type GuardConfig struct {
+	// Done is told of the events the guard drops, as the writer tells of those it stores
+	// (the spool's Done), so that the spool frees them. It is called on a goroutine of its
+	// own: the spool hands events on while holding the lock its Done takes.
+	Done func(tag uint64, n int)
+	// Registerer receives journeyd_erase_dropped_events_total; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+// Guard stands in front of the writer and keeps erased events out of ClickHouse: an event
+// of an erased id (by the same rule as the deletion: its user id, or its anonymous id when
+// it has no user id) received before the erasure is dropped, wherever it comes from: the
+// spool's replay after a crash, or an event that was on its way while the erasure ran.
+// Events received after the erasure are new data and pass.
+//
+// Until the tombstones are loaded once (Set) the guard is closed: it refuses every event
+// with event.ErrFull, so the spool keeps them on disk until the guard knows what was erased.
+// journeyd opens it once ClickHouse answers and the schema is migrated: nothing reaches the
+// writer before the tables are there. Without a spool, the server API answers 503 until then.
+//
+// A Guard is an event.Sink (for a pipeline without a spool) and a spool.Target. It is safe
+// for concurrent use.
+type Guard struct {
+	next    Target
+	done    func(tag uint64, n int)
+	dropped prometheus.Counter
+
+	mu   sync.RWMutex
+	open bool
+	ids  map[idKey]uint64 // erased id -> latest erasure, unix ms
+}
+
+type idKey struct{ site, kind, id string }
+
+// NewGuard returns a closed Guard in front of next.
+func NewGuard(next Target, cfg GuardConfig) (*Guard, error) {
+	g := &Guard{next: next, done: cfg.Done, ids: map[idKey]uint64{},
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_erase_dropped_events_total",
+			Help: "Events of an erased person, received before the erasure, dropped on their way to ClickHouse (a spool replay, or events in flight during the erasure).",
+		}),
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(g.dropped); err != nil {
+			return nil, fmt.Errorf("cannot register the erasure guard's metrics: %w", err)
+		}
+	}
+	return g, nil
+}
+
+// Set adds tombstones (a later erasure of an id replaces an earlier one), opens the guard,
+// and returns the tombstones it did not hold yet: the ids whose links the sessionizer must
+// forget.
+func (g *Guard) Set(ts []Tombstone) (fresh []Tombstone) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, t := range ts {
+		k := idKey{t.Site, t.Kind, t.ID}
+		if at, ok := g.ids[k]; !ok || at < t.ErasedMS {
+			g.ids[k] = t.ErasedMS
+			fresh = append(fresh, t)
+		}
+	}
+	g.open = true
+	return fresh
+}
+
+// Opened reports whether the tombstones were loaded.
+func (g *Guard) Opened() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.open
+}
+
+// Write is WriteFrom without a tag, for a pipeline without a spool.
+func (g *Guard) Write(ctx context.Context, events []event.Event) error {
+	return g.WriteFrom(ctx, events, 0)
+}
+
+// WriteFrom hands the events that are not erased on to the target. It returns
+// event.ErrFull, taking none, while the guard is closed or the target is full.
+func (g *Guard) WriteFrom(ctx context.Context, events []event.Event, tag uint64) error {
+	g.mu.RLock()
+	if !g.open {
+		g.mu.RUnlock()
+		return event.ErrFull
+	}
+	first := -1
+	if len(g.ids) > 0 {
+		for i := range events {
+			if g.erased(&events[i]) {
+				first = i
+				break
+			}
+		}
+	}
+	if first < 0 {
+		g.mu.RUnlock()
+		return g.next.WriteFrom(ctx, events, tag)
+	}
+	kept := make([]event.Event, first, len(events))
+	copy(kept, events[:first])
+	for i := first + 1; i < len(events); i++ {
+		if !g.erased(&events[i]) {
+			kept = append(kept, events[i])
+		}
+	}
+	g.mu.RUnlock()
+	if len(kept) > 0 {
+		if err := g.next.WriteFrom(ctx, kept, tag); err != nil {
+			return err
+		}
+	}
+	n := len(events) - len(kept)
+	g.dropped.Add(float64(n))
+	if g.done != nil {
+		go g.done(tag, n)
+	}
+	return nil
+}
+
+// erased reports whether e is an event of an erased id received before its erasure.
+// g.mu is held.
+func (g *Guard) erased(e *event.Event) bool {
+	k := idKey{e.SiteID, KindAnon, e.AnonID}
+	if e.UserID != "" {
+		k = idKey{e.SiteID, KindUser, e.UserID}
+	} else if e.AnonID == "" {
+		return false
+	}
+	at, ok := g.ids[k]
+	return ok && e.ReceivedAt.UnixMilli() <= int64(at)
+}

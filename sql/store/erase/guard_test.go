@@ -1,0 +1,74 @@
+package erase
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/journeyd/journeyd/event"
+)
+
+// target keeps what the guard hands on.
+type target struct{ got []event.Event }
+
+func (t *target) WriteFrom(_ context.Context, es []event.Event, _ uint64) error {
+	t.got = append(t.got, es...)
+	return nil
+}
+
+// TestGuard: closed, the guard refuses everything (event.ErrFull). With u1 and a1 erased at
+// t0 on shop it drops, of 6 events, the 3 received at or before t0 that are u1's, or a1's
+// without a user id, and tells Done of 3 for the spool's segment 7; a1's event with another
+// user id, u1's event on another site and u1's event received after t0 pass: 3 of 6.
+func TestGuard(t *testing.T) {
+	tg := &target{}
+	var mu sync.Mutex
+	done := map[uint64]int{}
+	var wg sync.WaitGroup
+	g, err := NewGuard(tg, GuardConfig{Done: func(tag uint64, n int) {
+		mu.Lock()
+		done[tag] += n
+		mu.Unlock()
+		wg.Done()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ev := func(site, anon, user string, at time.Time) event.Event {
+		return event.Event{ID: site + anon + user + at.String(), SiteID: site, AnonID: anon, UserID: user, ReceivedAt: at}
+	}
+	batch := []event.Event{
+		ev("shop", "a1", "u1", t0.Add(-time.Hour)),   // dropped: u1
+		ev("shop", "a9", "u1", t0),                   // dropped: u1, at the erasure
+		ev("shop", "a1", "", t0.Add(-time.Minute)),   // dropped: a1 without a user id
+		ev("shop", "a1", "u2", t0.Add(-time.Minute)), // kept: another user on a1
+		ev("blog", "a1", "u1", t0.Add(-time.Minute)), // kept: another site
+		ev("shop", "a1", "u1", t0.Add(time.Second)),  // kept: after the erasure
+	}
+	if err := g.WriteFrom(context.Background(), batch, 7); !errors.Is(err, event.ErrFull) {
+		t.Fatalf("a closed guard answered %v, want event.ErrFull", err)
+	}
+	fresh := g.Set(erasedU1().Tombstones(t0))
+	if len(fresh) != 2 || len(g.Set(erasedU1().Tombstones(t0))) != 0 {
+		t.Fatalf("Set returned %d new tombstones, then more: want 2, then 0", len(fresh))
+	}
+	wg.Add(1)
+	if err := g.WriteFrom(context.Background(), batch, 7); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if len(tg.got) != 3 || tg.got[0].UserID != "u2" || tg.got[1].SiteID != "blog" || !tg.got[2].ReceivedAt.After(t0) {
+		t.Errorf("handed on %d events %v, want the last 3", len(tg.got), tg.got)
+	}
+	if done[7] != 3 {
+		t.Errorf("Done of segment 7: %d, want 3 dropped", done[7])
+	}
+}
+
+// erasedU1 is the plan of an erasure of u1, who used device a1, on shop.
+func erasedU1() *Plan {
+	return &Plan{Site: "shop", Person: "u1", UserIDs: []string{"u1"}, AnonIDs: []string{"a1"}}
+}
