@@ -50,8 +50,13 @@ func ensureData(ctx context.Context, r *report.Runner, site string, n int64, sta
 	case have != 0:
 		return fmt.Errorf("cannot benchmark on site %q: it holds %d events, not %d; pass another --site", site, have, n)
 	}
-	fmt.Fprintf(os.Stderr, "inserting %d synthetic events for site %q...\n", n, site)
-	return Fill(ctx, r, site, n, start)
+	fmt.Fprintf(os.Stderr, "bench-reports: inserting %d synthetic events for site %q in one INSERT ... SELECT (10 million take minutes on two cores)\n", n, site)
+	began := time.Now()
+	if err := Fill(ctx, r, site, n, start); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench-reports: inserted in %s\n", time.Since(began).Round(time.Second))
+	return nil
 }
 
 // Timed are the reports the benchmark times, with their options.
@@ -99,10 +104,12 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
 	base, err := medianTime(runs, func() error { return r.Conn.Exec(ctx, baseSQL) })
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
+	fmt.Fprintf(os.Stderr, "bench-reports: baseline %.3f s\n", base.Seconds())
 	out := []Timing{{Name: "baseline: groupArray(ts) by anon_id", Time: base, Ratio: 1}}
 	for _, b := range Timed {
 		opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
@@ -118,6 +125,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 			return nil, err
 		}
 		out = append(out, Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds()})
+		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s (%d of %d)\n", b.Name, d.Seconds(), len(out)-1, len(Timed))
 	}
 	return out, nil
 }
