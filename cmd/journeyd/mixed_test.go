@@ -147,7 +147,18 @@ func TestMixedJourneys(t *testing.T) {
 		}
 		return res
 	}
-	checkMixedChannels(t, run("channels", nil))
+	channels := run("channels", nil)
+	checkMixedChannels(t, channels)
+	// sessions_v, the view analysts query, agrees with the channels report row for row.
+	view := chtest.Strings(t, ctx, a.Conn, `SELECT concat('[', channel, ' ', toString(count()), ' ', toString(uniqExact(if(user_id != '', user_id, anon_id))), ' ',
+		toString(sum(conversions)), ' ', toString(sum(revenue)), ']') FROM sessions_v WHERE is_bot = 0
+		GROUP BY channel ORDER BY count() DESC, channel`)
+	for i, row := range channels.Tables[0].Rows {
+		if i >= len(view) || view[i] != fmt.Sprint(row) {
+			t.Errorf("sessions_v %v disagrees with the channels report at %v", view, row)
+			break
+		}
+	}
 	checkMixedAttribution(t, run("attribution", map[string]string{"model": "all"}))
 	// Every one of the six conversions has one touchpoint (before the fix u1's and new's
 	// had two: their own Direct session after the visit).

@@ -2,8 +2,9 @@
 -- (an event stored twice comes back once). A person's events are those with their user id,
 -- and the anonymous events (without a user id) of every anonymous id linked to them first,
 -- on any device, before or after the link; or, for a person never identified, the events of
--- the anonymous id @person. is_conversion is the default conversion of the session_aggregates
--- table (keep the two in step: sql/store/schema/migrations/0020_session_aggregates.sql).
+-- the anonymous id @person. is_conversion is the default conversion of every report
+-- (goal.DefaultConversions) and of the session_aggregates table (keep the three in step:
+-- sql/store/schema/migrations/0022_sessions_visits.sql).
 -- GLOBAL IN: on a cluster the subqueries read Distributed tables once, on this node; on a
 -- single server it is a plain IN.
 SELECT
@@ -11,7 +12,7 @@ SELECT
     event_id, type, name, session_id, anon_id, user_id, host, path, referrer_host,
     channel, source, medium, campaign, click_id_type, device, country, toFloat64(revenue) AS revenue_value,
     currency,
-    toUInt8(type NOT IN ('pageview', 'screen', 'leave') AND (name IN ('purchase', 'order_paid') OR revenue > 0)) AS is_conversion
+    toUInt8(name IN ('purchase', 'order_paid', 'Order Completed')) AS is_conversion
 FROM $db.events
 WHERE site_id = @site
     AND (
