@@ -256,4 +256,3 @@ func toF(v any) float64 {
 }
 
 func near(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
-
