@@ -71,6 +71,7 @@ for s in $sites; do
   add "$s-retention" retention --site "$s" --cohort first_purchase --return purchase --within 7d
   add "$s-stages" stages --site "$s"
   add "$s-channels" channels --site "$s"
+  add "$s-dropped" dropped --site "$s" --did event:add_to_cart --not 'purchase|order_paid' --within 1d
 done
 # the person-level queries of journeyd journey and journeyd erase, for the busiest signed-in person
 read -r psite person anon < <(ch -q "SELECT site_id, user_id, any(anon_id) FROM $db.events WHERE user_id != '' AND anon_id != '' GROUP BY site_id, user_id ORDER BY count() DESC, site_id, user_id LIMIT 1")

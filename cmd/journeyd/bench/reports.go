@@ -73,6 +73,7 @@ var Timed = []struct {
 	{"retention", map[string]string{}},
 	{"stages", map[string]string{}},
 	{"next", map[string]string{"after": "event:add_to_cart"}},
+	{"dropped", map[string]string{"did": "event:add_to_cart", "not": "event:purchase", "within": "1d"}},
 }
 
 // Timing is one report's median time and its ratio to the baseline pass.

@@ -30,6 +30,7 @@ var goldenReports = []struct {
 	{"retention", "retention", map[string]string{}},
 	{"stages", "stages", map[string]string{}},
 	{"next", "next", map[string]string{"after": "event:add_to_cart"}},
+	{"dropped", "dropped", map[string]string{"did": "event:add_to_cart", "not": "purchase|order_paid", "within": "1d"}},
 }
 
 // TestGoldenReports pins every report's output over every scenario (seed 1, 300 people,

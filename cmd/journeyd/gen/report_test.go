@@ -115,6 +115,24 @@ func TestShopFunnelAndBarriers(t *testing.T) {
 	if top[0] != "device" || top[1] != "mobile" || top[2] != 4 {
 		t.Fatalf("the top barrier is %v, want device mobile at step 4 (the broken checkout)", top)
 	}
+
+	// Every shopper adds to cart at most once and buys within minutes if at all: the
+	// abandoned carts are the people who added to cart and never bought.
+	checkDropped(t, r, entered["all"][1]-entered["all"][3])
+}
+
+// checkDropped checks that `dropped --did event:add_to_cart --not purchase|order_paid
+// --within 1d` lists want people, each once.
+func checkDropped(t *testing.T, r *report.Runner, want int) {
+	t.Helper()
+	rows := run(t, r, "dropped", map[string]string{"did": "event:add_to_cart", "not": "purchase|order_paid", "within": "1d", "top": "10000"}).Tables[0].Rows
+	seen := map[any]bool{}
+	for _, row := range rows {
+		seen[row[0]] = true
+	}
+	if len(rows) != want || len(seen) != want {
+		t.Fatalf("dropped lists %d rows of %d people, the scenario abandoned %d carts", len(rows), len(seen), want)
+	}
 }
 
 // checkRate fails when got is further than 4 standard errors from the planted rate p over n.
@@ -164,6 +182,11 @@ func TestEmailChainAttribution(t *testing.T) {
 			t.Fatalf("linear gives %s nothing", c)
 		}
 	}
+	// Everyone leaves a cart; only the reminder, an hour or three after it, brings a
+	// purchase within a day (the selection comes 24 hours after the cart, the coupon three
+	// days, a direct return five): the rest are abandoned carts.
+	checkDropped(t, r, 1500-buys["cart_reminder"])
+
 	paths := run(t, r, "paths", map[string]string{"by": "campaign", "top": "50"}).Tables[0]
 	joined := ""
 	for _, row := range paths.Rows {

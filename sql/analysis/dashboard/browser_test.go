@@ -79,6 +79,12 @@ func stubReport(name string) (any, error) {
 	case "retention":
 		return tables(report.Table{Name: "retention", Columns: []string{"cohort_week", "people", "returned", "rate"},
 			Rows: [][]any{{time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), 10, 3, 0.3}}}), nil
+	case "dropped": // the shape runDropped gives its JSON: times in RFC 3339, anon_ids an array
+		return map[string]any{"dropped": []map[string]any{
+			{"person": "user-c", "user_id": "user-c", "anon_ids": []string{"c-laptop", "c-phone"}, "last_seen": "2026-03-05T13:01:00Z",
+				"left_at": "2026-03-02T13:01:00Z", "value": 50, "last_channel": "Paid Search"},
+			{"person": "<img src=x onerror=alert(2)>", "user_id": "", "anon_ids": []string{"<img src=x onerror=alert(2)>"},
+				"last_seen": "2026-03-02T12:03:00Z", "left_at": "2026-03-02T12:03:00Z", "value": 30, "last_channel": "Email"}}}, nil
 	case "stages":
 		return tables(report.Table{Name: "stages", Columns: []string{"stage", "name", "people", "from_previous", "from_first", "median_seconds", "top_channels"},
 			Rows: [][]any{{1, "awareness", 100, 1, 1, 0, "Organic Search"}, {2, "purchase", 10, 0.1, 0.1, 3600, "Email"}}}), nil
@@ -215,5 +221,54 @@ func checkPanels(t *testing.T, ctx context.Context, stub *reportStub) {
 	}
 	if within != 5 {
 		t.Errorf("the retention grid asked %d times with within=, want 5: %q", within, stub.requests)
+	}
+}
+
+// TestBrowserWhoDropped: "who dropped here" on a funnel step asks the dropped report for
+// that step and the next one within the funnel's window, and lists the people it answers,
+// their values as text.
+func TestBrowserWhoDropped(t *testing.T) {
+	stub := &reportStub{}
+	base := serveDashboard(t, stub)
+	ctx := startTab(t)
+	do(t, ctx, chromedp.Navigate(base+"/dashboard/"))
+	show(t, ctx, "shop", stubToken)
+	// The stub's funnel has two steps: the first has the button, the last has none.
+	buttons := poll[int](t, ctx, "the funnel's who-dropped buttons", `document.querySelectorAll('#funnel tbody tr').length === 2 &&
+		document.querySelectorAll('#funnel tbody tr')[1].querySelectorAll('button.who').length === 0 &&
+		document.querySelectorAll('#funnel button.who').length`)
+	if buttons != 1 {
+		t.Fatalf("%d who-dropped buttons, want 1 (on step 1 of 2)", buttons)
+	}
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#window"), "36h"), chromedp.Click(chromedp.CSS("#funnel-form button[type=submit]")))
+	poll[bool](t, ctx, "the funnel reloaded", `!document.getElementById('funnel').classList.contains('loading') && !!document.querySelector('#funnel button.who')`)
+	do(t, ctx, chromedp.Click(chromedp.CSS("#funnel button.who")))
+	rows := poll[[]string](t, ctx, "the drop-off list", `(() => { const r = [...document.querySelectorAll('#dropped-list tbody tr')]
+		.map(tr => [...tr.children].map(td => td.textContent).join('|')); return r.length && r })()`)
+	want := []string{
+		"user-c|user-c|c-laptop c-phone|2026-03-02 13:01:00 UTC|2026-03-05 13:01:00 UTC|50.00|Paid Search",
+		"<img src=x onerror=alert(2)>|–|<img src=x onerror=alert(2)>|2026-03-02 12:03:00 UTC|2026-03-02 12:03:00 UTC|30.00|Email",
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("drop-off list:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	if n := poll[int](t, ctx, "markup in the list", `document.querySelectorAll('#dropped-list img').length + 1`); n != 1 {
+		t.Fatalf("the drop-off list holds %d <img>, want none: report values must stay text", n-1)
+	}
+	stub.mu.Lock()
+	var asked []string
+	for _, r := range stub.requests {
+		if strings.HasPrefix(r, "dropped?") {
+			asked = append(asked, r)
+		}
+	}
+	stub.mu.Unlock()
+	if len(asked) != 1 || !strings.Contains(asked[0], "site=shop") ||
+		!strings.Contains(asked[0], "did=pageview%3A%2Fproduct%2F*") || !strings.Contains(asked[0], "not=event%3Aadd_to_cart") ||
+		!strings.Contains(asked[0], "within=36h") {
+		t.Fatalf("dropped requests %q, want one for did=pageview:/product/*, not=event:add_to_cart, within=36h", asked)
+	}
+	if errs := poll[[]string](t, ctx, "page errors", `window.__errors`); len(errs) != 0 {
+		t.Fatalf("page errors or CSP violations: %q", errs)
 	}
 }

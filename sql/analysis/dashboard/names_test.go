@@ -29,7 +29,7 @@ func TestReportNames(t *testing.T) {
 			t.Errorf("app.js calls report %q, which the API does not serve: %v", m[1], err)
 		}
 	}
-	for _, want := range []string{"channels", "funnel", "barriers", "attribution", "paths", "time-to-convert", "retention", "stages"} {
+	for _, want := range []string{"channels", "funnel", "barriers", "attribution", "paths", "time-to-convert", "retention", "stages", "dropped"} {
 		if !used[want] {
 			t.Errorf("app.js never calls report %q (reports: %v)", want, known)
 		}

@@ -16,7 +16,7 @@ import (
 // reportOptions are options that let every report run.
 var reportOptions = map[string]string{
 	"from": "2026-01-01", "to": "2026-02-01", "steps": "pageview:/product/*,event:add_to_cart,event:purchase",
-	"after": "event:add_to_cart", "by": "device",
+	"after": "event:add_to_cart", "by": "device", "did": "event:add_to_cart", "not": "event:purchase",
 }
 
 // TestEveryReportFillsItsQueries runs every report in ShowSQL mode: each library query it

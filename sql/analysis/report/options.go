@@ -14,11 +14,13 @@ var optionReports = map[string][]string{
 	"conversion": {"attribution", "paths", "time-to-convert", "retention", "channels"},
 	"model":      {"attribution"},
 	"lookback":   {"attribution", "paths", "time-to-convert"},
-	"top":        {"paths", "next"},
+	"top":        {"paths", "next", "dropped"},
 	"after":      {"next"},
+	"did":        {"dropped"},
+	"not":        {"dropped"},
 	"cohort":     {"retention"},
 	"return":     {"retention"},
-	"within":     {"retention"},
+	"within":     {"retention", "dropped"},
 }
 
 // Options returns the names of the options report name reads (see OptionNames), sorted:

@@ -1,5 +1,5 @@
 // Package report runs journeyd's analytics reports: it turns a report request (funnel,
-// barriers, attribution, paths, next, time-to-convert, retention, stages, channels) into the
+// barriers, attribution, paths, next, time-to-convert, retention, stages, channels, dropped) into the
 // library queries of sql/analysis/queries with their placeholders safely filled, runs them, derives
 // the rates, and formats the result as a table, CSV or JSON, for `journeyd report` and for
 // GET /api/v1/reports/NAME. It also defines the per-site conversions and journey stages.

@@ -34,6 +34,8 @@ type Request struct {
 	Cohort     string // cohort event: first_purchase, first_visit or a step
 	Return     string // return event, a step
 	Within     time.Duration
+	Did, Not   goal.Step // dropped: the step people did, and the one they did not do within Within
+	limitGiven bool      // top was given (dropped lists more than 20 by default)
 }
 
 // OptionNames lists the report options and their help; each is a --flag of `journeyd
@@ -50,11 +52,13 @@ var OptionNames = map[string]string{
 	"conversion": "conversion name from the site's config, or an event name (default purchase)",
 	"model":      "attribution model: first, last, last_non_direct, linear, time_decay, position, markov, shapley, or all",
 	"lookback":   "attribution lookback window (default 30d)",
-	"top":        "number of rows of top lists (default 20)",
+	"top":        "number of rows of top lists (default 20; dropped: 1000)",
 	"after":      "the event whose next steps `next` lists, as a step, e.g. event:add_to_cart",
 	"cohort":     "retention cohort event: first_purchase (default), first_visit, or a step",
 	"return":     "retention return event, a step (default: the conversion)",
-	"within":     "retention return window (default 7d)",
+	"within":     "retention: the return window; dropped: the time allowed for the not step after the did step (default 7d)",
+	"did":        "dropped: the step people did, e.g. event:add_to_cart",
+	"not":        "dropped: the step they did not do within the within time after it, e.g. 'purchase|order_paid'",
 }
 
 // ParseRequest builds a Request for site from option values (see OptionNames); the default
@@ -175,10 +179,16 @@ func parseOthers(r *Request, o map[string]string) error {
 		if r.Top, err = strconv.Atoi(v); err != nil || r.Top <= 0 || r.Top > 10000 {
 			return usageErrorf("top %q: want a number from 1 to 10000", v)
 		}
+		r.limitGiven = true
 	}
-	if v := o["after"]; v != "" {
-		if r.After, err = goal.ParseStep(v); err != nil {
-			return optionError("after", err)
+	for _, s := range []struct {
+		key string
+		p   *goal.Step
+	}{{"after", &r.After}, {"did", &r.Did}, {"not", &r.Not}} {
+		if v := o[s.key]; v != "" {
+			if *s.p, err = goal.ParseStep(v); err != nil {
+				return optionError(s.key, err)
+			}
 		}
 	}
 	r.Cohort, r.Return = firstNonEmpty(o["cohort"], "first_purchase"), o["return"]

@@ -128,6 +128,11 @@ async function loadFunnel(signal) {
   if (funnel.status === 'rejected') throw funnel.reason;
   const rows = (funnel.value.funnel || []).filter((r) => r.segment === '' || r.segment == null);
   if (!rows.length || !rows[0].entered) return empty('people entering the first step');
+  const list = h('div', {id: 'dropped-list'});
+  const who = (r, i) => (i + 1 < rows.length
+    ? h('button', {type: 'button', class: 'link who', title: `people who did ${r.name} and not ${rows[i + 1].name} within ${opts.window}`,
+      onclick: () => showDropped(list, r.name, rows[i + 1].name, opts.window)}, 'who dropped here')
+    : '');
   return h('div', null, funnelChart(rows), table([
     {label: 'Step', get: (r) => `${r.step}. ${r.name}`},
     {label: 'Entered', num: true, get: (r) => fmt.int(r.entered)},
@@ -135,8 +140,36 @@ async function loadFunnel(signal) {
     {label: 'From previous', num: true, get: (r) => fmt.pct(r.from_previous)},
     {label: 'Dropped', num: true, get: (r) => (r.step > 1 ? fmt.int(r.dropped) : '')},
     {label: 'Median time from previous', num: true, get: (r) => (r.step > 1 ? fmt.duration(r.median_seconds) : '')},
-  ], rows), h('h3', null, 'Barriers: where segments fall furthest below the step’s overall rate'),
+    {label: 'To the next step', get: (r) => who(r, rows.indexOf(r))},
+  ], rows), list, h('h3', null, 'Barriers: where segments fall furthest below the step’s overall rate'),
   barriers.status === 'rejected' ? errorBox(barriers.reason) : barrierList(barriers.value.barriers || []));
+}
+
+// showDropped lists, in el, the people who did step did and not step then within the time
+// within after it (the dropped report: each person's latest `did`, once that time has
+// passed; unlike the funnel's Dropped column it does not ask for the funnel's first step).
+let droppedRun = null;
+async function showDropped(el, did, then, within) {
+  droppedRun?.abort();
+  const ac = new AbortController();
+  droppedRun = ac;
+  const title = h('h3', null, `Who dropped: did ${did}, not ${then} within ${within}, latest first`);
+  el.replaceChildren(title, h('p', {class: 'muted'}, 'Loading…'));
+  try {
+    const rows = (await fetchReport('dropped', {did, not: then, within}, ac.signal)).dropped || [];
+    if (ac.signal.aborted) return;
+    el.replaceChildren(title, rows.length ? table([
+      {label: 'Person', get: (r) => r.person},
+      {label: 'User id', get: (r) => r.user_id || '–'},
+      {label: 'Anonymous ids', cls: () => 'wrap', get: (r) => (r.anon_ids || []).join(' ')},
+      {label: 'Left at', get: (r) => fmt.time(r.left_at)},
+      {label: 'Last seen', get: (r) => fmt.time(r.last_seen)},
+      {label: 'Value left', num: true, get: (r) => fmt.money(r.value)},
+      {label: 'Last channel', get: (r) => r.last_channel || '–'},
+    ], rows, {class: 'dropped'}) : h('p', {class: 'muted'}, 'Nobody dropped here whose window has passed.'));
+  } catch (e) {
+    if (e.name !== 'AbortError' && !ac.signal.aborted) el.replaceChildren(title, errorBox(e));
+  }
 }
 
 function barrierList(rows) {

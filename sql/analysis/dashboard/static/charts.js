@@ -43,6 +43,7 @@ export const fmt = {
   dec: (x, d = 2) => num(x).toLocaleString('en-US', {maximumFractionDigits: d}),
   pct: (x) => (x == null || !isFinite(x) ? '–' : (num(x) * 100).toFixed(num(x) > 0 && num(x) < 0.1 ? 1 : 0) + '%'),
   money: (x) => num(x).toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2}),
+  time: (iso) => (iso ? String(iso).replace('T', ' ').replace(/Z$/, ' UTC') : '–'),
   duration(sec) {
     sec = num(sec);
     if (sec <= 0) return '–';
