@@ -27,9 +27,9 @@
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: the $did events are summed once per event id
 -- (arrayDistinct), and the times, ids and channel are maxima, sets and latest values that
--- a copy does not change. A person is the user id where known, else the user id the
--- anonymous id was first linked to (identity_links_v, any event carrying both ids), else
--- the anonymous id: a person's anonymous browsing before sign-up belongs to them.
+-- a copy does not change. A person is resolved as include/persons.sql says: the user id
+-- where known, else the user id the anonymous id was first linked to, an alias between user
+-- ids followed; a person's anonymous browsing before sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -64,12 +64,13 @@ FROM
     FROM
     (
         SELECT
-            if(user_id != '', user_id, if(linked_user_id != '', linked_user_id, anon_id)) AS person,
-            if(user_id != '', user_id, linked_user_id) AS known_user_id,
+            if(person_id != '', person_id, person_key) AS person,
+            if(person_id != '', person_id, user_id) AS known_user_id,
             anon_id, ts, ts_ms, event_id, channel, is_did, is_then, is_touch, item_value
         FROM
         (
             SELECT
+                if(user_id != '', user_id, anon_id) AS person_key,
                 anon_id, user_id, ts, ts_ms, event_id, channel,
                 toUInt8($did) AS is_did,
                 toUInt8($then) AS is_then,
@@ -81,12 +82,7 @@ FROM
             FROM $db.events
             WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
         ) AS lhs
-        ANY LEFT JOIN
-        (
-            SELECT anon_id, linked_user_id
-            FROM $db.identity_links_v
-            WHERE site_id = $site
-        ) AS rhs USING anon_id
+        -- include: persons.sql
     )
     GROUP BY person
     HAVING left_t > 0 AND left_t + $within <= toUInt32($until)
