@@ -6,13 +6,16 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/sql/analysis/journey"
 	"github.com/journeyd/journeyd/sql/analysis/report"
 	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/erase"
 )
 
 const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -167,6 +170,7 @@ func TestMixedJourneys(t *testing.T) {
 		t.Errorf("time-to-convert touchpoints: first row %s, want [1 6 1] (6 conversions with one touchpoint)", got)
 	}
 	checkMixedStages(t, run("stages", nil))
+	checkMixedAlias(t, a)
 	// The funnel with the site's conversion as its last step counts the server purchases:
 	// 8 people viewed a page (u1, u2, a3, a3b, u6, a4, a5, new); 5 converted within 7 days
 	// (u1, u2, a4, a5, new). With event:purchase only a4's browser purchase would count.
@@ -238,6 +242,34 @@ func checkMixedStages(t *testing.T, res *report.Result) {
 	want := "awareness 8, consideration 6, decision 5, purchase 5, retention 1, advocacy 0"
 	if strings.Join(got, ", ") != want {
 		t.Errorf("stages: %s, want %s", strings.Join(got, ", "), want)
+	}
+}
+
+// checkMixedAlias: the alias old→new makes one person of both user ids. The journey of
+// either id is new's: a7's organic social visit, the identify, the alias and the purchase
+// (4 events), one session, one conversion worth 40. Erasing new takes old's events and a7's
+// device too: users new and old, anonymous ids new, old and a7, and all 4 events.
+func checkMixedAlias(t *testing.T, a *testApp) {
+	t.Helper()
+	ctx := context.Background()
+	for _, id := range []string{"new", "old", "a7"} {
+		j, err := journey.Person(ctx, a.Conn, a.DB, "shop", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Person != "new" || len(j.Touchpoints) != 4 || len(j.Sessions) != 1 || len(j.Conversions) != 1 || j.Conversions[0].Revenue != 40 {
+			t.Errorf("journey of %s: person %s, %d events, %d sessions, %d conversions; want new, 4, 1, 1 worth 40",
+				id, j.Person, len(j.Touchpoints), len(j.Sessions), len(j.Conversions))
+		}
+	}
+	p, err := erase.Find(ctx, a.Conn, a.DB, "shop", "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(p.UserIDs)
+	sort.Strings(p.AnonIDs)
+	if fmt.Sprint(p.UserIDs, p.AnonIDs, p.Events) != "[new old] [a7 new old] 4" {
+		t.Errorf("erasing new: users %v, anons %v, %d events; want [new old] [a7 new old] 4", p.UserIDs, p.AnonIDs, p.Events)
 	}
 }
 

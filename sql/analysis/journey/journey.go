@@ -122,8 +122,18 @@ func Person(ctx context.Context, conn driver.Conn, db, site, id string) (*Journe
 	return j, nil
 }
 
-// resolve returns the person id belongs to.
+// resolve returns the person id belongs to: the user id it is linked to, followed once
+// more when that user id was aliased to another (person_links_v follows the same hop).
 func resolve(ctx context.Context, conn driver.Conn, db, site, id string) (string, error) {
+	person, err := resolveOnce(ctx, conn, db, site, id)
+	if err != nil || person == id {
+		return person, err
+	}
+	return resolveOnce(ctx, conn, db, site, person)
+}
+
+// resolveOnce returns the user id id is first linked to, or id when it is linked to none.
+func resolveOnce(ctx context.Context, conn driver.Conn, db, site, id string) (string, error) {
 	rows, err := conn.Query(ctx, clickhouse.InDatabase(resolvePersonSQL, db), ch.Named("site", site), ch.Named("id", id))
 	if err != nil {
 		return "", fmt.Errorf("cannot resolve person %q of site %q: %w", id, site, err)

@@ -1,8 +1,10 @@
 -- touchpoints: every event of person @person on site @site, in event-time order, each once
 -- (an event stored twice comes back once). A person's events are those with their user id,
--- and the anonymous events (without a user id) of every anonymous id linked to them first,
--- on any device, before or after the link; or, for a person never identified, the events of
--- the anonymous id @person. is_conversion is the default conversion of every report
+-- those of every user id an alias merged into them, and the anonymous events (without a
+-- user id) of every anonymous id linked to them first, on any device, before or after the
+-- link; or, for a person never identified, the events of the anonymous id @person: the
+-- events whose if(user_id != '', user_id, anon_id) resolves to @person in person_links_v,
+-- as the reports resolve them (sql/analysis/queries/include/persons.sql). is_conversion is the default conversion of every report
 -- (goal.DefaultConversions) and of the session_aggregates table (keep the three in step:
 -- sql/store/schema/migrations/0022_sessions_visits.sql).
 -- GLOBAL IN: on a cluster the subqueries read Distributed tables once, on this node; on a
@@ -15,29 +17,10 @@ SELECT
     toUInt8(name IN ('purchase', 'order_paid', 'Order Completed')) AS is_conversion
 FROM $db.events
 WHERE site_id = @site
-    AND (
-        user_id = @person
-        OR (user_id = '' AND anon_id = @person)
-        OR (user_id = '' AND anon_id GLOBAL IN
+    AND (if(user_id != '', user_id, anon_id) = @person
+        OR if(user_id != '', user_id, anon_id) GLOBAL IN
         (
-            SELECT anon_id
-            FROM
-            (
-                SELECT anon_id, argMin(user_id, (first_seen, user_id)) AS linked_user_id
-                FROM
-                (
-                    SELECT anon_id, user_id, minMerge(first_seen_state) AS first_seen
-                    FROM $db.identities
-                    WHERE site_id = @site AND anon_id GLOBAL IN
-                    (
-                        SELECT anon_id FROM $db.identities WHERE site_id = @site AND user_id = @person
-                    )
-                    GROUP BY anon_id, user_id
-                )
-                GROUP BY anon_id
-            )
-            WHERE linked_user_id = @person
+            SELECT id FROM $db.person_links_v WHERE site_id = @site AND person_id = @person
         ))
-    )
 ORDER BY ts_unix_ms, event_id
 LIMIT 1 BY event_id

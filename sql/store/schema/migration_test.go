@@ -117,3 +117,24 @@ func TestScript(t *testing.T) {
 		t.Error("a database name with SQL in it: no error")
 	}
 }
+
+func TestMigrationVersionsDistinct(t *testing.T) {
+	parse := func(name, text string) Migration {
+		m, err := ParseMigration(name, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := parse("0021_a.sql", "CREATE VIEW {db}.a AS SELECT 1;"), parse("0021_b.sql", "CREATE VIEW {db}.b AS SELECT 2;")
+	if err := checkVersions([]Migration{a, b}); err == nil || !strings.Contains(err.Error(), "0021_a.sql and 0021_b.sql") {
+		t.Fatalf("two plain files of version 21: %v, want an error naming both", err)
+	}
+	old, cur := parse("0021_a.sql", "-- requires: <20.1\nCREATE VIEW {db}.a AS SELECT 1;"), parse("0021_b.sql", "-- requires: >=20.1\nCREATE VIEW {db}.b AS SELECT 2;")
+	if err := checkVersions([]Migration{old, cur}); err != nil {
+		t.Fatalf("two files of version 21 for different servers: %v", err)
+	}
+	if _, err := Migrations(); err != nil {
+		t.Fatalf("the embedded migrations: %v", err)
+	}
+}

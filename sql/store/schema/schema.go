@@ -64,7 +64,20 @@ func Migrations() ([]Migration, error) {
 		}
 		out = append(out, m)
 	}
-	return out, nil
+	return out, checkVersions(out)
+}
+
+// checkVersions reports two migrations of one version unless both say which servers they
+// require: two branches could otherwise each add a file with the next number, and only the
+// first would ever run.
+func checkVersions(ms []Migration) error {
+	for i := 1; i < len(ms); i++ {
+		a, b := ms[i-1], ms[i]
+		if a.Version == b.Version && (a.Requires == Requirement{} || b.Requires == Requirement{}) {
+			return fmt.Errorf("cannot use migrations %s and %s: they share version %d, which only files that require different server versions may", a.Name, b.Name, b.Version)
+		}
+	}
+	return nil
 }
 
 // Migrate creates database if missing and applies the migrations it has not applied yet
