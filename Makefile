@@ -8,7 +8,7 @@ REFERENCE  ?= ../shared/reference
 # Packages that start their own ClickHouse share the two cores; -p 2 keeps it to two at once.
 TESTFLAGS  ?= -p 2 -timeout 20m
 
-.PHONY: all build run test deps bench reference-check compat-check clickhouse-start clickhouse-stop fmt vet snippet clean
+.PHONY: all build run test soak deps bench reference-check compat-check clickhouse-start clickhouse-stop fmt vet snippet clean
 
 all: build
 
@@ -43,6 +43,13 @@ test: deps build
 	$(GO) test -race $(TESTFLAGS) ./spool ./sql/store/writer ./sessionizer ./collector
 	# the schema and every report on a current ClickHouse release, answers compared with 18.16
 	deploy/compat-check.sh $(BIN)
+
+# soak: SOAK (10m) of mixed load (pixels, beacons, /v1/batch) on one journeyd with two
+# ClickHouse outages and two kill -9 restarts; prints accepted vs landed distinct event ids
+# per endpoint (cmd/journeyd/soak_test.go). Not part of make test.
+SOAK ?= 10m
+soak: deps
+	JOURNEYD_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -timeout 60m -v ./cmd/journeyd
 
 # bench prints throughput figures as ratios against baselines measured in the same run.
 bench: build deps

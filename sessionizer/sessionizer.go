@@ -50,7 +50,9 @@
 // State is bounded: Config.MemoryLimit caps the visitors held; the least recently seen
 // visitor is evicted first, and visitors idle for longer than Timeout (by the injected
 // clock) are dropped. On start, Reload restores the visitors active within Timeout from
-// ClickHouse, so a restart does not split sessions.
+// ClickHouse, the most recent first and no more than MemoryLimit holds, so a restart does
+// not split sessions; journeyd runs it in the background while it already serves. Forget
+// drops the state of erased ids (journeyd erase), so an erased link does not come back.
 //
 // The package does not parse requests (collector/) nor write rows (sql/store/writer).
 package sessionizer

@@ -122,7 +122,7 @@ func (a *app) syncErasures(ctx context.Context) (erasureSync, error) {
 	defer a.syncMu.Unlock()
 	ts, err := erase.Load(ctx, a.conn, a.db)
 	if err != nil {
-		return erasureSync{}, fmt.Errorf("%w (journeyd migrate creates the erasures table)", err)
+		return erasureSync{}, err
 	}
 	fresh := a.guard.Set(ts)
 	res := erasureSync{Erasures: len(ts), New: len(fresh)}

@@ -15,6 +15,21 @@
 //
 // On a cluster (deploy/cluster), Find reads through the Distributed tables of any node and
 // RunCluster deletes from the local tables of every shard.
+//
+// An erasure is final (DESIGN §10): before deleting, Mark records a Tombstone of every id
+// of the person in the erasures table, and every journeyd holds them in a Guard in front of
+// its writer, which drops the events of those ids received before the erasure, and makes
+// its sessionizer forget their links. Why a table and not only an admin endpoint of the
+// running collectors: the tombstones must outlive the process. A journeyd killed after the
+// erasure still has the person's events in its spool (a segment is freed only when it is
+// full and stored), and the one that starts on that spool never heard of the erasure; a
+// node added later, or one that was down, has not either. A table in ClickHouse reaches
+// them all, and on a cluster it is spread like the events and read whole. The endpoint
+// (POST /api/v1/erasures/sync, journeyd erase --collectors) only makes "at once" exact for
+// the nodes named; the others read the table every --erasure-poll. What is not covered:
+// an event that passed a node's guard before the node read the tombstone and was still in
+// its writer's queue when the deletion ran is inserted after it (a window of about one
+// --flush-interval); run the erasure again to remove it.
 package erase
 
 import (
