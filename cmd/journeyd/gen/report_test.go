@@ -117,21 +117,25 @@ func TestShopFunnelAndBarriers(t *testing.T) {
 	}
 
 	// Every shopper adds to cart at most once and buys within minutes if at all: the
-	// abandoned carts are the people who added to cart and never bought.
-	checkDropped(t, r, entered["all"][1]-entered["all"][3])
+	// abandoned carts are the people who added to cart and never bought, and what they left
+	// is the sum of those carts' prices.
+	checkDropped(t, r, entered["all"][1]-entered["all"][3], out.Truth["abandoned_value"].(float64))
 }
 
 // checkDropped checks that `dropped --did event:add_to_cart --not purchase|order_paid
-// --within 1d` lists want people, each once.
-func checkDropped(t *testing.T, r *report.Runner, want int) {
+// --within 1d` lists want people, each once, who left carts worth value in all.
+func checkDropped(t *testing.T, r *report.Runner, want int, value float64) {
 	t.Helper()
 	rows := run(t, r, "dropped", map[string]string{"did": "event:add_to_cart", "not": "purchase|order_paid", "within": "1d", "top": "10000"}).Tables[0].Rows
 	seen := map[any]bool{}
+	sum := 0.0
 	for _, row := range rows {
 		seen[row[0]] = true
+		sum += row[5].(float64)
 	}
-	if len(rows) != want || len(seen) != want {
-		t.Fatalf("dropped lists %d rows of %d people, the scenario abandoned %d carts", len(rows), len(seen), want)
+	if len(rows) != want || len(seen) != want || sum != value {
+		t.Fatalf("dropped lists %d rows of %d people who left %.2f, the scenario abandoned %d carts worth %.2f",
+			len(rows), len(seen), sum, want, value)
 	}
 }
 
@@ -185,7 +189,7 @@ func TestEmailChainAttribution(t *testing.T) {
 	// Everyone leaves a cart; only the reminder, an hour or three after it, brings a
 	// purchase within a day (the selection comes 24 hours after the cart, the coupon three
 	// days, a direct return five): the rest are abandoned carts.
-	checkDropped(t, r, 1500-buys["cart_reminder"])
+	checkDropped(t, r, 1500-buys["cart_reminder"], float64(cartPrice*(1500-buys["cart_reminder"])))
 
 	paths := run(t, r, "paths", map[string]string{"by": "campaign", "top": "50"}).Tables[0]
 	joined := ""

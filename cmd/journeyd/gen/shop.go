@@ -40,6 +40,7 @@ func (g *Generator) source(kind string) Source {
 func shop(g *Generator) Truth {
 	rates := map[string]float64{"product": 0.8, "cart": 0.5, "checkout": 0.7, "purchase_desktop": 0.85, "purchase_mobile": 0.25}
 	entered := map[string][]int{"all": make([]int, 4), "desktop": make([]int, 4), "mobile": make([]int, 4)}
+	abandoned := 0.0 // the prices of the carts nobody bought
 	for i := 0; i < g.People(); i++ {
 		p := g.Person(g.Pick([]Weighted{{"desktop", 55}, {"mobile", 45}}), g.Pick([]Weighted{{"RU", 70}, {"KZ", 15}, {"DE", 15}}))
 		p.Visit(g.DaysAgo(5, 25), g.source(g.Pick(shopSources)), "/")
@@ -48,8 +49,11 @@ func shop(g *Generator) Truth {
 			p.Page(fmt.Sprintf("/product/%d", g.rnd.IntN(50)), g.Between(5*time.Second, 2*time.Minute))
 			reached = 1
 			if g.Chance(rates["cart"]) {
-				p.Track("add_to_cart", g.Between(10*time.Second, 3*time.Minute), "sku", fmt.Sprint(g.rnd.IntN(50)))
+				d, sku := g.Between(10*time.Second, 3*time.Minute), g.rnd.IntN(50) // drawn in this order
+				price := skuPrice(sku)
+				p.Track("add_to_cart", d, "sku", fmt.Sprint(sku), "price", fmt.Sprint(price))
 				reached = 2
+				abandoned += price
 				if g.Chance(rates["checkout"]) {
 					p.Page("/checkout", g.Between(5*time.Second, time.Minute))
 					p.Track("checkout", time.Second)
@@ -57,6 +61,7 @@ func shop(g *Generator) Truth {
 					if g.Chance(rates["purchase_"+p.Device]) {
 						p.Purchase(g.Between(30*time.Second, 5*time.Minute), float64(1000+g.rnd.IntN(9000)))
 						reached = 4
+						abandoned -= price
 					}
 				}
 			}
@@ -70,8 +75,15 @@ func shop(g *Generator) Truth {
 		}
 	}
 	return Truth{"steps": ShopSteps, "window": "7d", "rates": rates, "entered": entered,
-		"barrier": map[string]any{"by": "device", "segment": "mobile", "step": 4}}
+		"barrier": map[string]any{"by": "device", "segment": "mobile", "step": 4}, "abandoned_value": abandoned}
 }
+
+// skuPrice is the price of a shop product: a function of its sku, so that pricing the
+// carts draws nothing from the generator's random sequence.
+func skuPrice(sku int) float64 { return float64(490 + 100*sku) }
+
+// cartPrice is what the email-chain's shoppers put into their cart, and later pay.
+const cartPrice = 2500
 
 var chainEmails = []struct {
 	campaign string
@@ -90,7 +102,7 @@ func emailChain(g *Generator) Truth {
 	for i := 0; i < g.People(); i++ {
 		p := g.Person(g.Pick([]Weighted{{"desktop", 60}, {"mobile", 40}}), "RU")
 		p.Visit(g.DaysAgo(6, 25), g.source(g.Pick(shopSources)), "/product/1")
-		p.Track("add_to_cart", g.Between(10*time.Second, 2*time.Minute))
+		p.Track("add_to_cart", g.Between(10*time.Second, 2*time.Minute), "price", fmt.Sprint(cartPrice))
 		p.Identify(g.id("u"), 5*time.Second)
 		t0 := p.T
 		bought := ""
@@ -108,14 +120,14 @@ func emailChain(g *Generator) Truth {
 			clicks[m.campaign]++
 			p.Visit(p.T.Add(2*time.Second), EmailSource(m.campaign), "/cart")
 			if g.Chance(m.buy) {
-				p.Purchase(g.Between(time.Minute, 5*time.Minute), 2500)
+				p.Purchase(g.Between(time.Minute, 5*time.Minute), cartPrice)
 				bought = m.campaign
 				buys[m.campaign]++
 			}
 		}
 		if bought == "" && g.Chance(0.08) {
 			p.Visit(t0.Add(5*24*time.Hour), Direct, "/cart")
-			p.Purchase(time.Minute, 2500)
+			p.Purchase(time.Minute, cartPrice)
 			buys["direct"]++
 		}
 	}

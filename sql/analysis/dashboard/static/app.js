@@ -153,7 +153,9 @@ async function showDropped(el, did, then, within) {
   droppedRun?.abort();
   const ac = new AbortController();
   droppedRun = ac;
-  const title = h('h3', null, `Who dropped: did ${did}, not ${then} within ${within}, latest first`);
+  const title = h('div', null, h('h3', null, `Who dropped: did ${did}, not ${then} within ${within}, latest first`),
+    h('p', {class: 'muted'}, `Each person’s latest ${did}, once ${within} have passed after it; unlike the Dropped ` +
+      'column, it does not ask for the funnel’s first step, and a person who went on once but not the last time is listed.'));
   el.replaceChildren(title, h('p', {class: 'muted'}, 'Loading…'));
   try {
     const rows = (await fetchReport('dropped', {did, not: then, within}, ac.signal)).dropped || [];
