@@ -94,7 +94,7 @@ func testDemoJourney(t *testing.T, a *testApp, browser context.Context) {
 			t.Errorf("leave of %s has no engaged time", path)
 		}
 	}
-	find(t, rows, "event", "begin_checkout")
+	find(t, rows, "event", "checkout")
 	const user = "ada@example.com"
 	for _, r := range []eventRow{find(t, rows, "identify", ""), find(t, rows, "pageview", "/demo/thanks.html"),
 		find(t, rows, "event", "purchase"), find(t, rows, "pageview", "/demo/account")} {

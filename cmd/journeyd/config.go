@@ -291,13 +291,14 @@ The file also holds the sites (see deploy/journeyd.example.yaml):
         sources: {social: [club.example]}   # extra hosts per kind: search, social, video, shopping, email
         rules:                        # checked in order before the default rules
           - {channel: Partners, medium: [partner]}
-      conversions:                    # what the reports count as a conversion (default: purchase)
+      conversions:                    # what the reports count as a conversion (default: purchase:
+                                      #   an event named purchase, order_paid or Order Completed)
         - {name: purchase, event: "event:purchase|server:order_paid", value: revenue}
         - {name: lead, event: "server:lead_created", where: {status: new}}
       stages:                         # the journey map (default: awareness, consideration,
         - {name: awareness, match: "*"}     #   decision, purchase, retention, advocacy)
-        - {name: purchase, match: "purchase|order_paid"}
-        - {name: retention, match: "purchase|order_paid", repeat: true}
+        - {name: purchase, match: "conversion"}   # the site's purchase conversion
+        - {name: retention, match: "conversion", repeat: true}
 
 Secrets come only from the environment or a file: JOURNEYD_ADMIN_TOKEN (or
 --admin-token-file), JOURNEYD_LINK_KEYS (or --link-keys-file), and

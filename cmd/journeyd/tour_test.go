@@ -235,7 +235,7 @@ func checkTourOutput(t *testing.T, cmd, out, base string) {
 	case strings.Contains(cmd, "gen --scenario"):
 		want("gen's summary on stderr", "people", "sessions", "pageview", "add_to_cart")
 	case strings.Contains(cmd, "report funnel"):
-		want("the funnel", "desktop", "mobile", "add_to_cart", "checkout", "purchase")
+		want("the funnel", "desktop", "mobile", "add_to_cart", "checkout", "conversion")
 	case strings.Contains(cmd, "report attribution"):
 		want("attribution", "markov", "shapley", "Email")
 	case strings.Contains(cmd, "report retention"):

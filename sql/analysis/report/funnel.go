@@ -31,7 +31,7 @@ type FunnelRow struct {
 // and returns one row per segment and step, steps without entrants included.
 func (r *Runner) Funnel(ctx context.Context, req *Request, by string) ([]FunnelRow, error) {
 	if len(req.Steps) < 2 {
-		return nil, usageErrorf("a funnel needs at least two steps: set steps, e.g. 'pageview:/product/*,event:purchase'")
+		return nil, usageErrorf("a funnel needs at least two steps: set steps, e.g. 'pageview:/product/*,conversion'")
 	}
 	params, err := funnelParams(req, by)
 	if err != nil {

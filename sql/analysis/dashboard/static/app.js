@@ -6,7 +6,7 @@ import {h, fmt, table, cellBar, hbars, histogram, funnelChart, stageMap} from '.
 
 const API = '/api/v1/reports';
 const MODELS = ['first', 'last', 'last_non_direct', 'linear', 'time_decay', 'position', 'markov', 'shapley'];
-const DEFAULT_STEPS = 'pageview:/product/*,event:add_to_cart,event:checkout,event:purchase';
+const DEFAULT_STEPS = 'pageview:/product/*,event:add_to_cart,event:checkout,conversion';
 const RETENTION_WINDOWS = ['7d', '14d', '30d', '60d', '90d'];
 const DAY = 86400000;
 

@@ -22,3 +22,22 @@ ANY LEFT JOIN
     SELECT site_id, anon_id AS link_to, linked_user_id AS alias_user_id
     FROM {db}.identity_links_v
 ) AS rhs USING (site_id, link_to);
+
+-- events_person_v resolves people the same way: person_id is the person of
+-- person_key = if(user_id != '', user_id, anon_id), an alias between user ids followed.
+DROP TABLE IF EXISTS {db}.events_person_v;
+
+CREATE VIEW IF NOT EXISTS {db}.events_person_v AS
+SELECT
+    events.*,
+    if(linked_person != '', linked_person, person_key) AS person_id
+FROM
+(
+    SELECT *, if(user_id != '', user_id, anon_id) AS person_key
+    FROM {db}.events
+) AS events
+ANY LEFT JOIN
+(
+    SELECT site_id, id AS person_key, person_id AS linked_person
+    FROM {db}.person_links_v
+) AS rhs USING (site_id, person_key);
