@@ -36,6 +36,7 @@ func (s *Server) routes(gath prometheus.Gatherer) {
 		ep := s.metrics.endpoint("segment_" + name)
 		s.handle("/v1/"+name, ep, s.segmentHandler(k, ep))
 	}
+	s.browserRoutes()
 	s.handle("/healthz", s.metrics.endpoint("healthz"), serveHealthz)
 	s.handle("/readyz", s.metrics.endpoint("readyz"), s.serveReadyz)
 	s.handle("/metrics", s.metrics.endpoint("metrics"), metricsHandler(gath))

@@ -16,8 +16,12 @@ import (
 // segmentHandler returns the handler of a Segment API call of kind k, counted under ep.
 func (s *Server) segmentHandler(k segment.Kind, ep *Endpoint) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
+		if ctx.IsOptions() {
+			s.sdkPreflight(ctx, ep)
+			return
+		}
 		if !ctx.IsPost() {
-			ctx.Response.Header.Set("Allow", "POST")
+			ctx.Response.Header.Set("Allow", "POST, OPTIONS")
 			jsonError(ctx, "method not allowed: POST the message as JSON", fasthttp.StatusMethodNotAllowed)
 			return
 		}
@@ -27,6 +31,10 @@ func (s *Server) segmentHandler(k segment.Kind, ep *Endpoint) fasthttp.RequestHa
 
 // recordSegment authenticates, parses and ingests a Segment API call, and answers.
 func (s *Server) recordSegment(ctx *fasthttp.RequestCtx, k segment.Kind, ep *Endpoint) {
+	browser := fromBrowser(ctx)
+	if browser {
+		s.sdkCORS(ctx)
+	}
 	headerKey := writeKeyHeader(&ctx.Request.Header)
 	var st *site.Site
 	if len(headerKey) > 0 {
@@ -56,20 +64,32 @@ func (s *Server) recordSegment(ctx *fasthttp.RequestCtx, k segment.Kind, ep *End
 	}
 	ep.Reject("malformed_event", c.Invalid)
 	ep.Reject("event_too_large", c.Oversize)
-	s.ingestSegment(ctx, ep, w, st)
+	if browser {
+		if !s.siteAllowsOrigin(ctx, ep, st, len(w.events)) {
+			return
+		}
+		browserSegment(w.events)
+	}
+	s.ingestSegment(ctx, ep, w, st, browser)
 }
 
 // ingestSegment drops duplicates, ingests the rest of w, and answers.
-func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *Endpoint, w *work, st *site.Site) {
+// A browser's call (browser) is located and described by the request like the snippet's.
+func (s *Server) ingestSegment(ctx *fasthttp.RequestCtx, ep *Endpoint, w *work, st *site.Site, browser bool) {
 	ep.Reject("duplicate", s.dedupe(w, st.ID))
 	base := s.EnrichRequest(ctx, st)
-	// A backend's own address and headers are not its customer's: server events are
-	// located by context.ip and described by context.userAgent only.
-	base.Peer, base.XForwardedFor, base.XRealIP = netip.Addr{}, nil, nil
-	base.SecCHUA, base.SecCHUAMobile, base.SecCHUAPlatform, base.Purpose = nil, nil, nil, nil
+	if !browser {
+		// A backend's own address and headers are not its customer's: server events are
+		// located by context.ip and described by context.userAgent only.
+		base.Peer, base.XForwardedFor, base.XRealIP = netip.Addr{}, nil, nil
+		base.SecCHUA, base.SecCHUAMobile, base.SecCHUAPlatform, base.Purpose = nil, nil, nil, nil
+	}
 	for i := range w.events {
 		req := base
-		req.ClientIP, req.UserAgent = w.meta[i].ClientIP, w.meta[i].UserAgent
+		req.ClientIP = w.meta[i].ClientIP
+		if ua := w.meta[i].UserAgent; len(ua) > 0 || !browser {
+			req.UserAgent = ua
+		}
 		s.prepare(&w.events[i], &req)
 	}
 	// A backend retries what is not acknowledged: answer 200 only once the batch is on disk.

@@ -18,7 +18,8 @@ import (
 type Site struct {
 	// ID is the site id sent by the snippet and pixels (data-site, ?s=) and stored as site_id.
 	ID string `yaml:"id"`
-	// Origins lists the origins allowed to POST /e, as scheme://host[:port]; a leading
+	// Origins lists the origins allowed to POST /e and to call the browser SDKs' endpoints
+	// (Segment's and RudderStack's /v1, Snowplow's tp2), as scheme://host[:port]; a leading
 	// "*." matches any subdomain; "*" allows every origin. Empty allows every origin.
 	Origins []string `yaml:"origins"`
 	// WriteKeys are the server API keys of the site (Segment write keys).
@@ -157,4 +158,15 @@ func (r *Registry) Sites() []*Site {
 		out = append(out, s)
 	}
 	return out
+}
+
+// AnyAllowsOrigin reports whether some site allows origin: the answer to a CORS preflight,
+// which names no site; the request that follows is checked against its own site.
+func (r *Registry) AnyAllowsOrigin(origin string) bool {
+	for _, s := range r.byID {
+		if s.AllowsOrigin(origin) {
+			return true
+		}
+	}
+	return false
 }
