@@ -96,7 +96,11 @@ func runGen(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	say("sent in %s: %v people, ", time.Since(start).Round(100*time.Millisecond), out.Truth["people"])
+	verb := "sent"
+	if f.direct != "" {
+		verb = "written"
+	}
+	say("%s in %s: %v people, ", verb, time.Since(start).Round(100*time.Millisecond), out.Truth["people"])
 	if !f.quiet {
 		if err := gen.Summarize(out.Events).Write(os.Stderr); err != nil {
 			return err

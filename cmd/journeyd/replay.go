@@ -52,6 +52,8 @@ func runReplay(ctx context.Context, args []string) error {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	fmt.Fprintf(os.Stderr, "replay: inserting the events of %s with reasons %s into %s.events (retrying ClickHouse for up to %s)\n",
+		file, strings.Join(want, ","), db, timeout)
 	res, err := writer.Replay(ctx, conn, writer.Config{Database: db, BatchSize: cfg.BatchSize, DeadLetterPath: again}, f, want)
 	fmt.Printf("replayed %d events of %s into %s.events (%d failed again, in %s); skipped %d lines of other reasons\n",
 		res.Replayed, file, db, res.FailedAgain, again, res.Skipped)
