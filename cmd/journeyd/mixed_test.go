@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/journeyd/journeyd/cmd/journeyd/gen"
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/sql/analysis/journey"
 	"github.com/journeyd/journeyd/sql/analysis/report"
@@ -288,3 +289,88 @@ func toF(v any) float64 {
 }
 
 func near(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
+
+// TestGenMixedThroughCollector sends gen's mixed scenario (web visits, email touches, and
+// sign-ups and orders the backend reports with the user id alone) through a real journeyd,
+// and checks that every report recovers the truth the scenario planted: the orders, each
+// credited to the touchpoints before it and never to Direct.
+func TestGenMixedThroughCollector(t *testing.T) {
+	a := startApp(t, "sites:\n  - id: demo\n    origins: ['https://demo.example']\n    write_keys: [demo-key]\n")
+	out, err := gen.Generate("mixed", gen.Options{Seed: 3, People: 600, Site: "demo", Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &gen.Sender{Target: a.URL, WriteKey: "demo-key", Client: &http.Client{Timeout: time.Minute}}
+	if err := s.Send(context.Background(), out.Events); err != nil {
+		t.Fatal(err)
+	}
+	a.waitCount(t, "SELECT count() FROM events", uint64(len(out.Events)))
+	truth := out.Truth
+	visits, orders := truth["visits"].(map[string]int), truth["orders"].(int)
+	r := &report.Runner{Conn: a.Conn, DB: a.DB}
+	run := func(name string, opts map[string]string) *report.Result {
+		t.Helper()
+		opts["from"] = time.Now().AddDate(0, 0, -30).Format(time.RFC3339)
+		req, err := report.ParseRequest("demo", goal.Definitions{}, opts, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Run(context.Background(), name, req)
+		if err != nil {
+			t.Fatalf("report %s: %v", name, err)
+		}
+		return res
+	}
+	// channels: one session per visit the scenario made, by its channel; no order inside
+	// any (each came hours after the last visit), so no conversions, and no Direct
+	// sessions beyond the direct first visits.
+	for _, row := range run("channels", map[string]string{}).Tables[0].Rows {
+		ch, sessions, conv := row[0].(string), toF(row[1]), toF(row[3])
+		if int(sessions) != visits[ch] || conv != 0 {
+			t.Errorf("channels %s: %v sessions, %v conversions; want %d and 0", ch, sessions, conv, visits[ch])
+		}
+	}
+	// attribution: first and last touch give each channel the orders planted for it; every
+	// model credits all orders, at MixedPrice each.
+	want := map[string]map[string]int{"first": truth["first_touch"].(map[string]int), "last": truth["last_touch"].(map[string]int)}
+	total := map[string]float64{}
+	for _, row := range run("attribution", map[string]string{"model": "all"}).Tables[0].Rows {
+		model, ch, conv := row[0].(string), row[1].(string), toF(row[2])
+		total[model] += conv
+		if w, ok := want[model]; ok && !near(conv, float64(w[ch])) {
+			t.Errorf("attribution %s %s: %v orders, want %d", model, ch, conv, w[ch])
+		}
+	}
+	for model, n := range total {
+		if math.Abs(n-float64(orders)) > 0.01 { // each row is rounded to 3 decimals
+			t.Errorf("attribution %s credits %v orders, want %d", model, n, orders)
+		}
+	}
+	// time-to-convert: orders by number of touchpoints (1, 2 or 4).
+	byTouches := truth["orders_by_touchpoints"].(map[int]int)
+	for _, row := range run("time-to-convert", map[string]string{}).Tables[1].Rows {
+		var n int
+		fmt.Sscan(row[0].(string), &n)
+		if got := toF(row[1]); int(got) != byTouches[n] {
+			t.Errorf("time-to-convert %s touchpoints: %v orders, want %d", row[0], got, byTouches[n])
+		}
+	}
+	// stages: everyone is aware; the sign-ups considered; the buyers decided and bought.
+	signups := truth["signups"].(int)
+	var got []string
+	for _, row := range run("stages", map[string]string{}).Tables[0].Rows {
+		got = append(got, fmt.Sprint(row[2]))
+	}
+	if w := fmt.Sprint(600, signups, orders, orders, 0, 0); strings.Join(got, " ") != w {
+		t.Errorf("stages people %v, want %s", got, w)
+	}
+	// the funnel to the site's conversion counts the backend's orders.
+	f := run("funnel", map[string]string{"steps": "pageview:/,event:signup,conversion"})
+	var entered []string
+	for _, row := range f.Tables[0].Rows {
+		entered = append(entered, fmt.Sprint(row[3]))
+	}
+	if w := fmt.Sprint(600, signups, orders); strings.Join(entered, " ") != w {
+		t.Errorf("funnel entered %v, want %s", entered, w)
+	}
+}

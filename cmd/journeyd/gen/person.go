@@ -63,8 +63,9 @@ func (p *Person) Purchase(d time.Duration, revenue float64) {
 	e.Revenue, e.Currency = revenue, "RUB"
 }
 
-// Server records a server-side event (a backend's call) at at, outside any session.
-func (p *Person) Server(name string, at time.Time, revenue float64) {
+// Server records a server-side event (a backend's call) at at, with no session id: the
+// collector's sessionizer places it (DESIGN §6).
+func (p *Person) Server(name string, at time.Time, revenue float64) *event.Event {
 	p.T = at
 	e := p.event(event.TypeServer, name)
 	e.SessionID, e.Channel, e.Source, e.Medium, e.Campaign = "", "", "", "", ""
@@ -72,7 +73,7 @@ func (p *Person) Server(name string, at time.Time, revenue float64) {
 	if revenue > 0 {
 		e.Currency = "RUB"
 	}
-	p.add(e)
+	return p.add(e)
 }
 
 // Email records an email touch (event.TypeEmailOpen or TypeEmailClick) of campaign at at.
