@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,8 +19,11 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/journeyd/journeyd/collector"
+	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/erase"
 	"github.com/journeyd/journeyd/sql/store/schema"
+	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
 // Fault tests of issue 16 on real processes: journeyd started as a process of its own
@@ -275,5 +281,45 @@ func TestErasureSurvivesKill(t *testing.T) {
 	}
 	if n := scalar(t, conn, "SELECT uniqExact(event_id) FROM "+db+".events"); n != 4 {
 		t.Errorf("%d distinct events stored, want user-2's 4", n)
+	}
+}
+
+// TestReplaySkipsErased: a dead-letter file of 3 events (user-1's order, an anonymous
+// pageview of user-1's device dev-1, user-2's order), all received a minute before user-1
+// was erased. journeyd replay puts back user-2's alone: 1 event in ClickHouse.
+func TestReplaySkipsErased(t *testing.T) {
+	srv := chtest.Shared(t)
+	db, conn := srv.NewDatabase(t)
+	ctx := context.Background()
+	if err := schema.Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	plan := &erase.Plan{Site: "shop", Person: "user-1", UserIDs: []string{"user-1"}, AnonIDs: []string{"user-1", "dev-1"}}
+	if err := erase.Mark(ctx, conn, db, plan, now); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dead.jsonl")
+	var lines bytes.Buffer
+	enc := json.NewEncoder(&lines)
+	for _, e := range []event.Event{
+		{ID: "o-1", SiteID: "shop", Type: event.TypeServer, Name: "order_paid", UserID: "user-1"},
+		{ID: "p-1", SiteID: "shop", Type: event.TypePageview, AnonID: "dev-1"},
+		{ID: "o-2", SiteID: "shop", Type: event.TypeServer, Name: "order_paid", UserID: "user-2"},
+	} {
+		e.TS, e.ReceivedAt = now.Add(-time.Minute), now.Add(-time.Minute)
+		if err := enc.Encode(writer.DeadLetter{Time: now, Reason: "network", Event: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, lines.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := runReplay(ctx, []string{"--clickhouse", srv.DSN(db), "--file", path}); err != nil {
+		t.Fatal(err)
+	}
+	ids := chtest.Strings(t, ctx, conn, "SELECT event_id FROM "+db+".events")
+	if len(ids) != 1 || ids[0] != "o-2" {
+		t.Errorf("replayed %v, want [o-2] alone", ids)
 	}
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/store/erase"
 	"github.com/journeyd/journeyd/sql/store/writer"
 )
 
@@ -54,9 +60,13 @@ func runReplay(ctx context.Context, args []string) error {
 	defer cancel()
 	fmt.Fprintf(os.Stderr, "replay: inserting the events of %s with reasons %s into %s.events (retrying ClickHouse for up to %s)\n",
 		file, strings.Join(want, ","), db, timeout)
-	res, err := writer.Replay(ctx, conn, writer.Config{Database: db, BatchSize: cfg.BatchSize, DeadLetterPath: again}, f, want)
-	fmt.Printf("replayed %d events of %s into %s.events (%d failed again, in %s); skipped %d lines of other reasons\n",
-		res.Replayed, file, db, res.FailedAgain, again, res.Skipped)
+	lines, erased, err := withoutErased(ctx, conn, db, f)
+	if err != nil {
+		return err
+	}
+	res, err := writer.Replay(ctx, conn, writer.Config{Database: db, BatchSize: cfg.BatchSize, DeadLetterPath: again}, lines, want)
+	fmt.Printf("replayed %d events of %s into %s.events (%d failed again, in %s); skipped %d lines of other reasons and %d events of erased people\n",
+		res.Replayed, file, db, res.FailedAgain, again, res.Skipped, erased)
 	for _, m := range res.Malformed {
 		fmt.Printf("malformed, skipped: %s\n", m)
 	}
@@ -67,4 +77,37 @@ func runReplay(ctx context.Context, args []string) error {
 		return fmt.Errorf("%d events failed again and %d lines were malformed", res.FailedAgain, len(res.Malformed))
 	}
 	return nil
+}
+
+// withoutErased returns the dead-letter lines of r without those whose event an erasure
+// took (journeyd erase: the person's events received before it), and how many it left out,
+// so that a replay brings no erased event back. Lines it cannot decode stay, for Replay to
+// report.
+func withoutErased(ctx context.Context, conn driver.Conn, db string, r io.Reader) (io.Reader, int, error) {
+	ts, err := erase.Load(ctx, conn, db)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cannot replay without knowing the erasures (journeyd migrate creates their table): %w", err)
+	}
+	g, err := erase.NewGuard(nil, erase.GuardConfig{})
+	if err != nil {
+		return nil, 0, err
+	}
+	g.Set(ts)
+	var kept bytes.Buffer
+	erased := 0
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64*1024), 16<<20) // as writer.Replay reads them
+	for s.Scan() {
+		var dl writer.DeadLetter
+		if json.Unmarshal(s.Bytes(), &dl) == nil && g.Erased(&dl.Event) {
+			erased++
+			continue
+		}
+		kept.Write(s.Bytes())
+		kept.WriteByte('\n')
+	}
+	if err := s.Err(); err != nil {
+		return nil, 0, fmt.Errorf("cannot read the dead-letter lines: %w", err)
+	}
+	return &kept, erased, nil
 }

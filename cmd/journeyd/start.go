@@ -76,8 +76,13 @@ func (a *app) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err := a.syncErasures(ctx)
-	return err
+	if _, err := a.syncErasures(ctx); err != nil {
+		if !a.cfg.Migrate {
+			return fmt.Errorf("%w (with --migrate=false, journeyd migrate makes the schema)", err)
+		}
+		return err
+	}
+	return nil
 }
 
 // setStage records what startup is doing; "" means done, and /readyz checks the rest.

@@ -10,8 +10,8 @@
 // are new data: erase when the person's requests have stopped, and again if more arrive.
 // A deletion is a mutation that rewrites the table parts holding the person's rows, which
 // on a large table takes a while: gather erasure requests and run them in batches.
-// Rows already sent to the writer's dead-letter file are outside ClickHouse: delete them
-// from that file by hand.
+// Rows already sent to the writer's dead-letter file are outside ClickHouse: journeyd
+// replay leaves out those an erasure took, but delete them from that file too.
 //
 // On a cluster (deploy/cluster), Find reads through the Distributed tables of any node and
 // RunCluster deletes from the local tables of every shard.

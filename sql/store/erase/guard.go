@@ -139,8 +139,15 @@ func (g *Guard) WriteFrom(ctx context.Context, events []event.Event, tag uint64)
 	return nil
 }
 
-// erased reports whether e is an event of an erased id received before its erasure.
-// g.mu is held.
+// Erased reports whether e is an event of an erased id received before its erasure: what
+// the guard drops. For tools that put stored events back (journeyd replay).
+func (g *Guard) Erased(e *event.Event) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.erased(e)
+}
+
+// erased is Erased with g.mu held.
 func (g *Guard) erased(e *event.Event) bool {
 	k := idKey{e.SiteID, KindAnon, e.AnonID}
 	if e.UserID != "" {
