@@ -1,8 +1,10 @@
 // Package collector is journeyd's HTTP server: the fasthttp server, its routing, and the
 // ingestion endpoints of DESIGN §3 — the tracking pixel (GET /p.gif, /p), the snippet's
-// batches (POST /e), the Segment HTTP Tracking API (POST /v1/...), and /healthz, /readyz,
-// /metrics. It turns requests into events (with the parsers of collector/pixel,
-// collector/beacon and collector/segment), checks sites, origins and write keys, drops
+// batches (POST /e), the Segment HTTP Tracking API (POST /v1/...), the drop-ins for the
+// browser trackers sites already run (Segment's analytics.js, RudderStack's JS SDK and the
+// Snowplow tracker protocol: browsersdk.go, snowplow.go), and /healthz, /readyz, /metrics.
+// It turns requests into events (with the parsers of collector/pixel, collector/beacon,
+// collector/segment and collector/snowplow), checks sites, origins and write keys, drops
 // duplicates (collector/dedup), runs the enrichment chain and hands the events to the next
 // stage, an event.Sink. Other endpoints (/o/ and /r/ email links, /t.js, /api/v1/,
 // /dashboard/) are added by their owners through Handle, and reuse Ingest.
