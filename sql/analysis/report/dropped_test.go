@@ -153,6 +153,34 @@ dropped,b-anon,,b-anon,2026-03-02T12:03:00Z,2026-03-02T12:03:00Z,30,Email
 		t.Fatalf("dropped within 4d: %v, want e-anon and b-anon", rows)
 	}
 
+	// Without not, the step not done is the site's conversion: by default purchase,
+	// order_paid or Order Completed, so the same list. A site whose conversion is
+	// order_paid alone sees A's and C's purchases as no conversion: A joins the list.
+	delete(opts, "not")
+	opts["within"] = "24h"
+	for _, c := range []struct {
+		defs goal.Definitions
+		want string
+	}{
+		{goal.Definitions{}, "e-anon user-c b-anon"},
+		{goal.Definitions{Conversions: []goal.Conversion{{Name: "purchase", Event: "order_paid"}}}, "e-anon user-c b-anon user-a"},
+	} {
+		req, err = report.ParseRequest("shop", c.defs, opts, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err = r.Run(context.Background(), "dropped", req); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, row := range res.Tables[0].Rows {
+			got = append(got, row[0].(string))
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Fatalf("dropped with the conversion of %+v: %q, want %s", c.defs, got, c.want)
+		}
+	}
+
 	// The HTTP API answers the same list as JSON, the anonymous ids as an array.
 	h := report.Handler(r.Conn, r.DB, map[string]goal.Definitions{"shop": {}})
 	var ctx fasthttp.RequestCtx

@@ -58,7 +58,7 @@ var OptionNames = map[string]string{
 	"return":     "retention return event, a step (default: the conversion)",
 	"within":     "retention: the return window; dropped: the time allowed for the not step after the did step (default 7d)",
 	"did":        "dropped: the step people did, e.g. event:add_to_cart",
-	"not":        "dropped: the step they did not do within the within time after it, e.g. 'purchase|order_paid'",
+	"not":        "dropped: the step they did not do within the within time after it (default conversion: the site's purchase conversion)",
 }
 
 // ParseRequest builds a Request for site from option values (see OptionNames); the default
@@ -182,10 +182,10 @@ func parseOthers(r *Request, o map[string]string) error {
 		r.limitGiven = true
 	}
 	for _, s := range []struct {
-		key string
-		p   *goal.Step
-	}{{"after", &r.After}, {"did", &r.Did}, {"not", &r.Not}} {
-		if v := o[s.key]; v != "" {
+		key, def string
+		p        *goal.Step
+	}{{"after", "", &r.After}, {"did", "", &r.Did}, {"not", goal.ConversionType, &r.Not}} {
+		if v := firstNonEmpty(o[s.key], s.def); v != "" {
 			if *s.p, err = goal.ParseStep(v); err != nil {
 				return optionError(s.key, err)
 			}
@@ -202,7 +202,8 @@ func parseOthers(r *Request, o map[string]string) error {
 }
 
 // expandConversions replaces the conversion steps (conversion, conversion:NAME) of the
-// funnel steps, the exclusion and the event to follow by the site's conversion.
+// funnel steps, the exclusion, the event to follow and the dropped report's two steps by the
+// site's conversion.
 func expandConversions(r *Request, _ map[string]string) error {
 	var err error
 	for _, list := range [][]goal.Step{r.Steps, r.Exclude} {
@@ -212,8 +213,13 @@ func expandConversions(r *Request, _ map[string]string) error {
 			}
 		}
 	}
-	if r.After, err = r.Defs.Expand(r.After); err != nil {
-		return optionError("after", err)
+	for _, s := range []struct {
+		key string
+		p   *goal.Step
+	}{{"after", &r.After}, {"did", &r.Did}, {"not", &r.Not}} {
+		if *s.p, err = r.Defs.Expand(*s.p); err != nil {
+			return optionError(s.key, err)
+		}
 	}
 	return nil
 }
