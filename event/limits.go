@@ -1,6 +1,8 @@
 package event
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"unicode/utf8"
 )
@@ -8,7 +10,7 @@ import (
 // Limits on stored strings, in bytes. Longer values are truncated at a rune boundary, never
 // rejected whole (DESIGN §4). Invalid UTF-8 is replaced by U+FFFD.
 const (
-	MaxIDLen       = 128  // event_id, anon_id, user_id, session_id, site_id
+	MaxIDLen       = 128  // event_id (longer ones are hashed: EventID), anon_id, user_id, session_id, site_id
 	MaxNameLen     = 256  // name, type, channel, source, medium, click ids, geo, device fields
 	MaxURLLen      = 2048 // url, referrer, path, query
 	MaxTitleLen    = 512  // title, campaign, term, content, search term, user agent
@@ -36,14 +38,32 @@ func Clean(s string, max int) string {
 	return s[:cut]
 }
 
-// Normalize truncates every string field of e to its documented limit, replaces invalid
-// UTF-8 and drops properties beyond MaxProps. It allocates only for values that change.
+// LongIDPrefix begins the event id that stands for a message id longer than MaxIDLen.
+const LongIDPrefix = "sha256:"
+
+// EventID returns id as an event id of at most MaxIDLen bytes. An id that fits is kept as
+// it is (invalid UTF-8 replaced); a longer one becomes LongIDPrefix and the hex SHA-256 of
+// all its bytes, so that two long ids that differ anywhere stay two events (cutting them
+// would make one event of two messages that share their first MaxIDLen bytes), and a retry
+// of the same long id is still the same event.
+func EventID(id string) string {
+	if len(id) <= MaxIDLen {
+		return Clean(id, MaxIDLen)
+	}
+	sum := sha256.Sum256([]byte(id))
+	return LongIDPrefix + hex.EncodeToString(sum[:])
+}
+
+// Normalize truncates every string field of e to its documented limit (the event id is
+// hashed instead, see EventID), replaces invalid UTF-8 and drops properties beyond
+// MaxProps. It allocates only for values that change.
 func (e *Event) Normalize() {
+	e.ID = EventID(e.ID)
 	for _, f := range []struct {
 		p   *string
 		max int
 	}{
-		{&e.ID, MaxIDLen}, {&e.SiteID, MaxIDLen}, {&e.AnonID, MaxIDLen}, {&e.UserID, MaxIDLen},
+		{&e.SiteID, MaxIDLen}, {&e.AnonID, MaxIDLen}, {&e.UserID, MaxIDLen},
 		{&e.SessionID, MaxIDLen}, {&e.Type, MaxNameLen}, {&e.Name, MaxNameLen},
 		{&e.URL, MaxURLLen}, {&e.Host, MaxNameLen}, {&e.Path, MaxURLLen}, {&e.Query, MaxURLLen},
 		{&e.Title, MaxTitleLen}, {&e.Referrer, MaxURLLen}, {&e.ReferrerHost, MaxNameLen},
