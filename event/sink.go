@@ -35,3 +35,17 @@ func Durable(ctx context.Context) bool {
 	v, _ := ctx.Value(durableKey{}).(bool)
 	return v
 }
+
+// Ack is how a stage that keeps events until the next one has stored them (the spool) hears
+// back: the next stage calls Stored with how many of the events handed to it with this Ack
+// are stored, once they are, in one or several calls. Events it abandons (a shutdown that
+// runs out of time) are never acknowledged: the stage before still holds them.
+type Ack interface {
+	Stored(n int)
+}
+
+// AckSink is a stage that takes events with an acknowledgement (the writer). WriteAcked is
+// Write for events that ack stands for; it never calls ack from inside WriteAcked.
+type AckSink interface {
+	WriteAcked(ctx context.Context, events []Event, ack Ack) error
+}

@@ -20,17 +20,16 @@ func TestMain(m *testing.M) { chtest.Main(m) }
 // left empty.
 func TestOutageWithTheRealWriter(t *testing.T) {
 	db, conn := chtest.Shared(t).NewDatabase(t)
-	var sp *Spool
 	w, err := writer.New(conn, writer.Config{
 		Database: db, BatchSize: 20, QueueSize: 40, FlushInterval: 20 * time.Millisecond,
 		RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond,
-		Done: func(tag uint64, n int) { sp.Done(tag, n) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if sp, err = Open(Config{Dir: dir, SegmentBytes: 8000, ReplayBatch: 15}, w); err != nil {
+	sp, err := Open(Config{Dir: dir, SegmentBytes: 8000, ReplayBatch: 15}, w)
+	if err != nil {
 		t.Fatal(err)
 	}
 	const n = 300

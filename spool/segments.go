@@ -43,9 +43,10 @@ func (s *Spool) load() error {
 			os.Remove(s.path(id))
 			continue
 		}
-		s.segs[id] = &segment{id: id, size: info.Size(), written: -1, sealed: true}
+		s.segs[id] = &segment{sp: s, id: id, size: info.Size(), written: -1, sealed: true}
 		s.ids = append(s.ids, id)
 		s.bytes += info.Size()
+		s.pending += info.Size()
 	}
 	slices.Sort(s.ids)
 	if len(s.ids) > 0 {
@@ -64,7 +65,7 @@ func (s *Spool) begin() error {
 	if err != nil {
 		return fmt.Errorf("cannot create spool segment: %w", err)
 	}
-	s.cur, s.file, s.dirDirty = &segment{id: id}, f, true
+	s.cur, s.file, s.dirDirty = &segment{sp: s, id: id}, f, true
 	s.segs[id] = s.cur
 	s.ids = append(s.ids, id)
 	return nil
@@ -118,16 +119,18 @@ func (s *Spool) rotate() error {
 // reports only events it was handed, so done reaches written only once the replayer has
 // read the whole segment too. s.mu is held.
 func (s *Spool) release(seg *segment) {
-	if !seg.sealed || seg.written < 0 || seg.done < seg.written {
+	if seg.gone || !seg.sealed || seg.written < 0 || seg.done < seg.written {
 		return
 	}
 	if err := os.Remove(s.path(seg.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.cfg.Logger.Error("cannot delete a spooled segment whose events are all stored", "segment", s.path(seg.id), "err", err)
 		return
 	}
+	seg.gone = true
 	delete(s.segs, seg.id)
 	if i, ok := slices.BinarySearch(s.ids, seg.id); ok {
 		s.ids = slices.Delete(s.ids, i, i+1)
 	}
 	s.bytes -= seg.size
+	s.pending -= seg.size - seg.storedBytes // damaged bytes never handed, if any
 }

@@ -4,11 +4,15 @@
 // shutdown that could not drain loses nothing: the next start replays what is left.
 //
 // Write appends the events to the current segment and, while the writer has room, hands
-// them to it at once, so the disk is written but not read on the way to ClickHouse. When the
+// them to it at once, so the disk is written but not read on the way to ClickHouse. Every
+// hand-over carries the acknowledgement of its segment (event.Ack): the writer calls it
+// once the events are stored, and that is how the spool learns what it may delete. When the
 // writer is full (ClickHouse is slow or down) the spool keeps taking events on disk alone
 // and a replayer feeds them to the writer, in order, as it frees up; once it has caught up
 // with the end of the spool, events go straight through again. Write returns event.ErrFull
-// only when the spool itself reaches MaxBytes.
+// only when the events that ClickHouse does not have yet (not acknowledged) reach MaxBytes:
+// what the writer has stored counts no more, even while its segment is still being
+// appended to.
 //
 // Durability is a group commit: every CommitInterval, or at once when a Write asks for it
 // (event.WithDurable, what the server API does before it answers 200), the buffered records
@@ -16,7 +20,11 @@
 //
 // A segment file is records of [length uint32][crc32c uint32][event.AppendBinary], little
 // endian. A record that is cut short or fails its checksum (a crash in the middle of a
-// write) ends the replay of its segment; the records before it are replayed.
+// write, a damaged disk) costs that record only: the replay looks for the next offset where
+// a whole record with a good checksum begins and goes on from there, as the write-ahead
+// logs of databases do. The damaged bytes are kept beside the segments, in a file named
+// after the segment and the offset (0000000000000003.seg.at-1234.damaged), counted in
+// journeyd_spool_damaged_records_total and named in a log line.
 package spool
 
 import (
@@ -38,34 +46,22 @@ import (
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("spool is closed")
 
-// Target is where the spool hands events on: the writer.
-type Target interface {
-	// WriteFrom queues events of segment tag; event.ErrFull when it has no room. Once
-	// they are stored, the target calls Spool.Done(tag, len(events)).
-	WriteFrom(ctx context.Context, events []event.Event, tag uint64) error
-}
+// Target is where the spool hands events on: the writer. WriteAcked queues the events, or
+// returns event.ErrFull when it has no room; once they are stored it calls ack.Stored with
+// their number, never from inside WriteAcked.
+type Target = event.AckSink
 
 // Config configures a Spool; zero fields take the defaults in brackets.
 type Config struct {
 	Dir            string                // directory of the segment files (required)
 	MaxBytes       int64                 // spool size at which Write returns event.ErrFull [1 GiB]
-	SegmentBytes   int64                 // size at which a segment is closed and a new one begun [64 MiB]
+	SegmentBytes   int64                 // size at which a segment is closed and a new one begun [MaxBytes/8, at most 64 MiB]
 	CommitInterval time.Duration         // longest time an accepted event waits to be fsynced [200ms]
 	ReplayBatch    int                   // events per hand-over to the target while replaying [10000]
 	Registerer     prometheus.Registerer // metrics [a private registry]
 	Logger         *slog.Logger          // [discard]
-	Clock          Clock                 // [the real clock]
+	Clock          event.Clock           // the commit interval and the replay's waits [event.SystemClock]
 }
-
-// Clock is the spool's source of time: the commit interval and the replay's waits for the
-// writer wait on it, so that tests drive time instead of sleeping.
-type Clock interface {
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func (c *Config) setDefaults() error {
 	if c.Dir == "" {
@@ -75,7 +71,9 @@ func (c *Config) setDefaults() error {
 		c.MaxBytes = 1 << 30
 	}
 	if c.SegmentBytes <= 0 {
-		c.SegmentBytes = 64 << 20
+		// Several segments to the limit: a segment whose events are all stored is deleted
+		// once it is sealed, so the disk holds little more than what MaxBytes counts.
+		c.SegmentBytes = min(64<<20, max(c.MaxBytes/8, 4096))
 	}
 	c.SegmentBytes = min(c.SegmentBytes, c.MaxBytes)
 	if c.CommitInterval <= 0 {
@@ -91,18 +89,25 @@ func (c *Config) setDefaults() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Clock == nil {
-		c.Clock = realClock{}
+		c.Clock = event.SystemClock
 	}
 	return nil
 }
 
-// segment is one file of the spool.
+// segment is one file of the spool. It is the acknowledgement handed to the target with
+// its events (Stored).
 type segment struct {
-	id      uint64
-	size    int64 // bytes appended (written to the file or still in the buffer)
-	written int   // records appended; -1 while unknown (left by an earlier run, not yet replayed)
-	done    int   // records the target has stored
-	sealed  bool  // no more records will be appended
+	sp          *Spool
+	id          uint64
+	size        int64 // bytes appended (written to the file or still in the buffer)
+	written     int   // records appended; -1 while unknown (left by an earlier run, not yet replayed)
+	handed      int   // records handed to the target
+	done        int   // records the target has stored
+	handedBytes int64 // bytes of the records handed (and of the damaged bytes between them)
+	storedBytes int64 // of those, the bytes counted as stored
+	kept        int64 // offset up to which damaged bytes were kept aside and counted
+	sealed      bool  // no more records will be appended
+	gone        bool  // deleted
 }
 
 // position is where the replayer reads next.
@@ -124,6 +129,7 @@ type Spool struct {
 	file      *os.File // cur's file
 	buf       []byte   // records appended to cur and not yet written to file
 	bytes     int64    // size of every segment in segs
+	pending   int64    // of bytes, those the target has not stored: what MaxBytes limits
 	unsynced  []*os.File
 	dirDirty  bool          // a segment file was created since the last commit
 	appended  uint64        // Writes appended so far
@@ -223,7 +229,7 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 	case s.closed:
 		s.mu.Unlock()
 		return ErrClosed
-	case s.bytes+int64(len(recs)) > s.cfg.MaxBytes:
+	case s.pending+int64(len(recs)) > s.cfg.MaxBytes:
 		s.mu.Unlock()
 		return event.ErrFull // comes often when ClickHouse is down: not worth formatting
 	}
@@ -232,13 +238,16 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 	s.cur.size += int64(len(recs))
 	s.cur.written += len(events)
 	s.bytes += int64(len(recs))
+	s.pending += int64(len(recs))
 	s.appended++
 	seq := s.appended
 	if !s.replaying {
 		// Under s.mu, so the target gets events in the order of the spool.
-		if err := s.next.WriteFrom(ctx, events, at.seg); err != nil {
+		if err := s.next.WriteAcked(ctx, events, s.cur); err != nil {
 			s.replaying, s.from = true, at
 			s.kick(s.kickReplay)
+		} else {
+			s.cur.handedOver(len(events), int64(len(recs)))
 		}
 	}
 	var err error
@@ -258,16 +267,32 @@ func (s *Spool) Write(ctx context.Context, events []event.Event) error {
 	return nil
 }
 
-// Done records that the target stored n events of segment tag, and deletes the segment
-// once all of its events are stored.
-func (s *Spool) Done(tag uint64, n int) {
+// handedOver records that n records of seg, of bytes bytes, went to the target. s.mu is
+// held.
+func (seg *segment) handedOver(n int, bytes int64) {
+	seg.handed += n
+	seg.handedBytes += bytes
+}
+
+// Stored is the acknowledgement of seg's events (event.Ack): the target stored n more of
+// them. They no longer count against MaxBytes, and the segment is deleted once all of its
+// events are stored. The bytes of the records handed and not yet stored are counted as
+// stored in proportion: exact once every record handed is stored.
+func (seg *segment) Stored(n int) {
+	s := seg.sp
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if seg := s.segs[tag]; seg != nil {
-		seg.done += n
-		s.release(seg)
-		s.gaugeLocked()
+	if seg.gone || n <= 0 {
+		return
 	}
+	if open := seg.handed - seg.done; open > 0 {
+		bytes := (seg.handedBytes - seg.storedBytes) * int64(min(n, open)) / int64(open)
+		seg.storedBytes += bytes
+		s.pending -= bytes
+	}
+	seg.done += n
+	s.release(seg)
+	s.gaugeLocked()
 }
 
 // Close stops taking events, stops the replay, seals the current segment and commits. Call
@@ -315,15 +340,25 @@ func (s *Spool) WaitReplayed(ctx context.Context) error {
 	}
 }
 
-// Backlog returns the bytes the spool holds and its limit.
+// Backlog returns the bytes of the events the spool holds that the target has not stored
+// yet (what MaxBytes limits), and the limit.
 func (s *Spool) Backlog() (bytes, limit int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.bytes, s.cfg.MaxBytes
+	return s.pending, s.cfg.MaxBytes
+}
+
+// Held returns the segment files the spool holds and their bytes on disk: after Close and
+// the target's, what the next start replays.
+func (s *Spool) Held() (segments int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ids), s.bytes
 }
 
 func (s *Spool) gaugeLocked() {
-	s.m.bytes.Set(float64(s.bytes))
+	s.m.bytes.Set(float64(s.pending))
+	s.m.diskBytes.Set(float64(s.bytes))
 	s.m.segments.Set(float64(len(s.ids)))
 	if s.replaying {
 		s.m.replaying.Set(1)

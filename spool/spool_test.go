@@ -19,22 +19,21 @@ import (
 	"github.com/journeyd/journeyd/event"
 )
 
-// target stands for the writer: it takes events unless full, and stores them (calling
-// Spool.Done, from outside WriteFrom as the writer's workers do) when told to.
+// target stands for the writer: it takes events unless full, and stores them (calling their
+// acknowledgement, from outside WriteAcked as the writer's workers do) when told to.
 type target struct {
 	mu      sync.Mutex
 	full    bool
 	got     []string // event ids in the order handed
-	pending []tagged
-	sp      *Spool
+	pending []acked
 }
 
-type tagged struct {
-	tag uint64
+type acked struct {
+	ack event.Ack
 	n   int
 }
 
-func (t *target) WriteFrom(_ context.Context, events []event.Event, tag uint64) error {
+func (t *target) WriteAcked(_ context.Context, events []event.Event, ack event.Ack) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.full {
@@ -43,7 +42,7 @@ func (t *target) WriteFrom(_ context.Context, events []event.Event, tag uint64) 
 	for _, e := range events {
 		t.got = append(t.got, e.ID)
 	}
-	t.pending = append(t.pending, tagged{tag, len(events)})
+	t.pending = append(t.pending, acked{ack, len(events)})
 	return nil
 }
 
@@ -60,7 +59,7 @@ func (t *target) store() {
 	t.pending = nil
 	t.mu.Unlock()
 	for _, d := range p {
-		t.sp.Done(d.tag, d.n)
+		d.ack.Stored(d.n)
 	}
 }
 
@@ -78,7 +77,6 @@ func open(t testing.TB, dir string, cfg Config) (*Spool, *target) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg.sp = sp
 	return sp, tg
 }
 
@@ -362,4 +360,115 @@ func TestDurableWriteDuringItsCommit(t *testing.T) {
 	sp.hook = nil
 	tg.store()
 	sp.Close()
+}
+
+// The limit counts only what the target has not stored. With a limit of 20,000 bytes and
+// segments as large as the limit (what every limit of 64 MiB or less used to get), a
+// segment never reached its size before the limit refused events, so it was never sealed
+// nor deleted, and the spool refused everything after about 20,000 bytes although every
+// event was stored. Here 2,000 events of about 100 bytes (some 200,000 bytes, ten times the
+// limit) go through a target that stores each Write at once: none is refused, and once all
+// are stored nothing counts against the limit. The same holds with the default segment
+// size for this limit (2,500 bytes).
+func TestSmallLimitNeverFillsWhileStored(t *testing.T) {
+	for _, segBytes := range []int64{20000, 0} {
+		dir := t.TempDir()
+		sp, tg := open(t, dir, Config{MaxBytes: 20000, SegmentBytes: segBytes})
+		for i := 0; i < 2000; i++ {
+			if err := sp.Write(context.Background(), evs(i, 1)); err != nil {
+				t.Fatalf("segments of %d bytes: Write %d with every earlier event stored: %v", segBytes, i, err)
+			}
+			tg.store()
+		}
+		if b, _ := sp.Backlog(); b != 0 {
+			t.Fatalf("segments of %d bytes: %d bytes counted against the limit with every event stored", segBytes, b)
+		}
+		if n, disk := sp.Held(); n > 2 || disk > 20000 {
+			t.Fatalf("segments of %d bytes: %d segments of %d bytes on disk with every event stored", segBytes, n, disk)
+		}
+		if err := sp.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if s := segments(t, dir); len(s) != 0 {
+			t.Fatalf("segments %v left after Close with every event stored", s)
+		}
+	}
+}
+
+// records returns the offsets at which the records of a segment file begin.
+func records(t *testing.T, path string) []int64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []int64
+	for off := int64(0); off < int64(len(data)); {
+		at = append(at, off)
+		off += headerBytes + int64(uint32(data[off])|uint32(data[off+1])<<8|uint32(data[off+2])<<16|uint32(data[off+3])<<24)
+	}
+	return at
+}
+
+// One damaged record costs that record only. 100 events are left in one segment (the
+// target stored none); 8 bytes in the middle of record 40 are overwritten, as a bad disk
+// would. The next start replays 99 events (before: 40, the rest of the segment was lost and
+// the segment deleted), counts one damaged record, keeps the record's bytes in a .damaged
+// file, logs it, and deletes the segment once the 99 are stored.
+func TestDamagedRecordCostsThatRecordOnly(t *testing.T) {
+	dir := t.TempDir()
+	sp, _ := open(t, dir, Config{})
+	write(t, sp, context.Background(), evs(0, 100))
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg := segments(t, dir)
+	if len(seg) != 1 {
+		t.Fatalf("segments %v, want one", seg)
+	}
+	at := records(t, seg[0])
+	if len(at) != 100 {
+		t.Fatalf("%d records in the segment, want 100", len(at))
+	}
+	f, err := os.OpenFile(seg[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	middle := (at[40] + at[41]) / 2
+	if _, err := f.WriteAt([]byte("DAMAGED!"), middle); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	original, _ := os.ReadFile(seg[0])
+
+	var logs bytes.Buffer
+	sp2, tg2 := open(t, dir, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	waitFor(t, "the replay", func() bool { return testutil.ToFloat64(sp2.m.replaying) == 0 })
+	want := append(idRange(0, 40), idRange(41, 59)...)
+	if got := tg2.ids(); !slices.Equal(got, want) {
+		t.Fatalf("replayed %d events %v, want the 99 but e00040", len(got), got)
+	}
+	if n := testutil.ToFloat64(sp2.m.damaged); n != 1 {
+		t.Fatalf("%v damaged records counted, want 1", n)
+	}
+	kept, err := os.ReadFile(fmt.Sprintf("%s.at-%d.damaged", seg[0], at[40]))
+	if err != nil {
+		t.Fatalf("the damaged bytes were not kept aside: %v", err)
+	}
+	if !bytes.Equal(kept, original[at[40]:at[41]]) {
+		t.Fatalf("kept %d bytes, want record 40's %d bytes", len(kept), at[41]-at[40])
+	}
+	if !strings.Contains(logs.String(), "spool record damaged") || !strings.Contains(logs.String(), "skipped_records=1") {
+		t.Fatalf("no log line for the damaged record:\n%s", logs.String())
+	}
+	tg2.store()
+	if err := sp2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := segments(t, dir); len(s) != 0 {
+		t.Fatalf("segments %v left after the replayed events were stored", s)
+	}
+	if b, _ := sp2.Backlog(); b != 0 {
+		t.Fatalf("%d bytes counted against the limit after everything readable was stored", b)
+	}
 }

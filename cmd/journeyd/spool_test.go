@@ -23,13 +23,19 @@ import (
 // see TestMain) and waits for /healthz; it returns the process and its base URL.
 func startProcess(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	return startProcessTo(t, testWriter{t}, args...)
+}
+
+// startProcessTo is startProcess with the process's output going to out.
+func startProcessTo(t *testing.T, out io.Writer, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	addr, err := freeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "--listen", addr, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "JOURNEYD_TEST_MAIN=1")
-	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

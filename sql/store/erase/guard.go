@@ -10,19 +10,12 @@ import (
 	"github.com/journeyd/journeyd/event"
 )
 
-// Target is where a Guard hands events on: the writer.
-type Target interface {
-	// WriteFrom queues events of the caller's tag (the spool's segment); event.ErrFull
-	// when it has no room.
-	WriteFrom(ctx context.Context, events []event.Event, tag uint64) error
-}
+// Target is where a Guard hands events on: the writer. WriteAcked queues the events, or
+// returns event.ErrFull when it has no room, and acknowledges them once stored.
+type Target = event.AckSink
 
 // GuardConfig configures a Guard.
 type GuardConfig struct {
-	// Done is told of the events the guard drops, as the writer tells of those it stores
-	// (the spool's Done), so that the spool frees them. It is called on a goroutine of its
-	// own: the spool hands events on while holding the lock its Done takes.
-	Done func(tag uint64, n int)
 	// Registerer receives journeyd_erase_dropped_events_total; nil registers none.
 	Registerer prometheus.Registerer
 }
@@ -38,11 +31,14 @@ type GuardConfig struct {
 // journeyd opens it once ClickHouse answers and the schema is migrated: nothing reaches the
 // writer before the tables are there. Without a spool, the server API answers 503 until then.
 //
-// A Guard is an event.Sink (for a pipeline without a spool) and a spool.Target. It is safe
-// for concurrent use.
+// The events it drops are acknowledged as stored, as the writer acknowledges those it
+// stores, so that the spool frees them: on a goroutine of its own, since the spool hands
+// events on while holding the lock its acknowledgement takes.
+//
+// A Guard is an event.Sink (for a pipeline without a spool) and an event.AckSink (the
+// spool's target). It is safe for concurrent use.
 type Guard struct {
 	next    Target
-	done    func(tag uint64, n int)
 	dropped prometheus.Counter
 
 	mu   sync.RWMutex
@@ -54,7 +50,7 @@ type idKey struct{ site, kind, id string }
 
 // NewGuard returns a closed Guard in front of next.
 func NewGuard(next Target, cfg GuardConfig) (*Guard, error) {
-	g := &Guard{next: next, done: cfg.Done, ids: map[idKey]uint64{},
+	g := &Guard{next: next, ids: map[idKey]uint64{},
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_erase_dropped_events_total",
 			Help: "Events of an erased person, received before the erasure, dropped on their way to ClickHouse (a spool replay, or events in flight during the erasure).",
@@ -92,14 +88,15 @@ func (g *Guard) Opened() bool {
 	return g.open
 }
 
-// Write is WriteFrom without a tag, for a pipeline without a spool.
+// Write is WriteAcked without an acknowledgement, for a pipeline without a spool.
 func (g *Guard) Write(ctx context.Context, events []event.Event) error {
-	return g.WriteFrom(ctx, events, 0)
+	return g.WriteAcked(ctx, events, nil)
 }
 
-// WriteFrom hands the events that are not erased on to the target. It returns
-// event.ErrFull, taking none, while the guard is closed or the target is full.
-func (g *Guard) WriteFrom(ctx context.Context, events []event.Event, tag uint64) error {
+// WriteAcked hands the events that are not erased on to the target with ack, and
+// acknowledges the dropped ones itself. It returns event.ErrFull, taking none, while the
+// guard is closed or the target is full.
+func (g *Guard) WriteAcked(ctx context.Context, events []event.Event, ack event.Ack) error {
 	g.mu.RLock()
 	if !g.open {
 		g.mu.RUnlock()
@@ -116,7 +113,7 @@ func (g *Guard) WriteFrom(ctx context.Context, events []event.Event, tag uint64)
 	}
 	if first < 0 {
 		g.mu.RUnlock()
-		return g.next.WriteFrom(ctx, events, tag)
+		return g.next.WriteAcked(ctx, events, ack)
 	}
 	kept := make([]event.Event, first, len(events))
 	copy(kept, events[:first])
@@ -127,14 +124,14 @@ func (g *Guard) WriteFrom(ctx context.Context, events []event.Event, tag uint64)
 	}
 	g.mu.RUnlock()
 	if len(kept) > 0 {
-		if err := g.next.WriteFrom(ctx, kept, tag); err != nil {
+		if err := g.next.WriteAcked(ctx, kept, ack); err != nil {
 			return err
 		}
 	}
 	n := len(events) - len(kept)
 	g.dropped.Add(float64(n))
-	if g.done != nil {
-		go g.done(tag, n)
+	if ack != nil {
+		go ack.Stored(n)
 	}
 	return nil
 }

@@ -13,26 +13,27 @@ import (
 // target keeps what the guard hands on.
 type target struct{ got []event.Event }
 
-func (t *target) WriteFrom(_ context.Context, es []event.Event, _ uint64) error {
+func (t *target) WriteAcked(_ context.Context, es []event.Event, _ event.Ack) error {
 	t.got = append(t.got, es...)
 	return nil
 }
 
 // TestGuard: closed, the guard refuses everything (event.ErrFull). With u1 and a1 erased at
 // t0 on shop it drops, of 6 events, the 3 received at or before t0 that are u1's, or a1's
-// without a user id, and tells Done of 3 for the spool's segment 7; a1's event with another
+// without a user id, and acknowledges 3 to the spool's segment 7; a1's event with another
 // user id, u1's event on another site and u1's event received after t0 pass: 3 of 6.
 func TestGuard(t *testing.T) {
 	tg := &target{}
 	var mu sync.Mutex
 	done := map[uint64]int{}
 	var wg sync.WaitGroup
-	g, err := NewGuard(tg, GuardConfig{Done: func(tag uint64, n int) {
+	seg7 := ackFunc(func(n int) {
 		mu.Lock()
-		done[tag] += n
+		done[7] += n
 		mu.Unlock()
 		wg.Done()
-	}})
+	})
+	g, err := NewGuard(tg, GuardConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestGuard(t *testing.T) {
 		ev("blog", "a1", "u1", t0.Add(-time.Minute)), // kept: another site
 		ev("shop", "a1", "u1", t0.Add(time.Second)),  // kept: after the erasure
 	}
-	if err := g.WriteFrom(context.Background(), batch, 7); !errors.Is(err, event.ErrFull) {
+	if err := g.WriteAcked(context.Background(), batch, seg7); !errors.Is(err, event.ErrFull) {
 		t.Fatalf("a closed guard answered %v, want event.ErrFull", err)
 	}
 	fresh := g.Set(erasedU1().Tombstones(t0))
@@ -56,7 +57,7 @@ func TestGuard(t *testing.T) {
 		t.Fatalf("Set returned %d new tombstones, then more: want 2, then 0", len(fresh))
 	}
 	wg.Add(1)
-	if err := g.WriteFrom(context.Background(), batch, 7); err != nil {
+	if err := g.WriteAcked(context.Background(), batch, seg7); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -67,6 +68,11 @@ func TestGuard(t *testing.T) {
 		t.Errorf("Done of segment 7: %d, want 3 dropped", done[7])
 	}
 }
+
+// ackFunc is an event.Ack that calls itself.
+type ackFunc func(n int)
+
+func (f ackFunc) Stored(n int) { f(n) }
 
 // erasedU1 is the plan of an erasure of u1, who used device a1, on shop.
 func erasedU1() *Plan {

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// fakeClock is a Clock that moves only when the test advances it.
+// fakeClock is an event.Clock that moves only when the test advances it.
 type fakeClock struct {
 	mu      sync.Mutex
 	now     time.Time

@@ -47,28 +47,32 @@ func (w *Writer) cut(all bool) (left bool) {
 	}
 }
 
-// batch is the events of one INSERT, in blocks of at most BlockSize, with the tags they
-// were written with, in runs. A block is allocated at its full size once and reused, so
+// batch is the events of one INSERT, in blocks of at most BlockSize, with the
+// acknowledgements they were written with, in runs. A batch holds either only events
+// written with an acknowledgement (held: the spool keeps them if the shutdown abandons
+// them) or only events without. A block is allocated at its full size once and reused, so
 // queueing an event copies it once and never again.
 type batch struct {
 	blocks [][]event.Event
 	n      int
-	tags   []tagRun
+	acks   []ackRun
+	held   bool
 }
 
-// tagRun is n consecutive events written with one tag.
-type tagRun struct {
-	tag uint64
+// ackRun is n consecutive events written with one acknowledgement.
+type ackRun struct {
+	ack event.Ack
 	n   int
 }
 
-// enqueue appends events written with tag to the queue: to its last batch while that has
-// room, then to new ones. w.mu is held.
-func (w *Writer) enqueue(events []event.Event, tag uint64) {
+// enqueue appends events written with ack (nil: none) to the queue: to its last batch
+// while that has room and holds the same kind of events, then to new ones. w.mu is held.
+func (w *Writer) enqueue(events []event.Event, ack event.Ack) {
+	held := ack != nil
 	for len(events) > 0 {
 		last := len(w.queue) - 1
-		if last < 0 || w.queue[last].n == w.cfg.BatchSize {
-			w.queue = append(w.queue, &batch{})
+		if last < 0 || w.queue[last].n == w.cfg.BatchSize || w.queue[last].held != held {
+			w.queue = append(w.queue, &batch{held: held})
 			last++
 		}
 		b := w.queue[last]
@@ -80,10 +84,10 @@ func (w *Writer) enqueue(events []event.Event, tag uint64) {
 		n := min(len(events), w.cfg.BatchSize-b.n, cap(b.blocks[k])-len(b.blocks[k]))
 		b.blocks[k] = append(b.blocks[k], events[:n]...)
 		b.n += n
-		if r := len(b.tags) - 1; r >= 0 && b.tags[r].tag == tag {
-			b.tags[r].n += n
-		} else {
-			b.tags = append(b.tags, tagRun{tag, n})
+		if r := len(b.acks) - 1; r >= 0 && b.acks[r].ack == ack {
+			b.acks[r].n += n
+		} else if held {
+			b.acks = append(b.acks, ackRun{ack, n})
 		}
 		events = events[n:]
 	}
@@ -112,22 +116,23 @@ func (w *Writer) recycle(b *batch) {
 	}
 }
 
-// work inserts batches until the dispatcher closes the channel, and reports the events of
-// each to Config.Done unless some were abandoned at shutdown.
+// work inserts batches until the dispatcher closes the channel, and acknowledges the events
+// of each unless some were abandoned at shutdown.
 func (w *Writer) work() {
 	defer w.done.Done()
 	cols := columnBlock(definitions())
 	for b := range w.batches {
-		abandoned := w.insert(cols, b.blocks)
+		abandoned := w.insert(cols, b.blocks, b.held)
 		w.mu.Lock()
 		w.depth -= b.n
 		w.m.depth.Set(float64(w.depth))
 		w.mu.Unlock()
-		if w.cfg.Done != nil && !abandoned {
-			for _, r := range b.tags {
-				w.cfg.Done(r.tag, r.n)
+		if !abandoned {
+			for _, r := range b.acks {
+				r.ack.Stored(r.n)
 			}
 		}
+		clear(b.acks) // the acknowledgements hold the stage before's segments
 		w.recycle(b)
 	}
 }

@@ -38,8 +38,10 @@ var (
 // insert stores the blocks of a batch: valid rows go to ClickHouse, invalid ones to the
 // dead letter. The writer checks only what ClickHouse cannot (a DateTime out of range
 // wraps silently); the rest, such as property keys and values of different lengths, the
-// server rejects. It reports whether rows were abandoned because Close gave up waiting.
-func (w *Writer) insert(cols columnBlock, blocks [][]event.Event) (abandoned bool) {
+// server rejects. It reports whether rows were abandoned because Close gave up waiting;
+// held rows (written with an acknowledgement) are then left to the stage before, the others
+// go to the dead letter.
+func (w *Writer) insert(cols columnBlock, blocks [][]event.Event, held bool) (abandoned bool) {
 	now := w.cfg.Clock.Now()
 	rows := 0
 	for k, blk := range blocks {
@@ -59,7 +61,7 @@ func (w *Writer) insert(cols columnBlock, blocks [][]event.Event) (abandoned boo
 		rows += len(good)
 	}
 	if rows > 0 {
-		abandoned = w.insertRetrying(cols, blocks)
+		abandoned = w.insertRetrying(cols, blocks, held)
 	}
 	return abandoned
 }
@@ -76,13 +78,13 @@ func checkRow(e *event.Event) error {
 
 // insertRetrying retries transient failures with backoff; when ClickHouse rejects the
 // data it halves the batch until the rows it rejects are alone, and dead-letters those.
-// When Close gives up, the rows go to the dead letter, or stay with the spool when there
-// is one (Config.Done), and it reports them abandoned.
-func (w *Writer) insertRetrying(cols columnBlock, blocks [][]event.Event) (abandoned bool) {
+// When Close gives up, the rows go to the dead letter, or stay with the spool when they are
+// held there, and it reports them abandoned.
+func (w *Writer) insertRetrying(cols columnBlock, blocks [][]event.Event, held bool) (abandoned bool) {
 	backoff := w.cfg.RetryMin
 	for {
 		if w.stop.Err() != nil {
-			if w.cfg.Done == nil {
+			if !held {
 				for _, blk := range blocks {
 					w.deadLetter(reasonShutdown, w.stop.Err(), blk)
 				}
@@ -96,7 +98,7 @@ func (w *Writer) insertRetrying(cols columnBlock, blocks [][]event.Event) (aband
 		reason, permanent := classify(err)
 		w.m.errors.WithLabelValues(reason).Inc()
 		if permanent {
-			return w.narrow(cols, slices.Concat(blocks...), reason, err)
+			return w.narrow(cols, slices.Concat(blocks...), held, reason, err)
 		}
 		w.cfg.Logger.Warn("cannot insert batch, retrying", "rows", rowsOf(blocks), "reason", reason, "backoff", backoff, "err", err)
 		select {
@@ -109,14 +111,14 @@ func (w *Writer) insertRetrying(cols columnBlock, blocks [][]event.Event) (aband
 
 // narrow inserts the two halves of rows ClickHouse rejected together, down to single
 // rows, which go to the dead letter. Rare: it works on one flat copy of the batch.
-func (w *Writer) narrow(cols columnBlock, rows []event.Event, reason string, err error) (abandoned bool) {
+func (w *Writer) narrow(cols columnBlock, rows []event.Event, held bool, reason string, err error) (abandoned bool) {
 	if len(rows) == 1 {
 		w.deadLetter(reason, err, rows)
 		return false
 	}
 	half := len(rows) / 2
-	a := w.insertRetrying(cols, w.split(rows[:half]))
-	return w.insertRetrying(cols, w.split(rows[half:])) || a
+	a := w.insertRetrying(cols, w.split(rows[:half]), held)
+	return w.insertRetrying(cols, w.split(rows[half:]), held) || a
 }
 
 // split cuts rows into blocks of BlockSize.

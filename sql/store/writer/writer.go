@@ -4,8 +4,10 @@
 // file for rows that ClickHouse rejects. It does not own the table (sql/store/schema) or the
 // durability of accepted events across a crash (the spool before it).
 //
-// Write copies the events into the queue and returns at once; event.ErrFull when the queue
-// holds QueueSize events. A batch is cut when BatchSize events wait or when the oldest has
+// Write copies the events into the queue and returns at once; event.ErrFull when they do not
+// fit the QueueSize events it holds (a Write larger than the whole queue is taken when the
+// queue is empty, so that no Write is refused for ever). WriteAcked does the same for the
+// spool, and calls the acknowledgement handed with the events once they are stored. A batch is cut when BatchSize events wait or when the oldest has
 // waited FlushInterval, and one of Inserts workers sends it as one INSERT, in blocks of
 // BlockSize rows, column by column (Columns and the Event-to-row mapping live in
 // columns.go, nowhere else). Few large inserts are what ClickHouse wants: every insert is a
@@ -44,20 +46,14 @@ type Config struct {
 	BlockSize      int                   // rows per block an insert is sent in [2000]
 	FlushInterval  time.Duration         // longest wait of an event before its insert [1s]
 	Inserts        int                   // inserts in flight at once [2]
-	QueueSize      int                   // events buffered before Write returns ErrFull [3 × BatchSize]
+	QueueSize      int                   // events buffered before Write returns ErrFull, but for one larger Write into an empty queue [3 × BatchSize]
 	DeadLetterPath string                // JSON-lines file for rejected rows [none: they are logged]
 	RetryMin       time.Duration         // first backoff after a transient failure [100ms]
 	RetryMax       time.Duration         // longest backoff [30s]
 	InsertTimeout  time.Duration         // bound of one insert attempt [1m]
 	Registerer     prometheus.Registerer // metrics [a private registry]
 	Logger         *slog.Logger          // [discard]
-	Clock          Clock                 // [the real clock]
-
-	// Done, when set, is called with the tag and the number of events written with it
-	// (WriteFrom) once they are stored: inserted, or in the dead letter because ClickHouse
-	// rejects them. Events abandoned at shutdown are not reported, and do not go to the
-	// dead letter either: whoever set Done (the spool) still holds them.
-	Done func(tag uint64, n int)
+	Clock          event.Clock           // [event.SystemClock]
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -94,7 +90,7 @@ func (c *Config) setDefaults() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Clock == nil {
-		c.Clock = realClock{}
+		c.Clock = event.SystemClock
 	}
 	return nil
 }
@@ -150,14 +146,20 @@ func New(conn driver.Conn, cfg Config) (*Writer, error) {
 }
 
 // Write queues events for insertion, taking ownership of their strings and property
-// slices. It returns event.ErrFull, taking none of them, when they do not fit the queue.
+// slices. It returns event.ErrFull, taking none of them, when they do not fit the queue;
+// a Write larger than the whole queue is taken when the queue is empty. Events written
+// without an acknowledgement that cannot be inserted before Close gives up go to the dead
+// letter.
 func (w *Writer) Write(ctx context.Context, events []event.Event) error {
-	return w.WriteFrom(ctx, events, 0)
+	return w.WriteAcked(ctx, events, nil)
 }
 
-// WriteFrom is Write for events that carry tag, a number of the caller's (the spool's
-// segment), handed back to Config.Done once the events are stored.
-func (w *Writer) WriteFrom(_ context.Context, events []event.Event, tag uint64) error {
+// WriteAcked is Write for events that the stage before still holds (the spool): once they
+// are stored (inserted, or in the dead letter because ClickHouse rejects them) the writer
+// calls ack.Stored with their number, from one of its workers, in one or several calls.
+// Events abandoned at shutdown are neither acknowledged nor dead-lettered: the stage
+// before keeps them.
+func (w *Writer) WriteAcked(_ context.Context, events []event.Event, ack event.Ack) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -166,12 +168,14 @@ func (w *Writer) WriteFrom(_ context.Context, events []event.Event, tag uint64) 
 		w.mu.Unlock()
 		return ErrClosed
 	}
-	if w.depth+len(events) > w.cfg.QueueSize {
+	// A Write larger than the whole queue would never fit: it is taken when the queue is
+	// empty instead, so the queue holds at most max(QueueSize, the largest Write) events.
+	if w.depth > 0 && w.depth+len(events) > w.cfg.QueueSize {
 		w.mu.Unlock()
 		return event.ErrFull
 	}
 	wasEmpty := len(w.queue) == 0
-	w.enqueue(events, tag)
+	w.enqueue(events, ack)
 	w.depth += len(events)
 	full := len(w.queue) > 1 || w.queue[0].n == w.cfg.BatchSize
 	w.m.depth.Set(float64(w.depth))
@@ -212,11 +216,8 @@ func (w *Writer) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		w.abandon()
 		<-finished
-		rest := "the rest went to the dead letter"
-		if w.cfg.Done != nil {
-			rest = "the rest stay in the spool for the next start"
-		}
-		err = fmt.Errorf("cannot insert every queued event into %s.events before the shutdown deadline: %s: %w", w.cfg.Database, rest, ctx.Err())
+		err = fmt.Errorf("cannot insert every queued event into %s.events before the shutdown deadline: "+
+			"those written with an acknowledgement stay in the spool for the next start, the others went to the dead letter: %w", w.cfg.Database, ctx.Err())
 	}
 	w.abandon()
 	return errors.Join(err, w.dead.close())

@@ -321,31 +321,39 @@ func TestRetriesUntilClickHouseIsBack(t *testing.T) {
 	}
 }
 
-// tally records Config.Done calls.
+// tally records the acknowledgements of the writer, by tag.
 type tally struct {
 	mu sync.Mutex
 	n  map[uint64]int
 }
 
-func (t *tally) done(tag uint64, n int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.n == nil {
-		t.n = map[uint64]int{}
-	}
-	t.n[tag] += n
+// tagAck is the acknowledgement of the events written with one tag.
+type tagAck struct {
+	t   *tally
+	tag uint64
 }
+
+func (a *tagAck) Stored(n int) {
+	a.t.mu.Lock()
+	defer a.t.mu.Unlock()
+	if a.t.n == nil {
+		a.t.n = map[uint64]int{}
+	}
+	a.t.n[a.tag] += n
+}
+
+func (t *tally) ack(tag uint64) event.Ack { return &tagAck{t, tag} }
 
 func TestDoneCountsStoredEventsByTag(t *testing.T) {
 	db, conn := migrated(t)
 	var got tally
-	w := newWriter(t, conn, Config{Database: db, BatchSize: 4, Done: got.done, DeadLetterPath: filepath.Join(t.TempDir(), "dead.jsonl")})
+	w := newWriter(t, conn, Config{Database: db, BatchSize: 4, DeadLetterPath: filepath.Join(t.TempDir(), "dead.jsonl")})
 	evs := events(7, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	evs[4].PropKeys = []string{"only a key"} // rejected by ClickHouse: stored in the dead letter, done too
+	evs[4].PropKeys = []string{"only a key"} // rejected by ClickHouse: stored in the dead letter, acknowledged too
 	for _, err := range []error{
-		w.WriteFrom(context.Background(), evs[:3], 7),
-		w.WriteFrom(context.Background(), evs[3:6], 8),
-		w.Write(context.Background(), evs[6:]),
+		w.WriteAcked(context.Background(), evs[:3], got.ack(7)),
+		w.WriteAcked(context.Background(), evs[3:6], got.ack(8)),
+		w.WriteAcked(context.Background(), evs[6:], got.ack(0)),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -360,14 +368,14 @@ func TestDoneCountsStoredEventsByTag(t *testing.T) {
 	}
 }
 
-// With a spool behind it (Done set), what Close abandons stays with the spool: it is
-// neither reported done nor written to the dead letter.
+// With a spool behind it (events written with an acknowledgement), what Close abandons
+// stays with the spool: it is neither acknowledged nor written to the dead letter.
 func TestShutdownLeavesEventsWithTheSpool(t *testing.T) {
 	db, conn := chtest.Shared(t).NewDatabase(t) // no events table: every insert fails and retries
 	path := filepath.Join(t.TempDir(), "dead.jsonl")
 	var got tally
-	w := newWriter(t, conn, Config{Database: db, BatchSize: 4, Done: got.done, DeadLetterPath: path})
-	if err := w.WriteFrom(context.Background(), events(6, time.Now()), 3); err != nil {
+	w := newWriter(t, conn, Config{Database: db, BatchSize: 4, DeadLetterPath: path})
+	if err := w.WriteAcked(context.Background(), events(6, time.Now()), got.ack(3)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "retries", func() bool { return testutil.ToFloat64(w.m.errors.WithLabelValues(reasonServer)) >= 1 })
