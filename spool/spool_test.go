@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -471,4 +472,51 @@ func TestDamagedRecordCostsThatRecordOnly(t *testing.T) {
 	if b, _ := sp2.Backlog(); b != 0 {
 		t.Fatalf("%d bytes counted against the limit after everything readable was stored", b)
 	}
+}
+
+// BenchmarkWritePixels and BenchmarkWritePixelsDurable compare what a pixel costs the
+// spool as it is (answered at once, fsynced within the commit interval) and if it waited
+// for its fsync like a server API batch: 64 concurrent one-event Writes, as 64 connections
+// of pixels would make (docs/BENCHMARKS.md, the pixel's durability).
+func BenchmarkWritePixels(b *testing.B) { benchmarkPixels(b, context.Background()) }
+func BenchmarkWritePixelsDurable(b *testing.B) {
+	benchmarkPixels(b, event.WithDurable(context.Background()))
+}
+
+func benchmarkPixels(b *testing.B, ctx context.Context) {
+	sp, tg := open(b, b.TempDir(), Config{})
+	e := evs(0, 1)[0]
+	e.UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"
+	stop := make(chan struct{})
+	go func() { // the writer's workers, storing what they were handed
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+				tg.store()
+				tg.mu.Lock()
+				tg.got = tg.got[:0]
+				tg.mu.Unlock()
+			}
+		}
+	}()
+	b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		one := make([]event.Event, 1)
+		for pb.Next() {
+			one[0] = e
+			if err := sp.Write(ctx, one); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(testutil.ToFloat64(sp.m.commits)/b.Elapsed().Seconds(), "commits/s")
+	close(stop)
+	tg.store()
+	sp.Close()
 }
