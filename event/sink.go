@@ -39,7 +39,9 @@ func Durable(ctx context.Context) bool {
 // Ack is how a stage that keeps events until the next one has stored them (the spool) hears
 // back: the next stage calls Stored with how many of the events handed to it with this Ack
 // are stored, once they are, in one or several calls. Events it abandons (a shutdown that
-// runs out of time) are never acknowledged: the stage before still holds them.
+// runs out of time) are never acknowledged: the stage before still holds them. An Ack is
+// compared with == (the writer keeps one run of events per Ack): make it a pointer, not a
+// func.
 type Ack interface {
 	Stored(n int)
 }

@@ -95,9 +95,9 @@ func landed(t *testing.T, conn driver.Conn, db, prefix string) (api, pixels uint
 	return api, pixels
 }
 
-// waitLanded polls landed until it gives api and pixels, or 60s pass; it returns what it
+// waitLandedCount polls landed until it gives api and pixels, or 60s pass; it returns what it
 // last saw.
-func waitLanded(t *testing.T, conn driver.Conn, db, prefix string, api, pixels uint64) (uint64, uint64) {
+func waitLandedCount(t *testing.T, conn driver.Conn, db, prefix string, api, pixels uint64) (uint64, uint64) {
 	t.Helper()
 	var a, p uint64
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -136,7 +136,7 @@ func TestReplayAfterOutageWithQueueSmallerThanReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn = srv.Open(t, db)
-	api, pixels := waitLanded(t, conn, db, "outage", 10000, 300)
+	api, pixels := waitLandedCount(t, conn, db, "outage", 10000, 300)
 	if err := proc.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestSmallSpoolLimitWithClickHouseHealthy(t *testing.T) {
 		prefix := fmt.Sprintf("r%d", round)
 		postEvents(t, a.URL, prefix, 3000, 100)
 		getPixels(t, a.URL, prefix, 100)
-		if api, pixels := waitLanded(t, a.Conn, a.DB, prefix, 3000, 100); api != 3000 || pixels != 100 {
+		if api, pixels := waitLandedCount(t, a.Conn, a.DB, prefix, 3000, 100); api != 3000 || pixels != 100 {
 			t.Fatalf("round %d: ClickHouse has %d of 3000 API events and %d of 100 pixels", round, api, pixels)
 		}
 	}
@@ -211,7 +211,7 @@ func TestKillLosesOnlyPixelsOfTheOpenCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	second, _ := startProcess(t, args...)
-	if api, pixels := waitLanded(t, conn, db, "committed", 1, 300); api != 1 || pixels != 300 {
+	if api, pixels := waitLandedCount(t, conn, db, "committed", 1, 300); api != 1 || pixels != 300 {
 		t.Fatalf("after kill -9 and restart ClickHouse has %d of 1 API event and %d of 300 committed pixels", api, pixels)
 	}
 	stop(t, second)
