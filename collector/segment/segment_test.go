@@ -200,6 +200,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(uint8(Batch), []byte(`{"batch":[{"type":"track","userId":"u","event":"e","timestamp":"2025-06-01T12:00:05Z","properties":{"a":{"b":1}}}]}`))
 	f.Add(uint8(Alias), []byte(`{"previousId":1,"userId":true,"sentAt":"2025-06-01"}`))
 	f.Add(uint8(Page), []byte(`{"anonymousId":"a","properties":{"url":null},"context":{"page":[],"campaign":{"name":{}}}}`))
+	f.Add(uint8(Screen), []byte(`{"anonymousId":"a","category":{"x":1},"context":{"os":{"name":7},"app":{"build":null},"locale":[],"traits":{"a":{"b":{"c":{"d":{"e":1}}}}}}}`))
 	f.Fuzz(func(t *testing.T, k uint8, body []byte) {
 		kind := Kind(k%7 + 1)
 		var p Parser
