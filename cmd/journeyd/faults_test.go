@@ -323,3 +323,26 @@ func TestReplaySkipsErased(t *testing.T) {
 		t.Errorf("replayed %v, want [o-2] alone", ids)
 	}
 }
+
+// TestErasureWaitsForTheWriter: with a 3-second flush interval, user-1's order o-1d is
+// accepted (in the writer's queue, not yet in ClickHouse) just before journeyd erase of
+// user-1. The collector's sync answers once its writer has stored o-1d, so the deletion
+// takes it: when user-2's o-2z, sent after the erasure, has landed, user-1 has 0 events.
+func TestErasureWaitsForTheWriter(t *testing.T) {
+	srv := chtest.Shared(t)
+	db, conn := srv.NewDatabase(t)
+	t.Setenv("JOURNEYD_ADMIN_TOKEN", "admin-secret")
+	_, base := startProcess(t, append(faultArgs(t, srv.DSN(db), t.TempDir()), "--flush-interval", "3s")...)
+	waitReady(t, base)
+	plantPeople(t, base, conn, db)
+	sendBatch(t, base, `{"type":"track","event":"order_paid","messageId":"o-1d","userId":"user-1"}`)
+	erasePerson(t, srv.DSN(db), base)
+	sendBatch(t, base, `{"type":"track","event":"order_paid","messageId":"o-2z","userId":"user-2"}`)
+	waitFor(t, func() (bool, string) {
+		n := scalar(t, conn, "SELECT count() FROM "+db+".events WHERE event_id = 'o-2z'")
+		return n == 1, "o-2z has not landed"
+	})
+	if e1, _, e2, _ := personRows(t, conn, db); e1 != 0 || e2 != 5 {
+		t.Errorf("after the erasure user-1/dev-1 have %d events (want 0: o-1d was in the writer's queue), user-2 %d (want 5)", e1, e2)
+	}
+}

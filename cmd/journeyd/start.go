@@ -156,7 +156,9 @@ func (a *app) syncErasures(ctx context.Context) (erasureSync, error) {
 
 // serveErasureSync answers POST /api/v1/erasures/sync (journeyd erase --collectors), behind
 // the admin token: it reads the erasures at once, and answers once the sessionizer has
-// forgotten the erased links and the guard drops the erased events.
+// forgotten the erased links, the guard drops the erased events, and (with a spool) the
+// writer has stored the events it held before, so that the deletion that follows finds
+// them in ClickHouse.
 func (a *app) serveErasureSync(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
@@ -166,6 +168,9 @@ func (a *app) serveErasureSync(ctx *fasthttp.RequestCtx) {
 	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := a.syncErasures(rctx)
+	if err == nil && a.spool != nil { // without a spool the writer does not report what it stored
+		err = a.guard.Flushed(rctx)
+	}
 	if err != nil {
 		adminauth.Error(ctx, fasthttp.StatusServiceUnavailable, "cannot apply the erasures: "+err.Error())
 		return

@@ -26,10 +26,11 @@
 // node added later, or one that was down, has not either. A table in ClickHouse reaches
 // them all, and on a cluster it is spread like the events and read whole. The endpoint
 // (POST /api/v1/erasures/sync, journeyd erase --collectors) only makes "at once" exact for
-// the nodes named; the others read the table every --erasure-poll. What is not covered:
-// an event that passed a node's guard before the node read the tombstone and was still in
-// its writer's queue when the deletion ran is inserted after it (a window of about one
-// --flush-interval); run the erasure again to remove it.
+// the nodes named, and it answers only once the node's writer has stored the events that
+// passed its guard before the tombstones (Guard.Flushed), so that the deletion finds them.
+// The nodes not named read the table every --erasure-poll: an event of the person that one
+// of them had in its writer's queue when the deletion ran is inserted after it; name every
+// node in --collectors, or run the erasure again.
 package erase
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -41,6 +42,13 @@ type Guard struct {
 	next    Target
 	dropped prometheus.Counter
 
+	// handed and stored count the events handed to the target with an acknowledgement and
+	// those it acknowledged (Stored), for Flushed.
+	handed  atomic.Uint64
+	stored  atomic.Uint64
+	storeMu sync.Mutex
+	moved   chan struct{} // closed, and replaced, when stored moves
+
 	mu   sync.RWMutex
 	open bool
 	ids  map[idKey]uint64 // erased id -> latest erasure, unix ms
@@ -50,7 +58,7 @@ type idKey struct{ site, kind, id string }
 
 // NewGuard returns a closed Guard in front of next.
 func NewGuard(next Target, cfg GuardConfig) (*Guard, error) {
-	g := &Guard{next: next, ids: map[idKey]uint64{},
+	g := &Guard{next: next, ids: map[idKey]uint64{}, moved: make(chan struct{}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_erase_dropped_events_total",
 			Help: "Events of an erased person, received before the erasure, dropped on their way to ClickHouse (a spool replay, or events in flight during the erasure).",
@@ -113,7 +121,7 @@ func (g *Guard) WriteAcked(ctx context.Context, events []event.Event, ack event.
 	}
 	if first < 0 {
 		g.mu.RUnlock()
-		return g.next.WriteAcked(ctx, events, ack)
+		return g.hand(ctx, events, ack)
 	}
 	kept := make([]event.Event, first, len(events))
 	copy(kept, events[:first])
@@ -124,7 +132,7 @@ func (g *Guard) WriteAcked(ctx context.Context, events []event.Event, ack event.
 	}
 	g.mu.RUnlock()
 	if len(kept) > 0 {
-		if err := g.next.WriteAcked(ctx, kept, ack); err != nil {
+		if err := g.hand(ctx, kept, ack); err != nil {
 			return err
 		}
 	}
@@ -134,6 +142,63 @@ func (g *Guard) WriteAcked(ctx context.Context, events []event.Event, ack event.
 		go ack.Stored(n)
 	}
 	return nil
+}
+
+// hand gives events to the target, counting those that come with an acknowledgement and
+// their acknowledgement.
+func (g *Guard) hand(ctx context.Context, events []event.Event, ack event.Ack) error {
+	if ack == nil {
+		return g.next.WriteAcked(ctx, events, nil)
+	}
+	if err := g.next.WriteAcked(ctx, events, countedAck{g, ack}); err != nil {
+		return err
+	}
+	g.handed.Add(uint64(len(events)))
+	return nil
+}
+
+// countedAck passes the target's acknowledgement on and counts it in the guard.
+type countedAck struct {
+	g   *Guard
+	ack event.Ack
+}
+
+func (c countedAck) Stored(n int) {
+	c.ack.Stored(n)
+	c.g.Stored(n)
+}
+
+// Stored counts n events acknowledged as stored; the guard calls it for the events it
+// hands on with an acknowledgement.
+func (g *Guard) Stored(n int) {
+	g.stored.Add(uint64(n))
+	g.storeMu.Lock()
+	close(g.moved)
+	g.moved = make(chan struct{})
+	g.storeMu.Unlock()
+}
+
+// Flushed returns once the target has acknowledged as many events as the guard had handed
+// it with an acknowledgement (from the spool) when Flushed was called, or ctx ends. After
+// Set, it waits out the events that passed before the tombstones did (they were in the
+// writer's queue), so that a deletion run afterwards finds them in ClickHouse. The writer
+// stores in about the order it gets events; two inserts that finish out of order can end
+// the wait early by one batch. Events handed without an acknowledgement are not waited for.
+func (g *Guard) Flushed(ctx context.Context) error {
+	want := g.handed.Load()
+	for {
+		g.storeMu.Lock()
+		moved := g.moved
+		g.storeMu.Unlock()
+		if g.stored.Load() >= want {
+			return nil
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return fmt.Errorf("cannot wait for the writer to store the %d events it held: %w", want-g.stored.Load(), ctx.Err())
+		}
+	}
 }
 
 // Erased reports whether e is an event of an erased id received before its erasure: what

@@ -78,3 +78,51 @@ func (f ackFunc) Stored(n int) { f(n) }
 func erasedU1() *Plan {
 	return &Plan{Site: "shop", Person: "u1", UserIDs: []string{"u1"}, AnonIDs: []string{"a1"}}
 }
+
+// ackTarget keeps the acknowledgements the guard hands on, as the writer would until it
+// has stored the events.
+type ackTarget struct{ acks []event.Ack }
+
+func (t *ackTarget) WriteAcked(_ context.Context, _ []event.Event, ack event.Ack) error {
+	t.acks = append(t.acks, ack)
+	return nil
+}
+
+// TestGuardFlushed: after 2 events are handed on from the spool (with an acknowledgement),
+// Flushed waits until the writer acknowledges 2: not after 1 (a Flushed under an ended
+// context fails), and events handed later do not hold it. The spool's own acknowledgement
+// gets every count: 1 + 1 + 1 = 3.
+func TestGuardFlushed(t *testing.T) {
+	tg := &ackTarget{}
+	g, err := NewGuard(tg, GuardConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Set(nil)
+	var spooled int
+	var mu sync.Mutex
+	seg := ackFunc(func(n int) { mu.Lock(); spooled += n; mu.Unlock() })
+	ctx := context.Background()
+	if err := g.WriteAcked(ctx, []event.Event{{ID: "1"}, {ID: "2"}}, seg); err != nil {
+		t.Fatal(err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- g.Flushed(ctx) }()
+	tg.acks[0].Stored(1)
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := g.Flushed(ended); err == nil {
+		t.Fatal("Flushed returned with 1 of 2 events stored")
+	}
+	if err := g.WriteAcked(ctx, []event.Event{{ID: "3"}}, seg); err != nil {
+		t.Fatal(err)
+	}
+	tg.acks[1].Stored(1)
+	tg.acks[0].Stored(1)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if spooled != 3 {
+		t.Errorf("the spool was acknowledged %d events, want 3", spooled)
+	}
+}
