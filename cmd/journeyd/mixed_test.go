@@ -263,6 +263,20 @@ func checkMixedAlias(t *testing.T, a *testApp) {
 				id, j.Person, len(j.Touchpoints), len(j.Sessions), len(j.Conversions))
 		}
 	}
+	// u1's journey as text: the email session, then the purchase outside any session.
+	j, err := journey.Person(ctx, a.Conn, a.DB, "shop", "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	if err := journey.Write(&text, j, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 session,", "[Email]", "Outside any session", "purchase  50.00   outside any session"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("journey of u1 lacks %q:\n%s", want, text.String())
+		}
+	}
 	p, err := erase.Find(ctx, a.Conn, a.DB, "shop", "new")
 	if err != nil {
 		t.Fatal(err)

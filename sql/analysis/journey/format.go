@@ -47,22 +47,35 @@ func writeText(w io.Writer, j *Journey) error {
 			fmt.Fprintf(tw, ", %s, revenue %.2f", Count(int(s.Conversions), "conversion"), s.Revenue)
 		}
 		fmt.Fprintln(tw)
-		for _, tp := range bySession[s.ID] {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", tp.TS.Format(time.DateTime), tp.Type, what(tp),
-				sourceText(tp.Source, tp.Medium, tp.Campaign, ""), device(tp))
-		}
+		writeEvents(tw, bySession[s.ID])
+	}
+	if outside := bySession[""]; len(outside) > 0 {
+		fmt.Fprintf(tw, "\nOutside any session (no visit: server events, sign-ins, email opens)\n")
+		writeEvents(tw, outside)
 	}
 	if len(j.Conversions) > 0 {
 		fmt.Fprintf(tw, "\nConversions:\n")
 		for _, tp := range j.Conversions {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%.2f %s\tsession %s\n", tp.TS.Format(time.DateTime), tp.Type, tp.Name,
-				tp.Revenue, tp.Currency, tp.SessionID)
+			where := "session " + tp.SessionID
+			if tp.SessionID == "" {
+				where = "outside any session"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%.2f %s\t%s\n", tp.TS.Format(time.DateTime), tp.Type, tp.Name,
+				tp.Revenue, tp.Currency, where)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("cannot write the journey of %q: %w", j.Person, err)
 	}
 	return nil
+}
+
+// writeEvents writes one line per event: time, type, what, source and device.
+func writeEvents(tw io.Writer, events []Touchpoint) {
+	for _, tp := range events {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", tp.TS.Format(time.DateTime), tp.Type, what(tp),
+			sourceText(tp.Source, tp.Medium, tp.Campaign, ""), device(tp))
+	}
 }
 
 // Count is "1 noun" or "n nouns", as the text view writes its counts.
