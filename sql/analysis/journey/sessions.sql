@@ -1,5 +1,7 @@
 -- sessions: the finished rows of the sessions in @sessions (an array of session ids) on
--- @site, as sessions_v gives them, filtered before the merge so only these are read.
+-- @site, as sessions_v gives them, filtered before the merge so only these are read. The
+-- columns decode session_aggregates exactly as sessions_v does (the latest migration that
+-- creates it); TestSessionsDecodeAsTheView keeps the two in step.
 SELECT
     session_id,
     toUInt64(minMerge(start_state)) AS start_unix,
@@ -10,7 +12,7 @@ SELECT
     splitByChar('\xff', argMinIfMerge(origin_state))[2] AS source,
     splitByChar('\xff', argMinIfMerge(origin_state))[3] AS medium,
     splitByChar('\xff', argMinIfMerge(origin_state))[4] AS campaign,
-    splitByChar('\xff', argMinIfMerge(origin_state))[5] AS channel,
+    if(splitByChar('\xff', argMinIfMerge(origin_state))[5] = '', 'Direct', splitByChar('\xff', argMinIfMerge(origin_state))[5]) AS channel,
     argMinIfMerge(device_state) AS device,
     argMinIfMerge(country_state) AS country,
     toUInt64(arrayCount(x -> bitAnd(x, 1) != 0, groupUniqArrayMerge(events_state))) AS pageviews,

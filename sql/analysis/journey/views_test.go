@@ -3,6 +3,7 @@ package journey_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/journeyd/journeyd/sql/analysis/journey"
 	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+	"github.com/journeyd/journeyd/sql/store/schema"
 )
 
 // query returns the rows of q as tab-separated lines, every column read as a string.
@@ -95,4 +97,44 @@ func TestIdentityViews(t *testing.T) {
 		"laptop\tuser-42\t2\nphone\tuser-42\t1")
 	f("SELECT person_id, arrayStringConcat(groupArray(event_id), ' ') FROM (SELECT person_id, event_id FROM events_person_v ORDER BY event_id) GROUP BY person_id ORDER BY person_id",
 		"someone-else\te10\nuser-42\te01 e02 e03 e04 e05 e06 e07 e08 e09\nuser-99\te11")
+}
+
+// TestSessionsDecodeAsTheView: sessions.sql reads session_aggregates directly (so that it
+// merges only the sessions asked for) and must decode every column as sessions_v does; each
+// of its column lines is found, as written, in the latest migration that creates sessions_v.
+func TestSessionsDecodeAsTheView(t *testing.T) {
+	ms, err := schema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := ""
+	for _, m := range ms {
+		for _, st := range m.Statements {
+			if strings.Contains(st, "CREATE VIEW IF NOT EXISTS {db}.sessions_v") {
+				view = st
+			}
+		}
+	}
+	if view == "" {
+		t.Fatal("no migration creates sessions_v")
+	}
+	raw, err := os.ReadFile("sessions.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(raw)
+	n := 0
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimSuffix(strings.TrimSpace(line), ",")
+		if !strings.Contains(line, "Merge(") || strings.Contains(line, "_unix") {
+			continue
+		}
+		n++
+		if !strings.Contains(view, line) {
+			t.Errorf("sessions.sql decodes %q unlike sessions_v:\n%s", line, view)
+		}
+	}
+	if n < 14 { // all but anon_id, user_id, the times and is_bot, which the journey takes from its events
+		t.Fatalf("found %d decoded columns in sessions.sql, want every one of sessions_v's", n)
+	}
 }
