@@ -280,6 +280,7 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	reports := adminauth.Guard(a.cfg.AdminToken, report.Handler(a.conn, db, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)
+	a.server.Handle(report.PersonPath, adminauth.Guard(a.cfg.AdminToken, report.PersonHandler(a.conn, db, defs)))
 	a.server.Handle("/api/v1/erasures/sync", adminauth.Guard(a.cfg.AdminToken, a.serveErasureSync))
 	a.server.Handle("/dashboard", dashboard.Handler())
 	a.server.Handle(dashboard.Path, dashboard.Handler())

@@ -35,6 +35,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $did         the condition of the step they did: name = 'add_to_cart'
 --   $then        the condition of the step they did not do after it: name IN ('purchase', 'order_paid')
 --   $within      the time allowed for it, in seconds: 86400 (24 hours)
@@ -80,7 +82,7 @@ FROM
                     toFloat64OrZero(`props.value`[indexOf(`props.key`, 'price')])
                         * if(has(`props.key`, 'quantity'), toFloat64OrZero(`props.value`[indexOf(`props.key`, 'quantity')]), 1)) AS item_value
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         ) AS lhs
         -- include: persons.sql
     )

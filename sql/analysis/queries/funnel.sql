@@ -15,6 +15,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $window      the conversion window in seconds: 604800 (7 days); for strict order (no
 --                other event between steps, ClickHouse 21.1+): 604800, 'strict_order'
 --   $unit        person (count people) or session_id (count sessions)
@@ -66,7 +68,7 @@ FROM
             (
                 SELECT if(user_id != '', user_id, anon_id) AS person_key, session_id, ts, $segment AS dim, $exclusion AS sx, $steps
                 FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                     AND ($keep)
             ) AS lhs
             -- include: persons.sql

@@ -13,6 +13,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $after       the condition of the event to follow: name = 'add_to_cart'
 --   $limit         how many rows: 20
 SELECT
@@ -40,7 +42,7 @@ FROM
                 if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
                 toUInt8($after) AS is_after
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                 AND type NOT IN ('identify', 'alias')
         ) AS lhs
         -- include: persons.sql

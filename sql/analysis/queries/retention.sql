@@ -15,6 +15,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $cohort      the cohort event's condition: name = 'purchase' (1 for any first visit)
 --   $return      the return event's condition: name = 'purchase'
 --   $within      the return window in seconds: 604800 (7 days)
@@ -41,7 +43,7 @@ FROM
                 if(user_id != '', user_id, anon_id) AS person_key,
                 ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         ) AS lhs
         -- include: persons.sql
     )

@@ -17,6 +17,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $steps       the stage conditions as columns s1, s2, ...: toUInt8(1) AS s1,
 --                toUInt8(name = 'purchase') AS s2
 --   $step_refs   the stage columns: s1, s2
@@ -58,7 +60,7 @@ FROM
                     if(user_id != '', user_id, anon_id) AS person_key,
                     ts, if(session_id = '', '', channel) AS session_channel, $steps
                 FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                     AND type NOT IN ('identify', 'alias')
             ) AS lhs
             -- include: persons.sql

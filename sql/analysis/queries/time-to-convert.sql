@@ -19,6 +19,8 @@
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $key         the touchpoint key column: channel, source or campaign
 --   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'

@@ -11,16 +11,18 @@ var optionReports = map[string][]string{
 	"exclude":    {"funnel", "barriers"},
 	"strict":     {"funnel", "barriers"},
 	"by":         {"funnel", "barriers", "attribution", "paths", "time-to-convert"},
-	"conversion": {"attribution", "paths", "time-to-convert", "retention", "channels"},
+	"conversion": {"attribution", "paths", "time-to-convert", "retention", "channels", "overview", "top"},
 	"model":      {"attribution"},
 	"lookback":   {"attribution", "paths", "time-to-convert"},
-	"top":        {"paths", "next", "dropped"},
+	"top":        {"paths", "next", "dropped", "top"},
 	"after":      {"next"},
 	"did":        {"dropped"},
 	"not":        {"dropped"},
 	"cohort":     {"retention"},
 	"return":     {"retention"},
 	"within":     {"retention", "dropped"},
+	"dimension":  {"top"},
+	"interval":   {"overview"},
 }
 
 // Options returns the names of the options report name reads (see OptionNames), sorted:

@@ -51,6 +51,7 @@ func (r *Runner) Run(ctx context.Context, name string, req *Request) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	req.db = r.DB
 	res, err := rep.Run(ctx, r, req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot run report %s for site %q: %w", name, req.Site, err)
@@ -58,9 +59,15 @@ func (r *Runner) Run(ctx context.Context, name string, req *Request) (*Result, e
 	return res, nil
 }
 
-// base returns the placeholders every query takes: $site, $from, $until.
+// base returns the placeholders every query takes: $site, $from, $until and $filter.
 func (req *Request) base() map[string]Value {
-	return map[string]Value{"site": String(req.Site), "from": Time(req.From), "until": Time(req.To)}
+	site, from, until := String(req.Site), Time(req.From), Time(req.To)
+	current := from
+	if !req.current.IsZero() {
+		current = Time(req.current)
+	}
+	filter := fragment(req.Filter.SQL(Ident(req.db).SQL(), site.SQL(), from.SQL(), until.SQL(), current.SQL()))
+	return map[string]Value{"site": site, "from": from, "until": until, "filter": filter}
 }
 
 // UsageError is an error in a report's options: the API answers it with 400 and the CLI

@@ -36,6 +36,12 @@ type Request struct {
 	Within     time.Duration
 	Did, Not   goal.Step // dropped: the step people did, and the one they did not do within Within
 	limitGiven bool      // top was given (dropped lists more than 20 by default)
+	Filter     Filter    // narrows the events every query reads
+	Dimension  string    // top: the dimension to rank
+	Interval   string    // overview: hour, day or week ("" picks one by the period's length)
+
+	db      string    // the database the filter's subqueries read, set by Runner.Run
+	current time.Time // overview: the start of the current period when From is the previous one's
 }
 
 // OptionNames lists the report options and their help; each is a --flag of `journeyd
@@ -59,6 +65,9 @@ var OptionNames = map[string]string{
 	"within":     "retention: the return window; dropped: the time allowed for the not step after the did step (default 7d)",
 	"did":        "dropped: the step people did, e.g. event:add_to_cart",
 	"not":        "dropped: the step they did not do within the within time after it (default conversion: the site's purchase conversion)",
+	"filter":     FilterHelp(),
+	"dimension":  "top: what to rank: " + strings.Join(TopDimensions(), ", ") + " (default channel)",
+	"interval":   "overview: the time series' buckets, hour, day or week (default: by the period's length)",
 }
 
 // ParseRequest builds a Request for site from option values (see OptionNames); the default
@@ -74,7 +83,7 @@ func ParseRequest(site string, defs goal.Definitions, opts map[string]string, no
 		return nil, usageErrorf("no site given: name the site (site ID)")
 	}
 	r := &Request{Site: site, Defs: defs, To: now.Truncate(time.Second).Add(time.Second), Window: 7 * day, Lookback: 30 * day, Top: 20, Within: 7 * day}
-	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers, expandConversions} {
+	for _, p := range []func(*Request, map[string]string) error{parsePeriod, parseFunnel, parseOthers, parseOverview, expandConversions} {
 		if err := p(r, opts); err != nil {
 			return nil, err
 		}
@@ -278,4 +287,22 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// parseOverview reads the filter and the options of the overview and top reports.
+func parseOverview(r *Request, o map[string]string) error {
+	var err error
+	if r.Filter, err = ParseFilter(o["filter"]); err != nil {
+		return optionError("filter", err)
+	}
+	r.Dimension = firstNonEmpty(o["dimension"], "channel")
+	if _, ok := topColumn(r.Dimension); !ok {
+		return usageErrorf("dimension %q: use one of %s", r.Dimension, strings.Join(TopDimensions(), ", "))
+	}
+	switch r.Interval = o["interval"]; r.Interval {
+	case "", "hour", "day", "week":
+	default:
+		return usageErrorf("interval %q: use hour, day or week", r.Interval)
+	}
+	return nil
 }

@@ -24,5 +24,5 @@ SELECT
     argMinIf(if($key = '', $empty_key, $key), ts, type IN ('pageview', 'screen', 'event', 'leave', 'email_open', 'email_click', 'impression')) AS k,
     arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
 FROM $db.events
-WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
 GROUP BY touch, outside

@@ -1,0 +1,37 @@
+-- pages: the most viewed pages, by the people who viewed them: one row per path: page,
+-- people, pageviews. A page view is a pageview event; the top report's page dimension.
+--
+-- Bots are excluded. An event stored twice (a replay before the table's background merge
+-- removes the copy) counts once: pageviews are counted by distinct event id, people by
+-- distinct person. A person is resolved as include/persons.sql says: the user id where
+-- known, else the user id the anonymous id was first linked to, an alias followed.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none, or e.g.
+--                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
+--   $limit       how many rows: 20
+SELECT
+    path AS page,
+    uniqExact(person) AS people,
+    sum(views) AS pageviews
+FROM
+(
+    SELECT
+        if(person_id != '', person_id, person_key) AS person,
+        path, views
+    FROM
+    (
+        SELECT if(user_id != '', user_id, anon_id) AS person_key, path, uniqExact(event_id) AS views
+        FROM $db.events
+        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+            AND type = 'pageview'
+        GROUP BY person_key, path
+    ) AS lhs
+    -- include: persons.sql
+)
+GROUP BY page
+ORDER BY people DESC, pageviews DESC, page
+LIMIT $limit
