@@ -231,7 +231,7 @@ func TestPersonAPI(t *testing.T) {
 // must run with it, and the funnel to the conversion counts only the mobile session s1.
 func TestEveryReportHonoursTheFilter(t *testing.T) {
 	r := plantOverview(t)
-	opts := map[string]string{"filter": "device=mobile", "steps": "pageview:/,conversion", "after": "pageview:/", "by": "device"}
+	opts := map[string]string{"filter": "device=mobile", "steps": "pageview:/,conversion", "after": "pageview:/", "by": "device", "did": "pageview:/"}
 	for _, name := range report.Names() {
 		o := opts
 		if name == "attribution" || name == "paths" || name == "time-to-convert" {
