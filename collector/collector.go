@@ -69,7 +69,7 @@ type Config struct {
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger                // slog.Default() when nil
-	Now        func() time.Time            // time.Now when nil
+	Clock      event.Clock                 // the time of arrival and the dedup window; event.SystemClock when nil
 	Ready      func(context.Context) error // /readyz: nil means always ready
 	// Dedup remembers event ids to drop duplicates; a default set (24 h, 1M ids) when nil.
 	Dedup *dedup.Set
@@ -144,11 +144,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.Limits.setDefaults()
 	s := &Server{
-		sites: cfg.Sites, sink: cfg.Sink, enricher: cfg.Enricher, now: cfg.Now,
+		sites: cfg.Sites, sink: cfg.Sink, enricher: cfg.Enricher, now: cfg.clockNow(),
 		ready: cfg.Ready, dedup: cfg.Dedup, clientIP: cfg.ClientIP, limits: cfg.Limits,
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	s.sinkCtx, s.stopSink = context.WithCancel(context.Background())
 	s.durableCtx = event.WithDurable(s.sinkCtx)
@@ -171,7 +168,7 @@ func (s *Server) setup(cfg Config, reg prometheus.Registerer, gath prometheus.Ga
 		return err
 	}
 	if s.dedup == nil {
-		s.dedup = dedup.New(dedup.Config{Now: s.now, Registerer: reg})
+		s.dedup = dedup.New(dedup.Config{Clock: cfg.Clock, Registerer: reg})
 	}
 	if s.clientIP == nil {
 		s.clientIP = defaultClientIP
@@ -255,4 +252,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("cannot shut the HTTP server down cleanly: %w", err)
 	}
 	return nil
+}
+
+// clockNow returns the Now of the configured clock, or of the system's.
+func (cfg *Config) clockNow() func() time.Time {
+	if cfg.Clock == nil {
+		return event.SystemClock.Now
+	}
+	return cfg.Clock.Now
 }

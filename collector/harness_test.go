@@ -82,7 +82,7 @@ func newHarness(t *testing.T, mods ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, sink: &recordingSink{}, reg: prometheus.NewRegistry(), now: testNow}
 	cfg := Config{
-		Sites: testSites(t), Sink: h.sink, Registerer: h.reg, Now: h.clock,
+		Sites: testSites(t), Sink: h.sink, Registerer: h.reg, Clock: event.ClockFunc(h.clock),
 		CookielessSecret: []byte("test secret"),
 	}
 	for _, m := range mods {

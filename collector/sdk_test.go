@@ -79,7 +79,7 @@ func (c callback) Failure(_ analytics.Message, err error) {
 
 func TestSegmentSDK(t *testing.T) {
 	sink := &recordingSink{}
-	srv, err := New(Config{Sites: testSites(t), Sink: sink, Now: func() time.Time { return time.Now() }})
+	srv, err := New(Config{Sites: testSites(t), Sink: sink, Clock: event.SystemClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSegmentSDKContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Sites: testSites(t), Sink: sink, Enricher: en, ClientIP: en.ClientIP, Now: time.Now})
+	srv, err := New(Config{Sites: testSites(t), Sink: sink, Enricher: en, ClientIP: en.ClientIP, Clock: event.SystemClock})
 	if err != nil {
 		t.Fatal(err)
 	}

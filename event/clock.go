@@ -17,3 +17,13 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// ClockFunc is a Clock whose Now is the function and whose After waits on the system clock:
+// for a stage that only reads the time, and for tests that set it by hand.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// After waits on the system clock.
+func (f ClockFunc) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -19,7 +19,7 @@ func FuzzSessionize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		data = data[:min(len(data), 4*200)] // 200 events reach every state of 3 visitors
 		now := t0
-		s, err := New(discard, Config{MemoryLimit: 3 * VisitorBytes, MaxLength: 3 * time.Hour, Clock: func() time.Time { return now }})
+		s, err := New(discard, Config{MemoryLimit: 3 * VisitorBytes, MaxLength: 3 * time.Hour, Clock: event.ClockFunc(func() time.Time { return now })})
 		if err != nil {
 			t.Fatal(err)
 		}

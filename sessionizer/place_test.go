@@ -25,7 +25,7 @@ type rig struct {
 func newRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
 	r := &rig{now: t0, reg: prometheus.NewRegistry()}
-	cfg.Clock = func() time.Time { return r.now }
+	cfg.Clock = event.ClockFunc(func() time.Time { return r.now })
 	cfg.Registerer = r.reg
 	sink := event.SinkFunc(func(_ context.Context, es []event.Event) error {
 		r.got = append(r.got, es...)

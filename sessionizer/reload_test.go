@@ -33,7 +33,7 @@ func start(t *testing.T, conn driver.Conn, now time.Time) *node {
 		journeytest.Insert(t, conn, es)
 		return nil
 	})
-	s, err := sessionizer.New(sink, sessionizer.Config{Clock: func() time.Time { return n.now }, Registerer: n.reg})
+	s, err := sessionizer.New(sink, sessionizer.Config{Clock: event.ClockFunc(func() time.Time { return n.now }), Registerer: n.reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestReloadStopsAtTheMemoryBound(t *testing.T) {
 	s, err := sessionizer.New(event.SinkFunc(func(_ context.Context, es []event.Event) error {
 		journeytest.Insert(t, conn, es)
 		return nil
-	}), sessionizer.Config{MemoryLimit: 3 * sessionizer.VisitorBytes, Clock: func() time.Time { return now }, Registerer: reg})
+	}), sessionizer.Config{MemoryLimit: 3 * sessionizer.VisitorBytes, Clock: event.ClockFunc(func() time.Time { return now }), Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,9 +89,9 @@ type Config struct {
 	// MemoryLimit bounds the visitor state, in bytes (default 256 MiB); each visitor is
 	// budgeted VisitorBytes.
 	MemoryLimit int64
-	// Clock returns the current time (default time.Now). It only ages the state out:
-	// sessions are decided by event time.
-	Clock func() time.Time
+	// Clock gives the current time (default event.SystemClock). It only ages the state
+	// out: sessions are decided by event time.
+	Clock event.Clock
 	// Registerer receives the journeyd_sessionizer_* metrics; nil registers none.
 	Registerer prometheus.Registerer
 }
@@ -123,7 +123,7 @@ func New(next event.Sink, cfg Config) (*Sessionizer, error) {
 		cfg.MemoryLimit = DefaultMemoryLimit
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = time.Now
+		cfg.Clock = event.SystemClock
 	}
 	if cfg.Timeout < time.Second || cfg.MaxLength < cfg.Timeout {
 		return nil, fmt.Errorf("cannot create sessionizer: timeout %s must be at least 1s and at most the max length %s", cfg.Timeout, cfg.MaxLength)
@@ -137,7 +137,7 @@ func New(next event.Sink, cfg Config) (*Sessionizer, error) {
 	}
 	return &Sessionizer{
 		next:      next,
-		clock:     cfg.Clock,
+		clock:     cfg.Clock.Now,
 		timeoutMS: cfg.Timeout.Milliseconds(),
 		maxLenMS:  cfg.MaxLength.Milliseconds(),
 		seed:      maphash.MakeSeed(),

@@ -39,7 +39,7 @@ func visitorEvents(n, visitors int) []event.Event {
 func BenchmarkSessionize(b *testing.B) {
 	es := visitorEvents(1<<20, 100_000)
 	now := t0
-	s, err := New(discard, Config{Clock: func() time.Time { return now }})
+	s, err := New(discard, Config{Clock: event.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func bytesPerVisitor(tb testing.TB, visitors int) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s, err := New(discard, Config{Clock: func() time.Time { return t0 }, MemoryLimit: 1 << 40})
+	s, err := New(discard, Config{Clock: event.ClockFunc(func() time.Time { return t0 }), MemoryLimit: 1 << 40})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/journeyd/journeyd/event"
 )
 
 // Defaults of Config.
@@ -33,8 +35,8 @@ type Config struct {
 	Window time.Duration
 	// Max is the number of ids remembered, at most; DefaultMax when zero.
 	Max int
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock ages the ids out; event.SystemClock when nil.
+	Clock event.Clock
 	// Registerer receives the set's metrics; none are registered when nil.
 	Registerer prometheus.Registerer
 }
@@ -61,13 +63,13 @@ func New(cfg Config) *Set {
 	if cfg.Max <= 0 {
 		cfg.Max = DefaultMax
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = event.SystemClock
 	}
 	s := &Set{
-		window: cfg.Window, maxGen: max(cfg.Max/2, 1), now: cfg.Now,
+		window: cfg.Window, maxGen: max(cfg.Max/2, 1), now: cfg.Clock.Now,
 		cur: make(map[uint64]struct{}), prev: make(map[uint64]struct{}),
-		curStart: cfg.Now(),
+		curStart: cfg.Clock.Now(),
 		early: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_dedup_early_rotations_total",
 			Help: "Times the deduplication set forgot ids before their window ended because it was full.",

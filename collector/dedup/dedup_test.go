@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/journeyd/journeyd/event"
 )
 
 type clock struct{ t time.Time }
@@ -14,7 +16,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func TestSetWindow(t *testing.T) {
 	c := &clock{t: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
-	s := New(Config{Window: time.Hour, Now: c.now})
+	s := New(Config{Window: time.Hour, Clock: event.ClockFunc(c.now)})
 	k := Key("shop", "m1")
 	f := func(advance time.Duration, key uint64, want bool) {
 		t.Helper()
@@ -47,7 +49,7 @@ func TestSetRemove(t *testing.T) {
 func TestSetMemoryBound(t *testing.T) {
 	c := &clock{t: time.Unix(1e9, 0)}
 	reg := prometheus.NewRegistry()
-	s := New(Config{Window: time.Hour, Max: 1000, Now: c.now, Registerer: reg})
+	s := New(Config{Window: time.Hour, Max: 1000, Clock: event.ClockFunc(c.now), Registerer: reg})
 	for i := range 10000 {
 		s.Add(uint64(i))
 		if n := s.Len(); n > 1000 {

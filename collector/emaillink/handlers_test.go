@@ -63,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{sink: &memorySink{}, reg: prometheus.NewRegistry(), signer: signer(t, "k1:0123456789abcdef0123")}
 	f.srv, err = collector.New(collector.Config{Sites: sites, Sink: f.sink, Enricher: en, Registerer: f.reg,
-		Now: func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) }})
+		Clock: event.ClockFunc(func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) })})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestSenderThroughCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := collector.New(collector.Config{Sites: sites, Sink: sink, Registerer: prometheus.NewRegistry(),
-		Now: func() time.Time { return now }, CookielessSecret: []byte("x")})
+		Clock: event.ClockFunc(func() time.Time { return now }), CookielessSecret: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func sessionize(t *testing.T, events []event.Event) []event.Event {
 	s, err := sessionizer.New(event.SinkFunc(func(_ context.Context, es []event.Event) error {
 		out = append(out, es...)
 		return nil
-	}), sessionizer.Config{Clock: func() time.Time { return now }})
+	}), sessionizer.Config{Clock: event.ClockFunc(func() time.Time { return now })})
 	if err != nil {
 		t.Fatal(err)
 	}
