@@ -199,3 +199,22 @@ func TestSnowplowEndpoints(t *testing.T) {
 		t.Fatalf("GET /i without aid: %d reject %q", resp.StatusCode(), resp.Header.Peek(RejectHeader))
 	}
 }
+
+// TestSegmentBrowserBatch: analytics-next in batching mode posts /v1/b with the write key
+// and one sentAt for the batch; every message is a browser event of the key's site.
+func TestSegmentBrowserBatch(t *testing.T) {
+	h := newHarness(t, browserSites)
+	body := `{"writeKey":"` + shopKey + `","sentAt":"2025-06-01T12:00:00.000Z","batch":[
+ {"type":"page","anonymousId":"anon-2","messageId":"b-1","timestamp":"2025-06-01T11:59:58.000Z","properties":{"url":"https://shop.example/"}},
+ {"type":"track","event":"Clicked","anonymousId":"anon-2","messageId":"b-2","timestamp":"2025-06-01T11:59:59.000Z"}]}`
+	resp := h.do("POST", "/v1/b", []byte(body), "Origin", "https://shop.example", "Content-Type", "text/plain", "Authorization", basic(shopKey))
+	if resp.StatusCode() != 200 {
+		t.Fatalf("POST /v1/b: %d %s", resp.StatusCode(), resp.Body())
+	}
+	evs := h.sink.take()
+	// Both messages, 2 s and 1 s before the batch was sent.
+	if len(evs) != 2 || evs[0].Type != event.TypePageview || evs[1].Type != event.TypeEvent || evs[1].Name != "Clicked" ||
+		!evs[0].TS.Equal(testNow.Add(-2e9)) || !evs[1].TS.Equal(testNow.Add(-1e9)) {
+		t.Fatalf("batch events: %+v", evs)
+	}
+}

@@ -1,7 +1,7 @@
 package snowplow
 
 import (
-	"strings"
+	"bytes"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -138,9 +138,9 @@ func (p *Parser) event(e *event.Event, now time.Time) bool {
 	e.URL, e.Referrer, e.Title = string(r.f[fURL]), string(r.f[fRefr]), string(r.f[fPage])
 	switch {
 	case len(r.f[fTV]) > 0:
-		e.Library = string(r.f[fTV])
+		e.Library = p.intern(r.f[fTV])
 	case len(r.f[fTNA]) > 0:
-		e.Library = string(r.f[fTNA])
+		e.Library = p.intern(r.f[fTNA])
 	default:
 		e.Library = DefaultLibrary
 	}
@@ -195,12 +195,12 @@ func (p *Parser) selfDescribing(e *event.Event, r *raw) bool {
 	if len(schema) == 0 {
 		return false
 	}
-	e.Type, e.Name = event.TypeEvent, schemaName(schema)
+	e.Type, e.Name = event.TypeEvent, p.intern(schemaName(schema))
 	data := inner.Get("data")
 	if e.Name == "screen_view" {
 		e.Type, e.Name = event.TypeScreen, first(data.Get("name"))
 	}
-	e.SetProp("$schema", string(schema))
+	e.SetProp("$schema", p.intern(schema))
 	if data != nil && data.Type() == fastjson.TypeObject {
 		o, _ := data.Object()
 		p.fl.Object(e, "", o)
@@ -230,7 +230,7 @@ func (p *Parser) contexts(e *event.Event, r *raw) {
 		if len(schema) == 0 || data == nil {
 			continue
 		}
-		name := schemaName(schema)
+		name := p.intern(schemaName(schema))
 		if name == "client_session" {
 			if e.AnonID == "" {
 				e.AnonID = first(data.Get("userId"))
@@ -264,12 +264,34 @@ func (p *Parser) embedded(plain, enc []byte) *fastjson.Value {
 }
 
 // schemaName returns the name part of an Iglu URI: iglu:vendor/name/format/version → name.
-func schemaName(uri []byte) string {
-	s := strings.TrimPrefix(string(uri), "iglu:")
-	parts := strings.SplitN(s, "/", 4)
-	if len(parts) >= 2 && parts[1] != "" {
-		return parts[1]
+func schemaName(uri []byte) []byte {
+	s := bytes.TrimPrefix(uri, []byte("iglu:"))
+	if i := bytes.IndexByte(s, '/'); i >= 0 {
+		name := s[i+1:]
+		if j := bytes.IndexByte(name, '/'); j >= 0 {
+			name = name[:j]
+		}
+		if len(name) > 0 {
+			return name
+		}
 	}
+	return s
+}
+
+// maxInterned bounds the strings a Parser keeps for reuse.
+const maxInterned = 256
+
+// intern returns b as a string, the same string for the same bytes while it is remembered:
+// the tracker version, schemas and their names repeat in every event.
+func (p *Parser) intern(b []byte) string {
+	if s, ok := p.strs[string(b)]; ok {
+		return s
+	}
+	if p.strs == nil || len(p.strs) >= maxInterned {
+		p.strs = make(map[string]string)
+	}
+	s := string(b)
+	p.strs[s] = s
 	return s
 }
 

@@ -112,6 +112,7 @@ type Parser struct {
 	raw  raw
 	b64  []byte // base64 input in the standard alphabet
 	dec  []byte // decoded base64
+	strs map[string]string
 }
 
 // ParsePost parses a tp2 body received at now, appending its events to dst[:0] and their

@@ -166,7 +166,7 @@ func TestTimes(t *testing.T) {
 func TestSchemaName(t *testing.T) {
 	f := func(uri, want string) {
 		t.Helper()
-		if got := schemaName([]byte(uri)); got != want {
+		if got := string(schemaName([]byte(uri))); got != want {
 			t.Fatalf("schemaName(%q) = %q, want %q", uri, got, want)
 		}
 	}
