@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -234,5 +236,70 @@ func stop(t *testing.T, proc *exec.Cmd) {
 	}
 	if err := proc.Wait(); err != nil {
 		t.Fatalf("journeyd did not stop cleanly: %v", err)
+	}
+}
+
+// Item 6 of issue 16: 8 bytes overwritten in the middle of a spool file lost the rest of
+// the segment (3,976 of 7,969 events), and the file was deleted. Here journeyd takes 2,000
+// server API events (20 batches of 100) while ClickHouse has no table, so all of them stay
+// in its one spool segment, and is killed with SIGKILL. 8 bytes in the middle of record
+// 1,000 (event dmg-1000, the events are spooled in the order sent) are overwritten. After
+// the table is made and journeyd starts again, 1,999 events land, all but dmg-1000; one
+// damaged record is counted and its bytes are kept in a .damaged file.
+func TestDamagedSpoolRecordCostsThatEventOnly(t *testing.T) {
+	srv := chtest.Shared(t)
+	db, conn := srv.NewDatabase(t) // empty: no tables yet
+	dir := t.TempDir()
+	spoolDir := filepath.Join(dir, "spool")
+	args := []string{"--config", writeConfig(t, faultConfig), "--clickhouse", srv.DSN(db), "--spool-dir", spoolDir,
+		"--dead-letter", filepath.Join(dir, "dead.jsonl"), "--flush-interval", "100ms"}
+	first, url := startProcess(t, append(args, "--migrate=false")...)
+	postEvents(t, url, "dmg", 2000, 100)
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+
+	segs, _ := filepath.Glob(filepath.Join(spoolDir, "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("spool segments %v, want one", segs)
+	}
+	data, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []int // where each record begins: [length uint32][crc32c uint32][event]
+	for off := 0; off < len(data); off += 8 + int(binary.LittleEndian.Uint32(data[off:])) {
+		at = append(at, off)
+	}
+	if len(at) != 2000 {
+		t.Fatalf("%d records in the spool, want 2000", len(at))
+	}
+	copy(data[(at[1000]+at[1001])/2:], "DAMAGED!")
+	if err := os.WriteFile(segs[0], data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := schema.Migrate(context.Background(), conn, db); err != nil {
+		t.Fatal(err)
+	}
+	second, url := startProcess(t, args...)
+	api, _ := waitLandedCount(t, conn, db, "dmg", 1999, 0)
+	if api != 1999 {
+		t.Fatalf("after the damaged restart ClickHouse has %d of the 1999 undamaged events", api)
+	}
+	if n := scalar(t, conn, "SELECT count() FROM "+db+".events WHERE event_id = 'dmg-1000'"); n != 0 {
+		t.Fatalf("the damaged event dmg-1000 landed %d times", n)
+	}
+	if n := metricValue(t, url, "journeyd_spool_damaged_records_total"); n != 1 {
+		t.Fatalf("journeyd_spool_damaged_records_total = %v, want 1", n)
+	}
+	stop(t, second)
+	kept, _ := filepath.Glob(filepath.Join(spoolDir, "*.damaged"))
+	if len(kept) != 1 {
+		t.Fatalf("damaged bytes kept in %v, want one file", kept)
+	}
+	if b, err := os.ReadFile(kept[0]); err != nil || !bytes.Contains(b, []byte("DAMAGED!")) {
+		t.Fatalf("%s does not hold the damaged record (%v)", kept[0], err)
 	}
 }
