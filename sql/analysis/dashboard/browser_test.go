@@ -164,10 +164,18 @@ func TestBrowserDashboard(t *testing.T) {
 
 	do(t, ctx, chromedp.Navigate(base+"/dashboard"))
 	show(t, ctx, "shop", "wrong")
-	msg := poll[string](t, ctx, "the 401 message in the channels panel",
-		`document.querySelector('#channels .error-box')?.textContent`)
-	if !strings.Contains(msg, "Enter the admin token") || !strings.Contains(msg, "401") {
-		t.Fatalf("channels panel after a 401 says %q, want the admin token hint", msg)
+	// One clear message for a wrong token (issue 19), not one error box per panel.
+	msg := poll[string](t, ctx, "the 401 message in the status line",
+		`document.getElementById('status').classList.contains('error') && document.getElementById('status').textContent`)
+	if !strings.Contains(msg, "admin token") || !strings.Contains(msg, "401") {
+		t.Fatalf("status after a 401 says %q, want the admin token hint", msg)
+	}
+	if n := poll[int](t, ctx, "panels settled after the 401", `!document.querySelector('.panel.loading') &&
+		document.querySelectorAll('.error-box').length + 1`); n != 1 {
+		t.Fatalf("%d panels show an error box after a 401, want none: the status line says it once", n-1)
+	}
+	if hidden := poll[string](t, ctx, "the token box", `String(document.getElementById('token-field').hidden)`); hidden != "false" {
+		t.Fatalf("the token box is hidden after a 401, want it shown")
 	}
 	stored := poll[[]string](t, ctx, "the stored token", `[sessionStorage.getItem('journeyd.token'), JSON.stringify(localStorage)]`)
 	if stored[0] != "wrong" || strings.Contains(stored[1], "wrong") {

@@ -1,20 +1,74 @@
-// app.js: the journeyd journey dashboard. It reads the settings (site, period, admin token),
-// calls GET /api/v1/reports/NAME for each panel, and draws the answers with charts.js.
-// The admin token stays in sessionStorage (gone when the tab closes); the site and the
-// funnel steps are remembered in localStorage.
-import {h, fmt, table, cellBar, hbars, histogram, funnelChart, stageMap} from './charts.js';
+// app.js: the journeyd journey dashboard. It reads the settings (site, period, filters,
+// each panel's options), calls GET /api/v1/reports/NAME (and /api/v1/person) for each
+// panel, and draws the answers with charts.js. The whole view lives in the URL's hash, so
+// a link (or a reload) reproduces it; the admin token stays in sessionStorage (typed once
+// per browser session, gone when the tab closes); the site is remembered in localStorage.
+import {h, fmt, table, cellBar, hbars, histogram, funnelChart, stageMap, lineChart, flow} from './charts.js';
 
 const API = '/api/v1/reports';
 const MODELS = ['first', 'last', 'last_non_direct', 'linear', 'time_decay', 'position', 'markov', 'shapley'];
 const DEFAULT_STEPS = 'pageview:/product/*,event:add_to_cart,event:checkout,conversion';
 const RETENTION_WINDOWS = ['7d', '14d', '30d', '60d', '90d'];
 const DAY = 86400000;
+const METRICS = [
+  {key: 'visitors', label: 'Visitors', format: fmt.int}, {key: 'sessions', label: 'Sessions', format: fmt.int},
+  {key: 'conversions', label: 'Conversions', format: fmt.int},
+  {key: 'conversion_rate', label: 'Conversion rate', format: fmt.pct}, {key: 'revenue', label: 'Revenue', format: fmt.money},
+];
 
 const $ = (id) => document.getElementById(id);
 const store = {
   get: (k, d = '') => { try { return localStorage.getItem('journeyd.' + k) ?? d; } catch { return d; } },
   set: (k, v) => { try { localStorage.setItem('journeyd.' + k, v); } catch { /* private mode */ } },
 };
+
+// The view's state that the URL keeps: form fields by id, plus the filter, the chosen
+// metric and the person shown.
+const FIELDS = ['site', 'from', 'to', 'interval', 'steps', 'window', 'per', 'model', 'attr-by', 'lookback', 'cohort'];
+const state = {filter: [], metric: 'visitors', person: ''};
+
+function saveURL() {
+  const q = new URLSearchParams();
+  for (const id of FIELDS) if ($(id).value) q.set(id, $(id).value);
+  if (state.filter.length) q.set('filter', filterString());
+  if (state.metric !== 'visitors') q.set('metric', state.metric);
+  if (state.person) q.set('person', state.person);
+  history.replaceState(null, '', '#' + q);
+}
+
+function loadURL() {
+  const q = new URLSearchParams(location.hash.slice(1));
+  for (const id of FIELDS) if (q.has(id)) $(id).value = q.get(id);
+  state.filter = parseFilter(q.get('filter') || '');
+  state.metric = q.get('metric') || 'visitors';
+  state.person = q.get('person') || '';
+  return q;
+}
+
+// Filters are terms {key, not, value}; the API reads them as KEY=VALUE;KEY!=VALUE.
+function filterString() {
+  return state.filter.map((t) => `${t.key}${t.not ? '!=' : '='}${t.value}`).join(';');
+}
+
+function parseFilter(text) {
+  return text.split(';').filter((p) => p.includes('=')).map((p) => {
+    const i = p.indexOf('=');
+    const key = p.slice(0, i);
+    return {key: key.replace(/!$/, ''), not: key.endsWith('!'), value: p.slice(i + 1)};
+  });
+}
+
+function addFilter(key, value) {
+  state.filter = state.filter.filter((t) => t.key !== key).concat({key, not: false, value});
+  changed();
+}
+
+function drawFilters() {
+  $('filters').replaceChildren(...(state.filter.length ? state.filter.map((t, i) => h('span', {class: 'chip filter'},
+    `${t.key} ${t.not ? '≠' : '='} ${t.value} `,
+    h('button', {type: 'button', class: 'remove', 'aria-label': `remove filter ${t.key}`, title: 'remove this filter',
+      onclick: () => { state.filter.splice(i, 1); changed(); }}, '×'))) : [h('span', {class: 'muted'}, 'none: click a row to add one')]));
+}
 
 // ReportError is a failed API call, with a message for the analyst.
 class ReportError extends Error {
@@ -23,7 +77,6 @@ class ReportError extends Error {
 
 function explain(status, detail) {
   switch (status) {
-    case 401: return 'Enter the admin token above: the server refused this one (401).';
     case 403: return 'The admin token is not allowed to read reports (403).';
     case 404: return `Not found (404): ${detail || 'is the site id right?'}`;
     case 400: return `The report options are not valid (400): ${detail}`;
@@ -35,6 +88,26 @@ function explain(status, detail) {
 function settings() {
   const to = new Date(Date.parse($('to').value) + DAY); // the API's "to" is exclusive
   return {site: $('site').value.trim(), from: $('from').value, to: isNaN(to) ? '' : to.toISOString().slice(0, 10)};
+}
+
+// signIn asks for the token once: a 401 from any panel shows one message and the token box,
+// and every panel waits for the next Show instead of showing an error of its own.
+let authFailed = false;
+function signIn(message) {
+  authFailed = true;
+  $('token-field').hidden = false;
+  $('signout').hidden = true;
+  $('status').textContent = message;
+  $('status').classList.add('error');
+  for (const ac of Object.values(running)) ac.abort();
+  for (const el of document.querySelectorAll('.panel.loading')) el.classList.remove('loading');
+}
+
+function signedIn() {
+  const token = sessionStorage.getItem('journeyd.token') || '';
+  $('token-field').hidden = !!token;
+  $('signout').hidden = !token;
+  return token;
 }
 
 async function getJSON(url, signal) {
@@ -51,15 +124,25 @@ async function getJSON(url, signal) {
   let body = null;
   try { body = JSON.parse(text); } catch { /* not JSON: a proxy's error page */ }
   if (res.ok && body) return body;
+  if (res.status === 401) {
+    signIn('The server refused this admin token (401): enter the admin token above, then Show.');
+    throw new ReportError(401, 'signed out');
+  }
   throw new ReportError(res.status, explain(res.status, (body && body.error) || text.trim().slice(0, 300)));
 }
 
-// fetchReport calls one report for the current site and period with extra options.
-function fetchReport(name, opts, signal) {
+// kept holds each panel's report rows for its CSV export, by the panel's abort signal.
+const kept = new WeakMap();
+
+// fetchReport calls one report for the current site, period and filter with extra options.
+async function fetchReport(name, opts, signal) {
   const {site, from, to} = settings();
-  if (!site) return Promise.reject(new ReportError(0, 'Enter a site id above.'));
+  if (!site) throw new ReportError(0, 'Enter a site id above.');
   const q = new URLSearchParams({site, from, to, ...opts});
-  return getJSON(`${API}/${encodeURIComponent(name)}?${q}`, signal);
+  if (state.filter.length) q.set('filter', filterString());
+  const body = await getJSON(`${API}/${encodeURIComponent(name)}?${q}`, signal);
+  kept.get(signal)?.push({name, body});
+  return body;
 }
 
 const empty = (what) => h('p', {class: 'muted'}, `No ${what} in this period.`);
@@ -70,30 +153,120 @@ function errorBox(err) {
 
 // panels: each reads its options from its own form and returns the node to show.
 const panels = {
-  channels: loadChannels, ttc: loadTimeToConvert, funnel: loadFunnel, attribution: loadAttribution,
-  paths: loadPaths, retention: loadRetention, stages: loadStages,
+  overview: loadOverview, stages: loadStages, channels: loadChannels, ttc: loadTimeToConvert, funnel: loadFunnel,
+  attribution: loadAttribution, paths: loadPaths, retention: loadRetention,
 };
+for (const el of document.querySelectorAll('[data-dim]')) panels[el.id] = (signal) => loadTop(el.dataset.dim, signal);
 const running = {};
+const exports = {};
 
 async function run(id) {
   running[id]?.abort();
   const ac = new AbortController();
   running[id] = ac;
+  const reports = [];
+  kept.set(ac.signal, reports);
   const el = $(id), body = el.querySelector('.body');
   el.classList.add('loading');
+  el.setAttribute('aria-busy', 'true');
   if (!body.firstChild) body.append(h('p', {class: 'muted'}, 'Loading…'));
   try {
     const node = await panels[id](ac.signal);
-    if (!ac.signal.aborted) body.replaceChildren(node);
+    if (!ac.signal.aborted) {
+      body.replaceChildren(node);
+      exports[id] = reports;
+    }
   } catch (e) {
-    if (e.name !== 'AbortError' && !ac.signal.aborted) body.replaceChildren(errorBox(e));
+    if (authFailed) body.replaceChildren(h('p', {class: 'muted'}, 'Waiting for the admin token.'));
+    else if (e.name !== 'AbortError' && !ac.signal.aborted) body.replaceChildren(errorBox(e));
   } finally {
-    if (running[id] === ac) el.classList.remove('loading');
+    if (running[id] === ac || authFailed) {
+      el.classList.remove('loading');
+      el.removeAttribute('aria-busy');
+    }
   }
 }
 
 function runAll() {
+  authFailed = false;
+  $('status').textContent = '';
+  $('status').classList.remove('error');
   for (const id of Object.keys(panels)) run(id);
+  if (state.person) showPerson(state.person);
+}
+
+// changed redraws everything after the site, period or filter changed.
+function changed() {
+  drawFilters();
+  saveURL();
+  runAll();
+}
+
+// csvRows flattens the JSON a report answered into CSV lines: one table per array of rows
+// (attribution's models each give their rows, with the model named).
+function csvRows(reports) {
+  const lines = [];
+  const cell = (v) => {
+    const t = Array.isArray(v) ? v.join(' ') : v == null ? '' : String(v);
+    return /[",\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+  };
+  for (const {name, body} of reports) {
+    for (const [table, rows] of Object.entries(body || {})) {
+      if (!Array.isArray(rows)) continue;
+      const flat = rows.flatMap((r) => (Array.isArray(r.rows) ? r.rows.map((x) => ({model: r.model, ...x})) : [r]));
+      if (!flat.length) continue;
+      const cols = [...new Set(flat.flatMap((r) => Object.keys(r)))];
+      lines.push(['report', 'table', ...cols].join(','));
+      for (const r of flat) lines.push([name, table, ...cols.map((c) => cell(r[c]))].join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function downloadCSV(id) {
+  const text = csvRows(exports[id] || []);
+  const a = h('a', {href: URL.createObjectURL(new Blob([text], {type: 'text/csv'})), download: `journeyd-${$('site').value}-${id}.csv`});
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+async function loadOverview(signal) {
+  const res = await fetchReport('overview', {interval: $('interval').value}, signal);
+  const totals = res.totals || [], series = res.series || [];
+  if (!totals.length) return empty('visits');
+  const metric = METRICS.find((m) => m.key === state.metric) || METRICS[0];
+  const cards = h('div', {class: 'kpis'}, METRICS.map((m) => {
+    const t = totals.find((r) => r.metric === m.key) || {};
+    const change = t.change == null ? 'no previous figure' : `${t.change > 0 ? '▲ +' : t.change < 0 ? '▼ ' : '= '}${fmt.pct(Math.abs(t.change)).replace(/^/, t.change < 0 ? '−' : '')} vs previous`;
+    return h('button', {type: 'button', class: 'kpi', 'data-metric': m.key, 'aria-pressed': String(m.key === metric.key),
+      onclick: () => { state.metric = m.key; saveURL(); run('overview'); }},
+    h('span', {class: 'kpi-label'}, m.label), h('strong', {class: 'kpi-value'}, m.format(t.value)),
+    h('span', {class: `kpi-change ${t.change > 0 ? 'up' : t.change < 0 ? 'down' : ''}`}, change),
+    h('span', {class: 'muted small'}, `previous ${m.format(t.previous)}`));
+  }));
+  const points = series.map((r) => ({label: r.start, value: r[metric.key], previous: r['previous_' + metric.key]}));
+  return h('div', null, cards, lineChart(points, metric.format, `${metric.label} over time`),
+    h('details', null, h('summary', null, 'The figures as a table'), table([
+      {label: 'Start', get: (r) => r.start},
+      ...METRICS.flatMap((m) => [{label: m.label, num: true, get: (r) => m.format(r[m.key])},
+        {label: 'previous', num: true, get: (r) => m.format(r['previous_' + m.key])}]),
+    ], series)));
+}
+
+// loadTop draws one top list; each row is a button that filters the dashboard by its value.
+async function loadTop(dim, signal) {
+  const rows = (await fetchReport('top', {dimension: dim, top: '10'}, signal)).top || [];
+  if (!rows.length) return empty('visits');
+  const max = Math.max(1, ...rows.map((r) => r.people));
+  return table([
+    {label: dim.replace('_', ' '), cls: () => 'wrap', get: (r) => h('button', {type: 'button', class: 'link filter-link', 'data-value': r[dim],
+      title: `show only ${dim} = ${r[dim]}`, onclick: () => addFilter(dim, String(r[dim]))}, String(r[dim]))},
+    {label: 'People', num: true, get: (r) => fmt.int(r.people)},
+    {label: '', get: (r) => cellBar(r.people / max)},
+    dim === 'page' ? {label: 'Views', num: true, get: (r) => fmt.int(r.pageviews)}
+      : {label: 'Conv.', num: true, get: (r) => fmt.int(r.conversions)},
+  ], rows, {class: 'top'});
 }
 
 async function loadChannels(signal) {
@@ -121,7 +294,6 @@ async function loadTimeToConvert(signal) {
 
 async function loadFunnel(signal) {
   const steps = $('steps').value.trim() || DEFAULT_STEPS;
-  store.set('steps', steps);
   const opts = {steps, window: $('window').value.trim() || '7d', per: $('per').value};
   const [funnel, barriers] = await Promise.allSettled(
     [fetchReport('funnel', opts, signal), fetchReport('barriers', opts, signal)]);
@@ -145,9 +317,15 @@ async function loadFunnel(signal) {
   barriers.status === 'rejected' ? errorBox(barriers.reason) : barrierList(barriers.value.barriers || []));
 }
 
+// personLink opens the person page of id.
+function personLink(id, text = id) {
+  return h('a', {href: '#', class: 'person-link', 'data-person': id, onclick: (e) => { e.preventDefault(); openPerson(id); }}, text);
+}
+
 // showDropped lists, in el, the people who did step did and not step then within the time
 // within after it (the dropped report: each person's latest `did`, once that time has
 // passed; unlike the funnel's Dropped column it does not ask for the funnel's first step).
+// Each person opens their journey.
 let droppedRun = null;
 async function showDropped(el, did, then, within) {
   droppedRun?.abort();
@@ -161,7 +339,7 @@ async function showDropped(el, did, then, within) {
     const rows = (await fetchReport('dropped', {did, not: then, within}, ac.signal)).dropped || [];
     if (ac.signal.aborted) return;
     el.replaceChildren(title, rows.length ? table([
-      {label: 'Person', get: (r) => r.person},
+      {label: 'Person', get: (r) => personLink(r.person)},
       {label: 'User id', get: (r) => r.user_id || '–'},
       {label: 'Anonymous ids', cls: () => 'wrap', get: (r) => (r.anon_ids || []).join(' ')},
       {label: 'Left at', get: (r) => fmt.time(r.left_at)},
@@ -217,17 +395,42 @@ function compareModels(models) {
   }))], keys, {class: 'compare'});
 }
 
+// pathFlow draws the converting paths as a flow: column k holds the k-th touchpoints, and
+// every path ends in the conversion; paths longer than four keep their last four touches.
+function pathFlow(rows) {
+  const depth = Math.min(4, Math.max(...rows.map((r) => String(r.path).split(' > ').length)));
+  const columns = Array.from({length: depth + 1}, () => new Map());
+  const links = new Map();
+  let total = 0;
+  for (const r of rows) {
+    const touches = String(r.path).split(' > ').slice(-depth);
+    const ids = touches.map((t, k) => `${k}:${t}`).concat('conversion');
+    touches.forEach((t, k) => {
+      const n = columns[k].get(ids[k]) || {id: ids[k], label: t, value: 0};
+      n.value += r.conversions;
+      columns[k].set(ids[k], n);
+    });
+    total += r.conversions;
+    ids.slice(1).forEach((to, k) => {
+      const key = ids[k] + '→' + to;
+      links.set(key, {from: ids[k], to, value: (links.get(key)?.value || 0) + r.conversions});
+    });
+  }
+  columns[depth].set('conversion', {id: 'conversion', label: 'conversion', value: total, cls: 'node goal'});
+  return flow(columns.map((c) => [...c.values()].sort((a, b) => b.value - a.value)), [...links.values()], 'paths to conversion');
+}
+
 async function loadPaths(signal) {
   const rows = (await fetchReport('paths', {top: '20'}, signal)).paths || [];
   if (!rows.length) return empty('converting paths');
   const chips = (path) => String(path).split(' > ').flatMap((p, i) =>
     [i ? h('span', {class: 'sep'}, '›') : null, h('span', {class: 'chip'}, p)]);
-  return table([
+  return h('div', null, pathFlow(rows), table([
     {label: 'Path', cls: () => 'wrap', get: (r) => chips(r.path)},
     {label: 'Conversions', num: true, get: (r) => fmt.int(r.conversions)},
     {label: 'Conv. rate', num: true, get: (r) => fmt.pct(r.conversion_rate)},
     {label: 'Median days', num: true, get: (r) => fmt.dec(r.median_days, 1)},
-  ], rows);
+  ], rows));
 }
 
 // loadRetention asks once per return window and joins the answers into a cohort grid.
@@ -252,16 +455,99 @@ async function loadRetention(signal) {
   ], rows));
 }
 
+// stageFlow draws the journey map as a flow: the channels people came from feed the first
+// stage, each stage flows into the next with the people who went on, and the rest leave.
+function stageFlow(stages, channels) {
+  const first = stages[0].people || 0;
+  const reach = channels.reduce((a, c) => a + c.people, 0) || 1;
+  const columns = [], links = [];
+  if (channels.length && first) {
+    columns.push(channels.map((c) => ({id: 'ch:' + c.channel, label: c.channel, value: c.people, cls: 'node source'})));
+    for (const c of channels) links.push({from: 'ch:' + c.channel, to: 'st:1', value: (c.people / reach) * first});
+  }
+  stages.forEach((st, k) => {
+    const col = [{id: 'st:' + st.stage, label: `${st.name}`, value: st.people, cls: 'stage'}];
+    if (k > 0) {
+      const left = Math.max(0, stages[k - 1].people - st.people);
+      if (left > 0) col.push({id: 'left:' + k, label: `left after ${stages[k - 1].name}`, value: left, cls: 'sink'});
+      links.push({from: 'st:' + stages[k - 1].stage, to: 'st:' + st.stage, value: st.people});
+      links.push({from: 'st:' + stages[k - 1].stage, to: 'left:' + k, value: left, cls: 'leave'});
+    }
+    columns.push(col);
+  });
+  return flow(columns, links, 'journey map flow');
+}
+
 async function loadStages(signal) {
-  const rows = (await fetchReport('stages', {}, signal)).stages || [];
+  const [res, top] = await Promise.all([fetchReport('stages', {}, signal),
+    fetchReport('top', {dimension: 'channel', top: '6'}, signal).catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : {}))]);
+  const rows = res.stages || [];
   if (!rows.length) return empty('stages: define them in the site config');
-  return h('div', null, stageMap(rows), table([
+  return h('div', null, h('div', {class: 'scroll-x'}, stageFlow(rows, top.top || [])), table([
     {label: 'Stage', get: (r) => `${r.stage}. ${r.name}`},
     {label: 'People', num: true, get: (r) => fmt.int(r.people)},
     {label: 'From previous', num: true, get: (r) => fmt.pct(r.from_previous)},
     {label: 'Median time to reach', num: true, get: (r) => fmt.duration(r.median_seconds)},
     {label: 'Top channels', cls: () => 'wrap', get: (r) => r.top_channels || '–'},
-  ], rows));
+  ], rows), h('details', null, h('summary', null, 'As a chain of stages'), stageMap(rows)));
+}
+
+// openPerson shows the journey of person id and keeps it in the URL.
+function openPerson(id) {
+  state.person = id;
+  saveURL();
+  showPerson(id);
+}
+
+let personRun = null;
+async function showPerson(id) {
+  personRun?.abort();
+  const ac = new AbortController();
+  personRun = ac;
+  const el = $('person'), body = el.querySelector('.body');
+  el.hidden = false;
+  el.classList.add('loading');
+  el.setAttribute('aria-busy', 'true');
+  body.replaceChildren(h('p', {class: 'muted'}, 'Loading…'));
+  el.scrollIntoView({block: 'start'});
+  try {
+    const q = new URLSearchParams({site: settings().site, id});
+    const j = await getJSON(`/api/v1/person?${q}`, ac.signal);
+    if (ac.signal.aborted) return;
+    exports.person = [{name: 'person', body: {touchpoints: j.touchpoints, sessions: j.sessions}}];
+    body.replaceChildren(personView(j));
+  } catch (e) {
+    if (e.name !== 'AbortError' && !ac.signal.aborted) body.replaceChildren(errorBox(e));
+  } finally {
+    if (personRun === ac) {
+      el.classList.remove('loading');
+      el.removeAttribute('aria-busy');
+    }
+  }
+}
+
+function personView(j) {
+  const sessions = new Map((j.sessions || []).map((s) => [s.session_id, s]));
+  const revenue = (j.conversions || []).reduce((a, c) => a + (c.revenue || 0), 0);
+  const groups = [];
+  for (const tp of j.touchpoints || []) {
+    const key = tp.session_id || '';
+    if (!groups.length || groups[groups.length - 1].key !== key) groups.push({key, items: []});
+    groups[groups.length - 1].items.push(tp);
+  }
+  const what = (tp) => (tp.type === 'pageview' ? `viewed ${tp.path}` : `${tp.type}${tp.name ? ' ' + tp.name : ''}`);
+  return h('div', {class: 'person'},
+    h('p', null, h('strong', {class: 'person-id'}, j.person), ` · ${(j.sessions || []).length} sessions · `,
+      `${(j.conversions || []).length} conversions · revenue ${fmt.money(revenue)}`,
+      (j.anon_ids || []).length ? h('span', {class: 'muted'}, ` · anonymous ids ${j.anon_ids.join(', ')}`) : ''),
+    h('ol', {class: 'timeline'}, groups.map((g) => {
+      const s = sessions.get(g.key);
+      const head = g.key ? `Session from ${s?.channel || 'Direct'}${s?.source ? ' (' + s.source + ')' : ''}${s?.campaign ? ', campaign ' + s.campaign : ''}` +
+        `${s?.device ? ' · ' + s.device : ''}${s?.country ? ' · ' + s.country : ''}` : 'Outside any session';
+      return h('li', {class: 'session'}, h('h3', null, head), h('ul', null, g.items.map((tp) => h('li', {class: tp.conversion ? 'tp conversion' : 'tp'},
+        h('time', null, fmt.time(tp.ts)), ' ', what(tp),
+        tp.conversion ? h('strong', {class: 'conv'}, ` ★ conversion${tp.revenue ? ' ' + fmt.money(tp.revenue) : ''}`) : ''))));
+    })));
 }
 
 function setPeriod(days) {
@@ -277,28 +563,60 @@ function rememberSite(site) {
   $('sites').replaceChildren(...recent.map((x) => h('option', {value: x})));
 }
 
+function addCSVButtons() {
+  for (const el of document.querySelectorAll('.panel')) {
+    if (el.id === 'lookup') continue;
+    el.querySelector('h2').append(h('button', {type: 'button', class: 'csv', title: 'download this panel as CSV',
+      'aria-label': `download ${el.id} as CSV`, onclick: () => downloadCSV(el.id)}, 'CSV'));
+  }
+}
+
+function bindForms() {
+  $('settings').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('token').value.trim();
+    if (token) sessionStorage.setItem('journeyd.token', token);
+    $('token').value = '';
+    signedIn();
+    rememberSite($('site').value.trim());
+    changed();
+  });
+  $('signout').addEventListener('click', () => { sessionStorage.removeItem('journeyd.token'); signIn('Signed out: enter the admin token to show the reports.'); });
+  $('presets').addEventListener('click', (e) => { if (e.target.dataset.days) { setPeriod(+e.target.dataset.days); changed(); } });
+  $('filter-key').addEventListener('change', () => { $('filter-name').hidden = !['prop', 'trait'].includes($('filter-key').value); });
+  $('filter-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const k = $('filter-key').value, name = $('filter-name').value.trim();
+    if ((k === 'prop' || k === 'trait') && !name) { $('filter-name').focus(); return; }
+    addFilter(k === 'prop' || k === 'trait' ? `${k}.${name}` : k, $('filter-value').value.trim());
+    $('filter-value').value = '';
+  });
+  for (const id of ['funnel', 'attribution', 'retention', 'overview']) {
+    $(id + '-form').addEventListener('submit', (e) => { e.preventDefault(); saveURL(); run(id); });
+  }
+  for (const [field, panel] of [['model', 'attribution'], ['interval', 'overview']]) {
+    $(field).addEventListener('change', () => { saveURL(); run(panel); });
+  }
+  $('steps-reset').addEventListener('click', () => { $('steps').value = DEFAULT_STEPS; saveURL(); run('funnel'); });
+  $('person-close').addEventListener('click', () => { state.person = ''; $('person').hidden = true; saveURL(); });
+  $('lookup-form').addEventListener('submit', (e) => { e.preventDefault(); openPerson($('lookup-id').value.trim()); });
+}
+
 function init() {
   $('model').append(h('option', {value: 'all'}, 'all (compare)'), ...MODELS.map((m) => h('option', {value: m}, m.replaceAll('_', ' '))));
   $('site').value = new URLSearchParams(location.search).get('site') || store.get('site');
-  $('token').value = sessionStorage.getItem('journeyd.token') || '';
-  $('steps').value = store.get('steps', DEFAULT_STEPS);
+  $('steps').value = DEFAULT_STEPS;
   setPeriod(30);
+  loadURL();
   if ($('site').value) rememberSite($('site').value);
-  $('settings').addEventListener('submit', (e) => {
-    e.preventDefault();
-    sessionStorage.setItem('journeyd.token', $('token').value.trim());
-    rememberSite($('site').value.trim());
-    $('status').textContent = '';
-    runAll();
-  });
-  $('presets').addEventListener('click', (e) => { if (e.target.dataset.days) { setPeriod(+e.target.dataset.days); runAll(); } });
-  for (const id of ['funnel', 'attribution', 'retention']) {
-    $(id + '-form').addEventListener('submit', (e) => { e.preventDefault(); run(id); });
+  addCSVButtons();
+  bindForms();
+  drawFilters();
+  if ($('site').value && signedIn()) runAll();
+  else {
+    signedIn();
+    $('status').textContent = 'Enter the site id and the admin token, then Show.';
   }
-  $('model').addEventListener('change', () => run('attribution'));
-  $('steps-reset').addEventListener('click', () => { $('steps').value = DEFAULT_STEPS; run('funnel'); });
-  if ($('site').value && $('token').value) runAll();
-  else $('status').textContent = 'Enter the site id and the admin token, then Show.';
 }
 
 init();

@@ -151,3 +151,67 @@ export function stageMap(stages) {
     return g;
   }));
 }
+
+// lineChart draws a metric over time: the current period as a solid line with dots, the
+// previous one dashed, so the two read apart without colour. points [{label, value,
+// previous}], format formats a value.
+export function lineChart(points, format, title) {
+  const width = 760, height = 220, left = 8, right = 8, top = 22, base = 180;
+  const max = Math.max(1e-9, ...points.flatMap((p) => [num(p.value), num(p.previous)]));
+  const step = points.length > 1 ? (width - left - right) / (points.length - 1) : 0;
+  const xy = (k, v) => [left + k * step, base - (num(v) / max) * (base - top)];
+  const line = (key) => points.map((p, k) => (k ? 'L' : 'M') + xy(k, p[key]).map((n) => n.toFixed(1)).join(' ')).join(' ');
+  const ticks = [...new Set([0, Math.floor((points.length - 1) / 2), points.length - 1])].filter((k) => k >= 0);
+  return chart(width, height, title,
+    s('line', {class: 'axis', x1: left, y1: base, x2: width - right, y2: base}),
+    s('text', {x: left, y: 14, class: 'small muted'}, `max ${format(max)}`),
+    s('path', {class: 'line previous', d: line('previous')}),
+    s('path', {class: 'line current', d: line('value')}),
+    points.map((p, k) => {
+      const [x, y] = xy(k, p.value);
+      return s('circle', {class: 'dot', cx: x.toFixed(1), cy: y.toFixed(1), r: 3},
+        s('title', null, `${p.label}: ${format(p.value)} (previous period ${format(p.previous)})`));
+    }),
+    ticks.map((k) => s('text', {x: xy(k, 0)[0], y: base + 18, class: 'small muted',
+      'text-anchor': k === 0 ? 'start' : k === points.length - 1 ? 'end' : 'middle'}, points[k].label)),
+    s('line', {class: 'line current', x1: left, y1: height - 8, x2: left + 28, y2: height - 8}),
+    s('text', {x: left + 34, y: height - 4, class: 'small'}, 'this period'),
+    s('line', {class: 'line previous', x1: left + 130, y1: height - 8, x2: left + 158, y2: height - 8}),
+    s('text', {x: left + 164, y: height - 4, class: 'small'}, 'previous period'));
+}
+
+// flow draws a Sankey-like diagram by hand: columns of nodes [{id, label, value, cls}]
+// and links [{from, to, value, cls}] between node ids, each link as wide as its value.
+// Every node and link carries its figure as text or a <title>, not only a colour.
+export function flow(columns, links, title) {
+  const width = 860, nodeW = 12, gap = 14, labelW = 150;
+  const nodes = new Map();
+  const total = Math.max(1e-9, ...columns.map((col) => col.reduce((a, n) => a + num(n.value), 0)));
+  const tallest = Math.max(1, ...columns.map((col) => col.length));
+  const height = Math.max(160, Math.min(420, 60 + tallest * 40));
+  const scale = (height - 20 - gap * (tallest - 1)) / total;
+  const colX = (i) => (columns.length > 1 ? i * (width - labelW - nodeW) / (columns.length - 1) : 0);
+  columns.forEach((col, i) => {
+    let y = 10;
+    for (const n of col) {
+      const hgt = Math.max(2, num(n.value) * scale);
+      nodes.set(n.id, {...n, x: colX(i), y, h: hgt, out: 0, in: 0, last: i === columns.length - 1});
+      y += hgt + gap;
+    }
+  });
+  const paths = links.filter((l) => nodes.has(l.from) && nodes.has(l.to) && num(l.value) > 0).map((l) => {
+    const a = nodes.get(l.from), b = nodes.get(l.to), w = Math.max(1, num(l.value) * scale);
+    const y0 = a.y + a.out + w / 2, y1 = b.y + b.in + w / 2;
+    a.out += w; b.in += w;
+    const x0 = a.x + nodeW, x1 = b.x, mid = (x0 + x1) / 2;
+    return s('path', {class: `link ${l.cls || ''}`.trim(), 'stroke-width': w.toFixed(1),
+      d: `M${x0.toFixed(1)} ${y0.toFixed(1)} C${mid.toFixed(1)} ${y0.toFixed(1)} ${mid.toFixed(1)} ${y1.toFixed(1)} ${x1.toFixed(1)} ${y1.toFixed(1)}`},
+    s('title', null, `${a.label} → ${b.label}: ${fmt.int(l.value)}`));
+  });
+  const boxes = [...nodes.values()].map((n) => s('g', null,
+    s('title', null, `${n.label}: ${fmt.int(n.value)}`),
+    s('rect', {class: n.cls || 'node', x: n.x.toFixed(1), y: n.y.toFixed(1), width: nodeW, height: n.h.toFixed(1), rx: 2}),
+    s('text', {x: (n.last ? n.x - 4 : n.x + nodeW + 4).toFixed(1), y: (n.y + Math.min(n.h / 2, 14) + 4).toFixed(1),
+      'text-anchor': n.last ? 'end' : 'start', class: 'small'}, `${truncate(n.label, 22)} ${fmt.int(n.value)}`)));
+  return chart(width, height, title, paths, boxes);
+}
