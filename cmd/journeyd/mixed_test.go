@@ -138,6 +138,11 @@ func TestMixedJourneys(t *testing.T) {
 	if s := sessions("anon_id = 'a6'"); len(s) != 2 || s[0] != "" {
 		t.Errorf("a6's flush: sessions %q, want none for the identify and one for the rest", s)
 	}
+	// The flush's session: the page Home and the screen Main are its two page views (an
+	// app's screen is its page view), entering on the page and leaving on the screen.
+	if got := chtest.Strings(t, ctx, a.Conn, "SELECT concat(toString(pageviews), ' ', entry_page, ' ', exit_page) FROM sessions_v WHERE anon_id = 'a6'"); fmt.Sprint(got) != "[2  Main]" {
+		t.Errorf("a6's session: pageviews, entry and exit %q, want [2  Main] (the page has no path)", got)
+	}
 	r := &report.Runner{Conn: a.Conn, DB: a.DB}
 	run := func(name string, opts map[string]string) *report.Result {
 		t.Helper()

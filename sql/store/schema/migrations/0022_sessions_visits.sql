@@ -3,6 +3,8 @@
 -- - source (origin_state) is that of the session's first visit event (a pageview, screen,
 --   browser event, leave or email click), as include/touches.sql takes it, not of whichever
 --   event came first;
+-- - screens (an app's page views, Segment screen calls) count as page views (bit 1 of
+--   events_state) and name the entry and exit page;
 -- - conversion flag (bit 4 of events_state) is the default conversion of every report: an
 --   event named purchase, order_paid or Order Completed of any type (it was any event but a
 --   pageview, screen or leave named purchase or order_paid or with revenue).
@@ -24,13 +26,13 @@ SELECT
     argMaxIfState(user_id, order_key, user_id != '') AS user_id_state,
     minState(toUInt32(ts)) AS start_state,
     maxState(toUInt32(ts)) AS end_state,
-    argMinIfState(path, order_key, type = 'pageview') AS entry_page_state,
-    argMaxIfState(path, order_key, type = 'pageview') AS exit_page_state,
+    argMinIfState(if(type = 'screen', name, path), order_key, type IN ('pageview', 'screen')) AS entry_page_state,
+    argMaxIfState(if(type = 'screen', name, path), order_key, type IN ('pageview', 'screen')) AS exit_page_state,
     argMinIfState(concat(referrer, '\xff', source, '\xff', medium, '\xff', campaign, '\xff', channel), order_key, type IN ('pageview', 'screen', 'event', 'leave', 'email_click')) AS origin_state,
     argMinIfState(device, order_key, device != '') AS device_state,
     argMinIfState(country, order_key, country != '') AS country_state,
     groupUniqArrayState(bitOr(bitAnd(cityHash64(event_id), 18446744073709551608),
-        toUInt64(type = 'pageview')
+        toUInt64(type IN ('pageview', 'screen'))
         + 2 * (type IN ('pageview', 'screen', 'event'))
         + 4 * (name IN ('purchase', 'order_paid', 'Order Completed')))) AS events_state,
     groupUniqArrayIfState((event_id, toFloat64(revenue)), revenue != 0) AS revenue_state,
