@@ -196,16 +196,34 @@ var (
 	wrkRate     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
 )
 
-// wrkRun loads addr with the pixel script for site and returns requests/s, total requests
-// and the CPU time wrk used.
-func (b *bench) wrkRun(ctx context.Context, addr, site string) (float64, int64, time.Duration, error) {
-	script := filepath.Join(b.dir, site+".lua")
-	lua := `local n = 0
+// pixelLua is the wrk script of pixel hits for site: 100 000 visitors, 50 pages.
+func pixelLua(site string) string {
+	return `local n = 0
 request = function()
   n = n + 1
   return wrk.format("GET", "/p.gif?s=` + site + `&a=visitor-" .. (n % 100000) .. "&u=https%3A%2F%2Fshop.example%2Fproduct%2F" .. (n % 50) .. "%3Futm_source%3Dbench%26utm_medium%3Dcpc&r=https%3A%2F%2Fwww.google.com%2F")
 end
 `
+}
+
+// tp2Lua is the wrk script of Snowplow tracker posts for site, as the browser tracker sends
+// them by default (one page view a request, with its web_page context): 100 000 visitors,
+// 50 pages.
+func tp2Lua(site string) string {
+	return `local n = 0
+local headers = {["Content-Type"] = "application/json; charset=UTF-8"}
+request = function()
+  n = n + 1
+  local body = '{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","aid":"` + site + `","p":"web","tv":"js-bench","duid":"visitor-' .. (n % 100000) .. '","sid":"session-' .. (n % 100000) .. '","url":"https://shop.example/product/' .. (n % 50) .. '?utm_source=bench&utm_medium=cpc","refr":"https://www.google.com/","page":"Product","dtm":"1748779195000","stm":"1748779195100","co":"{\\"schema\\":\\"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0\\",\\"data\\":[{\\"schema\\":\\"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0\\",\\"data\\":{\\"id\\":\\"wp-' .. n .. '\\"}}]}"}]}'
+  return wrk.format("POST", "/com.snowplowanalytics.snowplow/tp2", headers, body)
+end
+`
+}
+
+// wrkRun loads addr with the wrk script lua, saved as name, and returns requests/s, total
+// requests and the CPU time wrk used.
+func (b *bench) wrkRun(ctx context.Context, addr, name, lua string) (float64, int64, time.Duration, error) {
+	script := filepath.Join(b.dir, name+".lua")
 	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 		return 0, 0, 0, fmt.Errorf("cannot write wrk script: %w", err)
 	}
@@ -232,11 +250,17 @@ type loads struct {
 	wrk, cpu time.Duration
 }
 
-// load runs wrk against addr for site and adds the run to l, with the CPU time pid used
-// meanwhile.
+// load runs wrk with the pixels of site against addr and adds the run to l, with the CPU
+// time pid used meanwhile.
 func (b *bench) load(ctx context.Context, l *loads, addr, site string, pid int) error {
+	return b.loadScript(ctx, l, addr, site, pixelLua(site), pid)
+}
+
+// loadScript runs wrk with the script lua (saved as name) against addr and adds the run to
+// l, with the CPU time pid used meanwhile.
+func (b *bench) loadScript(ctx context.Context, l *loads, addr, name, lua string, pid int) error {
 	c0 := procCPU(pid)
-	r, n, wrk, err := b.wrkRun(ctx, addr, site)
+	r, n, wrk, err := b.wrkRun(ctx, addr, name, lua)
 	if err != nil {
 		return err
 	}
@@ -289,7 +313,37 @@ func (b *bench) run(ctx context.Context) error {
 	fmt.Println()
 	fmt.Printf("       journeyd refusing the same pixels (unknown site: no event made) %.0f req/s, ratio %.2f;   CPU per request %.1f us + wrk %.1f us\n",
 		median(refused.rates), medianRatio(refused.rates, base.rates), refused.perRequest(refused.cpu), refused.perRequest(refused.wrk))
+	if err := b.runTP2(ctx); err != nil {
+		return err
+	}
 	return b.runAPI(ctx)
+}
+
+// runTP2 loads the bare server and journeyd alternately with Snowplow tracker posts, like
+// the pixels, and prints the figures.
+func (b *bench) runTP2(ctx context.Context) error {
+	var base, jd loads
+	var landed int64
+	var lag time.Duration
+	for i := 0; i < b.o.rounds; i++ {
+		if err := b.loadScript(ctx, &base, b.baseline, "tp2", tp2Lua("bench"), b.procs[0].Process.Pid); err != nil {
+			return err
+		}
+		if err := b.loadScript(ctx, &jd, b.journeyd, "tp2", tp2Lua("bench"), b.procs[1].Process.Pid); err != nil {
+			return err
+		}
+		s0 := procCPU(b.procs[1].Process.Pid)
+		var err error
+		if landed, lag, err = b.settle(ctx, "lib = 'js-bench'", jd.requests); err != nil {
+			return err
+		}
+		jd.cpu += procCPU(b.procs[1].Process.Pid) - s0
+	}
+	fmt.Printf("tp2    bare fasthttp %10.0f req/s   journeyd %10.0f req/s   ratio %.2f (median of the rounds')   landed %d of %d (%.1fs after the load)\n",
+		median(base.rates), median(jd.rates), medianRatio(jd.rates, base.rates), landed, jd.requests, lag.Seconds())
+	fmt.Printf("       CPU per request: bare fasthttp %.1f us + wrk %.1f us;   journeyd %.1f us + wrk %.1f us\n",
+		base.perRequest(base.cpu), base.perRequest(base.wrk), jd.perRequest(jd.cpu), jd.perRequest(jd.wrk))
+	return nil
 }
 
 // procCPU returns the user and system CPU time pid has used, or 0 when it cannot be read
