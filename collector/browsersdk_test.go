@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/journeyd/journeyd/collector/enrich/standard"
 	"github.com/journeyd/journeyd/collector/pixel"
 	"github.com/journeyd/journeyd/collector/site"
 	"github.com/journeyd/journeyd/event"
@@ -216,5 +217,41 @@ func TestSegmentBrowserBatch(t *testing.T) {
 	if len(evs) != 2 || evs[0].Type != event.TypePageview || evs[1].Type != event.TypeEvent || evs[1].Name != "Clicked" ||
 		!evs[0].TS.Equal(testNow.Add(-2e9)) || !evs[1].TS.Equal(testNow.Add(-1e9)) {
 		t.Fatalf("batch events: %+v", evs)
+	}
+}
+
+// TestSnowplowEnriched runs tp2 posts through the real enrichment chain: the request's
+// address and user agent describe a browser's events, a mobile tracker's own ua and ip win,
+// and SP-Anonymous keeps the address out.
+func TestSnowplowEnriched(t *testing.T) {
+	en, err := standard.New(standard.Options{TrustedProxies: []string{"127.0.0.0/8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, browserSites, func(c *Config) { c.Enricher, c.ClientIP = en, en.ClientIP })
+	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+	mobile := `{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","aid":"shop","eid":"m-1","ua":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1","ip":"203.0.113.50","url":"https://shop.example/"}]}`
+	post := func(body string, headers ...string) {
+		t.Helper()
+		resp := h.do("POST", "/com.snowplowanalytics.snowplow/tp2", []byte(body), append([]string{"User-Agent", ua, "X-Forwarded-For", "198.51.100.23"}, headers...)...)
+		if resp.StatusCode() != 200 {
+			t.Fatalf("tp2: %d %s", resp.StatusCode(), resp.Body())
+		}
+	}
+	post(tp2, "Origin", "https://shop.example")
+	post(mobile)
+	post(strings.ReplaceAll(tp2, "sp-", "anon-"), "Origin", "https://shop.example", "SP-Anonymous", "*")
+	evs := h.sink.take()
+	if len(evs) != 5 {
+		t.Fatalf("%d events, want 2 + 1 + 2", len(evs))
+	}
+	if e := evs[0]; e.IP != "198.51.100.0" || e.Device != "desktop" {
+		t.Errorf("browser's event: ip %q device %q, want the request's 198.51.100.0 and desktop", e.IP, e.Device)
+	}
+	if e := evs[2]; e.IP != "203.0.113.0" || e.Device != "mobile" {
+		t.Errorf("mobile tracker's event: ip %q device %q, want its own 203.0.113.0 and mobile", e.IP, e.Device)
+	}
+	if e := evs[3]; e.IP != "" || e.Country != "" || e.Device != "desktop" {
+		t.Errorf("SP-Anonymous event: ip %q country %q device %q, want no address", e.IP, e.Country, e.Device)
 	}
 }

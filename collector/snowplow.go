@@ -2,6 +2,7 @@ package collector
 
 import (
 	"fmt"
+	"net/netip"
 	"sync"
 
 	"github.com/valyala/fasthttp"
@@ -18,7 +19,8 @@ import (
 // browser origin the site does not list; 413, 415 and 503 as POST /e does. OPTIONS answers
 // the credentialed preflight. GET /i is a pixel: it always answers the GIF, and names a
 // rejection in X-Journeyd-Reject like /p.gif. Both echo the origin and allow credentials,
-// as Snowplow's collector does, for the origins some site lists.
+// as Snowplow's collector does, for the origins some site lists. A request with the header
+// SP-Anonymous (the tracker's server-side anonymisation) has no address stored or located.
 
 // snowplowWork is the reusable memory of a Snowplow request beside its work.
 type snowplowWork struct {
@@ -153,8 +155,16 @@ func (s *Server) ingestSnowplow(ctx *fasthttp.RequestCtx, ep *Endpoint, w *work,
 		}
 	}
 	base := s.EnrichRequest(ctx, st)
+	anonymous := len(ctx.Request.Header.Peek("SP-Anonymous")) > 0
+	if anonymous {
+		// The tracker's server-side anonymisation: no address is stored or located.
+		base.Peer, base.XForwardedFor, base.XRealIP = netip.Addr{}, nil, nil
+	}
 	for i := range w.events {
 		req := base
+		if anonymous {
+			w.meta[i].ClientIP = nil
+		}
 		if m := w.meta[i]; len(m.ClientIP) > 0 || len(m.UserAgent) > 0 {
 			req.ClientIP = m.ClientIP
 			if len(m.UserAgent) > 0 {
