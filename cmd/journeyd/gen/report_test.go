@@ -284,3 +284,25 @@ func checkStrict(t *testing.T, r *report.Runner) {
 		}
 	}
 }
+
+// TestReportsAreMemoryBound: every report query runs with the Runner's memory bound
+// (max_memory_usage). The shop scenario's 300 people (about 6 000 events, each stored
+// twice) need far more than 64 KiB to group into journeys, so with that bound attribution
+// fails with ClickHouse's memory limit error (code 241), and with the default bound (4 GiB)
+// the same report answers.
+func TestReportsAreMemoryBound(t *testing.T) {
+	r, _ := stored(t, "shop", 300, true)
+	tight := *r
+	tight.MaxMemory = 64 << 10
+	req, err := report.ParseRequest("demo", goal.Definitions{}, map[string]string{"from": now.Add(-100 * 24 * time.Hour).Format(time.RFC3339),
+		"to": now.Add(time.Hour).Format(time.RFC3339), "model": "all"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tight.Run(context.Background(), "attribution", req); err == nil || !strings.Contains(err.Error(), "241") {
+		t.Fatalf("attribution within 64 KiB: err %v, want ClickHouse's memory limit (code 241)", err)
+	}
+	if _, err := r.Run(context.Background(), "attribution", req); err != nil {
+		t.Fatalf("attribution within the default bound: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/journeyd/journeyd/sql/analysis/queries"
@@ -19,6 +20,29 @@ type Runner struct {
 	// ShowSQL, when set, receives each filled query instead of ClickHouse; the queries then
 	// return no rows. `journeyd report --sql` uses it to print what it would run.
 	ShowSQL io.Writer
+	// MaxMemory bounds the memory of each query, in bytes (ClickHouse's max_memory_usage);
+	// grouping and sorting spill to disk past a quarter of it, so that a long period slows
+	// a report down instead of failing it. 0 means DefaultMaxMemory.
+	MaxMemory int64
+}
+
+// DefaultMaxMemory is each report query's memory bound unless Runner.MaxMemory says
+// otherwise: 4 GiB, so that the dashboard's panels, run together, stay within the memory
+// of a 24 GiB machine beside ClickHouse's own (docs/BENCHMARKS.md).
+const DefaultMaxMemory = 4 << 30
+
+// settings returns the per-query settings of every report query: plain ints, the only
+// integer type the driver sends to ClickHouse 18.16.
+func (r *Runner) settings() clickhouse.Settings {
+	limit := r.MaxMemory
+	if limit <= 0 {
+		limit = DefaultMaxMemory
+	}
+	return clickhouse.Settings{
+		"max_memory_usage":                   int(limit),
+		"max_bytes_before_external_group_by": int(limit / 4),
+		"max_bytes_before_external_sort":     int(limit / 4),
+	}
 }
 
 // Rows is a query's result as plain Go values (strings, integers, floats, times, slices).
@@ -37,7 +61,7 @@ func (r *Runner) Query(ctx context.Context, name string, params map[string]Value
 		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
 		return &Rows{}, err
 	}
-	rows, err := r.Conn.Query(ctx, sql)
+	rows, err := r.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(r.settings())), sql)
 	if err != nil {
 		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
 	}
