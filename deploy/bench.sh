@@ -29,7 +29,7 @@ fi
 
 echo
 echo "== hot path allocations and per-event costs (go test -bench)"
-go test -run '^$' -bench 'BenchmarkPixel$|BenchmarkSegmentBatch|BenchmarkBeacon|BenchmarkChain|BenchmarkSessionize|BenchmarkMemoryPerVisitor|BenchmarkFill|BenchmarkWrite$|BenchmarkAppendBinary' \
+go test -run '^$' -bench 'BenchmarkPixel$|BenchmarkSegmentBatch|BenchmarkBeacon|BenchmarkChain|BenchmarkSessionize|BenchmarkMemoryPerVisitor|BenchmarkFill|BenchmarkWrite$|BenchmarkWritePixels|BenchmarkAppendBinary' \
   -benchmem -benchtime 2s ./collector/ ./collector/enrich/standard ./sessionizer ./spool ./event ./sql/store/writer | grep -E '^(Benchmark|ok|FAIL)'
 
 echo
