@@ -79,10 +79,10 @@ sessions=$(ch -q "SELECT arraySort(groupUniqArray(session_id)) FROM $db.events W
 for f in sql/analysis/journey/*.sql sql/store/visitors/*.sql sql/store/erase/ids.sql sql/store/erase/sessions.sql sql/store/erase/count.sql; do
   sed -E -e "s/\\\$db\\./$db./g" -e "s/@site\\b/'$psite'/g" -e "s/@(person|id)\\b/'$anon'/g" \
     -e "s/@sessions\\b/$sessions/g" -e "s/@users\\b/['$person']/g" -e "s/@anons\\b/['$anon']/g" \
-    -e "s/@since\\b/0/g" -e "s/@from\\b/toDateTime('2000-01-01 00:00:00')/g" "$f" \
+    -e "s/@since\\b/0/g" -e "s/@limit\\b/1000000/g" -e "s/@from\\b/toDateTime('2000-01-01 00:00:00')/g" "$f" \
     > "$work/sql/person-$(basename "$(dirname "$f")")-$(basename "$f")"
 done
-for v in sessions_v identities_v identity_links_v events_person_v; do
+for v in sessions_v identities_v identity_links_v person_links_v events_person_v; do
   echo "SELECT * FROM $db.$v" > "$work/sql/view-$v.sql"
 done
 for f in "$work"/sql/*.sql; do
