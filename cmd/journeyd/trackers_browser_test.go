@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -58,8 +59,10 @@ func TestBrowserTrackers(t *testing.T) {
 	a := startApp(t, strings.ReplaceAll(trackersConfig, "{pages}", pages.URL))
 	browser := browsertest.Start(t, chromedp.UserAgent(mobileUA))
 	t.Run("segment", func(t *testing.T) { testSegmentBrowser(t, a, browser, pages.URL) })
+	t.Run("segment-batching", func(t *testing.T) { testSegmentBatching(t, a, browser, pages.URL) })
 	t.Run("rudderstack", func(t *testing.T) { testRudderBrowser(t, a, browser, pages.URL) })
 	t.Run("snowplow", func(t *testing.T) { testSnowplowBrowser(t, a, browser, pages.URL) })
+	t.Run("snowplow-get-and-pings", func(t *testing.T) { testSnowplowGetPings(t, a, browser, pages.URL) })
 	t.Run("preflight-refused", func(t *testing.T) { testTrackerPreflightRefused(t, a, browser, pages.URL) })
 }
 
@@ -192,6 +195,31 @@ func testSegmentBrowser(t *testing.T, a *testApp, browser context.Context, pages
 	noPageErrors(t, tab)
 }
 
+// testSegmentBatching: analytics-next in batching mode posts its events together to /v1/b.
+func testSegmentBatching(t *testing.T, a *testApp, browser context.Context, pages string) {
+	tab := browsertest.Tab(t, browser, true, pageHooks...)
+	browsertest.Do(t, tab, chromedp.Navigate(pages+"/segment.html"))
+	anon := browsertest.Eval[string](t, tab, fmt.Sprintf(`(async () => {
+		const [analytics] = await AnalyticsNext.AnalyticsBrowser.load({writeKey: 'segment-key-0001', cdnURL: %q},
+			{integrations: {'Segment.io': {deliveryStrategy: {strategy: 'batching', config: {size: 2, timeout: 500}}}}});
+		analytics.track('First', {n: 1});
+		analytics.track('Second', {n: 2});
+		return analytics.user().anonymousId();
+	})()`, a.URL))
+	who := fmt.Sprintf("site_id = 'sdkshop' AND anon_id = '%s'", anon)
+	a.waitCount(t, "SELECT count() FROM events WHERE "+who+" AND type = 'event' AND name IN ('First', 'Second')", 2)
+	resp, err := http.Get(a.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(metrics), `journeyd_collector_requests_total{code="200",endpoint="segment_b"}`) {
+		t.Errorf("no answered request of /v1/b in /metrics")
+	}
+	noPageErrors(t, tab)
+}
+
 // testRudderBrowser: RudderStack's SDK v3 with journeyd as data plane and configUrl. It
 // reads /sourceConfig/ and posts /v1/page, /v1/track and /v1/identify.
 func testRudderBrowser(t *testing.T, a *testApp, browser context.Context, pages string) {
@@ -261,6 +289,34 @@ func testSnowplowBrowser(t *testing.T, a *testApp, browser context.Context, page
 	wantProp(t, add, "sku", "kettle")
 	wantProp(t, add, "quantity", "2")
 	wantProp(t, add, "$schema", "iglu:com.acme/add_to_cart/jsonschema/1-0-0")
+	noPageErrors(t, tab)
+}
+
+// testSnowplowGetPings: the tracker in GET mode (its requests go to /i, credentialed) with
+// activity tracking: a page view, then page pings while the page is active, each a leave of
+// 10 s engaged time.
+func testSnowplowGetPings(t *testing.T, a *testApp, browser context.Context, pages string) {
+	tab := browsertest.Tab(t, browser, true, pageHooks...)
+	browsertest.Do(t, tab, chromedp.Navigate(pages+"/snowplow.html"))
+	anon := browsertest.Eval[string](t, tab, fmt.Sprintf(`(() => {
+		const sp = snowplowBrowserTracking;
+		const tracker = sp.newTracker('sp2', %q, {appId: 'sdkshop', eventMethod: 'get'});
+		sp.enableActivityTracking({minimumVisitLength: 1, heartbeatDelay: 1});
+		sp.trackPageView();
+		setInterval(() => sp.updatePageActivity(), 200); // the visitor keeps moving
+		return tracker.getDomainUserId();
+	})()`, a.URL))
+	who := fmt.Sprintf("site_id = 'sdkshop' AND anon_id = '%s'", anon)
+	a.waitCount(t, "SELECT count() FROM events WHERE "+who+" AND type = 'pageview'", 1)
+	// Pings keep coming while the page is active: wait for the first one.
+	a.waitCount(t, "SELECT least(count(), 1) FROM events WHERE "+who+" AND type = 'leave' AND name = 'page_ping'", 1)
+	var engaged uint32
+	if err := a.Conn.QueryRow(context.Background(), "SELECT any(engaged_ms) FROM events WHERE "+who+" AND type = 'leave'").Scan(&engaged); err != nil {
+		t.Fatal(err)
+	}
+	if engaged != 10000 {
+		t.Errorf("a page ping's engaged time %d ms, want 10000", engaged)
+	}
 	noPageErrors(t, tab)
 }
 
