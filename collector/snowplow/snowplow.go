@@ -113,12 +113,14 @@ type Parser struct {
 	b64  []byte // base64 input in the standard alphabet
 	dec  []byte // decoded base64
 	strs map[string]string
+	app  bool // the batch's application id is known: an event was read
 }
 
 // ParsePost parses a tp2 body received at now, appending its events to dst[:0] and their
 // Meta to meta[:0].
 func (p *Parser) ParsePost(dst []event.Event, meta []Meta, body []byte, now time.Time) (Batch, error) {
 	b := Batch{Events: dst[:0], Meta: meta[:0]}
+	p.app = false
 	v, err := p.body.ParseBytes(body)
 	if err != nil {
 		return b, fmt.Errorf("%w: cannot parse the body as JSON: %w", ErrInvalid, err)
@@ -151,6 +153,7 @@ func (p *Parser) ParsePost(dst []event.Event, meta []Meta, body []byte, now time
 // to dst[:0] (and its Meta to meta[:0]).
 func (p *Parser) ParseGet(dst []event.Event, meta []Meta, args *fasthttp.Args, now time.Time) (Batch, error) {
 	b := Batch{Events: dst[:0], Meta: meta[:0]}
+	p.app = false
 	p.raw.reset()
 	for k, v := range args.All() {
 		p.raw.set(k, v)
@@ -175,8 +178,8 @@ func (p *Parser) check(b *Batch) error {
 // add maps p.raw to an event of b, or counts it dropped.
 func (p *Parser) add(b *Batch, now time.Time) error {
 	r := &p.raw
-	if len(b.Events) == 0 && b.Dropped == 0 {
-		b.App = r.f[fAID]
+	if !p.app {
+		b.App, p.app = r.f[fAID], true
 	} else if string(r.f[fAID]) != string(b.App) {
 		return fmt.Errorf("%w: events of application ids %q and %q in one request: send each application's events in requests of their own", ErrInvalid, b.App, r.f[fAID])
 	}

@@ -121,6 +121,16 @@ func TestParseGet(t *testing.T) {
 		"client_session.userId", "dev-1", "client_session.sessionId", "sess-1", "client_session.sessionIndex", "3")
 }
 
+// TestParseDroppedFirst: an entry that is not an event, before the first event, names no
+// application id.
+func TestParseDroppedFirst(t *testing.T) {
+	var p Parser
+	b, err := p.ParsePost(nil, nil, []byte(`{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[7,{"e":"pv","aid":"shop"}]}`), now)
+	if err != nil || string(b.App) != "shop" || len(b.Events) != 1 || b.Dropped != 1 {
+		t.Fatalf("app %q, %d events, %d dropped, error %v; want shop, 1, 1", b.App, len(b.Events), b.Dropped, err)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	f := func(body, want string) {
 		t.Helper()
