@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/journeyd/journeyd/collector/emaillink"
 )
@@ -33,6 +34,8 @@ func sign(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&l.Term, "term", "", "term")
 	fs.StringVar(&l.UserID, "user-id", "", "the recipient's user id, when known")
 	fs.StringVar(&l.AnonID, "anon-id", "", "the recipient's anonymous id, when known")
+	var expires time.Duration
+	fs.Var(durationFlag{&expires}, "expires", "how long the links work, e.g. 30d or 8d12h; after it the click link answers 410 and the open pixel records nothing (default: never)")
 	base := fs.String("base", defaultSignBase(), "public URL of journeyd the links point to (env JOURNEYD_BASE_URL)")
 	keysFile := fs.String("link-keys-file", "", "file holding the signing keys as id:secret,id:secret; default: env JOURNEYD_LINK_KEYS, else the file env JOURNEYD_LINK_KEYS_FILE names (make run sets it in "+devEnvFile+"). The last key signs")
 	asJSON := fs.Bool("json", false, "print token, click_url and open_url as JSON")
@@ -48,6 +51,9 @@ func sign(args []string, stdout, stderr io.Writer) error {
 	if l.SiteID == "" || l.URL == "" || l.Campaign == "" {
 		fs.Usage()
 		return fmt.Errorf("--site, --url and --campaign are required")
+	}
+	if expires > 0 {
+		l.ExpiresAt = time.Now().Add(expires).Unix()
 	}
 	urls, err := signLink(*keysFile, *base, l)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/journeyd/journeyd/collector/emaillink"
 )
@@ -77,5 +78,26 @@ func TestSignFindsMakeRunKeys(t *testing.T) {
 	err := sign([]string{"--site", "demo", "--url", "https://shop.example/", "--campaign", "c"}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "JOURNEYD_LINK_KEYS") {
 		t.Fatalf("sign without keys: error %v, want one naming JOURNEYD_LINK_KEYS", err)
+	}
+}
+
+// TestSignExpires: --expires 8d12h signs links that stop working 8.5 days from now.
+func TestSignExpires(t *testing.T) {
+	t.Setenv("JOURNEYD_LINK_KEYS", "k1:0123456789abcdef0123")
+	var out, errOut bytes.Buffer
+	before := time.Now()
+	if err := sign([]string{"--site", "shop", "--url", "https://shop.example/", "--campaign", "c", "--expires", "8d12h", "--json"}, &out, &errOut); err != nil {
+		t.Fatalf("sign: %v\n%s", err, errOut.String())
+	}
+	var urls emaillink.URLs
+	if err := json.Unmarshal(out.Bytes(), &urls); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := emaillink.ParseKeys("k1:0123456789abcdef0123")
+	s, _ := emaillink.NewSigner(keys)
+	l, err := s.Verify(urls.Token)
+	want := before.Add(8*24*time.Hour + 12*time.Hour)
+	if err != nil || l.ExpiresAt < want.Unix()-1 || l.ExpiresAt > want.Unix()+60 || !l.Expired(want.Add(time.Minute)) || l.Expired(before) {
+		t.Fatalf("link expiring at %d (%v), want about %d", l.ExpiresAt, err, want.Unix())
 	}
 }

@@ -31,6 +31,8 @@ type Config struct {
 	// BaseURL is the public URL of journeyd the API's links point to; empty means the
 	// scheme and host of the API request.
 	BaseURL string
+	// Clock tells when a link has expired (default event.SystemClock).
+	Clock event.Clock
 }
 
 // The event names of the touchpoints, as in Segment's email spec.
@@ -45,6 +47,9 @@ const RejectHeader = pixel.RejectHeader
 // Register adds GET /o/<token>.gif, GET /r/<token> and POST /api/v1/links to srv.
 // Rejections are counted by srv under the endpoints "o", "r" and "api/v1/links".
 func Register(srv Server, cfg Config) {
+	if cfg.Clock == nil {
+		cfg.Clock = event.SystemClock
+	}
 	h := &handlers{srv: srv, cfg: cfg}
 	h.open = srv.Handle(OpenPrefix, h.serveOpen)
 	h.click = srv.Handle(ClickPrefix, h.serveClick)
@@ -75,6 +80,12 @@ func (h *handlers) serveClick(ctx *fasthttp.RequestCtx) {
 		ctx.Error("this link is not valid: it was changed or not signed by this server", fasthttp.StatusBadRequest)
 		return
 	}
+	if l.Expired(h.cfg.Clock.Now()) {
+		h.click.Reject(rejectReason(ErrExpired), 1)
+		ctx.Response.Header.Set(RejectHeader, rejectReason(ErrExpired))
+		ctx.Error("this link has expired", fasthttp.StatusGone)
+		return
+	}
 	if reason := h.ingest(ctx, h.click, l, event.TypeEmailClick); reason != "" {
 		ctx.Response.Header.Set(RejectHeader, reason)
 	}
@@ -87,6 +98,9 @@ func (h *handlers) serveClick(ctx *fasthttp.RequestCtx) {
 // reason or "".
 func (h *handlers) record(ctx *fasthttp.RequestCtx, ep *collector.Endpoint, token string, typ event.Type) string {
 	l, err := h.cfg.Signer.Verify(token)
+	if err == nil && l.Expired(h.cfg.Clock.Now()) {
+		err = ErrExpired
+	}
 	if err != nil {
 		ep.Reject(rejectReason(err), 1)
 		return rejectReason(err)
@@ -137,6 +151,8 @@ func rejectReason(err error) string {
 		return "bad_signature"
 	case errors.Is(err, ErrBadTarget):
 		return "bad_target"
+	case errors.Is(err, ErrExpired):
+		return "expired"
 	}
 	return "bad_token"
 }

@@ -67,9 +67,13 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	Register(f.srv, Config{Signer: f.signer, Sites: sites, AdminToken: "admin-secret-token"})
+	Register(f.srv, Config{Signer: f.signer, Sites: sites, AdminToken: "admin-secret-token",
+		Clock: event.ClockFunc(func() time.Time { return fixtureNow })})
 	return f
 }
+
+// fixtureNow is the time of the fixture's collector and link handlers.
+var fixtureNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // do serves one request through the collector's handler.
 func (f *fixture) do(method, uri string, body []byte, headers ...string) *fasthttp.Response {
@@ -203,4 +207,37 @@ func TestAPI(t *testing.T) {
 	check("POST", []byte(`{"site":"shop"`), 400, "X-Admin-Token", "admin-secret-token")
 	check("POST", []byte(`{"site":"shop","url":"javascript:alert(1)","campaign":"c"}`), 400, "X-Admin-Token", "admin-secret-token")
 	check("POST", []byte(`{"site":"other","url":"https://a.example/","campaign":"c"}`), 400, "X-Admin-Token", "admin-secret-token")
+}
+
+// TestExpiredLinks: at the fixture's time (2025-03-01 12:00) a link that expired a second
+// before answers 410 to a click and records nothing, its open pixel still answers the GIF
+// but records nothing; both count the reason expired. A link expiring a second later works.
+func TestExpiredLinks(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		expires time.Time
+		click   int
+		events  int
+	}{{fixtureNow.Add(-time.Second), 410, 0}, {fixtureNow.Add(time.Second), 302, 2}} {
+		l := sample
+		l.SiteID, l.ExpiresAt = "shop", c.expires.Unix()
+		token, err := f.signer.Sign(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := f.rejected("r", "expired") + f.rejected("o", "expired")
+		if got := f.do("GET", ClickPrefix+token, nil).StatusCode(); got != c.click {
+			t.Errorf("click on a link expiring %v: %d, want %d", c.expires, got, c.click)
+		}
+		open := f.do("GET", OpenPrefix+token+OpenSuffix, nil)
+		if open.StatusCode() != 200 || string(open.Header.ContentType()) != "image/gif" {
+			t.Errorf("open pixel of a link expiring %v: %d %s, want the GIF", c.expires, open.StatusCode(), open.Header.ContentType())
+		}
+		if n := len(f.sink.take()); n != c.events {
+			t.Errorf("link expiring %v recorded %d events, want %d", c.expires, n, c.events)
+		}
+		if c.events == 0 && f.rejected("r", "expired")+f.rejected("o", "expired") != before+2 {
+			t.Errorf("expired link: rejections counted %v, want 2 more than %v", f.rejected("r", "expired")+f.rejected("o", "expired"), before)
+		}
+	}
 }

@@ -10,6 +10,9 @@
 //	campaign, content, term, anonymous id, user id |
 //	HMAC-SHA256 of everything before it (32 bytes)
 //
+// A link with an expiry is signed as version 2: the same, with the expiry (a uvarint of
+// unix seconds) after the nine fields. Version 1 tokens never expire, and stay valid.
+//
 // Tokens are signed with the newest key and verified with any configured key, so keys can
 // be rotated: add a new key at the end of the list, and drop an old one once the links
 // signed with it no longer matter. A target must be an absolute http or https URL: the
@@ -25,6 +28,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Link is what a token carries: where the link goes and the touchpoint it records.
@@ -38,6 +42,14 @@ type Link struct {
 	Term     string `json:"term,omitempty"`
 	AnonID   string `json:"anon_id,omitempty"` // the recipient, when known
 	UserID   string `json:"user_id,omitempty"`
+	// ExpiresAt is when the link stops working, in unix seconds; 0 never. An expired click
+	// link answers 410 and records nothing; an expired open pixel is not recorded.
+	ExpiresAt int64 `json:"expires_at,omitempty"`
+}
+
+// Expired reports whether l's expiry has passed at now.
+func (l *Link) Expired(now time.Time) bool {
+	return l.ExpiresAt != 0 && now.Unix() >= l.ExpiresAt
 }
 
 // fields lists the fields of l in token order.
@@ -51,11 +63,15 @@ var (
 	ErrUnknownKey   = errors.New("token signed with an unknown key")
 	ErrBadSignature = errors.New("token signature does not match")
 	ErrBadTarget    = errors.New("link target is not an absolute http or https URL")
+	// ErrExpired is not returned by Verify, which does not know the time; the handlers use
+	// it for an expired link (Link.Expired).
+	ErrExpired = errors.New("link has expired")
 )
 
 const (
-	version = 1
-	macLen  = sha256.Size
+	version        = 1
+	versionExpires = 2 // version with an expiry after the fields
+	macLen         = sha256.Size
 	// MaxTokenLen bounds the encoded token; longer ones are rejected unread.
 	MaxTokenLen = 4096
 	maxField    = 2048
@@ -95,7 +111,11 @@ func (s *Signer) Sign(l Link) (string, error) {
 	if l.SiteID == "" {
 		return "", fmt.Errorf("cannot sign link to %q: the site id is empty", l.URL)
 	}
-	b := []byte{version, byte(len(s.newest.ID))}
+	v := byte(version)
+	if l.ExpiresAt != 0 {
+		v = versionExpires
+	}
+	b := []byte{v, byte(len(s.newest.ID))}
 	b = append(b, s.newest.ID...)
 	for _, f := range l.fields() {
 		if len(*f) > maxField {
@@ -103,6 +123,9 @@ func (s *Signer) Sign(l Link) (string, error) {
 		}
 		b = binary.AppendUvarint(b, uint64(len(*f)))
 		b = append(b, *f...)
+	}
+	if l.ExpiresAt != 0 {
+		b = binary.AppendUvarint(b, uint64(l.ExpiresAt))
 	}
 	b = append(b, macOf(b, s.newest.Secret)...)
 	return base64.RawURLEncoding.EncodeToString(b), nil
@@ -122,7 +145,7 @@ func (s *Signer) Verify(token string) (Link, error) {
 		return Link{}, fmt.Errorf("cannot verify token of %d bytes: %w", len(token), ErrMalformed)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) < 2+macLen || b[0] != version || len(b) < 2+int(b[1])+macLen {
+	if err != nil || len(b) < 2+macLen || (b[0] != version && b[0] != versionExpires) || len(b) < 2+int(b[1])+macLen {
 		return Link{}, fmt.Errorf("cannot decode token: %w", ErrMalformed)
 	}
 	keyID := string(b[2 : 2+int(b[1])])
@@ -134,7 +157,7 @@ func (s *Signer) Verify(token string) (Link, error) {
 	if !hmac.Equal(mac, macOf(body, secret)) {
 		return Link{}, fmt.Errorf("cannot verify token with key %q: %w", keyID, ErrBadSignature)
 	}
-	l, err := decodeFields(body[2+int(b[1]):])
+	l, err := decodeFields(body[2+int(b[1]):], b[0] == versionExpires)
 	if err != nil {
 		return Link{}, err
 	}
@@ -144,8 +167,9 @@ func (s *Signer) Verify(token string) (Link, error) {
 	return l, nil
 }
 
-// decodeFields reads the nine length-prefixed fields of a verified token body.
-func decodeFields(b []byte) (Link, error) {
+// decodeFields reads the nine length-prefixed fields of a verified token body, and the
+// expiry after them when expires is set.
+func decodeFields(b []byte, expires bool) (Link, error) {
 	var l Link
 	for _, f := range l.fields() {
 		n, w := binary.Uvarint(b)
@@ -153,6 +177,13 @@ func decodeFields(b []byte) (Link, error) {
 			return Link{}, fmt.Errorf("cannot decode token fields: %w", ErrMalformed)
 		}
 		*f, b = string(b[w:w+int(n)]), b[w+int(n):]
+	}
+	if expires {
+		at, w := binary.Uvarint(b)
+		if w <= 0 || at == 0 || at > 1<<40 {
+			return Link{}, fmt.Errorf("cannot decode token expiry: %w", ErrMalformed)
+		}
+		l.ExpiresAt, b = int64(at), b[w:]
 	}
 	if len(b) != 0 {
 		return Link{}, fmt.Errorf("cannot decode token: %d bytes after the fields: %w", len(b), ErrMalformed)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func signer(t testing.TB, keys string) *Signer {
@@ -147,4 +148,38 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("round trip changed %+v into %+v", l, l2)
 		}
 	})
+}
+
+// TestExpiry: a link signed with an expiry carries it (version 2) and is expired from that
+// second on; a link without one keeps the version 1 token of before, which never expires.
+func TestExpiry(t *testing.T) {
+	s := signer(t, "k1:0123456789abcdef0123")
+	at := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := sample
+	l.ExpiresAt = at.Unix()
+	token, err := s.Sign(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Verify(token)
+	if err != nil || got != l {
+		t.Fatalf("Verify = %+v, %v; want %+v", got, err, l)
+	}
+	if got.Expired(at.Add(-time.Second)) || !got.Expired(at) {
+		t.Fatalf("a link expiring at %v: expired a second before %v, at it %v; want false, true", at, got.Expired(at.Add(-time.Second)), got.Expired(at))
+	}
+	plain, _ := s.Sign(sample)
+	raw, _ := base64.RawURLEncoding.DecodeString(plain)
+	if raw[0] != 1 {
+		t.Fatalf("a link without expiry signed as version %d, want 1", raw[0])
+	}
+	if p, _ := s.Verify(plain); p.Expired(at.AddDate(100, 0, 0)) {
+		t.Fatal("a link without expiry expired")
+	}
+	// The expiry is signed: changing it breaks the signature.
+	b, _ := base64.RawURLEncoding.DecodeString(token)
+	b[len(b)-macLen-1] ^= 1
+	if _, err := s.Verify(base64.RawURLEncoding.EncodeToString(b)); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("a token with its expiry changed: %v, want ErrBadSignature", err)
+	}
 }
