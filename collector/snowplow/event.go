@@ -129,6 +129,7 @@ var (
 // event fills e from p.raw, received at now; false when the event type is unknown.
 func (p *Parser) event(e *event.Event, now time.Time) bool {
 	r := &p.raw
+	p.transaction = false
 	if !p.byType(e, r) {
 		return false
 	}
@@ -197,8 +198,15 @@ func (p *Parser) selfDescribing(e *event.Event, r *raw) bool {
 	}
 	e.Type, e.Name = event.TypeEvent, p.intern(schemaName(schema))
 	data := inner.Get("data")
-	if e.Name == "screen_view" {
+	switch e.Name {
+	case "screen_view":
 		e.Type, e.Name = event.TypeScreen, first(data.Get("name"))
+	case "snowplow_ecommerce_action": // the ecommerce plugin's: named by its type
+		if typ := first(data.Get("type")); typ == "transaction" {
+			e.Name, p.transaction = "purchase", true
+		} else if typ != "" {
+			e.Name = typ
+		}
 	}
 	e.SetProp("$schema", p.intern(schema))
 	if data != nil && data.Type() == fastjson.TypeObject {
@@ -231,6 +239,12 @@ func (p *Parser) contexts(e *event.Event, r *raw) {
 			continue
 		}
 		name := p.intern(schemaName(schema))
+		if name == "transaction" && p.transaction {
+			if f, ok := props.Float(ent.Get("data", "revenue")); ok {
+				e.Revenue = f
+			}
+			e.Currency = first(ent.Get("data", "currency"))
+		}
 		if name == "client_session" {
 			if e.AnonID == "" {
 				e.AnonID = first(data.Get("userId"))

@@ -26,7 +26,10 @@
 //	ue_pr, ue_px     a self-describing event: type event (screen for screen_view, named by
 //	                 its data's name), named after the schema's name
 //	                 (iglu:com.acme/add_to_cart/jsonschema/1-0-0 → add_to_cart), its data
-//	                 flattened into properties, the schema URI in $schema
+//	                 flattened into properties, the schema URI in $schema; the ecommerce
+//	                 plugin's snowplow_ecommerce_action is named by its type (add_to_cart,
+//	                 checkout_step, ...), and its transaction is a purchase with the
+//	                 revenue and currency of the transaction context entity
 //	co, cx           contexts: each entity's data flattened into properties under its schema
 //	                 name ("web_page.id"); a client_session entity (mobile trackers) gives
 //	                 the anonymous and session id when duid and sid are absent
@@ -114,6 +117,9 @@ type Parser struct {
 	dec  []byte // decoded base64
 	strs map[string]string
 	app  bool // the batch's application id is known: an event was read
+	// transaction: the event being read is the ecommerce plugin's transaction, whose
+	// revenue is in its transaction context entity.
+	transaction bool
 }
 
 // ParsePost parses a tp2 body received at now, appending its events to dst[:0] and their

@@ -131,6 +131,34 @@ func TestParseDroppedFirst(t *testing.T) {
 	}
 }
 
+// TestEcommerceTransaction: the ecommerce plugin's trackTransaction is a purchase with the
+// transaction entity's revenue; its trackAddToCart is named add_to_cart.
+func TestEcommerceTransaction(t *testing.T) {
+	ue := func(typ string) string {
+		return `{\"schema\":\"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0\",\"data\":{\"schema\":\"iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2\",\"data\":{\"type\":\"` + typ + `\"}}}`
+	}
+	co := `{\"schema\":\"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0\",\"data\":[{\"schema\":\"iglu:com.snowplowanalytics.snowplow.ecommerce/transaction/jsonschema/1-0-0\",\"data\":{\"transaction_id\":\"T-1\",\"revenue\":45.5,\"currency\":\"EUR\",\"payment_method\":\"card\"}}]}`
+	body := `{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[` +
+		`{"e":"ue","aid":"shop","ue_pr":"` + ue("transaction") + `","co":"` + co + `"},` +
+		`{"e":"ue","aid":"shop","ue_pr":"` + ue("add_to_cart") + `","co":"` + co + `"}]}`
+	var p Parser
+	b, err := p.ParsePost(nil, nil, []byte(body), now)
+	if err != nil || len(b.Events) != 2 {
+		t.Fatalf("%d events, error %v", len(b.Events), err)
+	}
+	tr, add := &b.Events[0], &b.Events[1]
+	if tr.Name != "purchase" || tr.Revenue != 45.5 || tr.Currency != "EUR" {
+		t.Errorf("transaction: %q revenue %v %s, want purchase 45.5 EUR", tr.Name, tr.Revenue, tr.Currency)
+	}
+	if v, _ := tr.Prop("transaction.transaction_id"); v != "T-1" {
+		t.Errorf("transaction id property %q, want T-1", v)
+	}
+	// Only a transaction takes the entity's revenue: an add to cart is not a conversion.
+	if add.Name != "add_to_cart" || add.Revenue != 0 {
+		t.Errorf("add to cart: %q revenue %v, want add_to_cart and none", add.Name, add.Revenue)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	f := func(body, want string) {
 		t.Helper()
