@@ -1,12 +1,16 @@
 // Package dashboard serves the journey dashboard: a single static page (HTML, CSS and
 // vanilla JavaScript, embedded in the binary, no build step, nothing fetched from elsewhere)
-// at /dashboard/ that draws the reports of GET /api/v1/reports/NAME as tables and inline SVG
-// charts: channels, funnel and barriers, attribution, paths, time to convert, retention and
-// the stages journey map.
+// at /dashboard/ that draws the reports of GET /api/v1/reports/NAME and the journeys of GET
+// /api/v1/person as tables and hand-drawn SVG: the overview against the previous period,
+// the top lists whose rows filter every panel, channels, funnel with barriers and who
+// dropped, attribution, paths and the journey map as flows, time to convert, retention and
+// a person's timeline. The view (site, period, filter, panel settings) lives in the URL's
+// hash, so a link reproduces it; every panel exports the rows it drew as CSV.
 //
 // The page holds no data, so serving it needs no token; the analyst types the admin token
-// into the page, which keeps it in sessionStorage and sends it with every API call. The
-// reports, their authorization and their JSON belong to package report, not to this one.
+// into the page once per browser session (it stays in sessionStorage) and it goes with every
+// API call. The reports, their authorization and their JSON belong to package report, not
+// to this one.
 package dashboard
 
 import (

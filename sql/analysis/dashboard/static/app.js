@@ -425,7 +425,7 @@ async function loadPaths(signal) {
   if (!rows.length) return empty('converting paths');
   const chips = (path) => String(path).split(' > ').flatMap((p, i) =>
     [i ? h('span', {class: 'sep'}, '›') : null, h('span', {class: 'chip'}, p)]);
-  return h('div', null, pathFlow(rows), table([
+  return h('div', null, h('div', {class: 'scroll-x'}, pathFlow(rows)), table([
     {label: 'Path', cls: () => 'wrap', get: (r) => chips(r.path)},
     {label: 'Conversions', num: true, get: (r) => fmt.int(r.conversions)},
     {label: 'Conv. rate', num: true, get: (r) => fmt.pct(r.conversion_rate)},

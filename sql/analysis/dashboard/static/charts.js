@@ -156,13 +156,13 @@ export function stageMap(stages) {
 // previous one dashed, so the two read apart without colour. points [{label, value,
 // previous}], format formats a value.
 export function lineChart(points, format, title) {
-  const width = 760, height = 220, left = 8, right = 8, top = 22, base = 180;
+  const width = 1100, height = 230, left = 8, right = 8, top = 22, base = 188;
   const max = Math.max(1e-9, ...points.flatMap((p) => [num(p.value), num(p.previous)]));
   const step = points.length > 1 ? (width - left - right) / (points.length - 1) : 0;
   const xy = (k, v) => [left + k * step, base - (num(v) / max) * (base - top)];
   const line = (key) => points.map((p, k) => (k ? 'L' : 'M') + xy(k, p[key]).map((n) => n.toFixed(1)).join(' ')).join(' ');
   const ticks = [...new Set([0, Math.floor((points.length - 1) / 2), points.length - 1])].filter((k) => k >= 0);
-  return chart(width, height, title,
+  const c = chart(width, height, title,
     s('line', {class: 'axis', x1: left, y1: base, x2: width - right, y2: base}),
     s('text', {x: left, y: 14, class: 'small muted'}, `max ${format(max)}`),
     s('path', {class: 'line previous', d: line('previous')}),
@@ -178,24 +178,29 @@ export function lineChart(points, format, title) {
     s('text', {x: left + 34, y: height - 4, class: 'small'}, 'this period'),
     s('line', {class: 'line previous', x1: left + 130, y1: height - 8, x2: left + 158, y2: height - 8}),
     s('text', {x: left + 164, y: height - 4, class: 'small'}, 'previous period'));
+  c.classList.add('fill');
+  return c;
 }
 
 // flow draws a Sankey-like diagram by hand: columns of nodes [{id, label, value, cls}]
 // and links [{from, to, value, cls}] between node ids, each link as wide as its value.
 // Every node and link carries its figure as text or a <title>, not only a colour.
 export function flow(columns, links, title) {
-  const width = 860, nodeW = 12, gap = 14, labelW = 150;
+  const nodeW = 12, gap = 14, pitch = 150;
+  columns = columns.map((col) => col.filter((n) => num(n.value) > 0)).filter((col) => col.length);
+  const width = Math.max(720, (columns.length - 1) * pitch + 130);
   const nodes = new Map();
   const total = Math.max(1e-9, ...columns.map((col) => col.reduce((a, n) => a + num(n.value), 0)));
   const tallest = Math.max(1, ...columns.map((col) => col.length));
-  const height = Math.max(160, Math.min(420, 60 + tallest * 40));
-  const scale = (height - 20 - gap * (tallest - 1)) / total;
-  const colX = (i) => (columns.length > 1 ? i * (width - labelW - nodeW) / (columns.length - 1) : 0);
+  const height = Math.max(180, Math.min(440, 80 + tallest * 48));
+  const scale = (height - 24 - gap * (tallest - 1)) / total;
+  const colX = (i) => (columns.length > 1 ? i * (width - nodeW - 120) / (columns.length - 1) : 0);
+  const room = Math.floor(((width - nodeW - 120) / Math.max(1, columns.length - 1) - nodeW - 10) / 6.4);
   columns.forEach((col, i) => {
-    let y = 10;
+    let y = 12;
     for (const n of col) {
       const hgt = Math.max(2, num(n.value) * scale);
-      nodes.set(n.id, {...n, x: colX(i), y, h: hgt, out: 0, in: 0, last: i === columns.length - 1});
+      nodes.set(n.id, {...n, x: colX(i), y, h: hgt, out: 0, in: 0});
       y += hgt + gap;
     }
   });
@@ -208,10 +213,15 @@ export function flow(columns, links, title) {
       d: `M${x0.toFixed(1)} ${y0.toFixed(1)} C${mid.toFixed(1)} ${y0.toFixed(1)} ${mid.toFixed(1)} ${y1.toFixed(1)} ${x1.toFixed(1)} ${y1.toFixed(1)}`},
     s('title', null, `${a.label} → ${b.label}: ${fmt.int(l.value)}`));
   });
-  const boxes = [...nodes.values()].map((n) => s('g', null,
-    s('title', null, `${n.label}: ${fmt.int(n.value)}`),
-    s('rect', {class: n.cls || 'node', x: n.x.toFixed(1), y: n.y.toFixed(1), width: nodeW, height: n.h.toFixed(1), rx: 2}),
-    s('text', {x: (n.last ? n.x - 4 : n.x + nodeW + 4).toFixed(1), y: (n.y + Math.min(n.h / 2, 14) + 4).toFixed(1),
-      'text-anchor': n.last ? 'end' : 'start', class: 'small'}, `${truncate(n.label, 22)} ${fmt.int(n.value)}`)));
-  return chart(width, height, title, paths, boxes);
+  const boxes = [...nodes.values()].map((n) => {
+    const x = n.x + nodeW + 5, y = n.y + Math.min(n.h / 2, 10);
+    return s('g', null,
+      s('title', null, `${n.label}: ${fmt.int(n.value)}`),
+      s('rect', {class: n.cls || 'node', x: n.x.toFixed(1), y: n.y.toFixed(1), width: nodeW, height: n.h.toFixed(1), rx: 2}),
+      s('text', {x: x.toFixed(1), y: (y + 2).toFixed(1), class: 'small label'}, truncate(n.label, room)),
+      s('text', {x: x.toFixed(1), y: (y + 15).toFixed(1), class: 'small strong'}, fmt.int(n.value)));
+  });
+  const c = chart(width, height, title, paths, boxes);
+  c.classList.add('fill');
+  return c;
 }
