@@ -288,7 +288,7 @@ func checkStrict(t *testing.T, r *report.Runner) {
 // TestReportsAreMemoryBound: every report query runs with the Runner's memory bound
 // (max_memory_usage). The shop scenario's 300 people (about 6 000 events, each stored
 // twice) need far more than 64 KiB to group into journeys, so with that bound attribution
-// fails with ClickHouse's memory limit error (code 241), and with the default bound (4 GiB)
+// fails with ClickHouse's memory limit error (code 241), and with the default bound (6 GiB)
 // the same report answers.
 func TestReportsAreMemoryBound(t *testing.T) {
 	r, _ := stored(t, "shop", 300, true)

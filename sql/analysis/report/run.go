@@ -21,15 +21,16 @@ type Runner struct {
 	// return no rows. `journeyd report --sql` uses it to print what it would run.
 	ShowSQL io.Writer
 	// MaxMemory bounds the memory of each query, in bytes (ClickHouse's max_memory_usage);
-	// grouping and sorting spill to disk past a quarter of it, so that a long period slows
+	// grouping and sorting spill to disk past a third of it, so that a long period slows
 	// a report down instead of failing it. 0 means DefaultMaxMemory.
 	MaxMemory int64
 }
 
 // DefaultMaxMemory is each report query's memory bound unless Runner.MaxMemory says
-// otherwise: 4 GiB, so that the dashboard's panels, run together, stay within the memory
-// of a 24 GiB machine beside ClickHouse's own (docs/BENCHMARKS.md).
-const DefaultMaxMemory = 4 << 30
+// otherwise: 6 GiB, spilling past 2 GiB. Attribution peaks at about 0.5 GB on 3 million
+// events, so 10 million stay in memory and 30 million spill instead of failing, and the
+// dashboard's panels, run together, stay within a 24 GiB machine (docs/BENCHMARKS.md).
+const DefaultMaxMemory = 6 << 30
 
 // settings returns the per-query settings of every report query: plain ints, the only
 // integer type the driver sends to ClickHouse 18.16.
@@ -40,8 +41,8 @@ func (r *Runner) settings() clickhouse.Settings {
 	}
 	return clickhouse.Settings{
 		"max_memory_usage":                   int(limit),
-		"max_bytes_before_external_group_by": int(limit / 4),
-		"max_bytes_before_external_sort":     int(limit / 4),
+		"max_bytes_before_external_group_by": int(limit / 3),
+		"max_bytes_before_external_sort":     int(limit / 3),
 	}
 }
 
