@@ -74,6 +74,9 @@ var Timed = []struct {
 	{"stages", map[string]string{}},
 	{"next", map[string]string{"after": "event:add_to_cart"}},
 	{"dropped", map[string]string{"did": "event:add_to_cart", "not": "event:purchase", "within": "1d"}},
+	{"overview", map[string]string{}},
+	{"top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser"}},
+	{"top", map[string]string{"dimension": "page"}},
 }
 
 // Timing is one report's median time and its ratio to the baseline pass.

@@ -342,8 +342,8 @@ func TestBrowserLiveJourneys(t *testing.T) {
 	settled(t, ctx)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#top-channel h2 button.csv`)))
 	csv := browsertest.Eval[string](t, ctx, `window.__csv.text()`)
-	for _, want := range []string{"report,table,channel,conversion_rate,conversions,people,revenue,sessions\n",
-		"top,top,Direct,0,0,1,0,1\n", "top,top,Email,1,1,1,50,1\n", "top,top,Organic Search,0,0,1,0,1\n"} {
+	for _, want := range []string{"report,table,conversion_rate,conversions,dimension,people,revenue,sessions,value\n",
+		"top,top,0,0,channel,1,0,1,Direct\n", "top,top,1,1,channel,1,50,1,Email\n", "top,top,0,0,channel,1,0,1,Organic Search\n"} {
 		if !strings.Contains(csv, want) {
 			t.Errorf("CSV of the top channels:\n%s\nlacks %q", csv, want)
 		}

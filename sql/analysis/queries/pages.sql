@@ -1,5 +1,5 @@
--- pages: the most viewed pages, by the people who viewed them: one row per path: page,
--- people, pageviews. A page view is a pageview event; the top report's page dimension.
+-- pages: the most viewed pages, by the people who viewed them: one row per path: dimension
+-- ('page'), value (the path), people, pageviews. A page view is a pageview event; the top report's page dimension.
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: pageviews are counted by distinct event id, people by
@@ -14,7 +14,8 @@
 --                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $limit       how many rows: 20
 SELECT
-    path AS page,
+    'page' AS dimension,
+    path AS value,
     uniqExact(person) AS people,
     sum(views) AS pageviews
 FROM
@@ -32,6 +33,6 @@ FROM
     ) AS lhs
     -- include: persons.sql
 )
-GROUP BY page
-ORDER BY people DESC, pageviews DESC, page
+GROUP BY path
+ORDER BY people DESC, pageviews DESC, value
 LIMIT $limit

@@ -2,6 +2,9 @@ package report
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -129,29 +132,42 @@ func TopDimensions() []string {
 	return sortedKeys(m)
 }
 
+// runTop ranks the values of each dimension asked for: the session dimensions in one pass
+// (top.sql), as the table top; page, when asked for, by pages.sql as the table pages.
 func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
-	col, _ := topColumn(req.Dimension)
-	if req.Dimension == "page" {
+	res := &Result{}
+	var keys []string
+	for _, dim := range req.Dimensions {
+		if dim == "page" {
+			continue
+		}
+		col, _ := topColumn(dim)
+		keys = append(keys, fmt.Sprintf("(%s, argMinIf(if(%s = '', %s, %s), ts, %s))", quote(dim), col, quote(emptyKey(dim)), col, visitTypes))
+	}
+	if len(keys) > 0 {
+		p, err := conversionParams(req)
+		if err != nil {
+			return nil, err
+		}
+		p["dimensions"], p["limit"] = fragment(strings.Join(keys, ",\n")), Int(int64(req.Top))
+		rows, err := r.Query(ctx, "top", p)
+		if err != nil {
+			return nil, err
+		}
+		t := Table{Name: "top", Columns: []string{"dimension", "value", "sessions", "people", "conversions", "conversion_rate", "revenue"}}
+		for _, row := range rows.Data {
+			t.Rows = append(t.Rows, []any{row[0], row[1], row[2], row[3], row[4], round(ratio(toFloat(row[4]), toFloat(row[2])), 4), row[5]})
+		}
+		res.Tables = append(res.Tables, t)
+	}
+	if slices.Contains(req.Dimensions, "page") {
 		p := req.base()
 		p["limit"] = Int(int64(req.Top))
-		t, err := r.table(ctx, "top", "pages", p)
-		return &Result{Tables: []Table{t}}, err
-	}
-	p, err := conversionParams(req)
-	if err != nil {
-		return nil, err
-	}
-	p["key"], p["empty_key"] = fragment(col), String(emptyKey(req.Dimension))
-	rows, err := r.Query(ctx, "channels", p)
-	if err != nil {
-		return nil, err
-	}
-	t := Table{Name: "top", Columns: []string{req.Dimension, "sessions", "people", "conversions", "conversion_rate", "revenue"}}
-	for i, row := range rows.Data {
-		if i == req.Top {
-			break
+		t, err := r.table(ctx, "pages", "pages", p)
+		if err != nil {
+			return nil, err
 		}
-		t.Rows = append(t.Rows, []any{row[0], row[1], row[2], row[3], round(ratio(toFloat(row[3]), toFloat(row[1])), 4), row[4]})
+		res.Tables = append(res.Tables, t)
 	}
-	return &Result{Tables: []Table{t}}, nil
+	return res, nil
 }

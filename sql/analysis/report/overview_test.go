@@ -177,8 +177,9 @@ func TestFilters(t *testing.T) {
 	top := func(dim, filter, want string) {
 		t.Helper()
 		var rows []string
-		for _, row := range runReport(t, r, "top", map[string]string{"dimension": dim, "filter": filter})["top"] {
-			rows = append(rows, fmt.Sprintf("%v %v %v", row[dim], row["people"], row["conversions"]))
+		res := runReport(t, r, "top", map[string]string{"dimension": dim, "filter": filter})
+		for _, row := range append(res["top"], res["pages"]...) {
+			rows = append(rows, fmt.Sprintf("%v %v %v", row["value"], row["people"], row["conversions"]))
 		}
 		if got := strings.Join(rows, "; "); got != want {
 			t.Errorf("top %s filter %q: %q, want %q", dim, filter, got, want)
@@ -192,6 +193,8 @@ func TestFilters(t *testing.T) {
 	// page: people and pageviews; '/' by a1 and a2, each once.
 	top("page", "", "/ 2 <nil>; /pricing 1 <nil>; /product/x 1 <nil>")
 	top("page", "device=mobile", "/ 1 <nil>; /product/x 1 <nil>")
+	// Several at once, each dimension's rows together, in the order of the dimension names.
+	top("device,channel,page", "country=US", "Direct 1 0; Organic Search 1 0; desktop 2 0; / 1 <nil>; /pricing 1 <nil>")
 
 	ch := runReport(t, r, "channels", map[string]string{"filter": "device=mobile"})["channels"]
 	if len(ch) != 1 || ch[0]["channel"] != "Email" || ch[0]["revenue"] != 50.0 {

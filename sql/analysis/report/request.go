@@ -4,6 +4,7 @@ import (
 	"github.com/journeyd/journeyd/event/goal"
 
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ type Request struct {
 	Did, Not   goal.Step // dropped: the step people did, and the one they did not do within Within
 	limitGiven bool      // top was given (dropped lists more than 20 by default)
 	Filter     Filter    // narrows the events every query reads
-	Dimension  string    // top: the dimension to rank
+	Dimensions []string  // top: the dimensions to rank
 	Interval   string    // overview: hour, day or week ("" picks one by the period's length)
 
 	db      string    // the database the filter's subqueries read, set by Runner.Run
@@ -66,7 +67,7 @@ var OptionNames = map[string]string{
 	"did":        "dropped: the step people did, e.g. event:add_to_cart",
 	"not":        "dropped: the step they did not do within the within time after it (default conversion: the site's purchase conversion)",
 	"filter":     FilterHelp(),
-	"dimension":  "top: what to rank: " + strings.Join(TopDimensions(), ", ") + " (default channel)",
+	"dimension":  "top: what to rank, one or more comma-separated of " + strings.Join(TopDimensions(), ", ") + " (default channel)",
 	"interval":   "overview: the time series' buckets, hour, day or week (default: by the period's length)",
 }
 
@@ -295,9 +296,14 @@ func parseOverview(r *Request, o map[string]string) error {
 	if r.Filter, err = ParseFilter(o["filter"]); err != nil {
 		return optionError("filter", err)
 	}
-	r.Dimension = firstNonEmpty(o["dimension"], "channel")
-	if _, ok := topColumn(r.Dimension); !ok {
-		return usageErrorf("dimension %q: use one of %s", r.Dimension, strings.Join(TopDimensions(), ", "))
+	for _, dim := range strings.Split(firstNonEmpty(o["dimension"], "channel"), ",") {
+		if dim = strings.TrimSpace(dim); dim == "" || slices.Contains(r.Dimensions, dim) {
+			continue
+		}
+		if _, ok := topColumn(dim); !ok {
+			return usageErrorf("dimension %q: use one or more of %s, comma-separated", dim, strings.Join(TopDimensions(), ", "))
+		}
+		r.Dimensions = append(r.Dimensions, dim)
 	}
 	switch r.Interval = o["interval"]; r.Interval {
 	case "", "hour", "day", "week":

@@ -187,12 +187,22 @@ async function run(id) {
   }
 }
 
-function runAll() {
+// runAll loads the overview and the top lists first, alone, so that what the analyst looks
+// at first is not slowed by the heavier panels below (the server has few cores); the rest
+// start once those are drawn.
+let generation = 0;
+async function runAll() {
   authFailed = false;
+  topShared?.ac.abort();
+  topShared = null;
   $('status').textContent = '';
   $('status').classList.remove('error');
-  for (const id of Object.keys(panels)) run(id);
+  const gen = ++generation;
+  const first = Object.keys(panels).filter((id) => id === 'overview' || id.startsWith('top-'));
   if (state.person) showPerson(state.person);
+  await Promise.allSettled(first.map(run));
+  if (gen !== generation || authFailed) return;
+  for (const id of Object.keys(panels)) if (!first.includes(id)) run(id);
 }
 
 // changed redraws everything after the site, period or filter changed.
@@ -254,14 +264,32 @@ async function loadOverview(signal) {
     ], series)));
 }
 
+// The top lists share two requests: every session dimension in one (the top report reads
+// the events once for all of them), and the pages; runAll starts them afresh.
+let topShared = null;
+function sharedTop() {
+  if (!topShared) {
+    const ac = new AbortController();
+    const dims = [...document.querySelectorAll('[data-dim]')].map((el) => el.dataset.dim).filter((d) => d !== 'page');
+    topShared = {ac, sessions: fetchReport('top', {dimension: dims.join(','), top: '10'}, ac.signal),
+      pages: fetchReport('top', {dimension: 'page', top: '10'}, ac.signal)};
+    topShared.sessions.catch(() => {});
+    topShared.pages.catch(() => {});
+  }
+  return topShared;
+}
+
 // loadTop draws one top list; each row is a button that filters the dashboard by its value.
 async function loadTop(dim, signal) {
-  const rows = (await fetchReport('top', {dimension: dim, top: '10'}, signal)).top || [];
+  const shared = sharedTop();
+  const body = await (dim === 'page' ? shared.pages : shared.sessions);
+  const rows = [...(body.top || []), ...(body.pages || [])].filter((r) => r.dimension === dim);
+  kept.get(signal)?.push({name: 'top', body: {[dim === 'page' ? 'pages' : 'top']: rows}});
   if (!rows.length) return empty('visits');
   const max = Math.max(1, ...rows.map((r) => r.people));
   return table([
-    {label: dim.replace('_', ' '), cls: () => 'wrap', get: (r) => h('button', {type: 'button', class: 'link filter-link', 'data-value': r[dim],
-      title: `show only ${dim} = ${r[dim]}`, onclick: () => addFilter(dim, String(r[dim]))}, String(r[dim]))},
+    {label: dim.replace('_', ' '), cls: () => 'wrap', get: (r) => h('button', {type: 'button', class: 'link filter-link', 'data-value': r.value,
+      title: `show only ${dim} = ${r.value}`, onclick: () => addFilter(dim, String(r.value))}, String(r.value))},
     {label: 'People', num: true, get: (r) => fmt.int(r.people)},
     {label: '', get: (r) => cellBar(r.people / max)},
     dim === 'page' ? {label: 'Views', num: true, get: (r) => fmt.int(r.pageviews)}
@@ -462,8 +490,8 @@ function stageFlow(stages, channels) {
   const reach = channels.reduce((a, c) => a + c.people, 0) || 1;
   const columns = [], links = [];
   if (channels.length && first) {
-    columns.push(channels.map((c) => ({id: 'ch:' + c.channel, label: c.channel, value: c.people, cls: 'node source'})));
-    for (const c of channels) links.push({from: 'ch:' + c.channel, to: 'st:1', value: (c.people / reach) * first});
+    columns.push(channels.map((c) => ({id: 'ch:' + c.value, label: c.value, value: c.people, cls: 'node source'})));
+    for (const c of channels) links.push({from: 'ch:' + c.value, to: 'st:1', value: (c.people / reach) * first});
   }
   stages.forEach((st, k) => {
     const col = [{id: 'st:' + st.stage, label: `${st.name}`, value: st.people, cls: 'stage'}];
@@ -480,10 +508,11 @@ function stageFlow(stages, channels) {
 
 async function loadStages(signal) {
   const [res, top] = await Promise.all([fetchReport('stages', {}, signal),
-    fetchReport('top', {dimension: 'channel', top: '6'}, signal).catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : {}))]);
+    sharedTop().sessions.catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : {}))]);
   const rows = res.stages || [];
   if (!rows.length) return empty('stages: define them in the site config');
-  return h('div', null, h('div', {class: 'scroll-x'}, stageFlow(rows, top.top || [])), table([
+  const channels = (top.top || []).filter((r) => r.dimension === 'channel').slice(0, 6);
+  return h('div', null, h('div', {class: 'scroll-x'}, stageFlow(rows, channels)), table([
     {label: 'Stage', get: (r) => `${r.stage}. ${r.name}`},
     {label: 'People', num: true, get: (r) => fmt.int(r.people)},
     {label: 'From previous', num: true, get: (r) => fmt.pct(r.from_previous)},

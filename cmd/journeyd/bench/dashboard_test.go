@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/valyala/fasthttp"
+
+	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/snippet/browsertest"
+	"github.com/journeyd/journeyd/sql/analysis/dashboard"
+	"github.com/journeyd/journeyd/sql/analysis/report"
+	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/schema"
+)
+
+var dashboardEvents = flag.Int64("dashboard-events", 0, "time the dashboard's panels in Chromium on this many bench-reports events (docs/BENCHMARKS.md); 0 skips")
+
+// panelClock records, in the page, when each panel first finishes loading after __t0.
+const panelClock = `window.__done = {};
+new MutationObserver(() => {
+	if (window.__t0 === undefined) return;
+	for (const p of document.querySelectorAll('.panel')) {
+		if (!p.hidden && !p.classList.contains('loading') && p.querySelector('.body').textContent !== '' &&
+			p.querySelector('.body').textContent !== 'Loading…' && !(p.id in window.__done)) window.__done[p.id] = performance.now() - window.__t0;
+	}
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['class'], childList: true});`
+
+// TestDashboardTiming measures how long the dashboard's panels take to show on the
+// bench-reports data (benchdata.sql): the page opened on its 30 days, signed in, in
+// Chromium, against the reports API over a fresh ClickHouse holding the events. It logs each
+// panel's time from the click on Show, first (cold) and after a reload (warm). It runs only
+// with -dashboard-events N: inserting 10 million events takes minutes.
+func TestDashboardTiming(t *testing.T) {
+	if *dashboardEvents == 0 {
+		t.Skip("run with -dashboard-events N to time the dashboard")
+	}
+	ctx := context.Background()
+	db, conn := chtest.Shared(t).NewDatabase(t)
+	if err := schema.Migrate(ctx, conn, db); err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Runner{Conn: conn, DB: db}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	began := time.Now()
+	if err := Fill(ctx, r, "bench", *dashboardEvents, start); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("inserted %d events in %s", *dashboardEvents, time.Since(began).Round(time.Second))
+	timings, err := TimeReports(ctx, r, "bench", start, start.AddDate(0, 0, 30), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, tm := range timings {
+		fmt.Fprintf(&b, "  %-40s %6.3f s  %5.2f\n", tm.Name, tm.Time.Seconds(), tm.Ratio)
+	}
+	t.Logf("each report alone, median of 3, and its ratio to the baseline:\n%s", b.String())
+	sites := map[string]goal.Definitions{"bench": {}}
+	reports, dash := report.Handler(conn, db, sites), dashboard.Handler()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if strings.HasPrefix(string(ctx.Path()), "/api/") {
+			reports(ctx)
+			return
+		}
+		dash(ctx)
+	}}
+	go srv.Serve(l)
+	defer srv.Shutdown()
+	tab := browsertest.Tab(t, browsertest.Start(t), false, panelClock)
+	view := "http://" + l.Addr().String() + "/dashboard/#site=bench&from=2026-01-01&to=2026-01-30"
+	browsertest.Do(t, tab, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(view), chromedp.SetValue(chromedp.CSS("#token"), "any"))
+	for _, pass := range []string{"cold", "warm"} {
+		if pass == "warm" {
+			browsertest.Do(t, tab, chromedp.Reload())
+		}
+		browsertest.Eval[bool](t, tab, `window.__t0 = performance.now(); window.__done = {}; true`)
+		browsertest.Do(t, tab, chromedp.Click(chromedp.CSS("#settings button.primary")))
+		tctx, cancel := context.WithTimeout(tab, 10*time.Minute)
+		done, err := chromedp.Run(tctx, chromedp.Poll[map[string]float64](`(() => { const n = document.querySelectorAll('.panel:not([hidden])').length - 1;
+			return Object.keys(window.__done).length >= n && window.__done; })()`, chromedp.WithPollingTimeout(9*time.Minute)))
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: the panels did not all load: %v", pass, err)
+		}
+		if errs := browsertest.Eval[[]string](t, tab, `[...document.querySelectorAll('.error-box')].map(e => e.textContent)`); len(errs) > 0 {
+			t.Fatalf("%s: panels show errors: %q", pass, errs)
+		}
+		t.Log(timingTable(pass, done))
+	}
+}
+
+func timingTable(pass string, done map[string]float64) string {
+	ids := make([]string, 0, len(done))
+	for id := range done {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return done[ids[i]] < done[ids[j]] })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s open, seconds from Show to each panel drawn:\n", pass)
+	overview := 0.0
+	for _, id := range ids {
+		fmt.Fprintf(&b, "  %-16s %6.2f\n", id, done[id]/1000)
+		if id == "overview" || strings.HasPrefix(id, "top-") {
+			overview = max(overview, done[id])
+		}
+	}
+	fmt.Fprintf(&b, "  overview and top lists all drawn: %.2f s; every panel: %.2f s\n", overview/1000, done[ids[len(ids)-1]]/1000)
+	return b.String()
+}
+
+func TestMain(m *testing.M) { chtest.Main(m) }
