@@ -72,6 +72,10 @@ for s in $sites; do
   add "$s-stages" stages --site "$s"
   add "$s-channels" channels --site "$s"
   add "$s-dropped" dropped --site "$s" --did event:add_to_cart --not 'purchase|order_paid' --within 1d
+  add "$s-overview" overview --site "$s" --from 2026-06-01 --to 2027-06-01 --interval week
+  add "$s-top" top --site "$s" --dimension channel,source,campaign,entry_page,country,device,browser,page
+  add "$s-filtered" channels --site "$s" --filter 'device!=desktop;visitor=new;trait.plan!=pro;page=/*;prop.sku!=x'
+  add "$s-filtered-funnel" funnel --site "$s" --steps "$steps" --filter 'channel=Organic Search;entry_page!=/nope;event=add_to_cart'
 done
 # the person-level queries of journeyd journey and journeyd erase, for the busiest signed-in person
 read -r psite person anon < <(ch -q "SELECT site_id, user_id, any(anon_id) FROM $db.events WHERE user_id != '' AND anon_id != '' GROUP BY site_id, user_id ORDER BY count() DESC, site_id, user_id LIMIT 1")

@@ -256,7 +256,8 @@ async function loadOverview(signal) {
     h('span', {class: 'muted small'}, `previous ${m.format(t.previous)}`));
   }));
   const points = series.map((r) => ({label: r.start, value: r[metric.key], previous: r['previous_' + metric.key]}));
-  return h('div', null, cards, lineChart(points, metric.format, `${metric.label} over time`),
+  const width = Math.max(360, Math.min(1100, $('overview').clientWidth - 32)); // text stays legible on a phone
+  return h('div', null, cards, lineChart(points, metric.format, `${metric.label} over time`, width),
     h('details', null, h('summary', null, 'The figures as a table'), table([
       {label: 'Start', get: (r) => r.start},
       ...METRICS.flatMap((m) => [{label: m.label, num: true, get: (r) => m.format(r[m.key])},
@@ -555,6 +556,8 @@ async function showPerson(id) {
   }
 }
 
+const count = (n, noun) => `${fmt.int(n)} ${noun}${n === 1 ? '' : 's'}`;
+
 function personView(j) {
   const sessions = new Map((j.sessions || []).map((s) => [s.session_id, s]));
   const revenue = (j.conversions || []).reduce((a, c) => a + (c.revenue || 0), 0);
@@ -566,8 +569,8 @@ function personView(j) {
   }
   const what = (tp) => (tp.type === 'pageview' ? `viewed ${tp.path}` : `${tp.type}${tp.name ? ' ' + tp.name : ''}`);
   return h('div', {class: 'person'},
-    h('p', null, h('strong', {class: 'person-id'}, j.person), ` · ${(j.sessions || []).length} sessions · `,
-      `${(j.conversions || []).length} conversions · revenue ${fmt.money(revenue)}`,
+    h('p', null, h('strong', {class: 'person-id'}, j.person), ` · ${count((j.sessions || []).length, 'session')} · `,
+      `${count((j.conversions || []).length, 'conversion')} · revenue ${fmt.money(revenue)}`,
       (j.anon_ids || []).length ? h('span', {class: 'muted'}, ` · anonymous ids ${j.anon_ids.join(', ')}`) : ''),
     h('ol', {class: 'timeline'}, groups.map((g) => {
       const s = sessions.get(g.key);

@@ -155,8 +155,8 @@ export function stageMap(stages) {
 // lineChart draws a metric over time: the current period as a solid line with dots, the
 // previous one dashed, so the two read apart without colour. points [{label, value,
 // previous}], format formats a value.
-export function lineChart(points, format, title) {
-  const width = 1100, height = 230, left = 8, right = 8, top = 22, base = 188;
+export function lineChart(points, format, title, width = 1100) {
+  const height = 230, left = 8, right = 8, top = 22, base = 188;
   const max = Math.max(1e-9, ...points.flatMap((p) => [num(p.value), num(p.previous)]));
   const step = points.length > 1 ? (width - left - right) / (points.length - 1) : 0;
   const xy = (k, v) => [left + k * step, base - (num(v) / max) * (base - top)];
