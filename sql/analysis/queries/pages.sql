@@ -17,19 +17,18 @@ SELECT
     'page' AS dimension,
     path AS value,
     uniqExact(person) AS people,
-    sum(views) AS pageviews
+    uniqExact(event_id) AS pageviews
 FROM
 (
     SELECT
         if(person_id != '', person_id, person_key) AS person,
-        path, views
+        path, event_id
     FROM
     (
-        SELECT if(user_id != '', user_id, anon_id) AS person_key, path, uniqExact(event_id) AS views
+        SELECT if(user_id != '', user_id, anon_id) AS person_key, path, event_id
         FROM $db.events
         WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
             AND type = 'pageview'
-        GROUP BY person_key, path
     ) AS lhs
     -- include: persons.sql
 )
