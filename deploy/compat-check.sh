@@ -80,7 +80,7 @@ done
 # the person-level queries of journeyd journey and journeyd erase, for the busiest signed-in person
 read -r psite person anon < <(ch -q "SELECT site_id, user_id, any(anon_id) FROM $db.events WHERE user_id != '' AND anon_id != '' GROUP BY site_id, user_id ORDER BY count() DESC, site_id, user_id LIMIT 1")
 sessions=$(ch -q "SELECT arraySort(groupUniqArray(session_id)) FROM $db.events WHERE site_id = '$psite' AND (user_id = '$person' OR anon_id = '$anon') AND session_id != ''")
-for f in sql/analysis/journey/*.sql sql/store/visitors/*.sql sql/store/erase/ids.sql sql/store/erase/sessions.sql sql/store/erase/count.sql; do
+for f in sql/analysis/journey/*.sql sql/store/visitors/*.sql sql/store/erase/ids.sql sql/store/erase/sessions.sql sql/store/erase/count.sql sql/store/erase/erasures.sql; do
   sed -E -e "s/\\\$db\\./$db./g" -e "s/@site\\b/'$psite'/g" -e "s/@(person|id)\\b/'$anon'/g" \
     -e "s/@sessions\\b/$sessions/g" -e "s/@users\\b/['$person']/g" -e "s/@anons\\b/['$anon']/g" \
     -e "s/@since\\b/0/g" -e "s/@limit\\b/1000000/g" -e "s/@from\\b/toDateTime('2000-01-01 00:00:00')/g" "$f" \
