@@ -34,4 +34,4 @@ go test -run '^$' -bench 'BenchmarkPixel$|BenchmarkSegmentBatch|BenchmarkBeacon|
 
 echo
 echo "== reports on ${REPORT_EVENTS:-10000000} synthetic events, as ratios to one plain pass (journeyd bench-reports)"
-"$bin" bench-reports --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench --events "${REPORT_EVENTS:-10000000}"
+"$bin" bench-reports --clickhouse clickhouse://127.0.0.1:19000/journeyd_bench --clickhouse-pid "${ch:-0}" --events "${REPORT_EVENTS:-10000000}"

@@ -54,7 +54,7 @@ func TestDashboardTiming(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("inserted %d events in %s", *dashboardEvents, time.Since(began).Round(time.Second))
-	timings, err := TimeReports(ctx, r, "bench", start, start.AddDate(0, 0, 30), 3)
+	timings, err := TimeReports(ctx, r, "bench", start, start.AddDate(0, 0, 30), 3, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,17 +19,27 @@ var benchData string
 
 // Reports is journeyd bench-reports: it fills site with events synthetic events over January
 // 2026 (unless the site already holds exactly that many), times every report of Timed runs
-// times on them, and writes the medians and their ratios to the baseline pass to w.
-func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs int, w io.Writer) error {
+// times on them, and writes the medians and their ratios to the baseline pass to w. With
+// chPID, the process id of a local ClickHouse, it also gives the CPU time the server spent
+// on each (user and system, from /proc) and its ratio to the baseline's: on a machine
+// shared with other work that ratio is much steadier than the wall-clock one.
+func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs, chPID int, w io.Writer) error {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := ensureData(ctx, r, site, events, start); err != nil {
 		return err
 	}
-	timings, err := TimeReports(ctx, r, site, start, start.Add(30*24*time.Hour), runs)
+	timings, err := TimeReports(ctx, r, site, start, start.Add(30*24*time.Hour), runs, chPID)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if chPID > 0 {
+		fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\n", events, runs)
+		for _, t := range timings {
+			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio)
+		}
+		return tw.Flush()
+	}
 	fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\n", events, runs)
 	for _, t := range timings {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\n", t.Name, t.Time.Seconds(), t.Ratio)
@@ -79,11 +89,15 @@ var Timed = []struct {
 	{"top", map[string]string{"dimension": "page"}},
 }
 
-// Timing is one report's median time and its ratio to the baseline pass.
+// Timing is one report's median time and its ratio to the baseline pass, and, when the
+// ClickHouse process was given, the median CPU time it spent and its ratio to the
+// baseline's.
 type Timing struct {
-	Name  string
-	Time  time.Duration
-	Ratio float64
+	Name     string
+	Time     time.Duration
+	Ratio    float64
+	CPU      time.Duration
+	CPURatio float64
 }
 
 // Fill inserts n synthetic events for site, spread over the 25 days after start (see
@@ -101,20 +115,21 @@ func Fill(ctx context.Context, r *report.Runner, site string, n int64, start tim
 }
 
 // TimeReports times the baseline (one pass over the site's events grouped by person) and each of
-// Timed, runs times each, and returns the medians; the baseline comes first.
-func TimeReports(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs int) ([]Timing, error) {
+// Timed, runs times each, and returns the medians; the baseline comes first. chPID, when
+// not 0, is the local ClickHouse whose CPU time each run costs is measured too.
+func TimeReports(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs, chPID int) ([]Timing, error) {
 	baseSQL, err := report.Fill("SELECT count(), sum(length(a)) FROM (SELECT anon_id, groupArray(ts) AS a FROM $db.events WHERE site_id = $site GROUP BY anon_id)",
 		map[string]report.Value{"db": report.Ident(r.DB), "site": report.String(site)})
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
-	base, err := medianTime(runs, func() error { return r.Conn.Exec(ctx, baseSQL) })
+	base, baseCPU, err := medianTime(runs, chPID, func() error { return r.Conn.Exec(ctx, baseSQL) })
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "bench-reports: baseline %.3f s\n", base.Seconds())
-	out := []Timing{{Name: "baseline: groupArray(ts) by anon_id", Time: base, Ratio: 1}}
+	fmt.Fprintf(os.Stderr, "bench-reports: baseline %.3f s (ClickHouse CPU %.3f s)\n", base.Seconds(), baseCPU.Seconds())
+	out := []Timing{{Name: "baseline: groupArray(ts) by anon_id", Time: base, Ratio: 1, CPU: baseCPU, CPURatio: 1}}
 	for _, b := range Timed {
 		opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
 		for k, v := range b.Opts {
@@ -124,25 +139,34 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		if err != nil {
 			return nil, err
 		}
-		d, err := medianTime(runs, func() error { _, err := r.Run(ctx, b.Name, req); return err })
+		d, cpu, err := medianTime(runs, chPID, func() error { _, err := r.Run(ctx, b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds()})
-		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s (%d of %d)\n", b.Name, d.Seconds(), len(out)-1, len(Timed))
+		t := Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds(), CPU: cpu}
+		if baseCPU > 0 {
+			t.CPURatio = cpu.Seconds() / baseCPU.Seconds()
+		}
+		out = append(out, t)
+		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s (%d of %d)\n", b.Name, d.Seconds(), cpu.Seconds(), len(out)-1, len(Timed))
 	}
 	return out, nil
 }
 
-func medianTime(runs int, f func() error) (time.Duration, error) {
+// medianTime runs f runs times and returns the median wall time and the median CPU time
+// process chPID spent meanwhile (0 without chPID).
+func medianTime(runs, chPID int, f func() error) (wall, cpu time.Duration, err error) {
 	times := make([]time.Duration, 0, runs)
+	cpus := make([]time.Duration, 0, runs)
 	for i := 0; i < max(runs, 1); i++ {
-		start := time.Now()
+		start, c0 := time.Now(), procCPU(chPID)
 		if err := f(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		times = append(times, time.Since(start))
+		cpus = append(cpus, procCPU(chPID)-c0)
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	return times[len(times)/2], nil
+	sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
+	return times[len(times)/2], cpus[len(cpus)/2], nil
 }
