@@ -21,7 +21,10 @@ import (
 	"github.com/journeyd/journeyd/sql/store/schema"
 )
 
-var dashboardEvents = flag.Int64("dashboard-events", 0, "time the dashboard's panels in Chromium on this many bench-reports events (docs/BENCHMARKS.md); 0 skips")
+var (
+	dashboardEvents = flag.Int64("dashboard-events", 0, "time the dashboard's panels in Chromium on this many bench-reports events (docs/BENCHMARKS.md); 0 skips")
+	dashboardRuns   = flag.Int("dashboard-runs", 3, "runs of each report timed alone before the dashboard; the median is logged")
+)
 
 // panelClock records, in the page, when each panel first finishes loading after __t0.
 const panelClock = `window.__done = {};
@@ -54,7 +57,7 @@ func TestDashboardTiming(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("inserted %d events in %s", *dashboardEvents, time.Since(began).Round(time.Second))
-	timings, err := TimeReports(ctx, r, "bench", start, start.AddDate(0, 0, 30), 3, 0)
+	timings, err := TimeReports(ctx, r, "bench", start, start.AddDate(0, 0, 30), *dashboardRuns, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,7 @@ func TestDashboardTiming(t *testing.T) {
 	for _, tm := range timings {
 		fmt.Fprintf(&b, "  %-40s %6.3f s  %5.2f\n", tm.Name, tm.Time.Seconds(), tm.Ratio)
 	}
-	t.Logf("each report alone, median of 3, and its ratio to the baseline:\n%s", b.String())
+	t.Logf("each report alone, median of %d, and its ratio to the baseline:\n%s", *dashboardRuns, b.String())
 	sites := map[string]goal.Definitions{"bench": {}}
 	reports, dash := report.Handler(conn, db, sites), dashboard.Handler()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
