@@ -185,6 +185,7 @@ type app struct {
 	enricher *standard.Enricher
 	server   *collector.Server
 
+	clock   event.Clock            // startup's and the erasure poll's waits
 	stage   atomic.Pointer[string] // what startup is doing; "" when done (start.go)
 	syncMu  sync.Mutex             // one erasure sync at a time
 	started sync.WaitGroup         // startup
@@ -197,7 +198,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.conn, a.db = conn, db
+	a.conn, a.db, a.clock = conn, db, event.SystemClock
 	a.setStage("not started")
 	if err := a.pipeline(ctx, db); err != nil {
 		conn.Close()

@@ -39,7 +39,7 @@ func (a *app) startup(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-a.clock.After(wait):
 		}
 		wait = min(2*wait, startRetryMax)
 	}
@@ -105,7 +105,7 @@ func (a *app) pollErasures(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(a.cfg.ErasurePoll):
+		case <-a.clock.After(a.cfg.ErasurePoll):
 		}
 		if _, err := a.syncErasures(ctx); err != nil {
 			a.log.Warn("cannot read the erasures; retrying", "err", err)
