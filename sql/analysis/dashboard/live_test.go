@@ -308,6 +308,23 @@ func TestBrowserLiveJourneys(t *testing.T) {
 		t.Errorf("paths flow nodes %q, want Email 1 and Direct 1 flowing into conversion 2", paths)
 	}
 
+	// Two segments side by side: everyone (A) against the people on the pro plan (B: u3, whose
+	// purchase reaches every stage up to purchase).
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#compare"), "trait.plan=pro"), chromedp.Click(chromedp.CSS("#stages-form button")))
+	compared := poll[[]string](t, ctx, "the compared journey maps", `(() => { const r = [...document.querySelectorAll('#stages table.compare tbody tr')]
+		.map(tr => [...tr.children].map(td => td.textContent).join('|')); return r.length && r; })()`)
+	wantCompared := []string{"1. awareness|3|100%|1|100%", "2. consideration|3|100%|1|100%", "3. decision|3|100%|1|100%",
+		"4. purchase|2|67%|1|100%", "5. retention|0|0%|0|0%", "6. advocacy|0|0%|0|0%"}
+	if strings.Join(compared, "\n") != strings.Join(wantCompared, "\n") {
+		t.Errorf("compared journey maps:\n%s\nwant:\n%s", strings.Join(compared, "\n"), strings.Join(wantCompared, "\n"))
+	}
+	if n := poll[int](t, ctx, "two flows", `document.querySelectorAll('#stages svg.chart').length`); n != 2 {
+		t.Errorf("%d flow diagrams when comparing, want 2", n)
+	}
+	if len(s.asked("reports/stages?")) < 2 || !strings.Contains(strings.Join(s.asked("reports/stages?"), " "), "filter=trait.plan%3Dpro") {
+		t.Errorf("stages requests %q: want one for segment B with filter trait.plan=pro", s.asked("reports/stages?"))
+	}
+
 	// Who dropped between add to cart and the conversion within a day: a2 (01-02 12:02, no
 	// purchase); a1 bought. Their name opens their journey: s0 and s2, four events.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`#funnel tbody tr:nth-child(2) button.who`)))

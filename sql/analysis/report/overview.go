@@ -136,20 +136,22 @@ func TopDimensions() []string {
 // (top.sql), as the table top; page, when asked for, by pages.sql as the table pages.
 func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	res := &Result{}
-	var keys []string
+	var cols, keys []string
 	for _, dim := range req.Dimensions {
 		if dim == "page" {
 			continue
 		}
 		col, _ := topColumn(dim)
-		keys = append(keys, fmt.Sprintf("(%s, argMinIf(if(%s = '', %s, %s), ts, %s))", quote(dim), col, quote(emptyKey(dim)), col, visitTypes))
+		cols = append(cols, col)
+		keys = append(keys, fmt.Sprintf("(%s, if(first.%d = '', %s, first.%d))", quote(dim), len(cols), quote(emptyKey(dim)), len(cols)))
 	}
 	if len(keys) > 0 {
 		p, err := conversionParams(req)
 		if err != nil {
 			return nil, err
 		}
-		p["dimensions"], p["limit"] = fragment(strings.Join(keys, ",\n")), Int(int64(req.Top))
+		p["columns"], p["dimensions"] = fragment(strings.Join(cols, ", ")), fragment(strings.Join(keys, ",\n"))
+		p["limit"] = Int(int64(req.Top))
 		rows, err := r.Query(ctx, "top", p)
 		if err != nil {
 			return nil, err

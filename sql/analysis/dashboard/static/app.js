@@ -24,7 +24,7 @@ const store = {
 
 // The view's state that the URL keeps: form fields by id, plus the filter, the chosen
 // metric and the person shown.
-const FIELDS = ['site', 'from', 'to', 'interval', 'steps', 'window', 'per', 'model', 'attr-by', 'lookback', 'cohort'];
+const FIELDS = ['site', 'from', 'to', 'interval', 'steps', 'window', 'per', 'model', 'attr-by', 'lookback', 'cohort', 'compare'];
 const state = {filter: [], metric: 'visitors', person: ''};
 
 function saveURL() {
@@ -139,7 +139,8 @@ async function fetchReport(name, opts, signal) {
   const {site, from, to} = settings();
   if (!site) throw new ReportError(0, 'Enter a site id above.');
   const q = new URLSearchParams({site, from, to, ...opts});
-  if (state.filter.length) q.set('filter', filterString());
+  if (state.filter.length && !('filter' in opts)) q.set('filter', filterString());
+  if (q.get('filter') === '') q.delete('filter');
   const body = await getJSON(`${API}/${encodeURIComponent(name)}?${q}`, signal);
   kept.get(signal)?.push({name, body});
   return body;
@@ -507,19 +508,50 @@ function stageFlow(stages, channels) {
   return flow(columns, links, 'journey map flow');
 }
 
+// loadStages draws the journey map of the filtered people, and beside it, when a second
+// segment is given (compare: filter terms added to the filters), that segment's map, with
+// both segments' people per stage in one table.
 async function loadStages(signal) {
-  const [res, top] = await Promise.all([fetchReport('stages', {}, signal),
-    sharedTop().sessions.catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : {}))]);
+  const compare = parseFilter($('compare').value.trim());
+  const other = compare.length ? filterFor(compare) : null;
+  const [res, top, cmp] = await Promise.all([fetchReport('stages', {}, signal),
+    sharedTop().sessions.catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : {})),
+    other === null ? null : fetchReport('stages', {filter: other}, signal)]);
   const rows = res.stages || [];
   if (!rows.length) return empty('stages: define them in the site config');
   const channels = (top.top || []).filter((r) => r.dimension === 'channel').slice(0, 6);
-  return h('div', null, h('div', {class: 'scroll-x'}, stageFlow(rows, channels)), table([
+  const map = h('div', {class: 'scroll-x'}, stageFlow(rows, channels));
+  if (cmp) return compareStages(rows, map, cmp.stages || [], other);
+  return h('div', null, map, table([
     {label: 'Stage', get: (r) => `${r.stage}. ${r.name}`},
     {label: 'People', num: true, get: (r) => fmt.int(r.people)},
     {label: 'From previous', num: true, get: (r) => fmt.pct(r.from_previous)},
     {label: 'Median time to reach', num: true, get: (r) => fmt.duration(r.median_seconds)},
     {label: 'Top channels', cls: () => 'wrap', get: (r) => r.top_channels || '–'},
   ], rows), h('details', null, h('summary', null, 'As a chain of stages'), stageMap(rows)));
+}
+
+// filterFor returns the filter of a second segment: the filters with terms replaced or added.
+function filterFor(terms) {
+  const keys = new Set(terms.map((t) => t.key));
+  return state.filter.filter((t) => !keys.has(t.key)).concat(terms)
+    .map((t) => `${t.key}${t.not ? '!=' : '='}${t.value}`).join(';');
+}
+
+function compareStages(rows, map, other, otherFilter) {
+  const byStage = new Map(other.map((r) => [r.stage, r]));
+  const a = state.filter.length ? filterString() : 'everyone';
+  return h('div', {class: 'compare-stages'},
+    h('h3', null, `Segment A: ${a}`), map,
+    h('h3', null, `Segment B: ${otherFilter}`),
+    other.length ? h('div', {class: 'scroll-x'}, stageFlow(other, [])) : empty('people in segment B'),
+    table([
+      {label: 'Stage', get: (r) => `${r.stage}. ${r.name}`},
+      {label: 'A people', num: true, get: (r) => fmt.int(r.people)},
+      {label: 'A from previous', num: true, get: (r) => fmt.pct(r.from_previous)},
+      {label: 'B people', num: true, get: (r) => fmt.int(byStage.get(r.stage)?.people || 0)},
+      {label: 'B from previous', num: true, get: (r) => fmt.pct(byStage.get(r.stage)?.from_previous)},
+    ], rows, {class: 'compare'}));
 }
 
 // openPerson shows the journey of person id and keeps it in the URL.
@@ -623,7 +655,7 @@ function bindForms() {
     addFilter(k === 'prop' || k === 'trait' ? `${k}.${name}` : k, $('filter-value').value.trim());
     $('filter-value').value = '';
   });
-  for (const id of ['funnel', 'attribution', 'retention', 'overview']) {
+  for (const id of ['funnel', 'attribution', 'retention', 'overview', 'stages']) {
     $(id + '-form').addEventListener('submit', (e) => { e.preventDefault(); saveURL(); run(id); });
   }
   for (const [field, panel] of [['model', 'attribution'], ['interval', 'overview']]) {
