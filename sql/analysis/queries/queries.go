@@ -1,10 +1,11 @@
 // Package queries is journeyd's query library for analysts: one .sql file per question
-// (funnels, barriers, channels, paths, retention, stages, attribution paths), each readable
-// and runnable by hand in clickhouse-client once its $placeholders are replaced, as the
-// header of every file explains. A line `-- include: F.sql` stands for the shared fragment
-// include/F.sql, pasted in its place (Text does it, and so can an analyst by hand). This
-// package only embeds the files and expands the includes; sql/analysis/report fills the placeholders
-// with safely quoted values, runs the queries and formats the results.
+// (overview, top lists, funnels, barriers, channels, paths, retention, stages, attribution
+// paths, drop-off lists), each readable and runnable by hand in clickhouse-client once its
+// $placeholders are replaced, as the header of every file explains. A line
+// `-- include: F.sql` stands for the shared fragment include/F.sql, pasted in its place
+// (Text does it, and so can an analyst by hand). This package only embeds the files and
+// expands the includes; sql/analysis/report fills the placeholders with safely quoted
+// values, runs the queries and formats the results.
 package queries
 
 import (

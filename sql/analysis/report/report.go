@@ -1,9 +1,11 @@
-// Package report runs journeyd's analytics reports: it turns a report request (funnel,
-// barriers, attribution, paths, next, time-to-convert, retention, stages, channels, dropped) into the
-// library queries of sql/analysis/queries with their placeholders safely filled, runs them, derives
-// the rates, and formats the result as a table, CSV or JSON, for `journeyd report` and for
-// GET /api/v1/reports/NAME. It also defines the per-site conversions and journey stages.
-// The attribution models themselves are computed by sql/analysis/attribution.
+// Package report runs journeyd's analytics reports: it turns a report request (overview,
+// top, funnel, barriers, attribution, paths, next, time-to-convert, retention, stages,
+// channels, dropped) into the library queries of sql/analysis/queries with their
+// placeholders safely filled, the request's filter included, runs them, derives the rates,
+// and formats the result as a table, CSV or JSON, for `journeyd report` and for GET
+// /api/v1/reports/NAME. GET /api/v1/person serves one person's journey (sql/analysis/journey)
+// to the dashboard. It also defines the per-site conversions and journey stages. The
+// attribution models themselves are computed by sql/analysis/attribution.
 package report
 
 import (
