@@ -3,7 +3,9 @@
 // panel, and draws the answers with charts.js. The whole view lives in the URL's hash, so
 // a link (or a reload) reproduces it; the admin token stays in sessionStorage (typed once
 // per browser session, gone when the tab closes); the site is remembered in localStorage.
-import {h, fmt, table, cellBar, hbars, histogram, funnelChart, stageMap, lineChart, flow} from './charts.js';
+import {h, fmt, table, cellBar, hbars, histogram, funnelChart, stageMap, lineChart} from './charts.js';
+import {pathFlow, stageFlow} from './flows.js';
+import {personView} from './person.js';
 
 const API = '/api/v1/reports';
 const MODELS = ['first', 'last', 'last_non_direct', 'linear', 'time_decay', 'position', 'markov', 'shapley'];
@@ -425,31 +427,6 @@ function compareModels(models) {
   }))], keys, {class: 'compare'});
 }
 
-// pathFlow draws the converting paths as a flow: column k holds the k-th touchpoints, and
-// every path ends in the conversion; paths longer than four keep their last four touches.
-function pathFlow(rows) {
-  const depth = Math.min(4, Math.max(...rows.map((r) => String(r.path).split(' > ').length)));
-  const columns = Array.from({length: depth + 1}, () => new Map());
-  const links = new Map();
-  let total = 0;
-  for (const r of rows) {
-    const touches = String(r.path).split(' > ').slice(-depth);
-    const ids = touches.map((t, k) => `${k}:${t}`).concat('conversion');
-    touches.forEach((t, k) => {
-      const n = columns[k].get(ids[k]) || {id: ids[k], label: t, value: 0};
-      n.value += r.conversions;
-      columns[k].set(ids[k], n);
-    });
-    total += r.conversions;
-    ids.slice(1).forEach((to, k) => {
-      const key = ids[k] + '→' + to;
-      links.set(key, {from: ids[k], to, value: (links.get(key)?.value || 0) + r.conversions});
-    });
-  }
-  columns[depth].set('conversion', {id: 'conversion', label: 'conversion', value: total, cls: 'node goal'});
-  return flow(columns.map((c) => [...c.values()].sort((a, b) => b.value - a.value)), [...links.values()], 'paths to conversion');
-}
-
 async function loadPaths(signal) {
   const rows = (await fetchReport('paths', {top: '20'}, signal)).paths || [];
   if (!rows.length) return empty('converting paths');
@@ -483,29 +460,6 @@ async function loadRetention(signal) {
       cls: (r) => `cell h${Math.min(9, Math.floor((r.rates[i] || 0) * 10))}`,
       get: (r) => fmt.pct(r.rates[i])})),
   ], rows));
-}
-
-// stageFlow draws the journey map as a flow: the channels people came from feed the first
-// stage, each stage flows into the next with the people who went on, and the rest leave.
-function stageFlow(stages, channels) {
-  const first = stages[0].people || 0;
-  const reach = channels.reduce((a, c) => a + c.people, 0) || 1;
-  const columns = [], links = [];
-  if (channels.length && first) {
-    columns.push(channels.map((c) => ({id: 'ch:' + c.value, label: c.value, value: c.people, cls: 'node source'})));
-    for (const c of channels) links.push({from: 'ch:' + c.value, to: 'st:1', value: (c.people / reach) * first});
-  }
-  stages.forEach((st, k) => {
-    const col = [{id: 'st:' + st.stage, label: `${st.name}`, value: st.people, cls: 'stage'}];
-    if (k > 0) {
-      const left = Math.max(0, stages[k - 1].people - st.people);
-      if (left > 0) col.push({id: 'left:' + k, label: `left after ${stages[k - 1].name}`, value: left, cls: 'sink'});
-      links.push({from: 'st:' + stages[k - 1].stage, to: 'st:' + st.stage, value: st.people});
-      links.push({from: 'st:' + stages[k - 1].stage, to: 'left:' + k, value: left, cls: 'leave'});
-    }
-    columns.push(col);
-  });
-  return flow(columns, links, 'journey map flow');
 }
 
 // loadStages draws the journey map of the filtered people, and beside it, when a second
@@ -586,32 +540,6 @@ async function showPerson(id) {
       el.removeAttribute('aria-busy');
     }
   }
-}
-
-const count = (n, noun) => `${fmt.int(n)} ${noun}${n === 1 ? '' : 's'}`;
-
-function personView(j) {
-  const sessions = new Map((j.sessions || []).map((s) => [s.session_id, s]));
-  const revenue = (j.conversions || []).reduce((a, c) => a + (c.revenue || 0), 0);
-  const groups = [];
-  for (const tp of j.touchpoints || []) {
-    const key = tp.session_id || '';
-    if (!groups.length || groups[groups.length - 1].key !== key) groups.push({key, items: []});
-    groups[groups.length - 1].items.push(tp);
-  }
-  const what = (tp) => (tp.type === 'pageview' ? `viewed ${tp.path}` : `${tp.type}${tp.name ? ' ' + tp.name : ''}`);
-  return h('div', {class: 'person'},
-    h('p', null, h('strong', {class: 'person-id'}, j.person), ` · ${count((j.sessions || []).length, 'session')} · `,
-      `${count((j.conversions || []).length, 'conversion')} · revenue ${fmt.money(revenue)}`,
-      (j.anon_ids || []).length ? h('span', {class: 'muted'}, ` · anonymous ids ${j.anon_ids.join(', ')}`) : ''),
-    h('ol', {class: 'timeline'}, groups.map((g) => {
-      const s = sessions.get(g.key);
-      const head = g.key ? `Session from ${s?.channel || 'Direct'}${s?.source ? ' (' + s.source + ')' : ''}${s?.campaign ? ', campaign ' + s.campaign : ''}` +
-        `${s?.device ? ' · ' + s.device : ''}${s?.country ? ' · ' + s.country : ''}` : 'Outside any session';
-      return h('li', {class: 'session'}, h('h3', null, head), h('ul', null, g.items.map((tp) => h('li', {class: tp.conversion ? 'tp conversion' : 'tp'},
-        h('time', null, fmt.time(tp.ts)), ' ', what(tp),
-        tp.conversion ? h('strong', {class: 'conv'}, ` ★ conversion${tp.revenue ? ' ' + fmt.money(tp.revenue) : ''}`) : ''))));
-    })));
 }
 
 function setPeriod(days) {
