@@ -7,12 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/chromedp/chromedp"
 	"github.com/valyala/fasthttp"
 
+	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/snippet/browsertest"
 	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
@@ -58,28 +58,12 @@ var liveTraffic = []visit{
 
 func insertVisits(t *testing.T, conn driver.Conn, events []visit) {
 	t.Helper()
-	ctx := context.Background()
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO events (event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id, path, channel, device, country, browser, revenue, `props.key`, `props.value`)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	es := make([]event.Event, len(events))
 	for i, e := range events {
-		keys, values := []string{}, []string{}
-		if k, v, ok := strings.Cut(e.props, "="); ok {
-			keys, values = append(keys, k), append(values, v)
-		}
-		ts, err := time.Parse(time.DateTime, e.at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Append(fmt.Sprintf("e%02d", i), "shop", ts, ts, e.typ, e.name, e.anon, e.user, e.session, e.path,
-			e.channel, e.device, e.country, e.browser, e.revenue, keys, values); err != nil {
-			t.Fatal(err)
-		}
+		es[i] = journeytest.Planted(t, i, e.typ, e.name, e.anon, e.user, e.session, e.at, e.path, e.channel,
+			e.device, e.country, e.browser, e.revenue, e.props)
 	}
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
-	}
+	journeytest.Insert(t, conn, es)
 }
 
 // liveServer serves the dashboard, the reports API and the person API over the planted

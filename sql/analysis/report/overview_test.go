@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/valyala/fasthttp"
 
+	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
 	"github.com/journeyd/journeyd/sql/analysis/report"
@@ -47,30 +48,12 @@ var overviewTraffic = []planted{
 
 func insertPlanted(t *testing.T, conn driver.Conn, events []planted) {
 	t.Helper()
-	ctx := context.Background()
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO events (event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id, path, channel, device, country, browser, revenue, `props.key`, `props.value`)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	es := make([]event.Event, len(events))
 	for i, e := range events {
-		keys, values := []string{}, []string{}
-		for _, kv := range strings.Split(e.props, ",") {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				keys, values = append(keys, k), append(values, v)
-			}
-		}
-		ts, err := time.Parse(time.DateTime, e.at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Append(fmt.Sprintf("e%02d", i), "shop", ts, ts, e.typ, e.name, e.anon, e.user, e.session, e.path,
-			e.channel, e.device, e.country, e.browser, e.revenue, keys, values); err != nil {
-			t.Fatal(err)
-		}
+		es[i] = journeytest.Planted(t, i, e.typ, e.name, e.anon, e.user, e.session, e.at, e.path, e.channel,
+			e.device, e.country, e.browser, e.revenue, e.props)
 	}
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
-	}
+	journeytest.Insert(t, conn, es)
 }
 
 func plantOverview(t *testing.T) *report.Runner {
