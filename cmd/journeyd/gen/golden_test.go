@@ -31,6 +31,11 @@ var goldenReports = []struct {
 	{"stages", "stages", map[string]string{}},
 	{"next", "next", map[string]string{"after": "event:add_to_cart"}},
 	{"dropped", "dropped", map[string]string{"did": "event:add_to_cart", "not": "purchase|order_paid", "within": "1d"}},
+	{"overview", "overview", map[string]string{}},
+	{"overview-previous", "overview", map[string]string{"from": "2026-10-17T05:30:00Z", "interval": "day"}},
+	{"overview-mobile", "overview", map[string]string{"from": "2026-10-17T05:30:00Z", "interval": "week", "filter": "device=mobile"}},
+	{"top", "top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser,page"}},
+	{"top-mobile", "top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser,page", "filter": "device=mobile"}},
 }
 
 // TestGoldenReports pins every report's output over every scenario (seed 1, 300 people,
