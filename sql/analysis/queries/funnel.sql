@@ -4,7 +4,9 @@
 --
 -- Counted once per person: windowFunnel gives the deepest step each person reached with the
 -- steps in order inside the window (the building block); the step times follow the earliest
--- chain from the person's first step-1 event. Bots are excluded. An event stored twice (a
+-- chain from the person's first step-1 event. People (or sessions) are grouped by a 64-bit
+-- hash of their id, which is faster than grouping by the string and, barring a hash
+-- collision, counts the same. Bots are excluded. An event stored twice (a
 -- replay before the table's background merge removes the copy) counts once: windowFunnel, the
 -- step times and the count of people do not change when an event repeats. A person is resolved
 -- as include/persons.sql says: the user id where known, else the user id the anonymous id was
@@ -19,7 +21,7 @@
 --                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $window      the conversion window in seconds: 604800 (7 days); for strict order (no
 --                other event between steps, ClickHouse 21.1+): 604800, 'strict_order'
---   $unit        person (count people) or session_id (count sessions)
+--   $unit        person (count people) or session_id (count sessions); grouped by its hash
 --   $segment     the breakdown column (device, channel, country, source, campaign) or ''
 --   $first_segment each person's segment, their first event's: argMin(dim, ts); or '' with
 --                no breakdown (saves a per-person state)
@@ -33,10 +35,10 @@
 --                other event breaks the chain)
 --   $excluded    whether a person did it inside their window:
 --                arrayExists(t -> t >= t1 AND t <= t1 + 604800, ax), or 0 for none
---   $step_arrays each person's times of each step, one item per step:
---                groupArrayIf(toUInt32(ts), s1) AS a1, groupArrayIf(toUInt32(ts), s2) AS a2
+--   $step_arrays each person's times of each step after the first, one item per step:
+--                groupArrayIf(toUInt32(ts), s2) AS a2
 --   $chain       the step times of the earliest chain, one per step; for two steps:
---                arrayReduce('min', a1) AS t1,
+--                minIf(toUInt32(ts), s1) AS t1,
 --                if(t1 = 0, 0, arrayReduce('min', arrayFilter(t -> t >= t1 AND t <= t1 + 604800, a2))) AS t2,
 --                [t1, t2] AS chain
 SELECT
@@ -53,7 +55,7 @@ FROM
     FROM
     (
         SELECT
-            $unit AS unit,
+            cityHash64($unit) AS unit,
             $first_segment AS segment,
             windowFunnel($window)(ts, $step_refs) AS level,
             $step_arrays,

@@ -26,31 +26,50 @@ type Barrier struct {
 // DefaultBarrierDimensions are the breakdowns barriers uses when --by is not given.
 var DefaultBarrierDimensions = []string{"device", "channel", "country"}
 
-// Barriers runs the funnel overall and by each dimension and ranks the step × segment cells
-// by people lost, most first.
+// Barriers runs the funnel by each dimension and ranks the step × segment cells by people
+// lost, most first. The overall rate of each step is the first breakdown's, summed over its
+// segments: every person (or session) entering a step is in exactly one segment, their first
+// event's, and which events the funnel reads does not change who enters a step (windowFunnel
+// and the step times ignore the events that match no step), so the sums are the overall
+// funnel's counts without a pass of its own.
 func (r *Runner) Barriers(ctx context.Context, req *Request) ([]Barrier, error) {
-	overall, err := r.Funnel(ctx, req, "")
-	if err != nil {
-		return nil, err
-	}
-	rate := make(map[int]float64, len(overall))
-	for _, f := range overall {
-		rate[f.Step] = f.FromPrev
-	}
 	dims := req.By
 	if len(dims) == 0 {
 		dims = DefaultBarrierDimensions
 	}
-	var out []Barrier
+	var (
+		out  []Barrier
+		rate map[int]float64
+	)
 	for _, dim := range dims {
 		rows, err := r.Funnel(ctx, req, dim)
 		if err != nil {
 			return nil, err
 		}
+		if rate == nil {
+			rate = overallRates(rows)
+		}
 		out = append(out, barriers(dim, rows, rate)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Lost > out[j].Lost })
 	return out, nil
+}
+
+// overallRates returns each step's conversion from the previous step over all segments of
+// one breakdown: the people entering it summed over the segments, against the step before.
+func overallRates(rows []FunnelRow) map[int]float64 {
+	entered := map[int]int64{}
+	for _, f := range rows {
+		entered[f.Step] += f.Entered
+	}
+	rate := make(map[int]float64, len(entered))
+	for step, n := range entered {
+		rate[step] = 1
+		if step > 1 {
+			rate[step] = ratio(float64(n), float64(entered[step-1]))
+		}
+	}
+	return rate
 }
 
 func barriers(dim string, rows []FunnelRow, rate map[int]float64) []Barrier {

@@ -103,7 +103,7 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 	for i, st := range req.Steps {
 		conds[i] = cond(st)
 	}
-	stepParams(p, conds)
+	stepParams(p, conds, 2)
 	// Only step and exclusion events matter, unless the segment (the first event's) or
 	// strict order (broken by any other event) needs them all.
 	p["keep"] = fragment(strings.ReplaceAll(p["step_refs"].SQL(), ",", " OR") + " OR sx")
@@ -124,14 +124,18 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 }
 
 // stepParams sets the step placeholders of a query from the step conditions: $steps (the
-// conditions as columns s1..sn), $step_refs (s1, ..., sn) and $step_arrays (a1..an: each
-// person's times of the events that match each step).
-func stepParams(p map[string]Value, conds []string) {
-	cols, refs, arrays := make([]string, len(conds)), make([]string, len(conds)), make([]string, len(conds))
+// conditions as columns s1..sn), $step_refs (s1, ..., sn) and $step_arrays (ak..an: each
+// person's times of the events that match each step from step k = first on; the steps
+// before it need no array, their times are plain aggregates).
+func stepParams(p map[string]Value, conds []string, first int) {
+	cols, refs := make([]string, len(conds)), make([]string, len(conds))
+	var arrays []string
 	for i, c := range conds {
 		cols[i] = fmt.Sprintf("toUInt8(%s) AS s%d", c, i+1)
 		refs[i] = fmt.Sprintf("s%d", i+1)
-		arrays[i] = fmt.Sprintf("groupArrayIf(toUInt32(ts), s%d) AS a%d", i+1, i+1)
+		if i+1 >= first {
+			arrays = append(arrays, fmt.Sprintf("groupArrayIf(toUInt32(ts), s%d) AS a%d", i+1, i+1))
+		}
 	}
 	p["steps"] = fragment(strings.Join(cols, ", "))
 	p["step_refs"] = fragment(strings.Join(refs, ", "))
@@ -140,10 +144,11 @@ func stepParams(p map[string]Value, conds []string) {
 
 // chain returns the SELECT items t1..tn and chain = [t1, ..., tn]: the time of each step
 // along the earliest chain that starts at the first step-1 event, 0 once the chain breaks.
-// window 0 means no window; repeat[k] asks for step k strictly after step k-1.
+// t1 is a plain minIf (no array a1: cheaper per person); window 0 means no window;
+// repeat[k] asks for step k strictly after step k-1.
 func chain(n int, window int64, repeat []bool) string {
 	var b strings.Builder
-	b.WriteString("arrayReduce('min', a1) AS t1,\n")
+	b.WriteString("minIf(toUInt32(ts), s1) AS t1,\n")
 	for k := 2; k <= n; k++ {
 		cmp := ">="
 		if k <= len(repeat) && repeat[k-1] {

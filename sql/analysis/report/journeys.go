@@ -192,7 +192,7 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		conds[i], repeat[i] = cond(st), s.Repeat
 	}
 	p := req.base()
-	stepParams(p, conds)
+	stepParams(p, conds, 1)
 	purchase := goal.PurchaseStage(stages)
 	p["chain"] = fragment(stageChain(len(stages), purchase, repeat))
 	p["purchase"] = Int(int64(purchase + 1))
