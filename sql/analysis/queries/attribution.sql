@@ -29,14 +29,18 @@
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
 --   $lookback    the lookback in seconds: 2592000 (30 days)
-SELECT
-    keys,
-    ages,
-    sum(converted) AS conversions,
-    sum(conv_value) AS value,
-    sum(1 - converted) AS nulls
+SELECT path_keys AS keys, path_ages AS ages, conversions, value, nulls
 FROM
 (
-    -- include: conversion_paths.sql
+    SELECT
+        any(keys) AS path_keys,
+        any(ages) AS path_ages,
+        sum(converted) AS conversions,
+        sum(conv_value) AS value,
+        sum((1 - converted) * people) AS nulls
+    FROM
+    (
+        -- include: conversion_paths.sql
+    )
+    GROUP BY cityHash64(keys), cityHash64(ages)
 )
-GROUP BY keys, ages

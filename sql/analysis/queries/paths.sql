@@ -30,7 +30,7 @@
 SELECT
     arrayStringConcat(keys, ' > ') AS path,
     sum(converted) AS conversions,
-    sum(1 - converted) AS nulls,
+    sum((1 - converted) * people) AS nulls,
     round(conversions / (conversions + nulls), 4) AS conversion_rate,
     round(quantileExactIf(0.5)((conv_time - times[1]) / 86400, converted = 1), 2) AS median_days
 FROM

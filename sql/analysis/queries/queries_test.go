@@ -28,7 +28,7 @@ func TestIncludesExpand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(text, "\n        GROUP BY person\n") {
+		if !regexp.MustCompile(`\n {16,}GROUP BY person_hash\n`).MatchString(text) {
 			t.Errorf("%s: journeys.sql is not pasted in at the include's indentation:\n%s", name, text)
 		}
 	}

@@ -3,6 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -91,7 +93,21 @@ func (r *Runner) Paths(ctx context.Context, req *Request) ([]attribution.Path, e
 		paths = append(paths, attribution.Path{Channels: keys, AgeDays: ages,
 			Conversions: toFloat(row[2]), Value: toFloat(row[3]), Nulls: toFloat(row[4])})
 	}
+	sortPaths(paths)
 	return paths, nil
+}
+
+// sortPaths puts paths in one order whatever order the server grouped them in (by their
+// keys, then their ages), so that the models' floating-point sums, and so their last
+// digits, do not depend on the query plan or the server version.
+func sortPaths(paths []attribution.Path) {
+	sort.Slice(paths, func(i, j int) bool {
+		a, b := paths[i], paths[j]
+		if c := slices.Compare(a.Channels, b.Channels); c != 0 {
+			return c < 0
+		}
+		return slices.Compare(a.AgeDays, b.AgeDays) < 0
+	})
 }
 
 // attributionBody is the documented JSON of the attribution report.

@@ -10,22 +10,22 @@
 -- event id once. Touchpoints and conversions are each collected as one array of tuples and
 -- sorted by time (then key, or value): one aggregate state per kind instead of two.
 SELECT
-    person,
-    arraySort(groupArrayIf((t, k), visit = 1)) AS touches,
-    arrayMap(x -> x.1, touches) AS tt,
-    arrayMap(x -> x.2, touches) AS tk,
-    arraySort(groupArrayArray(convs)) AS sorted_convs,
-    arrayPushBack(arrayMap(x -> x.1, sorted_convs), toUInt32(0)) AS ends_t,
-    arrayPushBack(arrayMap(x -> x.2, sorted_convs), toFloat64(0)) AS ends_v
+    cityHash64(person) AS person_hash,
+    arraySort(groupArrayIf(t, visit = 1)) AS tt,
+    arraySort((x, y) -> (y, x), groupArrayIf(k, visit = 1), groupArrayIf(t, visit = 1)) AS tk,
+    groupArrayArray(conv_t) AS all_conv_t,
+    groupArrayArray(conv_v) AS all_conv_v,
+    arrayPushBack(arraySort(all_conv_t), toUInt32(0)) AS ends_t,
+    arrayPushBack(arraySort((v, x) -> (x, v), all_conv_v, all_conv_t), toFloat64(0)) AS ends_v
 FROM
 (
     SELECT
         if(person_id != '', person_id, person_key) AS person,
-        visit, t, k, convs
+        visit, t, k, conv_t, conv_v
     FROM
     (
         -- include: touches.sql
     ) AS lhs
     -- include: persons.sql
 )
-GROUP BY person
+GROUP BY person_hash
