@@ -69,8 +69,15 @@ func journeyParams(req *Request) (map[string]Value, error) {
 	return p, nil
 }
 
-// Paths runs the attribution query and returns its rows as attribution paths.
+// Paths returns req's journeys grouped into attribution paths (journeypaths.go): the rows
+// attribution.sql returns, in one order.
 func (r *Runner) Paths(ctx context.Context, req *Request) ([]attribution.Path, error) {
+	return r.journeyPaths(ctx, req)
+}
+
+// libraryPaths runs the library's attribution.sql and returns its rows as attribution
+// paths, in the order of Paths: what an analyst running the SQL by hand gets.
+func (r *Runner) libraryPaths(ctx context.Context, req *Request) ([]attribution.Path, error) {
 	p, err := journeyParams(req)
 	if err != nil {
 		return nil, err

@@ -49,13 +49,7 @@ func runChannels(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 }
 
 func runPaths(ctx context.Context, r *Runner, req *Request) (*Result, error) {
-	p, err := journeyParams(req)
-	if err != nil {
-		return nil, err
-	}
-	p["value"] = fragment(valueExpr(req.Conversion))
-	p["limit"] = Int(int64(req.Top))
-	t, err := r.table(ctx, "paths", "paths", p)
+	t, err := r.pathsTable(ctx, req)
 	return &Result{Tables: []Table{t}}, err
 }
 
@@ -71,24 +65,17 @@ func runNext(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 }
 
 func runTimeToConvert(ctx context.Context, r *Runner, req *Request) (*Result, error) {
-	p, err := journeyParams(req)
-	if err != nil {
-		return nil, err
-	}
-	p["value"] = fragment(valueExpr(req.Conversion))
-	rows, err := r.Query(ctx, "time-to-convert", p)
+	byDay, byTouch, total := map[string]int64{}, map[string]int64{}, int64(0)
+	err := r.timeToConvert(ctx, req, func(d, n int) {
+		byDay[dayBucket(d)]++
+		byTouch[touchBucket(n)]++
+		total++
+	})
 	if err != nil {
 		return nil, err
 	}
 	days := Table{Name: "days", Columns: []string{"days", "conversions", "share"}}
 	touches := Table{Name: "touchpoints", Columns: []string{"touchpoints", "conversions", "share"}}
-	byDay, byTouch, total := map[string]int64{}, map[string]int64{}, int64(0)
-	for _, row := range rows.Data {
-		n := int64(toFloat(row[2]))
-		byDay[dayBucket(int(toFloat(row[0])))] += n
-		byTouch[touchBucket(int(toFloat(row[1])))] += n
-		total += n
-	}
 	for _, b := range dayBuckets {
 		days.Rows = append(days.Rows, []any{b, byDay[b], round(ratio(float64(byDay[b]), float64(total)), 4)})
 	}

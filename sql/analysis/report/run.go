@@ -89,6 +89,31 @@ func (r *Runner) Query(ctx context.Context, name string, params map[string]Value
 	return out, nil
 }
 
+// stream fills the library query name with params ($db is added), runs it and hands its
+// rows to read, which reads them with Next and Scan: for results too large to hold.
+func (r *Runner) stream(ctx context.Context, name string, params map[string]Value, read func(driver.Rows) error) error {
+	sql, err := r.SQL(name, params)
+	if err != nil {
+		return err
+	}
+	if r.ShowSQL != nil {
+		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
+		return err
+	}
+	rows, err := r.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(r.settings())), sql)
+	if err != nil {
+		return fmt.Errorf("cannot run query %s: %w", name, err)
+	}
+	defer rows.Close()
+	if err := read(rows); err != nil {
+		return fmt.Errorf("cannot read the rows of query %s: %w", name, err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cannot read the rows of query %s: %w", name, err)
+	}
+	return nil
+}
+
 // SQL returns the library query name with its placeholders filled ($db is added).
 func (r *Runner) SQL(name string, params map[string]Value) (string, error) {
 	text, err := queries.Text(name)

@@ -1,0 +1,261 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/analysis/attribution"
+)
+
+// The journey reports (attribution, paths, time-to-convert) read every person's
+// touchpoints and conversions from the touchpoints query, ordered by person, and cut each
+// person's journeys here, one person at a time, exactly as the library's
+// include/journeys.sql and include/conversion_paths.sql cut them in SQL (a test holds the
+// two to the same answers). On ClickHouse 18.16 building the per-person arrays and one row
+// per conversion costs more server time than reading and grouping the events themselves;
+// here it costs a sort of a few touchpoints per person, and memory for one person.
+
+// touchpoint is one touchpoint of a person: its time (seconds) and key.
+type touchpoint struct {
+	t uint32
+	k string
+}
+
+// conversionAt is one conversion of a person: its time (seconds) and value.
+type conversionAt struct {
+	t uint32
+	v float64
+}
+
+// cutJourney is one journey cut from a person's touchpoints: those before a conversion,
+// within the lookback and after the previous conversion (converted), or those after the
+// last conversion (a null path). keys and times are in time order.
+type cutJourney struct {
+	converted bool
+	keys      []string
+	times     []uint32
+	convTime  uint32
+	value     float64
+}
+
+// ages returns the journey's touchpoint ages in days before its conversion, rounded to
+// 0.1 day as conversion_paths.sql rounds them (ClickHouse 18.16 rounds half away from
+// zero), or nil for a null path.
+func (j *cutJourney) ages() []float64 {
+	if !j.converted {
+		return nil
+	}
+	out := make([]float64, len(j.times))
+	for i, x := range j.times {
+		out[i] = roundHalfAway(float64(int64(j.convTime)-int64(x))/86400, 1)
+	}
+	return out
+}
+
+// roundHalfAway rounds x to digits decimals, halves away from zero, as ClickHouse 18.16's
+// round does for floats.
+func roundHalfAway(x float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(x*p) / p
+}
+
+// eachJourney runs the touchpoints query for req and calls fn with every journey of every
+// person. fn must not keep the journey: its slices are reused.
+func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJourney)) error {
+	p, err := journeyParams(req)
+	if err != nil {
+		return err
+	}
+	p["value"] = fragment(valueExpr(req.Conversion))
+	delete(p, "lookback") // applied here, not in the query
+	lookback := int64(req.Lookback / time.Second)
+	var (
+		cur      uint64
+		started  bool
+		touches  []touchpoint
+		convs    []conversionAt
+		scratch  cutJourney
+		person   uint64
+		visit    uint8
+		t        uint32
+		k        string
+		convT    []uint32
+		convV    []float64
+		personOf = func() {
+			cutJourneys(touches, convs, lookback, &scratch, fn)
+			touches, convs = touches[:0], convs[:0]
+		}
+	)
+	err = r.stream(ctx, "touchpoints", p, func(rows driver.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&person, &visit, &t, &k, &convT, &convV); err != nil {
+				return err
+			}
+			if len(convT) != len(convV) {
+				return fmt.Errorf("a touch group has %d conversion times and %d values", len(convT), len(convV))
+			}
+			if started && person != cur {
+				personOf()
+			}
+			cur, started = person, true
+			if visit == 1 {
+				touches = append(touches, touchpoint{t, k})
+			}
+			for i := range convT {
+				convs = append(convs, conversionAt{convT[i], convV[i]})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if started {
+		personOf()
+	}
+	return nil
+}
+
+// cutJourneys sorts one person's touchpoints (by time, then key) and conversions (by
+// time, then value) and calls fn with each journey that has a touchpoint: one per
+// conversion, then the null path after the last one.
+func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *cutJourney, fn func(*cutJourney)) {
+	slices.SortFunc(touches, func(a, b touchpoint) int {
+		return cmp.Or(cmp.Compare(a.t, b.t), strings.Compare(a.k, b.k))
+	})
+	slices.SortFunc(convs, func(a, b conversionAt) int {
+		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.v, b.v))
+	})
+	previous := uint32(0)
+	for i := 0; i <= len(convs); i++ {
+		*j = cutJourney{converted: i < len(convs), keys: j.keys[:0], times: j.times[:0]}
+		until, since := uint32(math.MaxUint32), uint32(0)
+		if j.converted {
+			j.convTime, j.value = convs[i].t, convs[i].v
+			until = j.convTime
+			since = uint32(max(int64(j.convTime)-lookback, 0))
+		}
+		for _, tp := range touches {
+			if tp.t > previous && tp.t <= until && tp.t >= since {
+				j.keys = append(j.keys, tp.k)
+				j.times = append(j.times, tp.t)
+			}
+		}
+		if j.converted {
+			previous = j.convTime
+		}
+		if len(j.keys) > 0 {
+			fn(j)
+		}
+	}
+}
+
+// journeyPaths returns req's journeys grouped by path and ages, as attribution.sql
+// groups them: the attribution engine's input.
+func (r *Runner) journeyPaths(ctx context.Context, req *Request) ([]attribution.Path, error) {
+	byPath := map[string]*attribution.Path{}
+	var key strings.Builder
+	err := r.eachJourney(ctx, req, func(j *cutJourney) {
+		ages := j.ages()
+		key.Reset()
+		for _, k := range j.keys {
+			key.WriteString(k)
+			key.WriteByte(0)
+		}
+		for _, a := range ages {
+			fmt.Fprintf(&key, "%g,", a)
+		}
+		p := byPath[key.String()]
+		if p == nil {
+			p = &attribution.Path{Channels: slices.Clone(j.keys), AgeDays: ages}
+			byPath[key.String()] = p
+		}
+		if j.converted {
+			p.Conversions++
+			p.Value += j.value
+		} else {
+			p.Nulls++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]attribution.Path, 0, len(byPath))
+	for _, p := range byPath {
+		paths = append(paths, *p)
+	}
+	sortPaths(paths)
+	return paths, nil
+}
+
+// pathsTable returns the paths report (paths.sql's columns and order): the top paths
+// with a conversion, their conversions, null paths, conversion rate and median days from
+// the first touchpoint to the conversion.
+func (r *Runner) pathsTable(ctx context.Context, req *Request) (Table, error) {
+	type agg struct {
+		conversions, nulls int64
+		days               []float64
+	}
+	byPath := map[string]*agg{}
+	err := r.eachJourney(ctx, req, func(j *cutJourney) {
+		path := strings.Join(j.keys, " > ")
+		a := byPath[path]
+		if a == nil {
+			a = &agg{}
+			byPath[path] = a
+		}
+		if !j.converted {
+			a.nulls++
+			return
+		}
+		a.conversions++
+		a.days = append(a.days, float64(int64(j.convTime)-int64(j.times[0]))/86400)
+	})
+	t := Table{Name: "paths", Columns: []string{"path", "conversions", "nulls", "conversion_rate", "median_days"}}
+	if err != nil {
+		return t, err
+	}
+	names := make([]string, 0, len(byPath))
+	for path, a := range byPath {
+		if a.conversions > 0 {
+			names = append(names, path)
+		}
+	}
+	slices.SortFunc(names, func(x, y string) int {
+		return cmp.Or(cmp.Compare(byPath[y].conversions, byPath[x].conversions), strings.Compare(x, y))
+	})
+	for _, path := range names[:min(len(names), req.Top)] {
+		a := byPath[path]
+		rate := roundHalfAway(float64(a.conversions)/float64(a.conversions+a.nulls), 4)
+		t.Rows = append(t.Rows, []any{path, a.conversions, a.nulls, rate, roundHalfAway(upperMedian(a.days), 2)})
+	}
+	return t, nil
+}
+
+// upperMedian returns the element at half the length of the sorted values, as
+// ClickHouse's quantileExact(0.5) does (the upper of the two middle values).
+func upperMedian(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	slices.Sort(values)
+	return values[len(values)/2]
+}
+
+// timeToConvert calls fn with every conversion's whole days from its journey's first
+// touchpoint and its number of touchpoints (time-to-convert.sql's rows, one conversion
+// at a time).
+func (r *Runner) timeToConvert(ctx context.Context, req *Request, fn func(days, touchpoints int)) error {
+	return r.eachJourney(ctx, req, func(j *cutJourney) {
+		if j.converted {
+			fn(int((int64(j.convTime)-int64(j.times[0]))/86400), len(j.keys))
+		}
+	})
+}
