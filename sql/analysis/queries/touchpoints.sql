@@ -8,11 +8,19 @@
 -- person is a 64-bit hash of the person id (include/persons.sql: the user id where known,
 -- else the user id the anonymous id was first linked to, an alias followed); visit is 1
 -- for a touchpoint, at time t (seconds) with key k; conv_t and conv_v are the group's
--- conversions (times and values), each event id once. Groups that are neither a
+-- conversions (times and values), each event id once, so that an event stored twice (a
+-- replay) counts once. Bots are excluded (is_bot = 0). Groups that are neither a
 -- touchpoint nor hold a conversion are left out.
 --
--- Run by hand in clickhouse-client: replace the placeholders as attribution.sql says
--- ($lookback is not used here).
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      the dashboard's filter, a condition on the events read: 1 for none
+--   $key         the touchpoint key column: channel, source or campaign
+--   $empty_key   what an empty key reads as, quoted: 'Direct'
+--   $conversion  the conversion condition: name = 'purchase'
+--   $value       the conversion value: revenue
 SELECT
     cityHash64(if(person_id != '', person_id, person_key)) AS person,
     visit, t, k, conv_t, conv_v
