@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -32,17 +33,22 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 	if err != nil {
 		return err
 	}
+	dash, err := TimeDashboard(ctx, r, site, start, start.Add(30*24*time.Hour), runs, chPID, timings[0])
+	if err != nil {
+		return err
+	}
+	timings = append(timings, dash)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if chPID > 0 {
-		fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\n", events, runs)
+		fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\tjourneyd CPU seconds\n", events, runs)
 		for _, t := range timings {
-			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio)
+			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio, t.GoCPU.Seconds())
 		}
 		return tw.Flush()
 	}
-	fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\n", events, runs)
+	fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tjourneyd CPU seconds\n", events, runs)
 	for _, t := range timings {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\n", t.Name, t.Time.Seconds(), t.Ratio)
+		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.GoCPU.Seconds())
 	}
 	return tw.Flush()
 }
@@ -89,15 +95,17 @@ var Timed = []struct {
 	{"top", map[string]string{"dimension": "page"}},
 }
 
-// Timing is one report's median time and its ratio to the baseline pass, and, when the
-// ClickHouse process was given, the median CPU time it spent and its ratio to the
-// baseline's.
+// Timing is one report's median time and its ratio to the baseline pass, the median CPU
+// time journeyd's own side spent (GoCPU: cutting journeys, the attribution models), and,
+// when the ClickHouse process was given, the median CPU time the server spent and its
+// ratio to the baseline's.
 type Timing struct {
 	Name     string
 	Time     time.Duration
 	Ratio    float64
 	CPU      time.Duration
 	CPURatio float64
+	GoCPU    time.Duration
 }
 
 // Fill inserts n synthetic events for site, spread over the 25 days after start (see
@@ -124,7 +132,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
-	base, baseCPU, err := medianTime(runs, chPID, func() error { return r.Conn.Exec(ctx, baseSQL) })
+	base, baseCPU, _, err := medianTime(runs, chPID, func() error { return r.Conn.Exec(ctx, baseSQL) })
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
@@ -139,11 +147,11 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		if err != nil {
 			return nil, err
 		}
-		d, cpu, err := medianTime(runs, chPID, func() error { _, err := r.Run(ctx, b.Name, req); return err })
+		d, cpu, goCPU, err := medianTime(runs, chPID, func() error { _, err := r.Run(ctx, b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
-		t := Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds(), CPU: cpu}
+		t := Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds(), CPU: cpu, GoCPU: goCPU}
 		if baseCPU > 0 {
 			t.CPURatio = cpu.Seconds() / baseCPU.Seconds()
 		}
@@ -153,20 +161,109 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 	return out, nil
 }
 
-// medianTime runs f runs times and returns the median wall time and the median CPU time
-// process chPID spent meanwhile (0 without chPID).
-func medianTime(runs, chPID int, f func() error) (wall, cpu time.Duration, err error) {
+// medianTime runs f runs times and returns the median wall time, the median CPU time
+// process chPID spent meanwhile (0 without chPID) and the median CPU time this process
+// spent.
+func medianTime(runs, chPID int, f func() error) (wall, cpu, self time.Duration, err error) {
 	times := make([]time.Duration, 0, runs)
 	cpus := make([]time.Duration, 0, runs)
+	selfs := make([]time.Duration, 0, runs)
 	for i := 0; i < max(runs, 1); i++ {
-		start, c0 := time.Now(), procCPU(chPID)
+		start, c0, s0 := time.Now(), procCPU(chPID), selfCPU()
 		if err := f(); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		times = append(times, time.Since(start))
 		cpus = append(cpus, procCPU(chPID)-c0)
+		selfs = append(selfs, selfCPU()-s0)
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
-	return times[len(times)/2], cpus[len(cpus)/2], nil
+	for _, d := range [][]time.Duration{times, cpus, selfs} {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	}
+	return times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2], nil
+}
+
+// selfCPU returns the CPU time (user and system) this process has spent.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// DashboardPanels are the reports the dashboard runs when it opens with its default
+// options (sql/analysis/dashboard/static/app.js): first the overview and the top lists,
+// together, then every other panel at once.
+var DashboardPanels = [][]struct {
+	Name string
+	Opts map[string]string
+}{
+	{
+		{"overview", map[string]string{}},
+		{"top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser", "top": "10"}},
+		{"top", map[string]string{"dimension": "page", "top": "10"}},
+	},
+	{
+		{"stages", map[string]string{}},
+		{"top", map[string]string{"dimension": "channel", "top": "5"}},
+		{"channels", map[string]string{}},
+		{"time-to-convert", map[string]string{}},
+		{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
+		{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
+		{"attribution", map[string]string{"model": "all", "lookback": "30d"}},
+		{"paths", map[string]string{"top": "20"}},
+		{"retention", map[string]string{"cohort": "first_purchase", "within": "7d"}},
+		{"retention", map[string]string{"cohort": "first_purchase", "within": "14d"}},
+		{"retention", map[string]string{"cohort": "first_purchase", "within": "30d"}},
+		{"retention", map[string]string{"cohort": "first_purchase", "within": "60d"}},
+		{"retention", map[string]string{"cohort": "first_purchase", "within": "90d"}},
+	},
+}
+
+// TimeDashboard times the dashboard's default panels run as the page runs them
+// (DashboardPanels: each group's reports at once, one group after the other), runs times,
+// and returns the medians as one Timing, with its ratios to base.
+func TimeDashboard(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs, chPID int, base Timing) (Timing, error) {
+	var reqs [][]*report.Request
+	var names [][]string
+	for _, group := range DashboardPanels {
+		var rs []*report.Request
+		var ns []string
+		for _, p := range group {
+			opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
+			for k, v := range p.Opts {
+				opts[k] = v
+			}
+			req, err := report.ParseRequest(site, goal.Definitions{}, opts, to)
+			if err != nil {
+				return Timing{}, fmt.Errorf("cannot parse the dashboard's %s panel: %w", p.Name, err)
+			}
+			rs, ns = append(rs, req), append(ns, p.Name)
+		}
+		reqs, names = append(reqs, rs), append(names, ns)
+	}
+	d, cpu, goCPU, err := medianTime(runs, chPID, func() error {
+		for g := range reqs {
+			errs := make(chan error, len(reqs[g]))
+			for i := range reqs[g] {
+				go func() { _, err := r.Run(ctx, names[g][i], reqs[g][i]); errs <- err }()
+			}
+			for range reqs[g] {
+				if err := <-errs; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Timing{}, fmt.Errorf("cannot time the dashboard's panels: %w", err)
+	}
+	t := Timing{Name: "dashboard: its default panels, as the page runs them", Time: d, Ratio: d.Seconds() / base.Time.Seconds(), CPU: cpu, GoCPU: goCPU}
+	if base.CPU > 0 {
+		t.CPURatio = cpu.Seconds() / base.CPU.Seconds()
+	}
+	fmt.Fprintf(os.Stderr, "bench-reports: the dashboard's default panels %.3f s, ClickHouse CPU %.3f s\n", d.Seconds(), cpu.Seconds())
+	return t, nil
 }
