@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/sql/analysis/report"
 )
@@ -21,9 +23,10 @@ var benchData string
 // Reports is journeyd bench-reports: it fills site with events synthetic events over January
 // 2026 (unless the site already holds exactly that many), times every report of Timed runs
 // times on them, and writes the medians and their ratios to the baseline pass to w. With
-// chPID, the process id of a local ClickHouse, it also gives the CPU time the server spent
-// on each (user and system, from /proc) and its ratio to the baseline's: on a machine
-// shared with other work that ratio is much steadier than the wall-clock one.
+// the CPU time the server spent on each report's queries (user and system, from
+// system.query_log when the connection logs queries, else from /proc of chPID, the process id
+// of a local ClickHouse) it also gives that time and its ratio to the baseline's: on a
+// machine shared with other work that ratio is much steadier than the wall-clock one.
 func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs, chPID int, w io.Writer) error {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := ensureData(ctx, r, site, events, start); err != nil {
@@ -39,7 +42,7 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 	}
 	timings = append(timings, dash)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if chPID > 0 {
+	if timings[0].CPU > 0 {
 		fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\tjourneyd CPU seconds\n", events, runs)
 		for _, t := range timings {
 			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio, t.GoCPU.Seconds())
@@ -132,7 +135,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
-	base, baseCPU, _, err := medianTime(runs, chPID, func() error { return r.Conn.Exec(ctx, baseSQL) })
+	base, baseCPU, _, err := medianTime(ctx, r, runs, chPID, func(tag string) error { return r.Conn.Exec(withQueryID(ctx, tag), baseSQL) })
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
@@ -147,7 +150,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		if err != nil {
 			return nil, err
 		}
-		d, cpu, goCPU, err := medianTime(runs, chPID, func() error { _, err := r.Run(ctx, b.Name, req); return err })
+		d, cpu, goCPU, err := medianTime(ctx, r, runs, chPID, func(tag string) error { _, err := r.Run(withQueryID(ctx, tag), b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
@@ -161,26 +164,54 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 	return out, nil
 }
 
-// medianTime runs f runs times and returns the median wall time, the median CPU time
-// process chPID spent meanwhile (0 without chPID) and the median CPU time this process
-// spent.
-func medianTime(runs, chPID int, f func() error) (wall, cpu, self time.Duration, err error) {
+// medianTime runs f runs times and returns the median wall time, the median server CPU
+// time of the queries f sent (queryCPU; without query_log, what process chPID spent
+// meanwhile, 0 without chPID) and the median CPU time this process spent. f tags its
+// queries with query ids that start with the tag it is given (withQueryID).
+func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(tag string) error) (wall, cpu, self time.Duration, err error) {
 	times := make([]time.Duration, 0, runs)
 	cpus := make([]time.Duration, 0, runs)
 	selfs := make([]time.Duration, 0, runs)
 	for i := 0; i < max(runs, 1); i++ {
+		tag := fmt.Sprintf("journeyd-bench-%d-%d", time.Now().UnixNano(), i)
 		start, c0, s0 := time.Now(), procCPU(chPID), selfCPU()
-		if err := f(); err != nil {
+		if err := f(tag); err != nil {
 			return 0, 0, 0, err
 		}
 		times = append(times, time.Since(start))
-		cpus = append(cpus, procCPU(chPID)-c0)
 		selfs = append(selfs, selfCPU()-s0)
+		c := procCPU(chPID) - c0
+		if q, ok := queryCPU(ctx, r, tag); ok {
+			c = q
+		}
+		cpus = append(cpus, c)
 	}
 	for _, d := range [][]time.Duration{times, cpus, selfs} {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	}
 	return times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2], nil
+}
+
+// withQueryID tags the queries run with the returned context with the query id id.
+func withQueryID(ctx context.Context, id string) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithQueryID(id))
+}
+
+// queryCPU returns the server CPU time (user and system) of the finished queries whose id
+// starts with tag, from system.query_log, and false when the log has none of them (a
+// server that does not log queries).
+func queryCPU(ctx context.Context, r *report.Runner, tag string) (time.Duration, bool) {
+	if err := r.Conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+		return 0, false
+	}
+	var n, micros uint64
+	err := r.Conn.QueryRow(ctx, `SELECT count(), sum(ProfileEvents.Values[indexOf(ProfileEvents.Names, 'UserTimeMicroseconds')]
+		+ ProfileEvents.Values[indexOf(ProfileEvents.Names, 'SystemTimeMicroseconds')])
+		FROM system.query_log WHERE type = 2 AND startsWith(query_id, '`+tag+`')`).Scan(&n, &micros)
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return time.Duration(micros) * time.Microsecond, true
 }
 
 // selfCPU returns the CPU time (user and system) this process has spent.
@@ -243,11 +274,12 @@ func TimeDashboard(ctx context.Context, r *report.Runner, site string, from, to 
 		}
 		reqs, names = append(reqs, rs), append(names, ns)
 	}
-	d, cpu, goCPU, err := medianTime(runs, chPID, func() error {
+	d, cpu, goCPU, err := medianTime(ctx, r, runs, chPID, func(tag string) error {
 		for g := range reqs {
 			errs := make(chan error, len(reqs[g]))
 			for i := range reqs[g] {
-				go func() { _, err := r.Run(ctx, names[g][i], reqs[g][i]); errs <- err }()
+				id := fmt.Sprintf("%s-%d-%d", tag, g, i) // one id per panel: they run at once
+				go func() { _, err := r.Run(withQueryID(ctx, id), names[g][i], reqs[g][i]); errs <- err }()
 			}
 			for range reqs[g] {
 				if err := <-errs; err != nil {
