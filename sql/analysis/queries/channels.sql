@@ -8,7 +8,9 @@
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: a session's conversions are kept once per event id
 -- (arrayDistinct). A person is resolved as include/persons.sql says: the user id where
--- known, else the user id the anonymous id was first linked to, an alias followed.
+-- known, else the user id the anonymous id was first linked to, an alias followed; people
+-- are counted by a 64-bit hash of that id (uniqExact of strings costs 18.16 a third of the
+-- query).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -23,7 +25,7 @@
 SELECT
     k AS channel,
     count() AS sessions,
-    uniqExact(person) AS people,
+    uniqExact(cityHash64(person)) AS people,
     sum(length(convs)) AS conversions,
     round(sum(arraySum(arrayMap(x -> x.2, convs))), 2) AS revenue
 FROM
