@@ -179,7 +179,8 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		conds[i], repeat[i] = cond(st), s.Repeat
 	}
 	p := req.base()
-	stepParams(p, conds, 1)
+	stepParams(p, conds, len(conds)+1)
+	delete(p, "step_arrays") // the arrays of the stages after purchase are in $chain
 	purchase := goal.PurchaseStage(stages)
 	p["chain"] = fragment(stageChain(len(stages), purchase, repeat))
 	p["purchase"] = Int(int64(purchase + 1))
@@ -192,20 +193,24 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 
 // stageChain returns the times each person reached each of n stages (DESIGN §7): a stage up
 // to the purchase stage (index purchase) is reached at the earliest event of it or of any
-// later stage up to purchase, so the map is monotone and the purchase stage counts the
-// people with a conversion; a stage after it follows the purchase (strictly after it for a
-// repeat stage such as retention). 0 is not reached.
+// later stage up to purchase (a minIf over those stages' conditions), so the map is monotone
+// and the purchase stage counts the people with a conversion; a stage after it follows the
+// purchase (strictly after it for a repeat stage such as retention), found in an array of
+// that stage's times, which the items start with. 0 is not reached.
 func stageChain(n, purchase int, repeat []bool) string {
 	var b strings.Builder
+	for k := purchase + 2; k <= n; k++ {
+		fmt.Fprintf(&b, "groupArrayIf(toUInt32(ts), s%d) AS a%d,\n", k, k)
+	}
 	names := make([]string, n)
 	for k := 1; k <= n; k++ {
 		names[k-1] = fmt.Sprintf("t%d", k)
 		if k-1 <= purchase {
-			arrays := make([]string, 0, purchase-k+2)
+			conds := make([]string, 0, purchase-k+2)
 			for j := k; j <= purchase+1; j++ {
-				arrays = append(arrays, fmt.Sprintf("a%d", j))
+				conds = append(conds, fmt.Sprintf("s%d", j))
 			}
-			fmt.Fprintf(&b, "arrayReduce('min', arrayConcat(%s)) AS t%d,\n", strings.Join(arrays, ", "), k)
+			fmt.Fprintf(&b, "minIf(toUInt32(ts), %s) AS t%d,\n", strings.Join(conds, " OR "), k)
 			continue
 		}
 		cmp := ">="
