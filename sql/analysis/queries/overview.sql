@@ -13,6 +13,18 @@
 -- once per event id. A person is resolved as include/persons.sql says: the user id where
 -- known, else the user id the anonymous id was first linked to, an alias followed.
 --
+-- The grouping is touches.sql's (the same touch and outside keys, the same person key,
+-- visit, session, first visit time and conversions), restated here in the form that is
+-- cheap on ClickHouse 18.16 for the few columns the overview needs (docs/BENCHMARKS.md, the
+-- overview section); a change to touches.sql's model must be made here too, and the golden
+-- outputs of the overview (cmd/journeyd/gen) pin both to the same answers. The groups are
+-- keyed by a 64-bit hash of (touch, outside) instead of the two strings; the person key
+-- (the largest user id, else the largest anonymous id) is one max of the two tagged with 1
+-- and 0; the visit and session flags are one bitwise or (1: a visit of a session, 2: an
+-- email or ad touch, 4: outside any touch), a session being a group whose flags are 1;
+-- people are counted by a 64-bit hash (exact but for a collision). Each period's total is
+-- merged from its buckets' uniqExact states instead of every row being read twice.
+--
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
@@ -23,44 +35,60 @@
 --   $bucket      the bucket length in seconds: 86400 (a day)
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
---   $key         the session's key (unused here): channel
---   $empty_key   the key of a visit without one: 'Direct'
 SELECT
     period,
     bucket,
-    uniqExactIf(person, kind = 1) AS visitors,
-    countIf(kind = 1) AS sessions,
-    countIf(kind = 2) AS conversions,
-    uniqExactIf(person, kind = 2) AS converters,
-    round(sumIf(value, kind = 2), 2) AS revenue
+    uniqExactIfMerge(bucket_visitors) AS visitors,
+    sum(bucket_sessions) AS sessions,
+    sum(bucket_conversions) AS conversions,
+    uniqExactIfMerge(bucket_converters) AS converters,
+    round(sum(bucket_revenue), 2) AS revenue
 FROM
 (
     SELECT
-        person,
-        item.1 AS time,
-        item.2 AS kind,
-        item.3 AS value,
-        toUInt8(time >= toUInt32($current)) AS period,
-        arrayJoin([toInt64(intDiv(toInt64(time) - toInt64(toUInt32(if(period = 1, $current, $from))), $bucket)), toInt64(-1)]) AS bucket
+        period,
+        in_period,
+        uniqExactIfState(person, kind = 1) AS bucket_visitors,
+        countIf(kind = 1) AS bucket_sessions,
+        countIf(kind = 2) AS bucket_conversions,
+        uniqExactIfState(person, kind = 2) AS bucket_converters,
+        sumIf(value, kind = 2) AS bucket_revenue
     FROM
     (
         SELECT
             person,
-            arrayJoin(arrayConcat(
-                arraySlice([(t, toUInt8(1), toFloat64(0))], 1, session),
-                arrayMap(x -> (x.1, toUInt8(2), x.2), convs))) AS item
+            item.1 AS time,
+            item.2 AS kind,
+            item.3 AS value,
+            toUInt8(time >= toUInt32($current)) AS period,
+            toInt64(intDiv(toInt64(time) - toInt64(toUInt32(if(period = 1, $current, $from))), $bucket)) AS in_period
         FROM
         (
             SELECT
-                if(person_id != '', person_id, person_key) AS person,
-                session, t, convs
+                cityHash64(if(person_id != '', person_id, person_key)) AS person,
+                arrayJoin(arrayConcat(
+                    arraySlice([(t, toUInt8(1), toFloat64(0))], 1, session),
+                    arrayMap(x -> (x.1, toUInt8(2), x.2), convs))) AS item
             FROM
             (
-                -- include: touches.sql
+                SELECT
+                    substring(max(if(user_id != '', concat('1', user_id), concat('0', anon_id))), 2) AS person_key,
+                    toUInt8(groupBitOr(toUInt8(type IN ('pageview', 'screen', 'event', 'leave'))
+                        + 2 * toUInt8(type IN ('email_open', 'email_click', 'impression'))
+                        + 4 * toUInt8(touch = '')) = 1) AS session,
+                    minIf(toUInt32(ts), type IN ('pageview', 'screen', 'event', 'leave', 'email_open', 'email_click', 'impression')) AS t,
+                    arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
+                FROM $db.events
+                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                GROUP BY cityHash64(
+                    if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
+                    if(touch = '', if(user_id != '', user_id, anon_id), ''))
             ) AS lhs
             -- include: persons.sql
         )
     )
+    GROUP BY period, in_period
 )
+ARRAY JOIN [in_period, -1] AS bucket
 GROUP BY period, bucket
 ORDER BY period, bucket
