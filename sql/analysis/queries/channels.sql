@@ -25,19 +25,19 @@
 SELECT
     k AS channel,
     count() AS sessions,
-    uniqExact(cityHash64(person)) AS people,
+    uniqExact(person) AS people,
     sum(length(convs)) AS conversions,
     round(sum(arraySum(arrayMap(x -> x.2, convs))), 2) AS revenue
 FROM
 (
     SELECT
-        if(person_id != '', person_id, person_key) AS person,
+        if(person_id != 0, person_id, person_key) AS person,
         session, k, convs
     FROM
     (
         -- include: touches.sql
     ) AS lhs
-    -- include: persons.sql
+    -- include: person_hashes.sql
 )
 WHERE session = 1
 GROUP BY channel

@@ -5,7 +5,7 @@
 -- per-person arrays of those fragments cost more than reading and grouping the events
 -- (docs/BENCHMARKS.md). Run by hand it is the input any journey tool reads.
 --
--- person is a 64-bit hash of the person id (include/persons.sql: the user id where known,
+-- person is a 64-bit hash of the person id (include/person_hashes.sql: the user id where known,
 -- else the user id the anonymous id was first linked to, an alias followed); visit is 1
 -- for a touchpoint, at time t (seconds) with key k; conv_t and conv_v are the group's
 -- conversions (times and values), each event id once, so that an event stored twice (a
@@ -22,12 +22,12 @@
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
 SELECT
-    cityHash64(if(person_id != '', person_id, person_key)) AS person,
+    if(person_id != 0, person_id, person_key) AS person,
     visit, t, k, conv_t, conv_v
 FROM
 (
     -- include: touches.sql
 ) AS lhs
--- include: persons.sql
+-- include: person_hashes.sql
 WHERE visit = 1 OR notEmpty(conv_t)
 ORDER BY person

@@ -10,7 +10,7 @@
 -- event id once. Touchpoints and conversions are each collected as one array of tuples and
 -- sorted by time (then key, or value): one aggregate state per kind instead of two.
 SELECT
-    cityHash64(person) AS person_hash,
+    person AS person_hash,
     arraySort(groupArrayIf(t, visit = 1)) AS tt,
     arraySort((x, y) -> (y, x), groupArrayIf(k, visit = 1), groupArrayIf(t, visit = 1)) AS tk,
     groupArrayArray(conv_t) AS all_conv_t,
@@ -20,12 +20,12 @@ SELECT
 FROM
 (
     SELECT
-        if(person_id != '', person_id, person_key) AS person,
+        if(person_id != 0, person_id, person_key) AS person,
         visit, t, k, conv_t, conv_v
     FROM
     (
         -- include: touches.sql
     ) AS lhs
-    -- include: persons.sql
+    -- include: person_hashes.sql
 )
 GROUP BY person_hash
