@@ -31,6 +31,10 @@
 -- where known, else the user id the anonymous id was first linked to, an alias between user
 -- ids followed; a person's anonymous browsing before sign-up belongs to them.
 --
+-- How it stays cheap on 18.16: a first pass over the $did and $then events alone finds the
+-- people listed, grouped by a 64-bit hash of their id (candidates below); only their events
+-- are then grouped by person for the columns shown.
+--
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
@@ -85,6 +89,45 @@ FROM
             WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         ) AS lhs
         -- include: persons.sql
+        WHERE cityHash64(person) IN
+        (
+            -- candidates: the people who did $did and not $then within $within after their
+            -- latest $did (the HAVING below, on their $did and $then events alone), those
+            -- with the $limit latest drop-offs, ties at the last one included
+            SELECT candidate
+            FROM
+            (
+                SELECT groupArray(person_hash) AS hashes, groupArray(left_t) AS lefts,
+                    arrayReverseSort(lefts)[$limit] AS cutoff
+                FROM
+                (
+                    SELECT
+                        person_hash,
+                        maxIf(toUInt32(ts), is_did = 1) AS left_t,
+                        groupArrayIf(toUInt32(ts), is_then = 1) AS thens
+                    FROM
+                    (
+                        SELECT cityHash64(if(person_id != '', person_id, person_key)) AS person_hash, ts, is_did, is_then
+                        FROM
+                        (
+                            SELECT
+                                if(user_id != '', user_id, anon_id) AS person_key, ts,
+                                toUInt8($did) AS is_did,
+                                toUInt8($then) AS is_then
+                            FROM $db.events
+                            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                                AND (is_did = 1 OR is_then = 1)
+                        ) AS lhs
+                        -- include: persons.sql
+                    )
+                    GROUP BY person_hash
+                    HAVING left_t > 0 AND left_t + $within <= toUInt32($until)
+                        AND NOT arrayExists(t -> t >= left_t AND t <= left_t + $within, thens)
+                )
+            )
+            ARRAY JOIN hashes AS candidate, lefts AS candidate_left
+            WHERE candidate_left >= cutoff
+        )
     )
     GROUP BY person
     HAVING left_t > 0 AND left_t + $within <= toUInt32($until)
