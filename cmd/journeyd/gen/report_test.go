@@ -292,8 +292,7 @@ func checkStrict(t *testing.T, r *report.Runner) {
 // the same report answers.
 func TestReportsAreMemoryBound(t *testing.T) {
 	r, _ := stored(t, "shop", 300, true)
-	tight := *r
-	tight.MaxMemory = 64 << 10
+	tight := &report.Runner{Conn: r.Conn, DB: r.DB, MaxMemory: 64 << 10}
 	req, err := report.ParseRequest("demo", goal.Definitions{}, map[string]string{"from": now.Add(-100 * 24 * time.Hour).Format(time.RFC3339),
 		"to": now.Add(time.Hour).Format(time.RFC3339), "model": "all"}, now)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -24,6 +25,37 @@ type Runner struct {
 	// grouping and sorting spill to disk past a third of it, so that a long period slows
 	// a report down instead of failing it. 0 means DefaultMaxMemory.
 	MaxMemory int64
+	// MaxConcurrent bounds how many of the Runner's queries run at once; the others wait
+	// for a turn as long as their context allows. 0 means DefaultMaxConcurrent.
+	MaxConcurrent int
+
+	once  sync.Once
+	turns chan struct{}
+}
+
+// DefaultMaxConcurrent is how many report queries run at once unless
+// Runner.MaxConcurrent says otherwise. The dashboard asks for a dozen panels at once; run
+// together they only share the server's cores and memory, and beyond the driver's pool of
+// ten connections the rest would fail after its 5 s acquire timeout (and starve the
+// writer, which shares the pool) instead of waiting their turn.
+const DefaultMaxConcurrent = 4
+
+// turn waits until fewer than MaxConcurrent queries run and returns the function that
+// ends this one's turn, or ctx's error.
+func (r *Runner) turn(ctx context.Context) (func(), error) {
+	r.once.Do(func() {
+		n := r.MaxConcurrent
+		if n <= 0 {
+			n = DefaultMaxConcurrent
+		}
+		r.turns = make(chan struct{}, n)
+	})
+	select {
+	case r.turns <- struct{}{}:
+		return func() { <-r.turns }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("cannot wait for a turn to query ClickHouse: %w", ctx.Err())
+	}
 }
 
 // DefaultMaxMemory is each report query's memory bound unless Runner.MaxMemory says
@@ -62,6 +94,11 @@ func (r *Runner) Query(ctx context.Context, name string, params map[string]Value
 		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
 		return &Rows{}, err
 	}
+	done, err := r.turn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
+	}
+	defer done()
 	rows, err := r.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(r.settings())), sql)
 	if err != nil {
 		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
@@ -100,6 +137,11 @@ func (r *Runner) stream(ctx context.Context, name string, params map[string]Valu
 		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
 		return err
 	}
+	done, err := r.turn(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot run query %s: %w", name, err)
+	}
+	defer done()
 	rows, err := r.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(r.settings())), sql)
 	if err != nil {
 		return fmt.Errorf("cannot run query %s: %w", name, err)
