@@ -62,7 +62,7 @@ FROM
             ) AS lhs
             -- include: persons.sql
         ) AS events_of_people
-        ANY INNER JOIN
+        ALL INNER JOIN
         (
             -- each person who did $after, with the time of their first $after event
             SELECT person_hash, min(ts) AS first_after
