@@ -13,17 +13,10 @@
 -- once per event id. A person is resolved as include/persons.sql says: the user id where
 -- known, else the user id the anonymous id was first linked to, an alias followed.
 --
--- The grouping is touches.sql's (the same touch and outside keys, the same person key,
--- visit, session, first visit time and conversions), restated here in the form that is
--- cheap on ClickHouse 18.16 for the few columns the overview needs (docs/BENCHMARKS.md, the
--- overview section); a change to touches.sql's model must be made here too, and the golden
--- outputs of the overview (cmd/journeyd/gen) pin both to the same answers. The groups are
--- keyed by a 64-bit hash of (touch, outside) instead of the two strings; the person key
--- (the largest user id, else the largest anonymous id) is one max of the two tagged with 1
--- and 0; the visit and session flags are one bitwise or (1: a visit of a session, 2: an
--- email or ad touch, 4: outside any touch), a session being a group whose flags are 1;
--- people are counted by a 64-bit hash (exact but for a collision). Each period's total is
--- merged from its buckets' uniqExact states instead of every row being read twice.
+-- For speed on ClickHouse 18.16 (docs/BENCHMARKS.md, the overview section): people are
+-- counted by a 64-bit hash of the person (include/person_hashes.sql, exact but for a
+-- collision), and each period's total is merged from its buckets' uniqExact states instead
+-- of every row being counted twice, once in its bucket and once in the total.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -35,6 +28,8 @@
 --   $bucket      the bucket length in seconds: 86400 (a day)
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
+--   $key         the session's key (unused here): channel
+--   $empty_key   the key of a visit without one: 'Direct'
 SELECT
     period,
     bucket,
@@ -65,26 +60,15 @@ FROM
         FROM
         (
             SELECT
-                cityHash64(if(person_id != '', person_id, person_key)) AS person,
+                if(person_id != 0, person_id, person_key) AS person,
                 arrayJoin(arrayConcat(
                     arraySlice([(t, toUInt8(1), toFloat64(0))], 1, session),
                     arrayMap(x -> (x.1, toUInt8(2), x.2), convs))) AS item
             FROM
             (
-                SELECT
-                    substring(max(if(user_id != '', concat('1', user_id), concat('0', anon_id))), 2) AS person_key,
-                    toUInt8(groupBitOr(toUInt8(type IN ('pageview', 'screen', 'event', 'leave'))
-                        + 2 * toUInt8(type IN ('email_open', 'email_click', 'impression'))
-                        + 4 * toUInt8(touch = '')) = 1) AS session,
-                    minIf(toUInt32(ts), type IN ('pageview', 'screen', 'event', 'leave', 'email_open', 'email_click', 'impression')) AS t,
-                    arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
-                FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
-                GROUP BY cityHash64(
-                    if(type IN ('email_open', 'email_click', 'impression'), event_id, session_id) AS touch,
-                    if(touch = '', if(user_id != '', user_id, anon_id), ''))
+                -- include: touches.sql
             ) AS lhs
-            -- include: persons.sql
+            -- include: person_hashes.sql
         )
     )
     GROUP BY period, in_period

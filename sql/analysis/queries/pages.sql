@@ -4,7 +4,8 @@
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: pageviews are counted by distinct event id, people by
 -- distinct person. A person is resolved as include/persons.sql says: the user id where
--- known, else the user id the anonymous id was first linked to, an alias followed.
+-- known, else the user id the anonymous id was first linked to, an alias followed
+-- (include/person_hashes.sql, on 64-bit hashes of the ids).
 --
 -- For speed on ClickHouse 18.16, event ids, people and paths are counted and grouped by
 -- their 64-bit cityHash64 (exact but for a collision): uniqExact of strings and a GROUP BY
@@ -20,21 +21,21 @@
 SELECT
     'page' AS dimension,
     any(path) AS value,
-    uniqExact(cityHash64(person)) AS people,
+    uniqExact(person) AS people,
     uniqExact(id) AS pageviews
 FROM
 (
     SELECT
-        if(person_id != '', person_id, person_key) AS person,
+        if(person_id != 0, person_id, person_key) AS person,
         path, id
     FROM
     (
-        SELECT if(user_id != '', user_id, anon_id) AS person_key, path, cityHash64(event_id) AS id
+        SELECT cityHash64(if(user_id != '', user_id, anon_id)) AS person_key, path, cityHash64(event_id) AS id
         FROM $db.events
         WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
             AND type = 'pageview'
     ) AS lhs
-    -- include: persons.sql
+    -- include: person_hashes.sql
 )
 GROUP BY cityHash64(path)
 ORDER BY people DESC, pageviews DESC, value

@@ -11,7 +11,9 @@
 -- table's background merge removes the copy) counts once: a session is one group, and its
 -- conversions are kept once per event id (arrayDistinct). A person is resolved as
 -- include/persons.sql says: the user id where known, else the user id the anonymous id was
--- first linked to, an alias followed.
+-- first linked to, an alias followed; a session's person key is a 64-bit hash of its user
+-- id, else of its anonymous id, as include/touches.sql takes it (where its events carry
+-- several, the greatest hash), resolved by include/person_hashes.sql.
 --
 -- How it stays cheap on ClickHouse 18.16 (docs/BENCHMARKS.md, the overview section): the
 -- events are grouped by a 64-bit hash of the session id, not the string; a session keeps
@@ -20,9 +22,7 @@
 -- of the old query); sessions are then grouped by combo, with their people as a uniqExact
 -- state of the person's hash; only then is each combo given its dimensions' values, read
 -- from the visit events grouped by combo (a few rows), and expanded to one row per
--- dimension. Hashes are exact but for a collision. The person key is the group's largest
--- user id if it has one, else its largest anonymous id, as include/touches.sql takes it,
--- read as one max of the two tagged with 1 and 0.
+-- dimension. Hashes are exact but for a collision.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -52,18 +52,19 @@ FROM
         SELECT
             combo,
             count() AS combo_sessions,
-            uniqExactState(cityHash64(person)) AS combo_people,
+            uniqExactState(person) AS combo_people,
             sum(length(convs)) AS combo_conversions,
             sum(arraySum(arrayMap(x -> x.2, convs))) AS combo_revenue
         FROM
         (
             SELECT
-                if(person_id != '', person_id, person_key) AS person,
+                if(person_id != 0, person_id, person_key) AS person,
                 combo, convs
             FROM
             (
                 SELECT
-                    substring(max(if(user_id != '', concat('1', user_id), concat('0', anon_id))), 2) AS person_key,
+                    max(if(user_id != '', cityHash64(user_id), 0)) AS user_key,
+                    if(user_key != 0, user_key, max(cityHash64(anon_id))) AS person_key,
                     argMinIf(cityHash64($columns), ts, type IN ('pageview', 'screen', 'event', 'leave')) AS combo,
                     arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
                 FROM $db.events
@@ -72,7 +73,7 @@ FROM
                 GROUP BY cityHash64(session_id)
                 HAVING max(type IN ('pageview', 'screen', 'event', 'leave')) = 1
             ) AS lhs
-            -- include: persons.sql
+            -- include: person_hashes.sql
         )
         GROUP BY combo
     ) AS sessions
