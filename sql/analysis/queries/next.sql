@@ -5,9 +5,10 @@
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: each person's events are kept once per event id
--- (arrayEnumerateUniq). A person is resolved as include/persons.sql says: the user id where known,
--- else the user id the anonymous id was first linked to, an alias between user ids followed; a
--- person's anonymous browsing before sign-up belongs to them.
+-- (arrayEnumerateUniq), in the order of their time, then event id. A person is resolved as
+-- include/persons.sql says: the user id where known, else the user id the anonymous id was
+-- first linked to, an alias between user ids followed; a person's anonymous browsing before
+-- sign-up belongs to them.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd

@@ -19,8 +19,9 @@
 -- person's session events are one array of numbers, time * 2^32 + the channel's rank among
 -- the period's channel names sorted (channel_ranks below), so the greatest item at or
 -- before a stage's time is the latest session then, the greater channel name first on a
--- tie of seconds, as the ranks keep the names' order; the rank goes back to the name at
--- the end.
+-- tie of seconds, as the ranks keep the names' order. The rows of a person and a stage are
+-- then counted per stage and rank (the median kept as quantileExactIfState, merged per
+-- stage), and only those few rows go back to the channel names (channel_names).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
