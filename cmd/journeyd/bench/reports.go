@@ -135,7 +135,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
-	base, baseCPU, _, err := medianTime(ctx, r, runs, chPID, func(tag string) error { return r.Conn.Exec(withQueryID(ctx, tag), baseSQL) })
+	base, baseCPU, _, err := medianTime(ctx, r, runs, chPID, func(tag string) error { return r.Conn.Exec(withTag(ctx, tag), baseSQL) })
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
@@ -150,7 +150,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		if err != nil {
 			return nil, err
 		}
-		d, cpu, goCPU, err := medianTime(ctx, r, runs, chPID, func(tag string) error { _, err := r.Run(withQueryID(ctx, tag), b.Name, req); return err })
+		d, cpu, goCPU, err := medianTime(ctx, r, runs, chPID, func(tag string) error { _, err := r.Run(withTag(ctx, tag), b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +167,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 // medianTime runs f runs times and returns the median wall time, the median server CPU
 // time of the queries f sent (queryCPU; without query_log, what process chPID spent
 // meanwhile, 0 without chPID) and the median CPU time this process spent. f tags its
-// queries with query ids that start with the tag it is given (withQueryID).
+// queries with the tag it is given (withTag).
 func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(tag string) error) (wall, cpu, self time.Duration, err error) {
 	times := make([]time.Duration, 0, runs)
 	cpus := make([]time.Duration, 0, runs)
@@ -192,13 +192,15 @@ func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(t
 	return times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2], nil
 }
 
-// withQueryID tags the queries run with the returned context with the query id id.
-func withQueryID(ctx context.Context, id string) context.Context {
-	return clickhouse.Context(ctx, clickhouse.WithQueryID(id))
+// withTag tags the queries run with the returned context with tag, as their quota key:
+// unlike a query id it may be shared by queries that run at once (a report may run
+// several), and system.query_log records it.
+func withTag(ctx context.Context, tag string) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithQuotaKey(tag))
 }
 
-// queryCPU returns the server CPU time (user and system) of the finished queries whose id
-// starts with tag, from system.query_log, and false when the log has none of them (a
+// queryCPU returns the server CPU time (user and system) of the finished queries tagged
+// with tag (withTag), from system.query_log, and false when the log has none of them (a
 // server that does not log queries).
 func queryCPU(ctx context.Context, r *report.Runner, tag string) (time.Duration, bool) {
 	if err := r.Conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
@@ -207,7 +209,7 @@ func queryCPU(ctx context.Context, r *report.Runner, tag string) (time.Duration,
 	var n, micros uint64
 	err := r.Conn.QueryRow(ctx, `SELECT count(), sum(ProfileEvents.Values[indexOf(ProfileEvents.Names, 'UserTimeMicroseconds')]
 		+ ProfileEvents.Values[indexOf(ProfileEvents.Names, 'SystemTimeMicroseconds')])
-		FROM system.query_log WHERE type = 2 AND startsWith(query_id, '`+tag+`')`).Scan(&n, &micros)
+		FROM system.query_log WHERE type = 2 AND quota_key = '`+tag+`'`).Scan(&n, &micros)
 	if err != nil || n == 0 {
 		return 0, false
 	}
@@ -278,8 +280,7 @@ func TimeDashboard(ctx context.Context, r *report.Runner, site string, from, to 
 		for g := range reqs {
 			errs := make(chan error, len(reqs[g]))
 			for i := range reqs[g] {
-				id := fmt.Sprintf("%s-%d-%d", tag, g, i) // one id per panel: they run at once
-				go func() { _, err := r.Run(withQueryID(ctx, id), names[g][i], reqs[g][i]); errs <- err }()
+				go func() { _, err := r.Run(withTag(ctx, tag), names[g][i], reqs[g][i]); errs <- err }()
 			}
 			for range reqs[g] {
 				if err := <-errs; err != nil {
