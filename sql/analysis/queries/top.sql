@@ -1,5 +1,5 @@
 -- top: the top values of several session dimensions at once, for the dashboard's top lists:
--- one pass over the events instead of one a dimension. A session (the events of one session
+-- one grouping of the events into sessions instead of one a dimension. A session (the events of one session
 -- id, if one of them is a visit: a pageview, screen, browser event or leave) takes each
 -- dimension's value from its first visit event, and counts for that value with its person,
 -- its conversions and their value. One row per dimension and value, the $limit values with
