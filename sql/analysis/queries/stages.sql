@@ -19,9 +19,10 @@
 -- person's session events are one array of numbers, time * 2^32 + the channel's rank among
 -- the period's channel names sorted (channel_ranks below), so the greatest item at or
 -- before a stage's time is the latest session then, the greater channel name first on a
--- tie of seconds, as the ranks keep the names' order. The rows of a person and a stage are
--- then counted per stage and rank (the median kept as quantileExactIfState, merged per
--- stage), and only those few rows go back to the channel names (channel_names).
+-- tie of seconds, as the ranks keep the names' order. The items after the person's last
+-- stage are left out before a row per stage copies the array. The rows of a person and a
+-- stage are then counted per stage and rank (the median kept as quantileExactIfState,
+-- merged per stage), and only those few rows go back to the channel names (channel_names).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -67,13 +68,15 @@ FROM
                         arrayJoin(arrayFilter((i, t) -> t > 0, arrayEnumerate(chain), chain)) AS stage,
                         if(stage > 1, toInt64(chain[stage]) - toInt64(if(chain[stage - 1] > 0, chain[stage - 1], chain[$purchase])), 0) AS gap,
                         toUInt64(chain[stage]) * 4294967296 + 4294967295 AS upto,
-                        arrayReduce('max', arrayFilter(x -> x <= upto, sessions)) % 4294967296 AS rank
+                        arrayReduce('max', arrayFilter(x -> x <= upto, sessions_before)) % 4294967296 AS rank
                     FROM
                     (
                         SELECT
                             cityHash64(person) AS person_hash,
                             $chain,
-                            groupArrayIf(toUInt64(ts) * 4294967296 + rank, rank != 0) AS sessions
+                            groupArrayIf(toUInt64(ts) * 4294967296 + rank, rank != 0) AS sessions,
+                            toUInt64(arrayReduce('max', chain)) * 4294967296 + 4294967295 AS last_limit,
+                            arrayFilter(x -> x <= last_limit, sessions) AS sessions_before
                         FROM
                         (
                             SELECT person, ts, rank, $step_refs
