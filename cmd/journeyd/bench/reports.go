@@ -78,11 +78,27 @@ func ensureData(ctx context.Context, r *report.Runner, site string, n int64, sta
 	return nil
 }
 
-// Timed are the reports the benchmark times, with their options.
-var Timed = []struct {
+// Panel is one report the benchmark runs, with its options besides the period.
+type Panel struct {
 	Name string
 	Opts map[string]string
-}{
+}
+
+// request returns p's request for site over [from, to).
+func (p Panel) request(site string, from, to time.Time) (*report.Request, error) {
+	opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
+	for k, v := range p.Opts {
+		opts[k] = v
+	}
+	req, err := report.ParseRequest(site, goal.Definitions{}, opts, to)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse the options of report %s: %w", p.Name, err)
+	}
+	return req, nil
+}
+
+// Timed are the reports the benchmark times, with their options.
+var Timed = []Panel{
 	{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase"}},
 	{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "by": "device"}},
 	{"attribution", map[string]string{"model": "all"}},
@@ -142,11 +158,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 	fmt.Fprintf(os.Stderr, "bench-reports: baseline %.3f s (ClickHouse CPU %.3f s)\n", base.Seconds(), baseCPU.Seconds())
 	out := []Timing{{Name: "baseline: groupArray(ts) by anon_id", Time: base, Ratio: 1, CPU: baseCPU, CPURatio: 1}}
 	for _, b := range Timed {
-		opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
-		for k, v := range b.Opts {
-			opts[k] = v
-		}
-		req, err := report.ParseRequest(site, goal.Definitions{}, opts, to)
+		req, err := b.request(site, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -228,10 +240,7 @@ func selfCPU() time.Duration {
 // DashboardPanels are the reports the dashboard runs when it opens with its default
 // options (sql/analysis/dashboard/static/app.js): first the overview and the top lists,
 // together, then every other panel at once.
-var DashboardPanels = [][]struct {
-	Name string
-	Opts map[string]string
-}{
+var DashboardPanels = [][]Panel{
 	{
 		{"overview", map[string]string{}},
 		{"top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser", "top": "10"}},
@@ -264,13 +273,9 @@ func TimeDashboard(ctx context.Context, r *report.Runner, site string, from, to 
 		var rs []*report.Request
 		var ns []string
 		for _, p := range group {
-			opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
-			for k, v := range p.Opts {
-				opts[k] = v
-			}
-			req, err := report.ParseRequest(site, goal.Definitions{}, opts, to)
+			req, err := p.request(site, from, to)
 			if err != nil {
-				return Timing{}, fmt.Errorf("cannot parse the dashboard's %s panel: %w", p.Name, err)
+				return Timing{}, err
 			}
 			rs, ns = append(rs, req), append(ns, p.Name)
 		}

@@ -100,15 +100,11 @@ FROM
                             (
                                 -- channel_ranks: every channel name of the period, numbered from 1 in
                                 -- sorted order ('' is no session: rank 0 after the join).
-                                SELECT channel_name AS session_channel, toUInt64(channel_rank) AS rank
+                                SELECT channel_name AS session_channel, rank
                                 FROM
                                 (
-                                    SELECT arraySort(groupUniqArray(channel)) AS names
-                                    FROM $db.events
-                                    WHERE site_id = $site AND ts >= $from AND ts < $until
+                                    -- include: channel_ranks.sql
                                 )
-                                ARRAY JOIN names AS channel_name, arrayEnumerate(names) AS channel_rank
-                                WHERE channel_name != ''
                             ) AS channel_ranks USING session_channel
                         )
                         GROUP BY person_hash
@@ -119,15 +115,11 @@ FROM
         ) AS stage_ranks
         ANY LEFT JOIN
         (
-            SELECT toUInt64(channel_rank) AS rank, channel_name AS name
+            SELECT rank, channel_name AS name
             FROM
             (
-                SELECT arraySort(groupUniqArray(channel)) AS names
-                FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $until
+                -- include: channel_ranks.sql
             )
-            ARRAY JOIN names AS channel_name, arrayEnumerate(names) AS channel_rank
-            WHERE channel_name != ''
         ) AS channel_names USING rank
     )
     GROUP BY stage, channel

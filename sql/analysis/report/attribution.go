@@ -75,35 +75,6 @@ func (r *Runner) Paths(ctx context.Context, req *Request) ([]attribution.Path, e
 	return r.journeyPaths(ctx, req)
 }
 
-// libraryPaths runs the library's attribution.sql and returns its rows as attribution
-// paths, in the order of Paths: what an analyst running the SQL by hand gets.
-func (r *Runner) libraryPaths(ctx context.Context, req *Request) ([]attribution.Path, error) {
-	p, err := journeyParams(req)
-	if err != nil {
-		return nil, err
-	}
-	p["value"] = fragment(valueExpr(req.Conversion))
-	rows, err := r.Query(ctx, "attribution", p)
-	if err != nil {
-		return nil, err
-	}
-	if len(rows.Data) > 0 && len(rows.Data[0]) != 5 {
-		return nil, fmt.Errorf("cannot read attribution paths: want 5 columns, got %v", rows.Columns)
-	}
-	paths := make([]attribution.Path, 0, len(rows.Data))
-	for _, row := range rows.Data {
-		keys, _ := row[0].([]string)
-		ages, _ := row[1].([]float64)
-		if len(ages) != len(keys) {
-			ages = nil
-		}
-		paths = append(paths, attribution.Path{Channels: keys, AgeDays: ages,
-			Conversions: toFloat(row[2]), Value: toFloat(row[3]), Nulls: toFloat(row[4])})
-	}
-	sortPaths(paths)
-	return paths, nil
-}
-
 // sortPaths puts paths in one order whatever order the server grouped them in (by their
 // keys, then their ages), so that the models' floating-point sums, and so their last
 // digits, do not depend on the query plan or the server version.

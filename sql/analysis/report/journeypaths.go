@@ -77,18 +77,18 @@ func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJour
 	delete(p, "lookback") // applied here, not in the query
 	lookback := int64(req.Lookback / time.Second)
 	var (
-		cur      uint64
-		started  bool
-		touches  []touchpoint
-		convs    []conversionAt
-		scratch  cutJourney
-		person   uint64
-		visit    uint8
-		t        uint32
-		k        string
-		convT    []uint32
-		convV    []float64
-		personOf = func() {
+		cur     uint64
+		started bool
+		touches []touchpoint
+		convs   []conversionAt
+		scratch cutJourney
+		person  uint64
+		visit   uint8
+		t       uint32
+		k       string
+		convT   []uint32
+		convV   []float64
+		flush   = func() {
 			cutJourneys(touches, convs, lookback, &scratch, fn)
 			touches, convs = touches[:0], convs[:0]
 		}
@@ -102,7 +102,7 @@ func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJour
 				return fmt.Errorf("a touch group has %d conversion times and %d values", len(convT), len(convV))
 			}
 			if started && person != cur {
-				personOf()
+				flush()
 			}
 			cur, started = person, true
 			if visit == 1 {
@@ -118,7 +118,7 @@ func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJour
 		return err
 	}
 	if started {
-		personOf()
+		flush()
 	}
 	return nil
 }

@@ -86,42 +86,28 @@ type Rows struct {
 
 // Query fills the library query name with params ($db is added) and returns its rows.
 func (r *Runner) Query(ctx context.Context, name string, params map[string]Value) (*Rows, error) {
-	sql, err := r.SQL(name, params)
+	out := &Rows{}
+	err := r.stream(ctx, name, params, func(rows driver.Rows) error {
+		out.Columns = rows.Columns()
+		types := rows.ColumnTypes()
+		for rows.Next() {
+			ptrs := make([]any, len(types))
+			for i, t := range types {
+				ptrs[i] = reflect.New(t.ScanType()).Interface()
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			row := make([]any, len(ptrs))
+			for i, p := range ptrs {
+				row[i] = reflect.ValueOf(p).Elem().Interface()
+			}
+			out.Data = append(out.Data, row)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if r.ShowSQL != nil {
-		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
-		return &Rows{}, err
-	}
-	done, err := r.turn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
-	}
-	defer done()
-	rows, err := r.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(r.settings())), sql)
-	if err != nil {
-		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
-	}
-	defer rows.Close()
-	out := &Rows{Columns: rows.Columns()}
-	types := rows.ColumnTypes()
-	for rows.Next() {
-		ptrs := make([]any, len(types))
-		for i, t := range types {
-			ptrs[i] = reflect.New(t.ScanType()).Interface()
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("cannot read a row of query %s: %w", name, err)
-		}
-		row := make([]any, len(ptrs))
-		for i, p := range ptrs {
-			row[i] = reflect.ValueOf(p).Elem().Interface()
-		}
-		out.Data = append(out.Data, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read the rows of query %s: %w", name, err)
 	}
 	return out, nil
 }
