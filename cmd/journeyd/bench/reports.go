@@ -239,7 +239,8 @@ func selfCPU() time.Duration {
 
 // DashboardPanels are the reports the dashboard runs when it opens with its default
 // options (sql/analysis/dashboard/static/app.js): first the overview and the top lists,
-// together, then every other panel at once.
+// together, then every other panel at once. The journey map draws its channels from the
+// first top list's rows (sharedTop), so it asks for no top list of its own.
 var DashboardPanels = [][]Panel{
 	{
 		{"overview", map[string]string{}},
@@ -248,7 +249,6 @@ var DashboardPanels = [][]Panel{
 	},
 	{
 		{"stages", map[string]string{}},
-		{"top", map[string]string{"dimension": "channel", "top": "5"}},
 		{"channels", map[string]string{}},
 		{"time-to-convert", map[string]string{}},
 		{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
