@@ -69,6 +69,7 @@ for s in $sites; do
   add "$s-next" next --site "$s" --after event:add_to_cart
   add "$s-time-to-convert" time-to-convert --site "$s"
   add "$s-retention" retention --site "$s" --cohort first_purchase --return purchase --within 7d
+  add "$s-retention-windows" retention --site "$s" --cohort first_visit --return purchase --within 7d,14d,30d,60d,90d
   add "$s-stages" stages --site "$s"
   add "$s-channels" channels --site "$s"
   add "$s-dropped" dropped --site "$s" --did event:add_to_cart --not 'purchase|order_paid' --within 1d

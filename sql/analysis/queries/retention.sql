@@ -1,8 +1,12 @@
 -- retention: weekly cohorts of people by the date of their cohort event (their first
 -- purchase, or first visit), and the share who come back (buy again, or do the return
--- event) within the return window after it. Only people whose whole window lies inside the
--- period are counted, so late cohorts are not understated. One row per cohort week:
--- cohort_week (its Monday), people, returned, rate.
+-- event) within each return window after it. A window's cohorts count only the people whose
+-- whole window lies inside the period, so late cohorts are not understated: a longer window
+-- has fewer (or later-ending) cohorts than a shorter one. One row per window and cohort week:
+-- within (the window in seconds), cohort_week (its Monday), people, returned, rate; in
+-- order of window, then week. All windows are answered from one pass over the events: each
+-- person's cohort time and their first return after it are found once, then paired with
+-- every window.
 --
 -- Bots are excluded. An event stored twice (a replay before the table's background merge
 -- removes the copy) counts once: people are counted, and a repeated event changes neither a
@@ -19,19 +23,22 @@
 --                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $cohort      the cohort event's condition: name = 'purchase' (1 for any first visit)
 --   $return      the return event's condition: name = 'purchase'
---   $within      the return window in seconds: 604800 (7 days)
+--   $within      the return windows in seconds, an array: [604800] (7 days), or
+--                [604800, 1209600, 2592000] (7, 14 and 30 days)
 SELECT
+    within,
     toMonday(toDateTime(t0)) AS cohort_week,
     count() AS people,
-    sum(came_back) AS returned,
+    sum(next_return != 0 AND next_return <= t0 + within) AS returned,
     round(returned / people, 4) AS rate
 FROM
 (
     SELECT
         person,
         minIf(toUInt32(ts), is_cohort = 1) AS t0,
-        groupArrayIf(toUInt32(ts), is_return = 1) AS returns,
-        toUInt8(arrayExists(t -> t > t0 AND t <= t0 + $within, returns)) AS came_back
+        -- the person's first return after t0, 0 for none: they came back within a window
+        -- exactly when it lies in it, so the windows need no array per person
+        arrayReduce('min', arrayFilter(t -> t > t0, groupArrayIf(toUInt32(ts), is_return = 1))) AS next_return
     FROM
     (
         SELECT
@@ -48,7 +55,10 @@ FROM
         -- include: persons.sql
     )
     GROUP BY person
-    HAVING countIf(is_cohort = 1) > 0 AND t0 + $within <= toUInt32($until)
+    HAVING countIf(is_cohort = 1) > 0
 )
-GROUP BY cohort_week
-ORDER BY cohort_week
+ARRAY JOIN $within AS within
+-- a person is in a window's cohort once that window has fully passed
+WHERE t0 + within <= toUInt32($until)
+GROUP BY within, cohort_week
+ORDER BY within, cohort_week

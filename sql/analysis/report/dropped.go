@@ -21,6 +21,9 @@ func runDropped(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	if len(req.Did.Alts) == 0 || len(req.Not.Alts) == 0 {
 		return nil, usageErrorf("dropped needs the step people did and the one they did not: set did and not, e.g. did event:add_to_cart, not purchase, within 24h")
 	}
+	if len(req.Withins) > 1 {
+		return nil, usageErrorf("within: dropped takes one time, not %d: give one, e.g. within 24h", len(req.Withins))
+	}
 	p := req.base()
 	p["did"], p["then"] = fragment(cond(req.Did)), fragment(cond(req.Not))
 	p["within"] = Int(int64(req.Within / time.Second))

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,7 +15,7 @@ func init() {
 	register("paths", "the most common touchpoint paths to conversion, their conversion rate and time to convert", runPaths)
 	register("next", "what people do right after an event (set by after)", runNext)
 	register("time-to-convert", "days and touchpoints before conversion", runTimeToConvert)
-	register("retention", "weekly cohorts by first purchase (or visit) and the share returning within a window (set by within)", runRetention)
+	register("retention", "weekly cohorts by first purchase (or visit) and the share returning within a window (set by within; several, e.g. 7d,14d,30d, in one query, each row with its window)", runRetention)
 	register("stages", "the journey map: people reaching each stage, stage-to-stage conversion, time, channels", runStages)
 }
 
@@ -149,6 +150,11 @@ func cohortCond(req *Request) (string, error) {
 	return cond(st), err
 }
 
+// runRetention answers every return window of req with one query. With one window the
+// table is cohort_week, people, returned, rate; with several, each row starts with its
+// window (within, as FormatDuration writes it: 7d, 8d12h), the rows in order of window,
+// shortest first, then of cohort week. Each window has its own cohorts: only the people
+// whose window has fully passed by the end of the period (retention.sql).
 func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	cohort, err := cohortCond(req)
 	if err != nil {
@@ -158,11 +164,36 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 	if err != nil {
 		return nil, optionError("return", err)
 	}
+	withins := req.Withins
+	if len(withins) == 0 {
+		withins = []time.Duration{req.Within}
+	}
+	secs, names := make([]string, len(withins)), make(map[int64]string, len(withins))
+	for i, w := range withins {
+		n := int64(w / time.Second)
+		if _, twice := names[n]; twice || n <= 0 {
+			return nil, usageErrorf("within %s: want windows of whole, distinct seconds", FormatDuration(w))
+		}
+		secs[i], names[n] = strconv.FormatInt(n, 10), FormatDuration(w)
+	}
 	p := req.base()
 	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))
-	p["within"] = Int(int64(req.Within / time.Second))
+	p["within"] = fragment("[" + strings.Join(secs, ", ") + "]")
 	t, err := r.table(ctx, "retention", "retention", p)
-	return &Result{Tables: []Table{t}}, err
+	if err != nil || r.ShowSQL != nil {
+		return &Result{Tables: []Table{t}}, err
+	}
+	if len(withins) == 1 { // the table of one window, as before windows could be several
+		t.Columns = t.Columns[1:]
+		for i, row := range t.Rows {
+			t.Rows[i] = row[1:]
+		}
+		return &Result{Tables: []Table{t}}, nil
+	}
+	for _, row := range t.Rows {
+		row[0] = names[int64(toFloat(row[0]))]
+	}
+	return &Result{Tables: []Table{t}}, nil
 }
 
 func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {

@@ -4,6 +4,7 @@ import (
 	"github.com/journeyd/journeyd/event/goal"
 
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,51 @@ func TestParseRequest(t *testing.T) {
 	f(map[string]string{"exclude": steps(21)}, "exclude: 21 steps given, at most 20")
 	if req := f(map[string]string{"strict": "true"}, ""); !req.Strict {
 		t.Fatal("--strict true not parsed")
+	}
+}
+
+// TestParseWithins: within is one duration or several, comma-separated, each read by
+// ParseDuration; the first is Within (dropped's time), all are Withins (retention's
+// windows), and FormatDuration writes each back as ParseDuration reads it.
+func TestParseWithins(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	parse := func(v string) (*Request, error) {
+		return ParseRequest("demo", goal.Definitions{}, map[string]string{"within": v}, now)
+	}
+	req, err := parse("7d, 14d,8d12h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8 days and 12 hours are 204 hours.
+	if want := []time.Duration{7 * day, 14 * day, 204 * time.Hour}; !slices.Equal(req.Withins, want) || req.Within != 7*day {
+		t.Fatalf("within 7d,14d,8d12h: Withins %v, Within %v; want %v and 7d", req.Withins, req.Within, want)
+	}
+	if req, err := parse("36h"); err != nil || !slices.Equal(req.Withins, []time.Duration{36 * time.Hour}) || req.Within != 36*time.Hour {
+		t.Fatalf("within 36h: %v, %v", req, err)
+	}
+	if req, err := ParseRequest("demo", goal.Definitions{}, map[string]string{}, now); err != nil || req.Withins != nil || req.Within != 7*day {
+		t.Fatalf("no within: Withins %v, Within %v (%v); want none and the default 7d", req.Withins, req.Within, err)
+	}
+	for v, wantErr := range map[string]string{
+		"7d,":                            `within: cannot parse duration ""`,
+		"7d,soon":                        `within: cannot parse duration "soon"`,
+		"7d,168h":                        `within: windows "7d" and "168h" are the same 7d`,
+		strings.Repeat("1d,", 20) + "2d": "within: 21 windows given, at most 20",
+	} {
+		var usage *UsageError
+		if _, err := parse(v); err == nil || !strings.Contains(err.Error(), wantErr) || !errors.As(err, &usage) {
+			t.Errorf("within %q: error %v, want a usage error containing %q", v, err, wantErr)
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		7 * day: "7d", 204 * time.Hour: "8d12h", 36 * time.Hour: "1d12h", 12 * time.Hour: "12h",
+		90 * time.Minute: "1h30m", 30 * time.Minute: "30m", 90 * time.Second: "1m30s",
+		day + 30*time.Minute: "1d30m", day + time.Hour + 5*time.Second: "1d1h0m5s",
+	} {
+		got := FormatDuration(d)
+		back, err := ParseDuration(got)
+		if got != want || err != nil || back != d {
+			t.Errorf("FormatDuration(%v) = %q, parsed back as %v (%v); want %q", d, got, back, err, want)
+		}
 	}
 }

@@ -32,14 +32,15 @@ type Request struct {
 	Lookback   time.Duration
 	Top        int
 	After      goal.Step
-	Cohort     string // cohort event: first_purchase, first_visit or a step
-	Return     string // return event, a step
-	Within     time.Duration
-	Did, Not   goal.Step // dropped: the step people did, and the one they did not do within Within
-	limitGiven bool      // top was given (dropped lists more than 20 by default)
-	Filter     Filter    // narrows the events every query reads
-	Dimensions []string  // top: the dimensions to rank
-	Interval   string    // overview: hour, day or week ("" picks one by the period's length)
+	Cohort     string          // cohort event: first_purchase, first_visit or a step
+	Return     string          // return event, a step
+	Within     time.Duration   // dropped's time, and retention's window when one is given
+	Withins    []time.Duration // retention: every return window given (within 7d,14d,30d); none: Within alone
+	Did, Not   goal.Step       // dropped: the step people did, and the one they did not do within Within
+	limitGiven bool            // top was given (dropped lists more than 20 by default)
+	Filter     Filter          // narrows the events every query reads
+	Dimensions []string        // top: the dimensions to rank
+	Interval   string          // overview: hour, day or week ("" picks one by the period's length)
 
 	db      string    // the database the filter's subqueries read, set by Runner.Run
 	current time.Time // overview: the start of the current period when From is the previous one's
@@ -63,7 +64,7 @@ var OptionNames = map[string]string{
 	"after":      "the event whose next steps `next` lists, as a step, e.g. event:add_to_cart",
 	"cohort":     "retention cohort event: first_purchase (default), first_visit, or a step",
 	"return":     "retention return event, a step (default: the conversion)",
-	"within":     "retention: the return window; dropped: the time allowed for the not step after the did step (default 7d)",
+	"within":     "retention: the return window, or several comma-separated (7d,14d,30d: one query answers all, each row with its window); dropped: the time allowed for the not step after the did step (default 7d)",
 	"did":        "dropped: the step people did, e.g. event:add_to_cart",
 	"not":        "dropped: the step they did not do within the within time after it (default conversion: the site's purchase conversion)",
 	"filter":     FilterHelp(),
@@ -175,15 +176,16 @@ func parseOthers(r *Request, o map[string]string) error {
 	if r.Models, err = ParseModels(firstNonEmpty(o["model"], "all")); err != nil {
 		return optionError("model", err)
 	}
-	for _, d := range []struct {
-		key string
-		p   *time.Duration
-	}{{"lookback", &r.Lookback}, {"within", &r.Within}} {
-		if v := o[d.key]; v != "" {
-			if *d.p, err = ParseDuration(v); err != nil {
-				return optionError(d.key, err)
-			}
+	if v := o["lookback"]; v != "" {
+		if r.Lookback, err = ParseDuration(v); err != nil {
+			return optionError("lookback", err)
 		}
+	}
+	if v := o["within"]; v != "" {
+		if r.Withins, err = parseWithins(v); err != nil {
+			return optionError("within", err)
+		}
+		r.Within = r.Withins[0]
 	}
 	if v := o["top"]; v != "" {
 		if r.Top, err = strconv.Atoi(v); err != nil || r.Top <= 0 || r.Top > 10000 {
@@ -241,6 +243,50 @@ func parseSteps(v string) ([]goal.Step, error) {
 		err = fmt.Errorf("%d steps given, at most %d are allowed: leave some out", len(steps), MaxSteps)
 	}
 	return steps, err
+}
+
+// MaxWithins bounds the return windows of one retention request.
+const MaxWithins = 20
+
+// parseWithins parses a comma-separated list of distinct durations (see ParseDuration).
+func parseWithins(v string) ([]time.Duration, error) {
+	parts := strings.Split(v, ",")
+	if len(parts) > MaxWithins {
+		return nil, fmt.Errorf("%d windows given, at most %d are allowed: leave some out", len(parts), MaxWithins)
+	}
+	ds := make([]time.Duration, len(parts))
+	for i, part := range parts {
+		d, err := ParseDuration(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		if j := slices.Index(ds[:i], d); j >= 0 {
+			return nil, fmt.Errorf("windows %q and %q are the same %s: give each once", strings.TrimSpace(parts[j]), strings.TrimSpace(part), FormatDuration(d))
+		}
+		ds[i] = d
+	}
+	return ds, nil
+}
+
+// FormatDuration writes d as ParseDuration reads it, whole days first: 7d, 8d12h, 36h as
+// 1d12h, 30m, 90s as 1m30s.
+func FormatDuration(d time.Duration) string {
+	days, rest := d/day, d%day
+	s := ""
+	if days > 0 {
+		s = strconv.FormatInt(int64(days), 10) + "d"
+	}
+	if rest > 0 || s == "" {
+		r := rest.String() // e.g. 12h0m0s, 1h30m0s, 30m0s, 1m30s
+		if strings.HasSuffix(r, "m0s") {
+			r = strings.TrimSuffix(r, "0s")
+		}
+		if strings.HasSuffix(r, "h0m") {
+			r = strings.TrimSuffix(r, "0m")
+		}
+		s += r
+	}
+	return s
 }
 
 // ParseDate parses YYYY-MM-DD (UTC midnight) or RFC 3339.
