@@ -255,11 +255,7 @@ var DashboardPanels = [][]Panel{
 		{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
 		{"attribution", map[string]string{"model": "all", "lookback": "30d"}},
 		{"paths", map[string]string{"top": "20"}},
-		{"retention", map[string]string{"cohort": "first_purchase", "within": "7d"}},
-		{"retention", map[string]string{"cohort": "first_purchase", "within": "14d"}},
-		{"retention", map[string]string{"cohort": "first_purchase", "within": "30d"}},
-		{"retention", map[string]string{"cohort": "first_purchase", "within": "60d"}},
-		{"retention", map[string]string{"cohort": "first_purchase", "within": "90d"}},
+		{"retention", map[string]string{"cohort": "first_purchase", "within": "7d,14d,30d,60d,90d"}}, // the grid's five windows, one query
 	},
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +42,7 @@ func (s *reportStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, name+"?"+r.URL.RawQuery)
 	s.mu.Unlock()
-	body, err := stubReport(name)
+	body, err := stubReport(name, r.URL.Query())
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)
 		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
@@ -51,7 +53,37 @@ func (s *reportStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func tables(ts ...report.Table) any { return (&report.Result{Tables: ts}).JSON() }
 
-func stubReport(name string) (any, error) {
+// stubRetention is the stub's retention answer: per window, the week 2025-03-03 (10 people)
+// and the week 2025-03-10 (8 people), which only the 7 and 14 day windows have passed; and
+// how many came back.
+var stubRetention = []struct {
+	within   string
+	returned [2]int // -1: the week is not in the window's cohorts
+}{{"7d", [2]int{3, 2}}, {"14d", [2]int{4, 4}}, {"30d", [2]int{5, -1}}, {"60d", [2]int{6, -1}}, {"90d", [2]int{7, -1}}}
+
+// retentionTable answers the retention report for the windows of within as runRetention
+// does: one window, the columns of old; several, each row led by its window, shortest first.
+func retentionTable(within string) report.Table {
+	asked := strings.Split(within, ",")
+	t := report.Table{Name: "retention", Columns: []string{"within", "cohort_week", "people", "returned", "rate"}}
+	weeks, people := []time.Time{time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)}, []int{10, 8}
+	for _, w := range stubRetention {
+		for i, n := range w.returned {
+			if n >= 0 && slices.Contains(asked, w.within) {
+				t.Rows = append(t.Rows, []any{w.within, weeks[i], people[i], n, float64(n) / float64(people[i])})
+			}
+		}
+	}
+	if len(asked) == 1 {
+		t.Columns = t.Columns[1:]
+		for i, row := range t.Rows {
+			t.Rows[i] = row[1:]
+		}
+	}
+	return t
+}
+
+func stubReport(name string, q url.Values) (any, error) {
 	if _, err := report.Lookup(name); err != nil {
 		return nil, err
 	}
@@ -77,8 +109,7 @@ func stubReport(name string) (any, error) {
 		return tables(report.Table{Name: "days", Columns: []string{"days", "conversions", "share"}, Rows: [][]any{{"0", 3, 0.6}, {"1", 2, 0.4}}},
 			report.Table{Name: "touchpoints", Columns: []string{"touchpoints", "conversions", "share"}, Rows: [][]any{{"1", 5, 1}}}), nil
 	case "retention":
-		return tables(report.Table{Name: "retention", Columns: []string{"cohort_week", "people", "returned", "rate"},
-			Rows: [][]any{{time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), 10, 3, 0.3}}}), nil
+		return tables(retentionTable(q.Get("within"))), nil
 	case "dropped": // the shape runDropped gives its JSON: times in RFC 3339, anon_ids an array
 		return map[string]any{"dropped": []map[string]any{
 			{"person": "user-c", "user_id": "user-c", "anon_ids": []string{"c-laptop", "c-phone"}, "last_seen": "2026-03-05T13:01:00Z",
@@ -210,25 +241,33 @@ func checkPanels(t *testing.T, ctx context.Context, stub *reportStub) {
 	counts := poll[map[string]int](t, ctx, "panel contents", `(() => { const n = (s) => document.querySelectorAll(s).length;
 		return {models: n('#attribution thead th'), stages: n('#stages svg rect.box'), cohorts: n('#retention tbody td.cell'),
 			funnel: n('#funnel tbody tr'), barriers: n('#funnel .barriers li'), paths: n('#paths .chip'), ttc: n('#ttc svg rect.bar')}; })()`)
-	want := map[string]int{"models": 1 + len(attribution.Models), "stages": 2, "cohorts": 5, "funnel": 2, "barriers": 1, "paths": 2, "ttc": 3}
+	want := map[string]int{"models": 1 + len(attribution.Models), "stages": 2, "cohorts": 10, "funnel": 2, "barriers": 1, "paths": 2, "ttc": 3}
 	for k, v := range want {
 		if counts[k] != v {
 			t.Errorf("panel %s drew %d items, want %d (all: %v)", k, counts[k], v, counts)
 		}
 	}
+	// The grid's rows: week, people (of the shortest window), the rate within 7, 14, 30, 60
+	// and 90 days: 3, 4, 5, 6, 7 of 10; 2 and 4 of 8, and no cohort for the longer windows.
+	grid := poll[[]string](t, ctx, "the retention grid", `(() => { const r = [...document.querySelectorAll('#retention tbody tr')]
+		.map(tr => [...tr.cells].map(td => td.textContent).join('|')); return r.length && r })()`)
+	if want := []string{"2025-03-03|10|30%|40%|50%|60%|70%", "2025-03-10|8|25%|50%|–|–|–"}; !slices.Equal(grid, want) {
+		t.Errorf("retention grid %q, want %q", grid, want)
+	}
 	stub.mu.Lock()
 	defer stub.mu.Unlock()
-	within := 0
+	var retention []string
 	for _, r := range stub.requests {
 		if !strings.Contains(r, "site=shop") || !strings.Contains(r, "from=") || !strings.Contains(r, "to=") {
 			t.Errorf("request %q lacks the site or the period", r)
 		}
-		if strings.HasPrefix(r, "retention?") && strings.Contains(r, "within=") {
-			within++
+		if strings.HasPrefix(r, "retention?") {
+			retention = append(retention, r)
 		}
 	}
-	if within != 5 {
-		t.Errorf("the retention grid asked %d times with within=, want 5: %q", within, stub.requests)
+	// One request for the whole grid, every window in it.
+	if len(retention) != 1 || !strings.Contains(retention[0], "within="+url.QueryEscape("7d,14d,30d,60d,90d")) {
+		t.Errorf("the retention grid asked %q, want one request with within=7d,14d,30d,60d,90d", retention)
 	}
 }
 

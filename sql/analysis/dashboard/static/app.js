@@ -440,17 +440,20 @@ async function loadPaths(signal) {
   ], rows));
 }
 
-// loadRetention asks once per return window and joins the answers into a cohort grid.
+// loadRetention asks once for every return window (one query answers them all, each row
+// with its within) and lays the rows out as a cohort grid; a week's people are those of its
+// shortest window (a longer one counts only the people whose window has passed).
 async function loadRetention(signal) {
   const cohort = $('cohort').value;
-  const all = await Promise.all(RETENTION_WINDOWS.map((within) =>
-    fetchReport('retention', {cohort, within}, signal).then((r) => r.retention || [])));
+  const res = await fetchReport('retention', {cohort, within: RETENTION_WINDOWS.join(',')}, signal);
+  const all = (res.retention || []).map((r) => ({r, i: RETENTION_WINDOWS.indexOf(r.within)}))
+    .filter((x) => x.i >= 0).sort((a, b) => a.i - b.i);
   const weeks = new Map();
-  all.forEach((rows, i) => rows.forEach((r) => {
+  all.forEach(({r, i}) => {
     const w = String(r.cohort_week).slice(0, 10);
     if (!weeks.has(w)) weeks.set(w, {week: w, people: r.people, rates: []});
     weeks.get(w).rates[i] = r.rate;
-  }));
+  });
   const rows = [...weeks.values()].sort((a, b) => (a.week < b.week ? -1 : 1));
   if (!rows.length) return empty('cohorts');
   return h('div', {class: 'heat'}, table([
