@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/journeyd/journeyd/sql/analysis/attribution"
 )
 
@@ -66,8 +64,9 @@ func roundHalfAway(x float64, digits int) float64 {
 	return math.Round(x*p) / p
 }
 
-// eachJourney runs the touchpoints query for req and calls fn with every journey of every
-// person. fn must not keep the journey: its slices are reused.
+// eachJourney runs the touchpoints query for req, or joins an identical read (share.go),
+// and calls fn with every journey of every person. fn must not keep the journey: its
+// slices are reused.
 func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJourney)) error {
 	p, err := journeyParams(req)
 	if err != nil {
@@ -76,63 +75,29 @@ func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJour
 	p["value"] = fragment(valueExpr(req.Conversion))
 	delete(p, "lookback") // applied here, not in the query
 	lookback := int64(req.Lookback / time.Second)
-	var (
-		cur     uint64
-		started bool
-		touches []touchpoint
-		convs   []conversionAt
-		scratch cutJourney
-		person  uint64
-		visit   uint8
-		t       uint32
-		k       string
-		convT   []uint32
-		convV   []float64
-		flush   = func() {
+	var scratch cutJourney
+	return r.readPeople(ctx, p, func(b *personBatch) {
+		b.people(func(touches []touchpoint, convs []conversionAt) {
 			cutJourneys(touches, convs, lookback, &scratch, fn)
-			touches, convs = touches[:0], convs[:0]
-		}
-	)
-	err = r.stream(ctx, "touchpoints", p, func(rows driver.Rows) error {
-		for rows.Next() {
-			if err := rows.Scan(&person, &visit, &t, &k, &convT, &convV); err != nil {
-				return err
-			}
-			if len(convT) != len(convV) {
-				return fmt.Errorf("a touch group has %d conversion times and %d values", len(convT), len(convV))
-			}
-			if started && person != cur {
-				flush()
-			}
-			cur, started = person, true
-			if visit == 1 {
-				touches = append(touches, touchpoint{t, k})
-			}
-			for i := range convT {
-				convs = append(convs, conversionAt{convT[i], convV[i]})
-			}
-		}
-		return nil
+		})
 	})
-	if err != nil {
-		return err
-	}
-	if started {
-		flush()
-	}
-	return nil
 }
 
-// cutJourneys sorts one person's touchpoints (by time, then key) and conversions (by
-// time, then value) and calls fn with each journey that has a touchpoint: one per
-// conversion, then the null path after the last one.
-func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *cutJourney, fn func(*cutJourney)) {
+// sortPerson sorts one person's touchpoints by time, then key, and conversions by time,
+// then value: the order cutJourneys takes them in.
+func sortPerson(touches []touchpoint, convs []conversionAt) {
 	slices.SortFunc(touches, func(a, b touchpoint) int {
 		return cmp.Or(cmp.Compare(a.t, b.t), strings.Compare(a.k, b.k))
 	})
 	slices.SortFunc(convs, func(a, b conversionAt) int {
 		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.v, b.v))
 	})
+}
+
+// cutJourneys calls fn with each journey of one person that has a touchpoint: one per
+// conversion, then the null path after the last one. touches and convs are sorted
+// (sortPerson); it only reads them.
+func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *cutJourney, fn func(*cutJourney)) {
 	previous := uint32(0)
 	for i := 0; i <= len(convs); i++ {
 		*j = cutJourney{converted: i < len(convs), keys: j.keys[:0], times: j.times[:0]}

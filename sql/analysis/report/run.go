@@ -14,7 +14,9 @@ import (
 	"github.com/journeyd/journeyd/sql/analysis/queries"
 )
 
-// Runner runs library queries against one ClickHouse database.
+// Runner runs library queries against one ClickHouse database. Journey reports of one
+// Runner that need the same touchpoint rows at the same time share one read of them
+// (share.go).
 type Runner struct {
 	Conn driver.Conn
 	DB   string // database holding the events table
@@ -31,6 +33,9 @@ type Runner struct {
 
 	once  sync.Once
 	turns chan struct{}
+
+	sharesMu sync.Mutex
+	shares   map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
 }
 
 // DefaultMaxConcurrent is how many report queries run at once unless
@@ -119,6 +124,11 @@ func (r *Runner) stream(ctx context.Context, name string, params map[string]Valu
 	if err != nil {
 		return err
 	}
+	return r.streamSQL(ctx, name, sql, read)
+}
+
+// streamSQL runs sql, the library query name filled, and hands its rows to read as stream does.
+func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driver.Rows) error) error {
 	if r.ShowSQL != nil {
 		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
 		return err

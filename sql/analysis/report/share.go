@@ -1,0 +1,230 @@
+package report
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// The dashboard opens attribution, paths and time-to-convert at once, with the same site,
+// period, filter, key and conversion, and each reads every person's touchpoints with the
+// touchpoints query: the same rows, about two passes over the events, three times. A read
+// of touchpoints is therefore shared: a journey report that asks for the same SQL (its
+// placeholders filled) as a read waiting for its turn, or running but not yet handing out
+// rows, joins it instead of running its own, and every member gets every person.
+//
+// The rows are fanned out, not held: the read gathers whole people into small batches
+// (batchRows touchpoints and conversions, and one person whatever its size) and hands each
+// batch to every member, at most batchesAhead batches ahead of the slowest; each member
+// cuts its journeys from the batches in its own goroutine. Memory stays that of a few
+// batches however many people the period holds. A read closes to joiners when it hands out
+// its first batch, so a member never sees part of the people: whoever comes later starts a
+// read of its own (which the ones after it may join).
+//
+// A read runs on a context of its own, carrying the values of its first member's (such as
+// a quota key) but not its end: a member whose context ends (the browser gave up a panel)
+// leaves alone, and the read is cancelled only when its last member has left. An error of
+// the read reaches every member. It takes one of the Runner's turns, like any query.
+
+// batchRows is how many touchpoints and conversions a batch gathers before it is handed out.
+const batchRows = 2048
+
+// batchesAhead is how many batches a read may hand a member ahead of the one it is cutting.
+const batchesAhead = 4
+
+// personBatch is a run of whole people of a touchpoints read, in the read's order: each
+// person's touchpoints sorted by time, then key, and conversions by time, then value
+// (sortPerson). Every member of the read gets the same batch: nobody changes it once it is
+// handed out.
+type personBatch struct {
+	touches []touchpoint
+	convs   []conversionAt
+	ends    []personEnd // where each person ends in touches and convs
+}
+
+// personEnd is where one person of a batch ends: an index into touches and into convs.
+type personEnd struct{ touches, convs int }
+
+// people calls fn with each person's touchpoints and conversions in the batch.
+func (b *personBatch) people(fn func([]touchpoint, []conversionAt)) {
+	var from personEnd
+	for _, end := range b.ends {
+		fn(b.touches[from.touches:end.touches], b.convs[from.convs:end.convs])
+		from = end
+	}
+}
+
+// sharedRead is one run of the touchpoints query and the members it hands its batches to.
+type sharedRead struct {
+	sql     string
+	cancel  context.CancelFunc // ends the read's context: once its last member has left, or it has ended
+	members map[*member]bool   // who still reads it; under Runner.sharesMu
+	open    bool               // whether others may still join; under Runner.sharesMu
+	err     error              // how the read ended, set before the members' batches close
+}
+
+// member is one reader of a shared read.
+type member struct {
+	batches chan *personBatch // the read's batches; closed by the read when it ends
+	gone    chan struct{}     // closed when the member leaves before the end
+}
+
+// readPeople runs the touchpoints query filled with params, or joins an identical read
+// that has not handed out anything yet, and calls fn with each batch of people in the
+// query's order. It returns the read's error, or ctx's when ctx ends first.
+func (r *Runner) readPeople(ctx context.Context, params map[string]Value, fn func(*personBatch)) error {
+	sql, err := r.SQL("touchpoints", params)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("cannot run query touchpoints: %w", err)
+	}
+	read, m := r.join(ctx, sql)
+	for ctx.Err() == nil { // a member whose context has ended takes no further batch
+		select {
+		case b, ok := <-m.batches:
+			if !ok {
+				return read.err
+			}
+			fn(b)
+		case <-ctx.Done():
+		}
+	}
+	r.leave(read, m)
+	return fmt.Errorf("cannot read the rows of query touchpoints: %w", ctx.Err())
+}
+
+// join makes a member of the read of sql that is open to joiners, starting one if there is none.
+func (r *Runner) join(ctx context.Context, sql string) (*sharedRead, *member) {
+	m := &member{batches: make(chan *personBatch, batchesAhead), gone: make(chan struct{})}
+	r.sharesMu.Lock()
+	defer r.sharesMu.Unlock()
+	read := r.shares[sql]
+	if read == nil {
+		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		read = &sharedRead{sql: sql, cancel: cancel, members: map[*member]bool{}, open: true}
+		if r.shares == nil {
+			r.shares = map[string]*sharedRead{}
+		}
+		r.shares[sql] = read
+		go r.runShared(c, read)
+	}
+	read.members[m] = true
+	return read, m
+}
+
+// leave takes m out of read before its end; the last member to leave cancels the read.
+func (r *Runner) leave(read *sharedRead, m *member) {
+	r.sharesMu.Lock()
+	defer r.sharesMu.Unlock()
+	close(m.gone)
+	delete(read.members, m)
+	if len(read.members) == 0 {
+		r.closeShare(read)
+		read.cancel()
+	}
+}
+
+// seal closes read to joiners and returns its members: those its batches go to.
+func (r *Runner) seal(read *sharedRead) []*member {
+	r.sharesMu.Lock()
+	defer r.sharesMu.Unlock()
+	r.closeShare(read)
+	out := make([]*member, 0, len(read.members))
+	for m := range read.members {
+		out = append(out, m)
+	}
+	return out
+}
+
+// closeShare stops others from joining read. The caller holds sharesMu.
+func (r *Runner) closeShare(read *sharedRead) {
+	if read.open {
+		read.open = false
+		delete(r.shares, read.sql)
+	}
+}
+
+// runShared runs read's query with ctx and hands its batches to the members, each in
+// turn, skipping those who have left; it ends by closing every member's batches.
+func (r *Runner) runShared(ctx context.Context, read *sharedRead) {
+	defer read.cancel()
+	var members []*member
+	sealed := false
+	send := func(b *personBatch) {
+		if !sealed {
+			members, sealed = r.seal(read), true
+		}
+		for _, m := range members {
+			select {
+			case m.batches <- b:
+			case <-m.gone:
+			}
+		}
+	}
+	err := r.streamSQL(ctx, "touchpoints", read.sql, func(rows driver.Rows) error { return scanPeople(rows, send) })
+	if !sealed {
+		members = r.seal(read)
+	}
+	read.err = err
+	for _, m := range members {
+		close(m.batches)
+	}
+}
+
+// scanPeople reads the rows of the touchpoints query, ordered by person, gathers each
+// person's touchpoints and conversions, sorted (sortPerson), into batches of whole people
+// and hands each batch to send.
+func scanPeople(rows driver.Rows, send func(*personBatch)) error {
+	var (
+		b       = &personBatch{}
+		from    personEnd // where the current person starts in b
+		cur     uint64
+		started bool
+		person  uint64
+		visit   uint8
+		t       uint32
+		k       string
+		convT   []uint32
+		convV   []float64
+	)
+	endPerson := func() {
+		sortPerson(b.touches[from.touches:], b.convs[from.convs:])
+		b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
+		if len(b.touches)+len(b.convs) >= batchRows {
+			send(b)
+			b = &personBatch{}
+		}
+		from = personEnd{len(b.touches), len(b.convs)}
+	}
+	for rows.Next() {
+		if err := rows.Scan(&person, &visit, &t, &k, &convT, &convV); err != nil {
+			return err
+		}
+		if len(convT) != len(convV) {
+			return fmt.Errorf("a touch group has %d conversion times and %d values", len(convT), len(convV))
+		}
+		if started && person != cur {
+			endPerson()
+		}
+		cur, started = person, true
+		if visit == 1 {
+			b.touches = append(b.touches, touchpoint{t, k})
+		}
+		for i := range convT {
+			b.convs = append(b.convs, conversionAt{convT[i], convV[i]})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err // not the last person's rows: they may be cut short
+	}
+	if started {
+		endPerson()
+	}
+	if len(b.ends) > 0 {
+		send(b)
+	}
+	return nil
+}
