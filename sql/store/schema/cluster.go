@@ -22,6 +22,9 @@ var (
 	dropTable    = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
 	shardedTable = regexp.MustCompile(`\{db\}\.(` + strings.Join(Sharded, "|") + `)\b`)
 	mergeEngine  = regexp.MustCompile(`(?m)^ENGINE = (\w*MergeTree)\((.*)\)$`)
+	alterAdd     = regexp.MustCompile(`(?s)^ALTER TABLE \{db\}\.(\w+)\s+(ADD COLUMN .*)$`)
+	addColumn    = regexp.MustCompile(`,?\s*ADD COLUMN\s+`)
+	columnsEnd   = regexp.MustCompile(`\n\)\s*\nENGINE`)
 )
 
 // Cluster is the ClickHouse cluster a schema is laid over.
@@ -50,6 +53,7 @@ func ClusterScript(database string, c Cluster, v clickhouse.Version) ([]string, 
 	if err != nil {
 		return nil, err
 	}
+	stmts = foldColumns(stmts)
 	var out []string
 	for _, s := range stmts {
 		if m := createTable.FindStringSubmatch(s); m != nil && slices.Contains(Sharded, m[2]) {
@@ -93,6 +97,46 @@ func ClusterScript(database string, c Cluster, v clickhouse.Version) ([]string, 
 		out[i] = strings.ReplaceAll(out[i], "{db}", database)
 	}
 	return out, nil
+}
+
+// foldColumns returns stmts, the script of a new database, with each ALTER TABLE ... ADD
+// COLUMN of a sharded table folded into the table's CREATE TABLE and every backfill (INSERT
+// INTO ... SELECT) of a sharded table left out. On a cluster an ALTER would have to reach
+// the local table and the Distributed one over it, and a Replicated table's replicas take
+// an ALTER from each other, so running it on every node fails on the second replica; in a
+// new database the tables can be made with their last columns instead, and the backfills,
+// which read the empty events table, have nothing to copy (and an early one, naming no
+// columns, would no longer match the table).
+func foldColumns(stmts []string) []string {
+	added := map[string][]string{}
+	var kept []string
+	for _, s := range stmts {
+		m := alterAdd.FindStringSubmatch(strings.TrimSpace(stripComments(s)))
+		if m != nil && slices.Contains(Sharded, m[1]) {
+			for _, col := range addColumn.Split(m[2], -1) {
+				if col = strings.TrimSpace(col); col != "" {
+					added[m[1]] = append(added[m[1]], col)
+				}
+			}
+			continue
+		}
+		kept = append(kept, s)
+	}
+	var out []string
+	for _, s := range kept {
+		code := strings.TrimSpace(stripComments(s))
+		if strings.HasPrefix(code, "INSERT INTO") && shardedTable.MatchString(strings.SplitN(code, "\n", 2)[0]) {
+			continue
+		}
+		if m := createTable.FindStringSubmatch(s); m != nil && len(added[m[2]]) > 0 {
+			loc := columnsEnd.FindStringIndex(s)
+			if loc != nil {
+				s = s[:loc[0]] + ",\n    " + strings.Join(added[m[2]], ",\n    ") + s[loc[0]:]
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // replicated returns the body of a CREATE TABLE of table with its MergeTree engine made the

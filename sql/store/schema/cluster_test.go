@@ -36,6 +36,16 @@ func TestClusterScript(t *testing.T) {
 	if strings.Contains(text, "Replicated") {
 		t.Error("a cluster schema without replicas has Replicated engines")
 	}
+	// 0025 adds columns to session_aggregates: on a cluster they are part of the local
+	// table as it is made, and no ALTER runs (the second replica of a shard would fail it).
+	for _, s := range stmts {
+		if strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS jd.session_aggregates_local") && !strings.Contains(s, "anon_hash_state AggregateFunction(maxIf, UInt64, UInt8)") {
+			t.Errorf("the local session_aggregates lacks the columns of 0025:\n%s", s)
+		}
+	}
+	if strings.Contains(text, "ALTER TABLE") {
+		t.Error("the cluster schema of a new database runs an ALTER TABLE")
+	}
 
 	stmts, err = ClusterScript("jd", Cluster{Name: "journeyd", Replicated: true}, v)
 	if err != nil {

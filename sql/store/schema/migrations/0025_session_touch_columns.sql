@@ -9,8 +9,9 @@
 --   (which valid UTF-8 never holds);
 -- - visit_t_state: the time of its first visit that is not a bot's, in seconds (0: none);
 -- - user_hash_state, anon_hash_state: the greatest cityHash64 of the user ids (0 for an
---   event without one) and of the anonymous ids of the session's events that are not a
---   bot's, from which include/touches.sql takes the session's person.
+--   event without one) and of the anonymous ids of the session's events that are neither a
+--   bot's nor an email open, email click or impression (touchpoints of their own), from
+--   which include/touches.sql takes the session's person; anon_hash 0 means no such event.
 -- One statement, so that the migration is whole or not applied: 18.16 has no ADD COLUMN IF
 -- NOT EXISTS to make a second run harmless. 0026 fills them.
 ALTER TABLE {db}.session_aggregates

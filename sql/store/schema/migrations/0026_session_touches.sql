@@ -18,7 +18,8 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.session_touches_mv TO {db}.session_a
 WITH
     bitOr(bitShiftLeft(toUInt64(ts) * 1000 + ts_ms, 20), bitAnd(cityHash64(event_id), 1048575)) AS order_key,
     toUInt8(type IN ('pageview', 'screen', 'event', 'leave')) AS is_visit,
-    bitOr(order_key, bitShiftLeft(toUInt64(is_bot), 63)) AS visit_key
+    bitOr(order_key, bitShiftLeft(toUInt64(is_bot), 63)) AS visit_key,
+    toUInt8(is_bot = 0 AND type NOT IN ('email_open', 'email_click', 'impression')) AS is_touch_event
 SELECT
     site_id,
     session_id,
@@ -42,8 +43,8 @@ SELECT
     argMinIfState(concat(referrer, '\xff', source, '\xff', medium, '\xff', campaign, '\xff', channel, '\xff',
         path, '\xff', country, '\xff', device, '\xff', browser), visit_key, is_visit) AS visit_state,
     minIfState(toUInt32(ts), is_visit = 1 AND is_bot = 0) AS visit_t_state,
-    maxIfState(if(user_id != '', cityHash64(user_id), 0), is_bot = 0) AS user_hash_state,
-    maxIfState(cityHash64(anon_id), is_bot = 0) AS anon_hash_state
+    maxIfState(if(user_id != '', cityHash64(user_id), 0), is_touch_event) AS user_hash_state,
+    maxIfState(cityHash64(anon_id), is_touch_event) AS anon_hash_state
 FROM {db}.events
 WHERE session_id != ''
 GROUP BY site_id, session_id, date;
@@ -54,7 +55,8 @@ INSERT INTO {db}.session_aggregates (site_id, session_id, date, visit_state, vis
 WITH
     bitOr(bitShiftLeft(toUInt64(ts) * 1000 + ts_ms, 20), bitAnd(cityHash64(event_id), 1048575)) AS order_key,
     toUInt8(type IN ('pageview', 'screen', 'event', 'leave')) AS is_visit,
-    bitOr(order_key, bitShiftLeft(toUInt64(is_bot), 63)) AS visit_key
+    bitOr(order_key, bitShiftLeft(toUInt64(is_bot), 63)) AS visit_key,
+    toUInt8(is_bot = 0 AND type NOT IN ('email_open', 'email_click', 'impression')) AS is_touch_event
 SELECT
     site_id,
     session_id,
@@ -62,8 +64,8 @@ SELECT
     argMinIfState(concat(referrer, '\xff', source, '\xff', medium, '\xff', campaign, '\xff', channel, '\xff',
         path, '\xff', country, '\xff', device, '\xff', browser), visit_key, is_visit) AS visit_state,
     minIfState(toUInt32(ts), is_visit = 1 AND is_bot = 0) AS visit_t_state,
-    maxIfState(if(user_id != '', cityHash64(user_id), 0), is_bot = 0) AS user_hash_state,
-    maxIfState(cityHash64(anon_id), is_bot = 0) AS anon_hash_state
+    maxIfState(if(user_id != '', cityHash64(user_id), 0), is_touch_event) AS user_hash_state,
+    maxIfState(cityHash64(anon_id), is_touch_event) AS anon_hash_state
 FROM {db}.events
 WHERE session_id != ''
 GROUP BY site_id, session_id, date;
