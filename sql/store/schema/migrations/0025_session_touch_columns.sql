@@ -4,8 +4,8 @@
 -- - visit_state: the session's first visit that is not a bot's (a pageview, screen, browser
 --   event or leave; email clicks, opens and impressions are touchpoints of their own), by
 --   event time in milliseconds and then by a hash of the event id, or for a session of bots
---   alone its first bot visit, as its referrer, source,
---   medium, campaign, channel, path, country, device and browser joined by the byte 0xFF
+--   alone its first bot visit, as its channel, source,
+--   medium, campaign, referrer, path, country, device and browser joined by the byte 0xFF
 --   (which valid UTF-8 never holds);
 -- - visit_t_state: the time of its first visit that is not a bot's, in seconds (0: none);
 -- - user_hash_state, anon_hash_state: the greatest cityHash64 of the user ids (0 for an
