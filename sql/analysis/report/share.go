@@ -43,6 +43,13 @@ type personBatch struct {
 	ends    []personEnd // where each person ends in touches and convs
 }
 
+// newBatch returns an empty batch with room for batchRows touchpoints and conversions
+// (mostly touchpoints), so that filling it seldom grows it.
+func newBatch() *personBatch {
+	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4),
+		ends: make([]personEnd, 0, batchRows/4)}
+}
+
 // personEnd is where one person of a batch ends: an index into touches and into convs.
 type personEnd struct{ touches, convs int }
 
@@ -179,7 +186,7 @@ func (r *Runner) runShared(ctx context.Context, read *sharedRead) {
 // and hands each batch to send.
 func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 	var (
-		b       = &personBatch{}
+		b       = newBatch()
 		from    personEnd // where the current person starts in b
 		cur     uint64
 		started bool
@@ -195,7 +202,7 @@ func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 		b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
 		if len(b.touches)+len(b.convs) >= batchRows {
 			send(b)
-			b = &personBatch{}
+			b = newBatch()
 		}
 		from = personEnd{len(b.touches), len(b.convs)}
 	}
