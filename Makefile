@@ -39,8 +39,8 @@ run: build
 test: deps build
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
-	# the packages where goroutines meet, once more under the race detector
-	$(GO) test -race $(TESTFLAGS) ./spool ./sql/store/writer ./sessionizer ./collector
+	# the packages where goroutines meet (the report package: its shared reads), once more under the race detector
+	$(GO) test -race $(TESTFLAGS) ./spool ./sql/store/writer ./sessionizer ./collector ./sql/analysis/report
 	# the schema and every report on a current ClickHouse release, answers compared with 18.16
 	deploy/compat-check.sh $(BIN)
 
