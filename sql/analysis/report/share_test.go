@@ -67,9 +67,13 @@ func queriesSince(t *testing.T, conn driver.Conn, before, offset uint64) uint64 
 	return selectQueries(t, conn) - before - offset
 }
 
+// stuck is how long a test waits for what should take well under a second before it calls
+// the readers stuck: a bound on a hang, not a timing assertion.
+const stuck = 2 * time.Minute
+
 // waitMembers waits until the read of the touchpoints SQL of req open to joiners has n
-// members.
-func waitMembers(t *testing.T, r *Runner, req *Request, n int) {
+// members, and returns it.
+func waitMembers(t *testing.T, r *Runner, req *Request, n int) *sharedRead {
 	t.Helper()
 	p, err := journeyParams(req)
 	if err != nil {
@@ -81,15 +85,18 @@ func waitMembers(t *testing.T, r *Runner, req *Request, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
+	for began := time.Now(); ; {
 		r.sharesMu.Lock()
-		have := -1
-		if read := r.shares[sql]; read != nil {
+		read, have := r.shares[sql], -1
+		if read != nil {
 			have = len(read.members)
 		}
 		r.sharesMu.Unlock()
 		if have == n {
-			return
+			return read
+		}
+		if time.Since(began) > stuck {
+			t.Fatalf("the read open to joiners has %d members, want %d: the readers did not join one read", have, n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -159,19 +166,29 @@ func TestJourneyReportsShareOneRead(t *testing.T) {
 		stopped <- r.eachJourney(streaming, streamingReq, func(*cutJourney) { journeys++; stop() })
 	}()
 	req := panelRequest(t, nil)
-	waitMembers(t, r, req, 5)
+	read := waitMembers(t, r, req, 5)
 	giveUp()
 	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the reader that gave up while the read waited: %v, want context.Canceled", err)
 	}
-	waitMembers(t, r, req, 4)
+	r.sharesMu.Lock()
+	members, open := len(read.members), read.open
+	r.sharesMu.Unlock()
+	if members != 4 || !open {
+		t.Fatalf("after one reader gave up, the read has %d members (open to joiners: %v), want the other 4, still open", members, open)
+	}
 	endTurn()
 
 	if err := <-stopped; !errors.Is(err, context.Canceled) || journeys == 0 {
 		t.Fatalf("the reader that stopped after its first journey: %v after %d journeys, want context.Canceled after at least 1", err, journeys)
 	}
 	for range journeyPanels {
-		a := <-answers
+		var a answer
+		select {
+		case a = <-answers:
+		case <-time.After(stuck):
+			t.Fatalf("the three reports did not answer: their read waits for a reader that left")
+		}
 		if a.err != nil {
 			t.Fatalf("%s together with the others: %v", a.name, a.err)
 		}
@@ -244,9 +261,23 @@ func TestLateReaderRunsItsOwnRead(t *testing.T) {
 		})
 	}()
 	<-started
-	late, err := runJSON(ctx, r, "paths", panelRequest(t, nil))
-	if err != nil {
-		t.Fatalf("paths after the read began handing out people: %v", err)
+	type answer struct {
+		json string
+		err  error
+	}
+	lateAnswer := make(chan answer, 1)
+	lateReq := panelRequest(t, nil)
+	go func() { got, err := runJSON(ctx, r, "paths", lateReq); lateAnswer <- answer{got, err} }()
+	var late string
+	select {
+	case a := <-lateAnswer:
+		if a.err != nil {
+			t.Fatalf("paths after the read began handing out people: %v", a.err)
+		}
+		late = a.json
+	case <-time.After(stuck):
+		close(release)
+		t.Fatalf("paths after the read began handing out people did not answer while the first reader held its journey: it joined that read, which waits for the first reader")
 	}
 	if late != alone {
 		t.Errorf("paths after the read began handing out people answered\n%s\nalone\n%s", late, alone)
