@@ -353,6 +353,7 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		{"paths", "shop", nil},
 		{"channels", "email-chain", nil},
 		{"retention", "coffee", map[string]string{"cohort": "first_purchase", "return": "purchase", "within": "7d"}},
+		{"retention", "coffee", map[string]string{"cohort": "first_visit", "return": "purchase", "within": "7d,14d,30d"}},
 		{"stages", "shop", nil},
 		{"funnel", "shop", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "per": "session"}},
 		{"next", "shop", map[string]string{"after": "event:add_to_cart"}},
