@@ -174,7 +174,7 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 		if _, twice := names[n]; twice || n <= 0 {
 			return nil, usageErrorf("within %s: want windows of whole, distinct seconds", FormatDuration(w))
 		}
-		secs[i], names[n] = strconv.FormatInt(n, 10), FormatDuration(w)
+		secs[i], names[n] = strconv.FormatInt(n, 10), FormatDuration(time.Duration(n)*time.Second) // what the query runs
 	}
 	p := req.base()
 	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))
