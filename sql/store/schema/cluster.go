@@ -25,6 +25,7 @@ var (
 	alterAdd     = regexp.MustCompile(`(?s)^ALTER TABLE \{db\}\.(\w+)\s+(ADD COLUMN .*)$`)
 	addColumn    = regexp.MustCompile(`,?\s*ADD COLUMN\s+`)
 	columnsEnd   = regexp.MustCompile(`\n\)\s*\nENGINE`)
+	createView   = regexp.MustCompile(`^CREATE MATERIALIZED VIEW IF NOT EXISTS \{db\}\.(\w+) `)
 )
 
 // Cluster is the ClickHouse cluster a schema is laid over.
@@ -106,7 +107,9 @@ func ClusterScript(database string, c Cluster, v clickhouse.Version) ([]string, 
 // an ALTER from each other, so running it on every node fails on the second replica; in a
 // new database the tables can be made with their last columns instead, and the backfills,
 // which read the empty events table, have nothing to copy (and an early one, naming no
-// columns, would no longer match the table).
+// columns, would no longer match the table). A materialized view a later migration drops
+// is left out too: it would see no insert (as 0025's session_touches_gap_mv, which notes
+// the sessions inserted while an upgrade has no session view attached).
 func foldColumns(stmts []string) []string {
 	added := map[string][]string{}
 	var kept []string
@@ -123,9 +126,12 @@ func foldColumns(stmts []string) []string {
 		kept = append(kept, s)
 	}
 	var out []string
-	for _, s := range kept {
+	for i, s := range kept {
 		code := strings.TrimSpace(stripComments(s))
 		if strings.HasPrefix(code, "INSERT INTO") && shardedTable.MatchString(strings.SplitN(code, "\n", 2)[0]) {
+			continue
+		}
+		if m := createView.FindStringSubmatch(code); m != nil && droppedAfter(kept[i+1:], m[1]) {
 			continue
 		}
 		if m := createTable.FindStringSubmatch(s); m != nil && len(added[m[2]]) > 0 {
@@ -137,6 +143,16 @@ func foldColumns(stmts []string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// droppedAfter reports whether one of stmts drops table.
+func droppedAfter(stmts []string, table string) bool {
+	for _, s := range stmts {
+		if m := dropTable.FindStringSubmatch(strings.TrimSpace(stripComments(s))); m != nil && m[1] == table {
+			return true
+		}
+	}
+	return false
 }
 
 // replicated returns the body of a CREATE TABLE of table with its MergeTree engine made the

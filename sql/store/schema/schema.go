@@ -164,6 +164,13 @@ func Applied(ctx context.Context, conn driver.Conn, database string) (map[uint32
 
 func apply(ctx context.Context, conn driver.Conn, database string, m Migration, v clickhouse.Version) error {
 	for _, stmt := range m.Statements {
+		stmt, err := missingColumns(ctx, conn, database, m.Name, stmt)
+		if err != nil {
+			return err
+		}
+		if stmt == "" {
+			continue
+		}
 		if err := exec(ctx, conn, database, m.Name, stmt); err != nil {
 			return err
 		}
@@ -186,4 +193,42 @@ func exec(ctx context.Context, conn driver.Conn, database, file, stmt string) er
 		return fmt.Errorf("cannot apply %s to database %s: %w", file, database, err)
 	}
 	return nil
+}
+
+// missingColumns returns stmt, or when it is an ALTER TABLE ... ADD COLUMN, the statement
+// adding only the columns the table does not have yet, and "" when it has them all. A
+// migration is recorded only once all its statements ran, so one that failed after its
+// ALTER (or whose record was lost) runs again, and 18.16 has no ADD COLUMN IF NOT EXISTS:
+// without this the second run would fail for ever on the columns the first one added.
+func missingColumns(ctx context.Context, conn driver.Conn, database, file, stmt string) (string, error) {
+	m := alterAdd.FindStringSubmatch(strings.TrimSpace(stripComments(stmt)))
+	if m == nil {
+		return stmt, nil
+	}
+	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ?", database, m[1])
+	if err != nil {
+		return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, m[1], err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, m[1], err)
+		}
+		have[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, m[1], err)
+	}
+	var add []string
+	for _, col := range addColumn.Split(m[2], -1) {
+		if col = strings.TrimSpace(col); col != "" && !have[strings.Fields(col)[0]] {
+			add = append(add, "ADD COLUMN "+col)
+		}
+	}
+	if len(add) == 0 {
+		return "", nil
+	}
+	return "ALTER TABLE {db}." + m[1] + "\n    " + strings.Join(add, ",\n    "), nil
 }

@@ -12,8 +12,39 @@
 --   event without one) and of the anonymous ids of the session's events that are neither a
 --   bot's nor an email open, email click or impression (touchpoints of their own), from
 --   which include/touches.sql takes the session's person; anon_hash 0 means no such event.
--- One statement, so that the migration is whole or not applied: 18.16 has no ADD COLUMN IF
--- NOT EXISTS to make a second run harmless. 0026 fills them.
+-- 0026 fills them.
+--
+-- The order keeps every insert into events working, and loses no session (issue 17). On
+-- 18.16 a materialized view pushes its SELECT's columns into its table as they are: an
+-- insert into events fails ("Expected column visit_state: while pushing to view
+-- session_visits_mv", code 10) while the old view lacks a column of the table, and
+-- ("There is no column with name visit_state", code 16) while the new one has a column the
+-- table lacks. No order of ALTER and views avoids both with one view attached at a time,
+-- so no session view is attached between the ALTER and 0026's new view, and
+-- session_touches_gap_mv notes the sessions of the events inserted meanwhile (from before
+-- the old view is dropped, so none slips between the two), which 0026 aggregates whole
+-- from the events. Until 0026 has run (at once, or at the next start when it failed),
+-- sessions_v lacks those events; nothing else changes. A journeyd of an older build
+-- writing meanwhile sees no error at all.
+-- Run again after a partial failure (a migration is recorded only once all of it ran), the
+-- statements do what is left: the runner (schema.go, missingColumns) drops from the ALTER
+-- the columns the table has already, as 18.16 has no ADD COLUMN IF NOT EXISTS.
+-- TestSessionTouchesWindow and TestSessionTouchesRerun run both cases.
+CREATE TABLE IF NOT EXISTS {db}.session_touches_gap
+(
+    site_id String,
+    session_id String
+)
+ENGINE = MergeTree
+ORDER BY (site_id, session_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.session_touches_gap_mv TO {db}.session_touches_gap AS
+SELECT DISTINCT site_id, session_id
+FROM {db}.events
+WHERE session_id != '';
+
+DROP TABLE IF EXISTS {db}.session_visits_mv;
+
 ALTER TABLE {db}.session_aggregates
     ADD COLUMN visit_state AggregateFunction(argMinIf, String, UInt64, UInt8),
     ADD COLUMN visit_t_state AggregateFunction(minIf, UInt32, UInt8),
