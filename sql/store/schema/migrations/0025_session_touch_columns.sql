@@ -24,8 +24,18 @@
 -- session_touches_gap_mv notes the sessions of the events inserted meanwhile (from before
 -- the old view is dropped, so none slips between the two), which 0026 aggregates whole
 -- from the events. Until 0026 has run (at once, or at the next start when it failed),
--- sessions_v lacks those events; nothing else changes. A journeyd of an older build
--- writing meanwhile sees no error at all.
+-- sessions_v lacks those events; nothing else changes.
+-- Who inserts meanwhile: not the journeyd that migrates (start.go opens the guard in front
+-- of its writer only after Migrate), but other journeyds sharing the database (several
+-- collectors, a rolling upgrade, a serve with --migrate=false beside `journeyd migrate`),
+-- and replay. With the ALTER and the view swap apart (0025 then 0026, as first written)
+-- their inserts failed from the ALTER until the old view was dropped; the writer retries
+-- codes 10 and 16 (writer/insert.go classify: a server error, not a rejection), so on a
+-- single server nothing was lost, but each failed attempt had already stored its rows in
+-- events (the table is written before its views) and a retry stored them again, and while
+-- a failed 0026 waited for the next start every insert failed. On replicated tables 18.16
+-- skips the views of a block it deduplicates, so a retried batch's sessions would have been
+-- lost for good. With this order no insert fails.
 -- Run again after a partial failure (a migration is recorded only once all of it ran), the
 -- statements do what is left: the runner (schema.go, missingColumns) drops from the ALTER
 -- the columns the table has already, as 18.16 has no ADD COLUMN IF NOT EXISTS.
