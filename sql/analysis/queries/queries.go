@@ -22,12 +22,20 @@ const includeMark = "-- include: "
 
 // Text returns the SQL of the query file name (without ".sql"), its includes expanded.
 func Text(name string) (string, error) {
+	return TextWith(name, nil)
+}
+
+// TextWith returns the SQL of the query file name as Text does, with the fragments named
+// by the keys of instead (e.g. "touches.sql") replaced by the fragments their values name
+// (e.g. "session_touches.sql"): another way to the same rows, which the caller knows when
+// to take.
+func TextWith(name string, instead map[string]string) (string, error) {
 	b, err := files.ReadFile(name + ".sql")
 	if err != nil {
 		return "", fmt.Errorf("cannot find query %q in the query library: %w", name, err)
 	}
 	var out strings.Builder
-	if err := expand(&out, string(b), "", name, 0); err != nil {
+	if err := expand(&out, string(b), "", name, instead, 0); err != nil {
 		return "", err
 	}
 	return out.String(), nil
@@ -35,7 +43,7 @@ func Text(name string) (string, error) {
 
 // expand writes text to out with every line indented by indent and its include lines
 // replaced by their fragments, expanded in turn (a fragment may include another).
-func expand(out *strings.Builder, text, indent, name string, depth int) error {
+func expand(out *strings.Builder, text, indent, name string, instead map[string]string, depth int) error {
 	if depth > 4 {
 		return fmt.Errorf("cannot expand query %q: includes nest deeper than 4", name)
 	}
@@ -45,11 +53,15 @@ func expand(out *strings.Builder, text, indent, name string, depth int) error {
 			out.WriteString(indent + line)
 			continue
 		}
-		inc, err := files.ReadFile("include/" + strings.TrimSpace(frag))
-		if err != nil {
-			return fmt.Errorf("cannot include %q in query %q: %w", strings.TrimSpace(frag), name, err)
+		frag = strings.TrimSpace(frag)
+		if other, ok := instead[frag]; ok {
+			frag = other
 		}
-		if err := expand(out, string(inc), indent+lead, name, depth+1); err != nil {
+		inc, err := files.ReadFile("include/" + frag)
+		if err != nil {
+			return fmt.Errorf("cannot include %q in query %q: %w", frag, name, err)
+		}
+		if err := expand(out, string(inc), indent+lead, name, instead, depth+1); err != nil {
 			return err
 		}
 	}

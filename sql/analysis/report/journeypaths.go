@@ -68,12 +68,10 @@ func roundHalfAway(x float64, digits int) float64 {
 // and calls fn with every journey of every person. fn must not keep the journey: its
 // slices are reused.
 func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJourney)) error {
-	p, err := journeyParams(req)
+	p, err := r.touchpointParams(req)
 	if err != nil {
 		return err
 	}
-	p["value"] = fragment(valueExpr(req.Conversion))
-	delete(p, "lookback") // applied here, not in the query
 	lookback := int64(req.Lookback / time.Second)
 	var scratch cutJourney
 	return r.readPeople(ctx, p, func(b *personBatch) {
@@ -81,6 +79,22 @@ func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJour
 			cutJourneys(touches, convs, lookback, &scratch, fn)
 		})
 	})
+}
+
+// touchpointParams returns the placeholders of the touchpoints query for req: the
+// journey reports' (journeyParams) but the lookback, which eachJourney applies, with the
+// conversion's value, and with the touches read from the sessions where they can be
+// (touchParams).
+func (r *Runner) touchpointParams(req *Request) (map[string]Value, error) {
+	p, err := journeyParams(req)
+	if err != nil {
+		return nil, err
+	}
+	col, empty, _ := keyColumn(req) // journeyParams has checked it
+	r.touchParams(req, p, col, empty)
+	p["value"] = fragment(valueExpr(req.Conversion))
+	delete(p, "lookback")
+	return p, nil
 }
 
 // sortPerson sorts one person's touchpoints by time, then key, and conversions by time,

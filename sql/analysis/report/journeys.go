@@ -44,7 +44,7 @@ func runChannels(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	p["key"], p["empty_key"] = fragment("channel"), String("Direct")
+	r.touchParams(req, p, "channel", "Direct")
 	t, err := r.table(ctx, "channels", "channels", p)
 	return &Result{Tables: []Table{t}}, err
 }

@@ -57,7 +57,7 @@ func runOverview(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	p["key"], p["empty_key"] = fragment("channel"), String("Direct")
+	r.touchParams(&whole, p, "channel", "Direct")
 	p["current"], p["bucket"] = Time(req.From), Int(int64(step/time.Second))
 	rows, err := r.Query(ctx, "overview", p)
 	if err != nil {

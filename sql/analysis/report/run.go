@@ -30,6 +30,10 @@ type Runner struct {
 	// MaxConcurrent bounds how many of the Runner's queries run at once; the others wait
 	// for a turn as long as their context allows. 0 means DefaultMaxConcurrent.
 	MaxConcurrent int
+	// EventsOnly makes every report group the events themselves, never read the sessions
+	// ClickHouse keeps at insert time (include/session_touches.sql, sessiontouches.go): the
+	// two give the same rows, which tests that compare them need both ways to show.
+	EventsOnly bool
 
 	once  sync.Once
 	turns chan struct{}
@@ -152,9 +156,15 @@ func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driv
 	return nil
 }
 
-// SQL returns the library query name with its placeholders filled ($db is added).
+// SQL returns the library query name with its placeholders filled ($db is added). When
+// params fill $visit_key (touchesFromSessions), its touches are read from the sessions:
+// include/session_touches.sql stands where the query includes touches.sql.
 func (r *Runner) SQL(name string, params map[string]Value) (string, error) {
-	text, err := queries.Text(name)
+	var instead map[string]string
+	if _, ok := params[visitKeyParam]; ok {
+		instead = map[string]string{"touches.sql": "session_touches.sql"}
+	}
+	text, err := queries.TextWith(name, instead)
 	if err != nil {
 		return "", err
 	}

@@ -75,12 +75,10 @@ const stuck = 2 * time.Minute
 // members, and returns it.
 func waitMembers(t *testing.T, r *Runner, req *Request, n int) *sharedRead {
 	t.Helper()
-	p, err := journeyParams(req)
+	p, err := r.touchpointParams(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p["value"] = fragment(valueExpr(req.Conversion))
-	delete(p, "lookback")
 	sql, err := r.SQL("touchpoints", p)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,8 @@
 -- bots left out:
 -- - a session (touch = its session id): a touchpoint (visit = 1) when one of its events is
 --   a visit (a pageview, screen, browser event or leave); its time is that of its earliest
---   visit event and its key that event's $key. Server events, identify, alias and group
+--   visit event and its key that event's $key (the earliest by time in milliseconds, then by
+--   a hash of the event id: the order session_aggregates keeps, include/session_touches.sql). Server events, identify, alias and group
 --   calls that joined the session belong to it but are never a touchpoint themselves;
 -- - an email open, email click or ad impression (touch = its event id): a touchpoint of
 --   its own;
@@ -24,7 +25,7 @@ SELECT
     toUInt8(max(in_touch) = 1 AND max(is_visit) = 1) AS visit,
     toUInt8(visit = 1 AND max(is_email) = 0) AS session,
     minIf(toUInt32(ts), is_visit = 1) AS t,
-    argMinIf(touch_key, ts, is_visit = 1) AS k,
+    argMinIf(touch_key, visit_order, is_visit = 1) AS k,
     arrayDistinct(groupArrayIf((toUInt32(ts), touch_value, event_id), is_conversion = 1)) AS convs,
     arrayMap(x -> x.1, convs) AS conv_t,
     arrayMap(x -> x.2, convs) AS conv_v
@@ -32,6 +33,7 @@ FROM
 (
     SELECT
         ts, event_id,
+        bitOr(bitShiftLeft(toUInt64(ts) * 1000 + ts_ms, 20), bitAnd(cityHash64(event_id), 1048575)) AS visit_order,
         if(user_id != '', cityHash64(user_id), 0) AS user_hash,
         cityHash64(anon_id) AS anon_hash,
         if($key = '', $empty_key, $key) AS touch_key,
