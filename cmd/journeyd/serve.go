@@ -100,6 +100,8 @@ func runMigrate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
 	if err := schema.Migrate(ctx, conn, db); err != nil {
 		return err
 	}
