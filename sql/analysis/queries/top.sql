@@ -1,7 +1,9 @@
 -- top: the top values of several session dimensions at once, for the dashboard's top lists:
 -- one grouping of the events into sessions instead of one a dimension. A session (the events of one session
 -- id, if one of them is a visit: a pageview, screen, browser event or leave) takes each
--- dimension's value from its first visit event, and counts for that value with its person,
+-- dimension's value from its first visit event (by time in milliseconds, then by a hash of
+-- its event id, as session_aggregates orders them: top_sessions.sql, which journeyd runs
+-- instead where it can, gives the same answers), and counts for that value with its person,
 -- its conversions and their value. One row per dimension and value, the $limit values with
 -- the most sessions of each dimension: dimension, value, sessions, people, conversions,
 -- revenue.
@@ -65,7 +67,8 @@ FROM
                 SELECT
                     max(if(user_id != '', cityHash64(user_id), 0)) AS user_key,
                     if(user_key != 0, user_key, max(cityHash64(anon_id))) AS person_key,
-                    argMinIf(cityHash64($columns), ts, type IN ('pageview', 'screen', 'event', 'leave')) AS combo,
+                    argMinIf(cityHash64($columns), bitOr(bitShiftLeft(toUInt64(ts) * 1000 + ts_ms, 20), bitAnd(cityHash64(event_id), 1048575)),
+                        type IN ('pageview', 'screen', 'event', 'leave')) AS combo,
                     arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
                 FROM $db.events
                 WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter

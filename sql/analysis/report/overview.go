@@ -132,27 +132,52 @@ func TopDimensions() []string {
 	return sortedKeys(m)
 }
 
-// runTop ranks the values of each dimension asked for: the session dimensions in one pass
-// (top.sql), as the table top; page, when asked for, by pages.sql as the table pages.
+// visitFields numbers the fields of a session's first visit as session_aggregates keeps it
+// (visit_state: channel, source, medium, campaign, referrer, path, country, device and
+// browser, joined by the byte 0xFF), by the top report's dimensions that read them.
+var visitFields = map[string]int{"channel": 1, "source": 2, "medium": 3, "campaign": 4, "entry_page": 6,
+	"country": 7, "device": 8, "browser": 9}
+
+// runTop ranks the values of each dimension asked for: the session dimensions in one pass,
+// as the table top, and page, when asked for, by pages.sql as the table pages. The session
+// dimensions are read from a row per session (top_sessions.sql) when that gives top.sql's
+// answers exactly: a period of whole UTC days (session_aggregates keeps a row per session
+// and UTC day), no filter, and dimensions among those of the first visit the table keeps;
+// otherwise from the events, by top.sql.
 func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	res := &Result{}
-	var cols, keys []string
+	var dims []string
 	for _, dim := range req.Dimensions {
-		if dim == "page" {
-			continue
+		if dim != "page" {
+			dims = append(dims, dim)
 		}
-		col, _ := topColumn(dim)
-		cols = append(cols, col)
-		keys = append(keys, fmt.Sprintf("(%s, if(first.%d = '', %s, first.%d))", quote(dim), len(cols), quote(emptyKey(dim)), len(cols)))
 	}
-	if len(keys) > 0 {
+	if len(dims) > 0 {
 		p, err := conversionParams(req)
 		if err != nil {
 			return nil, err
 		}
-		p["columns"], p["dimensions"] = fragment(strings.Join(cols, ", ")), fragment(strings.Join(keys, ",\n"))
 		p["limit"] = Int(int64(req.Top))
-		rows, err := r.Query(ctx, "top", p)
+		name := "top"
+		if !r.rawTop && topFromSessions(req, dims, p["filter"]) {
+			name = "top_sessions"
+			delete(p, "filter")
+			var keys []string
+			for _, dim := range dims {
+				i := visitFields[dim]
+				keys = append(keys, fmt.Sprintf("(%s, if(first[%d] = '', %s, first[%d]))", quote(dim), i, quote(emptyKey(dim)), i))
+			}
+			p["dimensions"] = fragment(strings.Join(keys, ",\n"))
+		} else {
+			var cols, keys []string
+			for _, dim := range dims {
+				col, _ := topColumn(dim)
+				cols = append(cols, col)
+				keys = append(keys, fmt.Sprintf("(%s, if(first.%d = '', %s, first.%d))", quote(dim), len(cols), quote(emptyKey(dim)), len(cols)))
+			}
+			p["columns"], p["dimensions"] = fragment(strings.Join(cols, ", ")), fragment(strings.Join(keys, ",\n"))
+		}
+		rows, err := r.Query(ctx, name, p)
 		if err != nil {
 			return nil, err
 		}
@@ -172,4 +197,24 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		res.Tables = append(res.Tables, t)
 	}
 	return res, nil
+}
+
+// topFromSessions reports whether top_sessions.sql answers the top report of req for the
+// session dimensions dims exactly as top.sql does: no filter, a period from midnight to
+// midnight UTC, and every dimension a field of the first visit session_aggregates keeps.
+func topFromSessions(req *Request, dims []string, filter Value) bool {
+	if filter.SQL() != "1" || !midnightUTC(req.From) || !midnightUTC(req.To) {
+		return false
+	}
+	for _, dim := range dims {
+		if _, ok := visitFields[dim]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// midnightUTC reports whether t is 00:00:00 UTC, the start of one of session_aggregates' days.
+func midnightUTC(t time.Time) bool {
+	return t.Equal(t.UTC().Truncate(day))
 }

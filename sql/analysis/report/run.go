@@ -35,6 +35,10 @@ type Runner struct {
 	// two give the same rows, which tests that compare them need both ways to show.
 	EventsOnly bool
 
+	// rawTop makes the top report read the events (top.sql) even where it could read
+	// session_aggregates (top_sessions.sql): tests hold the two to the same answers.
+	rawTop bool
+
 	once  sync.Once
 	turns chan struct{}
 
