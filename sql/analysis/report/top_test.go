@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,61 @@ func TestTopFromSessionsOnlyWhereExact(t *testing.T) {
 		if _, got := topRows(t, report.ShowingSQL(r, &bytes.Buffer{}), c.opts); got != c.want {
 			t.Errorf("top %v ran %s, want %s", c.opts, got, c.want)
 		}
+	}
+}
+
+// TestTopFromSessionsAgrees holds the two ways of the top report to the same rows on random
+// traffic (seeded): sessions of one to eight events around midnights, inside and across
+// the period's ends, visits in the same second and the same millisecond, bots' events,
+// identify calls, conversions, email opens in sessions, every event stored twice. Each
+// dimension's every value is compared (top 1000).
+func TestTopFromSessionsAgrees(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	pick := func(s ...string) string { return s[rng.Intn(len(s))] }
+	start := time.Date(2026, 1, 1, 22, 0, 0, 0, time.UTC)
+	var traffic []topEvent
+	for s := 0; s < 300; s++ {
+		anon := fmt.Sprintf("a%d", rng.Intn(120))
+		at := start.Add(time.Duration(rng.Intn(4*24*3600)) * time.Second)
+		if rng.Intn(3) == 0 { // near a midnight
+			at = at.Truncate(24 * time.Hour).Add(24*time.Hour - time.Duration(rng.Intn(600))*time.Second)
+		}
+		for e, n := 0, 1+rng.Intn(8); e < n; e++ {
+			ev := topEvent{typ: pick("pageview", "pageview", "event", "screen", "leave", "identify", "email_open", "server"),
+				anon: anon, session: fmt.Sprintf("s%d", s), at: at.Format("2006-01-02 15:04:05.000"),
+				path: pick("/", "/a", "/b", ""), channel: pick("", "Email", "Organic Search", "Paid Search"),
+				source: pick("", "google", "newsletter"), campaign: pick("", "winter", "spring"),
+				device: pick("desktop", "mobile", ""), country: pick("DE", "US", ""), browser: pick("Chrome", "Safari"),
+				bot: rng.Intn(6) == 0}
+			if ev.typ == "identify" || rng.Intn(8) == 0 {
+				ev.user = fmt.Sprintf("u%d", rng.Intn(60))
+			}
+			if rng.Intn(5) == 0 {
+				ev.name, ev.revenue = "purchase", float64(rng.Intn(100))
+			}
+			traffic = append(traffic, ev)
+			// the next event: the same millisecond, the same second or up to 20 minutes on
+			switch rng.Intn(4) {
+			case 0:
+			case 1:
+				at = at.Add(time.Duration(rng.Intn(999-at.Nanosecond()/1e6+1)) * time.Millisecond)
+			default:
+				at = at.Add(time.Duration(rng.Intn(1200000)) * time.Millisecond)
+			}
+		}
+	}
+	fast, raw := plantTop(t, traffic)
+	opts := map[string]string{"from": "2026-01-02", "to": "2026-01-05", "top": "1000",
+		"dimension": "channel,source,medium,campaign,entry_page,country,device,browser"}
+	got, query := topRows(t, fast, opts)
+	want, _ := topRows(t, raw, opts)
+	if query != "top_sessions" {
+		t.Fatalf("ran %s, want top_sessions", query)
+	}
+	if n := strings.Count(want, "\n") + 1; n < 20 {
+		t.Fatalf("the random traffic gives %d rows, want a test with 20 or more:\n%s", n, want)
+	}
+	if got != want {
+		t.Errorf("top from sessions:\n%s\nfrom events:\n%s", got, want)
 	}
 }
