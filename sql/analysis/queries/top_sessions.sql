@@ -26,9 +26,14 @@
 --
 -- How it stays cheap on ClickHouse 18.16 (docs/BENCHMARKS.md, "Issue 17: sessions read as
 -- rows"): FINAL with finalizeAggregation reads the states as plain values, far cheaper than
--- GROUP BY with -Merge; the sessions are grouped by a 64-bit hash of the session id; they
--- are then grouped by a hash of their first visit's string (combo), keeping one copy of the
--- string, so that it is split into its fields once per combination, not once per session.
+-- GROUP BY with -Merge; the sessions are grouped by a 64-bit hash of the session id, with
+-- numbers only: a row's first visit is the hash of its string (combo; 0 for a row without a
+-- visit that is not a bot's), as a string in 2.5 million aggregate states costs more than
+-- reading the table again; a session's conversions join it in the same grouping (UNION
+-- ALL), not by a JOIN; the sessions are then grouped by combo, and each combo finds its
+-- string in a second read of the rows without FINAL (any row of a combination holds its
+-- string), grouped by combo, so that the string is split into its fields once per
+-- combination, not once per session. Hashes are exact but for a collision, as in top.sql.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -59,7 +64,6 @@ FROM
     (
         SELECT
             combo,
-            any(visit) AS visit,
             count() AS combo_sessions,
             uniqExactState(if(person_id != 0, person_id, person_key)) AS combo_people,
             sum(session_conversions) AS combo_conversions,
@@ -68,19 +72,20 @@ FROM
         (
             SELECT
                 if(max(user_hash) != 0, max(user_hash), max(anon_hash)) AS person_key,
-                argMin(visit, if(visit_t = 0, 4294967295, visit_t)) AS visit,
-                cityHash64(visit) AS combo,
+                argMin(visit_hash, if(visit_t = 0, 4294967295, visit_t)) AS combo,
                 sum(conversions) AS session_conversions,
                 sum(revenue) AS session_revenue
             FROM
             (
-                SELECT session, visit, visit_t, user_hash, anon_hash, 0 AS conversions, toFloat64(0) AS revenue
+                SELECT
+                    session, visit_hash, visit_t, user_hash, anon_hash,
+                    materialize(toUInt64(0)) AS conversions, materialize(toFloat64(0)) AS revenue
                 FROM
                 (
                     SELECT
                         cityHash64(session_id) AS session,
-                        finalizeAggregation(visit_state) AS visit,
                         finalizeAggregation(visit_t_state) AS visit_t,
+                        if(visit_t = 0, 0, cityHash64(finalizeAggregation(visit_state))) AS visit_hash,
                         finalizeAggregation(user_hash_state) AS user_hash,
                         finalizeAggregation(anon_hash_state) AS anon_hash
                     FROM $db.session_aggregates FINAL
@@ -89,7 +94,8 @@ FROM
                 WHERE anon_hash != 0
                 UNION ALL
                 SELECT
-                    session, '' AS visit, toUInt32(0) AS visit_t, toUInt64(0) AS user_hash, toUInt64(0) AS anon_hash,
+                    session, materialize(toUInt64(0)) AS visit_hash, materialize(toUInt32(0)) AS visit_t,
+                    materialize(toUInt64(0)) AS user_hash, materialize(toUInt64(0)) AS anon_hash,
                     length(convs) AS conversions, arraySum(arrayMap(x -> x.2, convs)) AS revenue
                 FROM
                 (
@@ -104,11 +110,22 @@ FROM
                 )
             )
             GROUP BY session
-            HAVING max(visit_t) != 0
+            HAVING combo != 0
         ) AS lhs
         -- include: person_hashes.sql
         GROUP BY combo
-    ) AS combos
+    ) AS sessions
+    ANY LEFT JOIN
+    (
+        SELECT cityHash64(visit_text) AS combo, any(visit_text) AS visit
+        FROM
+        (
+            SELECT finalizeAggregation(visit_state) AS visit_text
+            FROM $db.session_aggregates
+            WHERE site_id = $site AND date >= toDate($from, 'UTC') AND date < toDate($until, 'UTC')
+        )
+        GROUP BY combo
+    ) AS visits USING combo
 )
 ARRAY JOIN
     arrayMap(k -> k.1, keys) AS dimension,
