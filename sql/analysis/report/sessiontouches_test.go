@@ -56,6 +56,16 @@ func plantSessionEdges(site string) []event.Event {
 	add(event.Event{TS: time.Date(2025, 12, 31, 23, 58, 0, 0, time.UTC), Type: "pageview", AnonID: "a7", SessionID: "s7", Path: "/", Channel: "Referral"})
 	add(event.Event{TS: day(1, 0, 1, 0), Type: "pageview", AnonID: "a7", SessionID: "s7", Path: "/p", Channel: "Referral"})
 	add(event.Event{TS: day(1, 0, 2, 0), Type: "track", Name: "purchase", AnonID: "a7", SessionID: "s7", Channel: "Referral", Revenue: 5})
+	// H: sessions that carry two user ids, one each side of midnight (a shared device): the
+	// session is the user id with the greater hash's, as touches.sql takes it; the second
+	// user has a Direct session of its own before, so whose the session is shows in the
+	// paths.
+	for i := range 6 {
+		anon, session := fmt.Sprintf("h%d", i), fmt.Sprintf("sh%d", i)
+		add(event.Event{TS: day(5, 10, i, 0), Type: "pageview", AnonID: "hb" + anon, UserID: fmt.Sprintf("uh%d-b", i), SessionID: "b" + session, Path: "/"})
+		add(event.Event{TS: day(21+i, 23, 59, 0), Type: "pageview", AnonID: anon, UserID: fmt.Sprintf("uh%d-a", i), SessionID: session, Path: "/", Channel: "Referral"})
+		add(event.Event{TS: day(22+i, 0, 1, 0), Type: "track", Name: "purchase", AnonID: anon, UserID: fmt.Sprintf("uh%d-b", i), SessionID: session, Revenue: float64(i + 1)})
+	}
 	return out
 }
 
@@ -82,9 +92,17 @@ func reportJSON(t *testing.T, r *Runner, name string, req *Request) string {
 // out by hand.
 func TestSessionTouchesAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
+	// Merges stopped, so that the replay below is still stored twice when the reports run.
+	if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+".events"); err != nil {
+		t.Fatal(err)
+	}
 	events := append(plantJourneys(300), plantSessionEdges("edge")...)
 	journeytest.Insert(t, conn, events)
 	journeytest.Insert(t, conn, events)
+	var stored uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".events").Scan(&stored); err != nil || stored != 2*uint64(len(events)) {
+		t.Fatalf("%d events stored (%v), want each of the %d twice", stored, err, len(events))
+	}
 	sessions := &Runner{Conn: conn, DB: db}
 	raw := &Runner{Conn: conn, DB: db, EventsOnly: true}
 	reports := []struct {
@@ -126,8 +144,9 @@ func TestSessionTouchesAgree(t *testing.T) {
 	// The edge sessions by hand: A is Paid Search (u1, one purchase of 30), B Email (u2),
 	// C Organic Search (the person's visit, not the bot's before it) and s9 too (u2 again),
 	// D Direct (a4's visit; the email open in it is a touch, not a session), G Referral
-	// (from its visit of 00:01 on January 1, with its purchase of 5); E (bots alone) and F
-	// (an email open alone) are no session.
+	// (from its visit of 00:01 on January 1, with its purchase of 5) and the six H too (each
+	// its own person, buying for 1 to 6 after midnight: 21), whose second users' sessions
+	// of January 5 are Direct; E (bots alone) and F (an email open alone) are no session.
 	req, err := ParseRequest("edge", goal.Definitions{}, map[string]string{"from": "2026-01-01", "to": "2026-02-01"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -144,18 +163,26 @@ func TestSessionTouchesAgree(t *testing.T) {
 		"Paid Search":    fmt.Sprint(1, 1, 1, 30),
 		"Email":          fmt.Sprint(1, 1, 0, 0),
 		"Organic Search": fmt.Sprint(2, 2, 0, 0),
-		"Direct":         fmt.Sprint(1, 1, 0, 0),
-		"Referral":       fmt.Sprint(1, 1, 1, 5),
+		"Direct":         fmt.Sprint(7, 7, 0, 0),
+		"Referral":       fmt.Sprint(7, 7, 7, 26),
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("channels of the edge sessions: got %v, want %v (columns %v)", got, want, res.Tables[0].Columns)
 	}
 
 	// The overview of January against December: G's session started on December 31, so
-	// over both months it is one session of December's; January has A, B, C, D and s9: 5
-	// sessions of 4 visitors (u1, u2 twice, a3, a4), and the purchases of A (30) and G (5,
-	// in January though its session is December's), by 2 converters (u1, a7) of those 4
-	// visitors: a rate of 2 / 4. December: G's session, of 1 visitor, no purchase.
+	// over both months it is one session of December's; January has A, B, C, D, s9, the
+	// six H and the six Direct ones of their second users: 17 sessions, of u1, u2 (twice),
+	// a3, a4, the six second users, and those first users of H whose user id hashes greater
+	// than the second's (aWins, asked of ClickHouse's cityHash64: the session is theirs);
+	// the purchases of A (30), G (5, in January though its session is December's) and H
+	// (21), by 8 converters (u1, a7, and each H session's user). December: G's session, of
+	// 1 visitor, no purchase.
+	var aWins uint64
+	if err := conn.QueryRow(context.Background(), "SELECT toUInt64(countIf(cityHash64(concat('uh', toString(number), '-a')) > cityHash64(concat('uh', toString(number), '-b')))) FROM (SELECT number FROM system.numbers LIMIT 6)").Scan(&aWins); err != nil {
+		t.Fatal(err)
+	}
+	visitors := 10 + float64(aWins)
 	res, err = sessions.Run(context.Background(), "overview", req)
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +192,11 @@ func TestSessionTouchesAgree(t *testing.T) {
 		got[fmt.Sprint(row[0])] = fmt.Sprint(row[1], row[2])
 	}
 	want = map[string]string{
-		"visitors":        fmt.Sprint(4, 1),
-		"sessions":        fmt.Sprint(5, 1),
-		"conversions":     fmt.Sprint(2, 0),
-		"conversion_rate": fmt.Sprint(0.5, 0),
-		"revenue":         fmt.Sprint(35, 0),
+		"visitors":        fmt.Sprint(visitors, 1),
+		"sessions":        fmt.Sprint(17, 1),
+		"conversions":     fmt.Sprint(8, 0),
+		"conversion_rate": fmt.Sprint(round(8/visitors, 4), 0),
+		"revenue":         fmt.Sprint(56, 0),
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("overview of the edge sessions: got %v, want %v", got, want)

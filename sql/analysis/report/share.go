@@ -65,6 +65,7 @@ func (b *personBatch) people(fn func([]touchpoint, []conversionAt)) {
 // sharedRead is one run of the touchpoints query and the members it hands its batches to.
 type sharedRead struct {
 	sql     string
+	links   string             // for a read of touch_rows (grouped here, touchrows.go): its person_links query; else ""
 	cancel  context.CancelFunc // ends the read's context: once its last member has left, or it has ended
 	members map[*member]bool   // who still reads it; under Runner.sharesMu
 	open    bool               // whether others may still join; under Runner.sharesMu
@@ -81,14 +82,14 @@ type member struct {
 // that has not handed out anything yet, and calls fn with each batch of people in the
 // query's order. It returns the read's error, or ctx's when ctx ends first.
 func (r *Runner) readPeople(ctx context.Context, params map[string]Value, fn func(*personBatch)) error {
-	sql, err := r.SQL("touchpoints", params)
+	name, sql, links, err := r.touchpointsSQL(params)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("cannot run query touchpoints: %w", err)
+		return fmt.Errorf("cannot run query %s: %w", name, err)
 	}
-	read, m := r.join(ctx, sql)
+	read, m := r.join(ctx, sql, links)
 	for ctx.Err() == nil { // a member whose context has ended takes no further batch
 		select {
 		case b, ok := <-m.batches:
@@ -100,18 +101,33 @@ func (r *Runner) readPeople(ctx context.Context, params map[string]Value, fn fun
 		}
 	}
 	r.leave(read, m)
-	return fmt.Errorf("cannot read the rows of query touchpoints: %w", ctx.Err())
+	return fmt.Errorf("cannot read the rows of query %s: %w", name, ctx.Err())
+}
+
+// touchpointsSQL returns the query that reads the touch groups for params, filled: name
+// and sql, touchpoints.sql, or, when params read the sessions (touchParams), touch_rows.sql
+// with the person_links.sql (links) its groups are resolved with, here (touchrows.go).
+func (r *Runner) touchpointsSQL(params map[string]Value) (name, sql, links string, err error) {
+	name = "touchpoints"
+	if _, ok := params[visitKeyParam]; ok {
+		name = "touch_rows"
+		if links, err = r.SQL("person_links", map[string]Value{"site": params["site"]}); err != nil {
+			return "", "", "", err
+		}
+	}
+	sql, err = r.SQL(name, params)
+	return name, sql, links, err
 }
 
 // join makes a member of the read of sql that is open to joiners, starting one if there is none.
-func (r *Runner) join(ctx context.Context, sql string) (*sharedRead, *member) {
+func (r *Runner) join(ctx context.Context, sql, links string) (*sharedRead, *member) {
 	m := &member{batches: make(chan *personBatch, batchesAhead), gone: make(chan struct{})}
 	r.sharesMu.Lock()
 	defer r.sharesMu.Unlock()
 	read := r.shares[sql]
 	if read == nil {
 		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		read = &sharedRead{sql: sql, cancel: cancel, members: map[*member]bool{}, open: true}
+		read = &sharedRead{sql: sql, links: links, cancel: cancel, members: map[*member]bool{}, open: true}
 		if r.shares == nil {
 			r.shares = map[string]*sharedRead{}
 		}
@@ -171,7 +187,12 @@ func (r *Runner) runShared(ctx context.Context, read *sharedRead) {
 			}
 		}
 	}
-	err := r.streamSQL(ctx, "touchpoints", read.sql, func(rows driver.Rows) error { return scanPeople(rows, send) })
+	var err error
+	if read.links != "" {
+		err = r.groupTouchRows(ctx, read.sql, read.links, send)
+	} else {
+		err = r.streamSQL(ctx, "touchpoints", read.sql, func(rows driver.Rows) error { return scanPeople(rows, send) })
+	}
 	if !sealed {
 		members = r.seal(read)
 	}

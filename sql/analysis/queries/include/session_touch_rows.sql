@@ -1,0 +1,46 @@
+-- session_touch_rows: the rows include/session_touches.sql groups into the touch groups of
+-- include/touches.sql: a row per session and day of the period (from session_aggregates,
+-- FINAL, bots and emails left out of its person's hashes and first visit; anon_hash 0, a
+-- row without such an event, is left out) and a row per email open, email click,
+-- impression and conversion of the period (from the events), each with the hash of the
+-- touch group it belongs to (touch_hash), its person's hashes, its visit time (0: none) and
+-- key, and, for a conversion (is_conversion), its time, value and event id. journeyd groups
+-- them itself for the journey reports (touch_rows.sql), where 18.16's GROUP BY of millions
+-- of groups costs more than the read (docs/BENCHMARKS.md).
+-- The constants of the sessions' part are materialized: 18.16 refuses a UNION ALL whose
+-- column is constant in one part and not in the other. $filter is 1 here (journeyd reads
+-- the events themselves for a filter). $visit_key is the key's field of the session's
+-- visit (0xFF-joined channel, source, medium, campaign, ...): substring(visit, 1,
+-- position(visit, '\xff') - 1) for channel, else splitByChar('\xff', visit)[2], [3] or [4]
+-- for source, medium or campaign.
+SELECT
+    touch_hash, user_hash, anon_hash, visit_t,
+    if(visit_field = '', $empty_key, visit_field) AS touch_key,
+    materialize(toUInt8(0)) AS is_email, materialize(toUInt8(0)) AS is_conversion,
+    materialize(toUInt32(0)) AS conv_time, materialize(toFloat64(0)) AS conv_value, materialize('') AS conv_id
+FROM
+(
+    SELECT
+        cityHash64(session_id, '') AS touch_hash,
+        finalizeAggregation(user_hash_state) AS user_hash,
+        finalizeAggregation(anon_hash_state) AS anon_hash,
+        finalizeAggregation(visit_t_state) AS visit_t,
+        finalizeAggregation(visit_state) AS visit,
+        $visit_key AS visit_field
+    FROM $db.session_aggregates FINAL
+    WHERE site_id = $site AND date >= toDate($from, 'UTC') AND date < toDate($until, 'UTC')
+)
+WHERE anon_hash != 0
+UNION ALL
+SELECT
+    cityHash64(if(is_email = 1, event_id, session_id), if(is_email = 1 OR session_id != '', '', if(user_id != '', user_id, anon_id))) AS touch_hash,
+    if(user_id != '', cityHash64(user_id), toUInt64(0)) AS user_hash,
+    cityHash64(anon_id) AS anon_hash,
+    if(is_email = 1, toUInt32(ts), toUInt32(0)) AS visit_t,
+    if($key = '', $empty_key, $key) AS touch_key,
+    toUInt8(type IN ('email_open', 'email_click', 'impression')) AS is_email,
+    toUInt8($conversion) AS is_conversion,
+    toUInt32(ts) AS conv_time, toFloat64($value) AS conv_value, event_id AS conv_id
+FROM $db.events
+WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+    AND (type IN ('email_open', 'email_click', 'impression') OR $conversion)

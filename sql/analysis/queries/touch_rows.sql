@@ -1,0 +1,28 @@
+-- touch_rows: the rows of every touch group of the period, in no order, read
+-- from the sessions ClickHouse keeps at insert time and from the emails and conversions of
+-- the events (include/session_touch_rows.sql says which and how): what journeyd groups,
+-- one touch group at a time, into the rows of touchpoints.sql for attribution, paths and
+-- time-to-convert. It takes this route when the period is whole UTC days and no filter
+-- narrows the events, because on ClickHouse 18.16 a GROUP BY of the millions of sessions
+-- costs more than reading them, and sorting them by group about as much; a group (the
+-- rows of one touch_hash) has the person key
+-- if(max(user_hash) != 0, max(user_hash), max(anon_hash)) of its rows, its visit the row
+-- with the least non-zero visit_t, its conversions those rows with is_conversion, each
+-- event id once, and its person that key resolved by person_links.sql.
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $until   the period, both at midnight UTC: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $filter      1 (a filter is on events: touchpoints.sql reads them)
+--   $key         the touchpoint key column: channel, source, medium or campaign
+--   $visit_key   the same key in a session's visit: substring(visit, 1, position(visit, '\xff') - 1)
+--                for channel, splitByChar('\xff', visit)[2], [3] or [4] for source, medium or campaign
+--   $empty_key   what an empty key reads as, quoted: 'Direct'
+--   $conversion  the conversion condition: name = 'purchase'
+--   $value       the conversion value: revenue
+SELECT touch_hash, user_hash, anon_hash, visit_t, touch_key, is_conversion, conv_time, conv_value, conv_id
+FROM
+(
+    -- include: session_touch_rows.sql
+)

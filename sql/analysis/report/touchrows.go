@@ -1,0 +1,252 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// The journey reports read their touch groups from the sessions ClickHouse keeps at insert
+// time when they can (touchParams): touch_rows.sql gives the rows of every group, and
+// journeyd groups them here. ClickHouse 18.16 could group them too
+// (include/session_touches.sql), but a GROUP BY of millions of groups costs it about what
+// grouping every event of the period does, and even sorting them by group costs it about
+// as much as reading them, where holding the rows here (40 bytes each) and sorting them in
+// 256 parts by hash costs a fraction (docs/BENCHMARKS.md). The groups are then the rows
+// of touchpoints.sql; they are held, 24 bytes each, sorted by person and handed out in
+// batches of whole people, as scanPeople hands out touchpoints.sql's.
+
+// touchGroup is one touch group of touch_rows, as touchpoints.sql gives it: its person, its
+// visit (t, and k an index into the read's keys; t 0 when it is no touchpoint) and its
+// conversions (convs[from:to] of the read).
+type touchGroup struct {
+	person   uint64
+	t, k     uint32
+	from, to uint32
+}
+
+// groupTouchRows reads the person links (linksSQL, person_links.sql) and the rows of
+// touch_rows (sql), groups the rows into touch groups, resolves each group's person, and
+// hands the groups to send in batches of whole people, in person order.
+func (r *Runner) groupTouchRows(ctx context.Context, sql, linksSQL string, send func(*personBatch)) error {
+	links := map[uint64]uint64{}
+	err := r.streamSQL(ctx, "person_links", linksSQL, func(rows driver.Rows) error {
+		var key, person uint64
+		for rows.Next() {
+			if err := rows.Scan(&key, &person); err != nil {
+				return err
+			}
+			if _, seen := links[key]; !seen { // as ANY LEFT JOIN: one row of several
+				links[key] = person
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var g touchGrouper
+	g.links = links
+	err = r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return g.scan(rows) })
+	if err != nil {
+		return err
+	}
+	if err := g.group(); err != nil {
+		return fmt.Errorf("cannot group the rows of query touch_rows: %w", err)
+	}
+	g.send(send)
+	return nil
+}
+
+// touchGrouper gathers the touch groups of a touch_rows read.
+type touchGrouper struct {
+	links  map[uint64]uint64
+	keys   []string          // the touchpoint keys met, by index
+	keyOf  map[string]uint32 // index of each key in keys
+	parts  [256][]touchRow   // the rows, by the top byte of their touch_hash
+	conv   []rowConversion
+	groups []touchGroup
+	convs  []conversionAt
+	ids    []string // the event ids of the current group's conversions
+}
+
+// touchRow is one row of touch_rows, 40 bytes: its group's hash, its person's hashes, its
+// visit time and key (an index into keys), and its conversion (an index into conv, or -1).
+type touchRow struct {
+	hash, user, anon uint64
+	t, k             uint32
+	conv             int32
+}
+
+// partRows is the room a part of a touch_rows read starts with: about what one holds on a
+// million events, so that a small read does not grow its parts many times.
+const partRows = 1024
+
+// rowConversion is the conversion of a row: its time, value and event id.
+type rowConversion struct {
+	t  uint32
+	v  float64
+	id string
+}
+
+// scan reads the rows of touch_rows, in any order: ClickHouse 18.16 sorts them by group
+// for about as much CPU as it spends reading them. They are kept in 256 parts by the top
+// byte of their group's hash, so that group sorts each part on its own, in cache.
+func (g *touchGrouper) scan(rows driver.Rows) error {
+	g.keyOf = map[string]uint32{}
+	var (
+		row     touchRow
+		key, id string
+		isConv  uint8
+		convT   uint32
+		convV   float64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&row.hash, &row.user, &row.anon, &row.t, &key, &isConv, &convT, &convV, &id); err != nil {
+			return err
+		}
+		row.k, row.conv = 0, -1
+		if row.t != 0 {
+			idx, ok := g.keyOf[key]
+			if !ok {
+				idx = uint32(len(g.keys))
+				g.keys = append(g.keys, key)
+				g.keyOf[key] = idx
+			}
+			row.k = idx
+		}
+		if isConv == 1 {
+			if len(g.conv) >= 1<<31-1 {
+				return fmt.Errorf("more than %d conversions are more than one read can hold", len(g.conv))
+			}
+			row.conv = int32(len(g.conv))
+			g.conv = append(g.conv, rowConversion{convT, convV, id})
+		}
+		part := &g.parts[row.hash>>56]
+		if *part == nil {
+			*part = make([]touchRow, 0, partRows)
+		}
+		*part = append(*part, row)
+	}
+	return rows.Err()
+}
+
+// group sorts each part's rows by their group's hash and gathers each group: the person
+// key is the greatest user hash, else the greatest anonymous hash, of the group's rows,
+// resolved through links; its visit the row with the least non-zero visit time; its
+// conversions the rows that hold one, each event id once (a replay stored twice counts
+// once). A group that is neither a touchpoint nor holds a conversion is left out, as
+// touchpoints.sql leaves it.
+func (g *touchGrouper) group() error {
+	n := 0
+	for _, part := range g.parts {
+		n += len(part)
+	}
+	g.groups = make([]touchGroup, 0, n) // a group per row, at most: one growth of millions of groups costs more than the rows' scan
+	for p := range g.parts {
+		rows := g.parts[p]
+		slices.SortFunc(rows, func(a, b touchRow) int { return cmp.Compare(a.hash, b.hash) })
+		for i := 0; i < len(rows); {
+			j := i
+			var maxUser, maxAnon uint64
+			var t, k uint32
+			from := len(g.convs)
+			g.ids = g.ids[:0]
+			for ; j < len(rows) && rows[j].hash == rows[i].hash; j++ {
+				row := rows[j]
+				maxUser, maxAnon = max(maxUser, row.user), max(maxAnon, row.anon)
+				if row.t != 0 && (t == 0 || row.t < t) {
+					t, k = row.t, row.k
+				}
+				if row.conv >= 0 {
+					if c := g.conv[row.conv]; !g.seen(from, c.id, c.t, c.v) {
+						g.convs = append(g.convs, conversionAt{c.t, c.v})
+						g.ids = append(g.ids, c.id)
+					}
+				}
+			}
+			i = j
+			if t == 0 && len(g.convs) == from {
+				continue
+			}
+			person := maxAnon
+			if maxUser != 0 {
+				person = maxUser
+			}
+			if linked, ok := g.links[person]; ok {
+				person = linked
+			}
+			g.groups = append(g.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(g.convs))})
+		}
+		g.parts[p] = nil
+	}
+	if len(g.convs) > 1<<32-1 {
+		return fmt.Errorf("%d conversions are more than one read can hold", len(g.convs))
+	}
+	g.conv = nil
+	return nil
+}
+
+// seen reports whether the current group, whose conversions start at from, holds the
+// conversion (id, t, v) already: arrayDistinct's rule in touches.sql.
+func (g *touchGrouper) seen(from int, id string, t uint32, v float64) bool {
+	for i, other := range g.ids {
+		if c := g.convs[from+i]; other == id && c.t == t && c.v == v {
+			return true
+		}
+	}
+	return false
+}
+
+// send sorts the groups by person and hands them to send in batches of whole people,
+// each person's touchpoints and conversions sorted (sortPerson), as scanPeople does.
+func (g *touchGrouper) send(send func(*personBatch)) {
+	sortByPerson(g.groups)
+	b := newBatch()
+	from := personEnd{}
+	for i, group := range g.groups {
+		if group.t != 0 {
+			b.touches = append(b.touches, touchpoint{group.t, g.keys[group.k]})
+		}
+		b.convs = append(b.convs, g.convs[group.from:group.to]...)
+		if i+1 < len(g.groups) && g.groups[i+1].person == group.person {
+			continue
+		}
+		sortPerson(b.touches[from.touches:], b.convs[from.convs:])
+		b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
+		if len(b.touches)+len(b.convs) >= batchRows {
+			send(b)
+			b = newBatch()
+		}
+		from = personEnd{len(b.touches), len(b.convs)}
+	}
+	if len(b.ends) > 0 {
+		send(b)
+	}
+}
+
+// sortByPerson sorts groups by person: by the top byte of the person into 256 runs, then
+// each run on its own, in cache (a sort of the whole costs about twice as much).
+func sortByPerson(groups []touchGroup) {
+	var counts [257]int
+	for _, x := range groups {
+		counts[x.person>>56+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	sorted := make([]touchGroup, len(groups))
+	next := counts
+	for _, x := range groups {
+		sorted[next[x.person>>56]] = x
+		next[x.person>>56]++
+	}
+	for i := range 256 {
+		run := sorted[counts[i]:counts[i+1]]
+		slices.SortFunc(run, func(a, b touchGroup) int { return cmp.Compare(a.person, b.person) })
+	}
+	copy(groups, sorted)
+}
