@@ -8,7 +8,8 @@
 -- rows of one touch_hash) has the person key
 -- if(max(user_hash) != 0, max(user_hash), max(anon_hash)) of its rows, its visit the row
 -- with the least non-zero visit_t, its conversions those rows with is_conversion, each
--- event id once, and its person that key resolved by person_links.sql.
+-- event id once (an event stored twice, a replay, counts once), and its person that key
+-- resolved by person_links.sql. Bots are left out (is_bot = 0).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd

@@ -64,6 +64,9 @@ func TestLibraryFiles(t *testing.T) {
 			t.Errorf("%s.sql: the header must start with \"-- %s: <what it answers>\"", name, name)
 		}
 		for _, want := range []string{"Run by hand", "is_bot = 0", "counts once", "$site", "$db.events"} {
+			if name == "person_links" && want != "Run by hand" && want != "$site" {
+				continue // it reads the identity links, no event
+			}
 			if !strings.Contains(text, want) {
 				t.Errorf("%s.sql: missing %q", name, want)
 			}
