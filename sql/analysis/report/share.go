@@ -53,6 +53,19 @@ func newBatch() *personBatch {
 // personEnd is where one person of a batch ends: an index into touches and into convs.
 type personEnd struct{ touches, convs int }
 
+// endPerson ends the person that starts at from in b: sorts its touchpoints and
+// conversions (sortPerson) and marks its end; once b is full it hands b to send. It returns
+// the batch to go on filling and where the next person starts in it.
+func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*personBatch, personEnd) {
+	sortPerson(b.touches[from.touches:], b.convs[from.convs:])
+	b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
+	if len(b.touches)+len(b.convs) >= batchRows {
+		send(b)
+		b = newBatch()
+	}
+	return b, personEnd{len(b.touches), len(b.convs)}
+}
+
 // people calls fn with each person's touchpoints and conversions in the batch.
 func (b *personBatch) people(fn func([]touchpoint, []conversionAt)) {
 	var from personEnd
@@ -218,15 +231,7 @@ func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 		convT   []uint32
 		convV   []float64
 	)
-	endPerson := func() {
-		sortPerson(b.touches[from.touches:], b.convs[from.convs:])
-		b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
-		if len(b.touches)+len(b.convs) >= batchRows {
-			send(b)
-			b = newBatch()
-		}
-		from = personEnd{len(b.touches), len(b.convs)}
-	}
+	endPerson := func() { b, from = b.endPerson(from, send) }
 	for rows.Next() {
 		if err := rows.Scan(&person, &visit, &t, &k, &convT, &convV); err != nil {
 			return err

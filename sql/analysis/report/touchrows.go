@@ -215,13 +215,7 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 		if i+1 < len(g.groups) && g.groups[i+1].person == group.person {
 			continue
 		}
-		sortPerson(b.touches[from.touches:], b.convs[from.convs:])
-		b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
-		if len(b.touches)+len(b.convs) >= batchRows {
-			send(b)
-			b = newBatch()
-		}
-		from = personEnd{len(b.touches), len(b.convs)}
+		b, from = b.endPerson(from, send)
 	}
 	if len(b.ends) > 0 {
 		send(b)
