@@ -132,18 +132,11 @@ func TopDimensions() []string {
 	return sortedKeys(m)
 }
 
-// visitFields numbers the fields of a session's first visit as session_aggregates keeps it
-// (visit_state: channel, source, medium, campaign, referrer, path, country, device and
-// browser, joined by the byte 0xFF), by the top report's dimensions that read them.
-var visitFields = map[string]int{"channel": 1, "source": 2, "medium": 3, "campaign": 4, "entry_page": 6,
-	"country": 7, "device": 8, "browser": 9}
-
 // runTop ranks the values of each dimension asked for: the session dimensions in one pass,
 // as the table top, and page, when asked for, by pages.sql as the table pages. The session
 // dimensions are read from a row per session (top_sessions.sql) when that gives top.sql's
-// answers exactly: a period of whole UTC days (session_aggregates keeps a row per session
-// and UTC day), no filter, and dimensions among those of the first visit the table keeps;
-// otherwise from the events, by top.sql.
+// answers exactly (fromSessions, and dimensions among those of the first visit the table
+// keeps); otherwise from the events, by top.sql.
 func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	res := &Result{}
 	var dims []string
@@ -159,7 +152,7 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		}
 		p["limit"] = Int(int64(req.Top))
 		name := "top"
-		if !r.rawTop && topFromSessions(req, dims, p["filter"]) {
+		if r.fromSessions(req) && visitHolds(dims) {
 			name = "top_sessions"
 			delete(p, "filter")
 			var keys []string
@@ -199,22 +192,13 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	return res, nil
 }
 
-// topFromSessions reports whether top_sessions.sql answers the top report of req for the
-// session dimensions dims exactly as top.sql does: no filter, a period from midnight to
-// midnight UTC, and every dimension a field of the first visit session_aggregates keeps.
-func topFromSessions(req *Request, dims []string, filter Value) bool {
-	if filter.SQL() != "1" || !midnightUTC(req.From) || !midnightUTC(req.To) {
-		return false
-	}
+// visitHolds reports whether every dimension of dims is a field of the first visit
+// session_aggregates keeps.
+func visitHolds(dims []string) bool {
 	for _, dim := range dims {
 		if _, ok := visitFields[dim]; !ok {
 			return false
 		}
 	}
 	return true
-}
-
-// midnightUTC reports whether t is 00:00:00 UTC, the start of one of session_aggregates' days.
-func midnightUTC(t time.Time) bool {
-	return t.Equal(t.UTC().Truncate(day))
 }

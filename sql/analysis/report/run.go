@@ -31,13 +31,10 @@ type Runner struct {
 	// for a turn as long as their context allows. 0 means DefaultMaxConcurrent.
 	MaxConcurrent int
 	// EventsOnly makes every report group the events themselves, never read the sessions
-	// ClickHouse keeps at insert time (include/session_touches.sql, sessiontouches.go): the
-	// two give the same rows, which tests that compare them need both ways to show.
+	// ClickHouse keeps at insert time (include/session_touches.sql, top_sessions.sql,
+	// sessiontouches.go): the two give the same rows, which tests that compare them need
+	// both ways to show.
 	EventsOnly bool
-
-	// rawTop makes the top report read the events (top.sql) even where it could read
-	// session_aggregates (top_sessions.sql): tests hold the two to the same answers.
-	rawTop bool
 
 	once  sync.Once
 	turns chan struct{}

@@ -91,8 +91,7 @@ func plantTop(t *testing.T, traffic []topEvent) (fast, raw *report.Runner) {
 	}
 	journeytest.Insert(t, conn, es)
 	journeytest.Insert(t, conn, es) // stored twice, as a replay would
-	fast, raw = &report.Runner{Conn: conn, DB: db}, &report.Runner{Conn: conn, DB: db}
-	report.ReadTopFromEvents(raw)
+	fast, raw = &report.Runner{Conn: conn, DB: db}, &report.Runner{Conn: conn, DB: db, EventsOnly: true}
 	return fast, raw
 }
 

@@ -54,9 +54,7 @@ func (r *Runner) groupTouchRows(ctx context.Context, sql, linksSQL string, send 
 	if err != nil {
 		return err
 	}
-	if err := g.group(); err != nil {
-		return fmt.Errorf("cannot group the rows of query touch_rows: %w", err)
-	}
+	g.group()
 	g.send(send)
 	return nil
 }
@@ -140,7 +138,7 @@ func (g *touchGrouper) scan(rows driver.Rows) error {
 // conversions the rows that hold one, each event id once (a replay stored twice counts
 // once). A group that is neither a touchpoint nor holds a conversion is left out, as
 // touchpoints.sql leaves it.
-func (g *touchGrouper) group() error {
+func (g *touchGrouper) group() {
 	n := 0
 	for _, part := range g.parts {
 		n += len(part)
@@ -183,11 +181,7 @@ func (g *touchGrouper) group() error {
 		}
 		g.parts[p] = nil
 	}
-	if len(g.convs) > 1<<32-1 {
-		return fmt.Errorf("%d conversions are more than one read can hold", len(g.convs))
-	}
-	g.conv = nil
-	return nil
+	g.conv = nil // the groups' conversions are fewer than the rows' (scan bounds those)
 }
 
 // seen reports whether the current group, whose conversions start at from, holds the

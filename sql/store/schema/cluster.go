@@ -114,13 +114,8 @@ func foldColumns(stmts []string) []string {
 	added := map[string][]string{}
 	var kept []string
 	for _, s := range stmts {
-		m := alterAdd.FindStringSubmatch(strings.TrimSpace(stripComments(s)))
-		if m != nil && slices.Contains(Sharded, m[1]) {
-			for _, col := range addColumn.Split(m[2], -1) {
-				if col = strings.TrimSpace(col); col != "" {
-					added[m[1]] = append(added[m[1]], col)
-				}
-			}
+		if table, cols, ok := addedColumns(s); ok && slices.Contains(Sharded, table) {
+			added[table] = append(added[table], cols...)
 			continue
 		}
 		kept = append(kept, s)
@@ -143,6 +138,21 @@ func foldColumns(stmts []string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// addedColumns returns the table and the column definitions ("name Type") of stmt when it
+// is an ALTER TABLE ... ADD COLUMN, and false otherwise.
+func addedColumns(stmt string) (table string, cols []string, ok bool) {
+	m := alterAdd.FindStringSubmatch(strings.TrimSpace(stripComments(stmt)))
+	if m == nil {
+		return "", nil, false
+	}
+	for _, col := range addColumn.Split(m[2], -1) {
+		if col = strings.TrimSpace(col); col != "" {
+			cols = append(cols, col)
+		}
+	}
+	return m[1], cols, true
 }
 
 // droppedAfter reports whether one of stmts drops table.

@@ -201,34 +201,34 @@ func exec(ctx context.Context, conn driver.Conn, database, file, stmt string) er
 // ALTER (or whose record was lost) runs again, and 18.16 has no ADD COLUMN IF NOT EXISTS:
 // without this the second run would fail for ever on the columns the first one added.
 func missingColumns(ctx context.Context, conn driver.Conn, database, file, stmt string) (string, error) {
-	m := alterAdd.FindStringSubmatch(strings.TrimSpace(stripComments(stmt)))
-	if m == nil {
+	table, cols, ok := addedColumns(stmt)
+	if !ok {
 		return stmt, nil
 	}
-	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ?", database, m[1])
+	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ?", database, table)
 	if err != nil {
-		return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, m[1], err)
+		return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, table, err)
 	}
 	defer rows.Close()
 	have := map[string]bool{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, m[1], err)
+			return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, table, err)
 		}
 		have[name] = true
 	}
 	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, m[1], err)
+		return "", fmt.Errorf("cannot apply %s to database %s: cannot read the columns of %s: %w", file, database, table, err)
 	}
 	var add []string
-	for _, col := range addColumn.Split(m[2], -1) {
-		if col = strings.TrimSpace(col); col != "" && !have[strings.Fields(col)[0]] {
+	for _, col := range cols {
+		if !have[strings.Fields(col)[0]] {
 			add = append(add, "ADD COLUMN "+col)
 		}
 	}
 	if len(add) == 0 {
 		return "", nil
 	}
-	return "ALTER TABLE {db}." + m[1] + "\n    " + strings.Join(add, ",\n    "), nil
+	return "ALTER TABLE {db}." + table + "\n    " + strings.Join(add, ",\n    "), nil
 }
