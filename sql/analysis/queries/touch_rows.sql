@@ -8,8 +8,10 @@
 -- rows of one touch_hash) has the person key
 -- if(max(user_hash) != 0, max(user_hash), max(anon_hash)) of its rows, its visit the row
 -- with the least non-zero visit_t, its conversions those rows with is_conversion, each
--- event id once (an event stored twice, a replay, counts once), and its person that key
--- resolved by person_links.sql. Bots are left out (is_bot = 0).
+-- event id once (an event stored twice, a replay, counts once), its person that key
+-- resolved by person_links.sql, and it is a session (channels, the overview) when it has a
+-- visit and no row with is_email (an email open, email click or impression is a touchpoint
+-- of its own, not a session). Bots are left out (is_bot = 0).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -22,7 +24,7 @@
 --   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
-SELECT touch_hash, user_hash, anon_hash, visit_t, touch_key, is_conversion, conv_time, conv_value, conv_id
+SELECT touch_hash, user_hash, anon_hash, visit_t, touch_key, is_email, is_conversion, conv_time, conv_value, conv_id
 FROM
 (
     -- include: session_touch_rows.sql

@@ -45,7 +45,12 @@ func runChannels(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 		return nil, err
 	}
 	r.touchParams(req, p, "channel", "Direct")
-	t, err := r.table(ctx, "channels", "channels", p)
+	var t Table
+	if readsSessions(p) {
+		t, err = r.channelsFromSessions(ctx, p)
+	} else {
+		t, err = r.table(ctx, "channels", "channels", p)
+	}
 	return &Result{Tables: []Table{t}}, err
 }
 

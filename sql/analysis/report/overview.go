@@ -58,13 +58,28 @@ func runOverview(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 		return nil, err
 	}
 	r.touchParams(&whole, p, "channel", "Direct")
-	p["current"], p["bucket"] = Time(req.From), Int(int64(step/time.Second))
-	rows, err := r.Query(ctx, "overview", p)
+	// figures[period][bucket]: period 1 is the current one, 0 the previous; bucket -1 the total.
+	var figures [2]map[int]bucketMetrics
+	if readsSessions(p) {
+		figures, err = r.overviewFromSessions(ctx, p, uint32(whole.From.Unix()), uint32(req.From.Unix()), int64(step/time.Second))
+	} else {
+		figures, err = r.overviewFromEvents(ctx, p, req.From, step)
+	}
 	if err != nil {
 		return nil, err
 	}
-	// figures[period][bucket]: period 1 is the current one, 0 the previous; bucket -1 the total.
+	return &Result{Tables: []Table{overviewTotals(figures), overviewSeries(figures, req.From, span, step, n, name)}}, nil
+}
+
+// overviewFromEvents answers the overview's figures by overview.sql filled with p, the
+// current period starting at current, in buckets of step.
+func (r *Runner) overviewFromEvents(ctx context.Context, p map[string]Value, current time.Time, step time.Duration) ([2]map[int]bucketMetrics, error) {
 	figures := [2]map[int]bucketMetrics{{}, {}}
+	p["current"], p["bucket"] = Time(current), Int(int64(step/time.Second))
+	rows, err := r.Query(ctx, "overview", p)
+	if err != nil {
+		return figures, err
+	}
 	for _, row := range rows.Data {
 		m := bucketMetrics{}
 		for i, c := range rows.Columns[2:] {
@@ -72,7 +87,7 @@ func runOverview(ctx context.Context, r *Runner, req *Request) (*Result, error) 
 		}
 		figures[int(toFloat(row[0]))&1][int(toFloat(row[1]))] = m
 	}
-	return &Result{Tables: []Table{overviewTotals(figures), overviewSeries(figures, req.From, span, step, n, name)}}, nil
+	return figures, nil
 }
 
 func overviewTotals(figures [2]map[int]bucketMetrics) Table {

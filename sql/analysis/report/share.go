@@ -40,7 +40,8 @@ const batchesAhead = 4
 type personBatch struct {
 	touches []touchpoint
 	convs   []conversionAt
-	ends    []personEnd // where each person ends in touches and convs
+	visits  []sessionVisit // each person's sessions, in no order: only a read of touch_rows has them (sessionreports.go)
+	ends    []personEnd    // where each person ends in touches, convs and visits
 }
 
 // newBatch returns an empty batch with room for batchRows touchpoints and conversions
@@ -50,20 +51,20 @@ func newBatch() *personBatch {
 		ends: make([]personEnd, 0, batchRows/4)}
 }
 
-// personEnd is where one person of a batch ends: an index into touches and into convs.
-type personEnd struct{ touches, convs int }
+// personEnd is where one person of a batch ends: an index into touches, convs and visits.
+type personEnd struct{ touches, convs, visits int }
 
 // endPerson ends the person that starts at from in b: sorts its touchpoints and
 // conversions (sortPerson) and marks its end; once b is full it hands b to send. It returns
 // the batch to go on filling and where the next person starts in it.
 func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*personBatch, personEnd) {
 	sortPerson(b.touches[from.touches:], b.convs[from.convs:])
-	b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs)})
+	b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs), len(b.visits)})
 	if len(b.touches)+len(b.convs) >= batchRows {
 		send(b)
 		b = newBatch()
 	}
-	return b, personEnd{len(b.touches), len(b.convs)}
+	return b, personEnd{len(b.touches), len(b.convs), len(b.visits)}
 }
 
 // people calls fn with each person's touchpoints and conversions in the batch.

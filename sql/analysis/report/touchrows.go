@@ -20,12 +20,14 @@ import (
 // batches of whole people, as scanPeople hands out touchpoints.sql's.
 
 // touchGroup is one touch group of touch_rows, as touchpoints.sql gives it: its person, its
-// visit (t, and k an index into the read's keys; t 0 when it is no touchpoint) and its
-// conversions (convs[from:to] of the read).
+// visit (t, and k an index into the read's keys; t 0 when it is no touchpoint), its
+// conversions (convs[from:to] of the read), and whether it is a session (a visit, no email
+// or impression: touches.sql's session, what channels and the overview count).
 type touchGroup struct {
 	person   uint64
 	t, k     uint32
 	from, to uint32
+	session  bool
 }
 
 // groupTouchRows reads the person links (linksSQL, person_links.sql) and the rows of
@@ -72,11 +74,13 @@ type touchGrouper struct {
 }
 
 // touchRow is one row of touch_rows, 40 bytes: its group's hash, its person's hashes, its
-// visit time and key (an index into keys), and its conversion (an index into conv, or -1).
+// visit time and key (an index into keys), its conversion (an index into conv, or -1), and
+// whether it is an email open, email click or impression.
 type touchRow struct {
 	hash, user, anon uint64
 	t, k             uint32
 	conv             int32
+	email            bool
 }
 
 // partRows is the room a part of a touch_rows read starts with: about what one holds on a
@@ -98,15 +102,16 @@ func (g *touchGrouper) scan(rows driver.Rows) error {
 	var (
 		row     touchRow
 		key, id string
+		isEmail uint8
 		isConv  uint8
 		convT   uint32
 		convV   float64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&row.hash, &row.user, &row.anon, &row.t, &key, &isConv, &convT, &convV, &id); err != nil {
+		if err := rows.Scan(&row.hash, &row.user, &row.anon, &row.t, &key, &isEmail, &isConv, &convT, &convV, &id); err != nil {
 			return err
 		}
-		row.k, row.conv = 0, -1
+		row.k, row.conv, row.email = 0, -1, isEmail == 1
 		if row.t != 0 {
 			idx, ok := g.keyOf[key]
 			if !ok {
@@ -151,11 +156,13 @@ func (g *touchGrouper) group() {
 			j := i
 			var maxUser, maxAnon uint64
 			var t, k uint32
+			email := false
 			from := len(g.convs)
 			g.ids = g.ids[:0]
 			for ; j < len(rows) && rows[j].hash == rows[i].hash; j++ {
 				row := rows[j]
 				maxUser, maxAnon = max(maxUser, row.user), max(maxAnon, row.anon)
+				email = email || row.email
 				if row.t != 0 && (t == 0 || row.t < t) {
 					t, k = row.t, row.k
 				}
@@ -177,7 +184,8 @@ func (g *touchGrouper) group() {
 			if linked, ok := g.links[person]; ok {
 				person = linked
 			}
-			g.groups = append(g.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(g.convs))})
+			g.groups = append(g.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(g.convs)),
+				session: t != 0 && !email})
 		}
 		g.parts[p] = nil
 	}
@@ -196,7 +204,8 @@ func (g *touchGrouper) seen(from int, id string, t uint32, v float64) bool {
 }
 
 // send sorts the groups by person and hands them to send in batches of whole people,
-// each person's touchpoints and conversions sorted (sortPerson), as scanPeople does.
+// each person's touchpoints and conversions sorted (sortPerson), as scanPeople does, and
+// its sessions (visits, for channels and the overview).
 func (g *touchGrouper) send(send func(*personBatch)) {
 	sortByPerson(g.groups)
 	b := newBatch()
@@ -204,6 +213,9 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 	for i, group := range g.groups {
 		if group.t != 0 {
 			b.touches = append(b.touches, touchpoint{group.t, g.keys[group.k]})
+		}
+		if group.session {
+			b.visits = append(b.visits, g.visit(group))
 		}
 		b.convs = append(b.convs, g.convs[group.from:group.to]...)
 		if i+1 < len(g.groups) && g.groups[i+1].person == group.person {
