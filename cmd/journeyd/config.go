@@ -45,6 +45,7 @@ type config struct {
 	SessionMemory    int64         `yaml:"session_memory"`
 	DedupWindow      time.Duration `yaml:"dedup_window"`
 	ErasurePoll      time.Duration `yaml:"erasure_poll"`
+	ReportStoreBytes int64         `yaml:"report_store_bytes"`
 
 	// Secrets: from the environment or from a file, never from the config file itself.
 	AdminTokenFile   string `yaml:"admin_token_file"`
@@ -76,6 +77,7 @@ func defaultConfig() config {
 		SessionMemory:       256 << 20,
 		DedupWindow:         24 * time.Hour,
 		ErasurePoll:         5 * time.Second,
+		ReportStoreBytes:    report.DefaultStoreBytes,
 	}
 }
 
@@ -107,6 +109,7 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.Int64Var(&c.SessionMemory, "session-memory", c.SessionMemory, "bytes of visitor state the sessionizer keeps before evicting idle visitors")
 	fs.DurationVar(&c.DedupWindow, "dedup-window", c.DedupWindow, "how long a messageId is remembered to drop duplicates")
 	fs.DurationVar(&c.ErasurePoll, "erasure-poll", c.ErasurePoll, "how often the erasures (journeyd erase) are read; journeyd erase --collectors applies one at once")
+	fs.Int64Var(&c.ReportStoreBytes, "report-store-bytes", c.ReportStoreBytes, "bytes of the reports' rows of past days kept in memory, so that attribution, paths, time-to-convert, channels and the overview read from ClickHouse only the days whose events changed since (the least recently used days are evicted); 0: keep none")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file holding the admin token for /api/v1 and /dashboard (or env JOURNEYD_ADMIN_TOKEN)")
 	fs.StringVar(&c.LinkKeysFile, "link-keys-file", c.LinkKeysFile, "file holding the email link signing keys as id:secret,id:secret (or env JOURNEYD_LINK_KEYS)")
 }

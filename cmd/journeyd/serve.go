@@ -280,7 +280,12 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	if a.cfg.AdminToken == "" {
 		a.log.Warn("no admin token configured: the admin API (/api/v1/reports, /api/v1/links), and with it the dashboard, is closed: set JOURNEYD_ADMIN_TOKEN or --admin-token-file to open it")
 	}
-	reports := adminauth.Guard(a.cfg.AdminToken, report.Handler(a.conn, db, defs))
+	metrics, err := report.NewMetrics(a.reg)
+	if err != nil {
+		return err
+	}
+	runner := &report.Runner{Conn: a.conn, DB: db, StoreBytes: a.cfg.ReportStoreBytes, Metrics: metrics}
+	reports := adminauth.Guard(a.cfg.AdminToken, report.RunnerHandler(runner, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)
 	a.server.Handle(report.PersonPath, adminauth.Guard(a.cfg.AdminToken, report.PersonHandler(a.conn, db, defs)))

@@ -11,7 +11,9 @@
 -- event id once (an event stored twice, a replay, counts once), its person that key
 -- resolved by person_links.sql, and it is a session (channels, the overview) when it has a
 -- visit and no row with is_email (an email open, email click or impression is a touchpoint
--- of its own, not a session). Bots are left out (is_bot = 0).
+-- of its own, not a session). Bots are left out (is_bot = 0). day is the row's UTC day as a
+-- number (days since 1970-01-01): journeyd keeps the rows of each day it has read and reads
+-- again only the days whose events changed (sql/analysis/report/daystore.go).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -24,7 +26,9 @@
 --   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
-SELECT touch_hash, user_hash, anon_hash, visit_t, touch_key, is_email, is_conversion, conv_time, conv_value, conv_id
+--   $days        which days of the period to read, by the rows' column day: 1 for all, or
+--                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
+SELECT touch_hash, user_hash, anon_hash, visit_t, touch_key, is_email, is_conversion, conv_time, conv_value, conv_id, toUInt16(day) AS day_number
 FROM
 (
     -- include: session_touch_rows.sql

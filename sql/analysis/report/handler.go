@@ -22,7 +22,12 @@ const HandlerTimeout = 2 * time.Minute
 // site missing from it is unknown (404). Handler checks no credentials: whoever serves it
 // puts it behind the admin token (cmd/journeyd wraps it in collector/adminauth.Guard).
 func Handler(conn driver.Conn, db string, sites map[string]goal.Definitions) fasthttp.RequestHandler {
-	runner := &Runner{Conn: conn, DB: db}
+	return RunnerHandler(&Runner{Conn: conn, DB: db}, sites)
+}
+
+// RunnerHandler is Handler with the Runner its reports run on (one that keeps days' rows,
+// Runner.StoreBytes, as journeyd serve's does).
+func RunnerHandler(runner *Runner, sites map[string]goal.Definitions) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if !ctx.IsGet() {
 			ctx.Response.Header.Set("Allow", "GET")

@@ -9,15 +9,19 @@ import (
 
 // A Value is the SQL text that replaces one $placeholder of a library query. Values are
 // made only by the constructors below, which quote what they are given, or by this package
-// from parsed, validated specifications; user input never reaches the SQL unquoted.
-type Value struct{ sql string }
+// from parsed, validated specifications; user input never reaches the SQL unquoted. A
+// Time's value also keeps its time, from which the Runner reads a period's days (daystore.go).
+type Value struct {
+	sql string
+	at  time.Time
+}
 
 // SQL returns the text of v as it goes into the query.
 func (v Value) SQL() string { return v.sql }
 
 // String returns v as a ClickHouse string literal: single quotes, with backslashes, quotes
 // and control characters escaped.
-func String(s string) Value { return Value{quote(s)} }
+func String(s string) Value { return Value{sql: quote(s)} }
 
 // Strings returns v as an array of string literals, ['a', 'b'].
 func Strings(ss []string) Value {
@@ -25,22 +29,22 @@ func Strings(ss []string) Value {
 	for i, s := range ss {
 		q[i] = quote(s)
 	}
-	return Value{"[" + strings.Join(q, ", ") + "]"}
+	return Value{sql: "[" + strings.Join(q, ", ") + "]"}
 }
 
 // Int returns an integer literal.
-func Int(n int64) Value { return Value{strconv.FormatInt(n, 10)} }
+func Int(n int64) Value { return Value{sql: strconv.FormatInt(n, 10)} }
 
 // Time returns a DateTime literal built from Unix seconds, independent of time zones.
-func Time(t time.Time) Value { return Value{fmt.Sprintf("toDateTime(%d)", t.Unix())} }
+func Time(t time.Time) Value { return Value{fmt.Sprintf("toDateTime(%d)", t.Unix()), t} }
 
 // Ident returns a back-quoted identifier, such as a database name.
 func Ident(name string) Value {
-	return Value{"`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(name) + "`"}
+	return Value{sql: "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(name) + "`"}
 }
 
 // fragment wraps SQL that this package generated from validated input.
-func fragment(sql string) Value { return Value{sql} }
+func fragment(sql string) Value { return Value{sql: sql} }
 
 func quote(s string) string {
 	var b strings.Builder

@@ -35,12 +35,22 @@ type Runner struct {
 	// sessiontouches.go): the two give the same rows, which tests that compare them need
 	// both ways to show.
 	EventsOnly bool
+	// StoreBytes, when above 0, makes the Runner keep the rows of the journey reports'
+	// days it has read, within that many bytes, the least recently used days evicted, and
+	// read again from ClickHouse only the days whose events have changed (daystore.go).
+	// 0 keeps none: every report reads its whole period.
+	StoreBytes int64
+	// Metrics counts the store's hits, misses, evictions and bytes; nil counts nothing.
+	Metrics *Metrics
 
 	once  sync.Once
 	turns chan struct{}
 
 	sharesMu sync.Mutex
 	shares   map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
+
+	storeOnce sync.Once
+	store     *dayStore // the days' rows kept, when StoreBytes > 0 (daystore.go)
 }
 
 // DefaultMaxConcurrent is how many report queries run at once unless

@@ -41,11 +41,12 @@ func (r *Runner) fromSessions(req *Request) bool {
 // keyed by the column key (empty: what a visit without one reads as), over req's period
 // and filter: $key and $empty_key, and, where the sessions give the very rows touches.sql
 // gives (fromSessions, and a key a visit holds), $visit_key, which makes the query read
-// them (include/session_touches.sql) instead of grouping every event of the period.
+// them (include/session_touches.sql) instead of grouping every event of the period, with
+// $days 1: every day of the period (a read of touch_rows may narrow it, daystore.go).
 func (r *Runner) touchParams(req *Request, p map[string]Value, key, empty string) {
 	p["key"], p["empty_key"] = fragment(key), String(empty)
 	if expr, ok := visitKey(key); ok && r.fromSessions(req) {
-		p[visitKeyParam] = fragment(expr)
+		p[visitKeyParam], p["days"] = fragment(expr), fragment("1")
 	}
 }
 

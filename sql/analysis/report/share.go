@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -79,7 +80,10 @@ func (b *personBatch) people(fn func([]touchpoint, []conversionAt)) {
 // sharedRead is one run of the touchpoints query and the members it hands its batches to.
 type sharedRead struct {
 	sql     string
-	links   string             // for a read of touch_rows (grouped here, touchrows.go): its person_links query; else ""
+	links   string           // for a read of touch_rows (grouped here, touchrows.go): its person_links query; else ""
+	params  map[string]Value // for a read of touch_rows: the placeholders sql was filled with
+	from    time.Time        // for a read of touch_rows: its period, whole UTC days (daystore.go)
+	until   time.Time
 	cancel  context.CancelFunc // ends the read's context: once its last member has left, or it has ended
 	members map[*member]bool   // who still reads it; under Runner.sharesMu
 	open    bool               // whether others may still join; under Runner.sharesMu
@@ -103,7 +107,7 @@ func (r *Runner) readPeople(ctx context.Context, params map[string]Value, fn fun
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("cannot run query %s: %w", name, err)
 	}
-	read, m := r.join(ctx, sql, links)
+	read, m := r.join(ctx, &sharedRead{sql: sql, links: links, params: params, from: params["from"].at, until: params["until"].at})
 	for ctx.Err() == nil { // a member whose context has ended takes no further batch
 		select {
 		case b, ok := <-m.batches:
@@ -133,19 +137,21 @@ func (r *Runner) touchpointsSQL(params map[string]Value) (name, sql, links strin
 	return name, sql, links, err
 }
 
-// join makes a member of the read of sql that is open to joiners, starting one if there is none.
-func (r *Runner) join(ctx context.Context, sql, links string) (*sharedRead, *member) {
+// join makes a member of the read of want.sql that is open to joiners, starting want
+// (its sql, links, params and period set) if there is none.
+func (r *Runner) join(ctx context.Context, want *sharedRead) (*sharedRead, *member) {
 	m := &member{batches: make(chan *personBatch, batchesAhead), gone: make(chan struct{})}
 	r.sharesMu.Lock()
 	defer r.sharesMu.Unlock()
-	read := r.shares[sql]
+	read := r.shares[want.sql]
 	if read == nil {
 		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		read = &sharedRead{sql: sql, links: links, cancel: cancel, members: map[*member]bool{}, open: true}
+		read = want
+		read.cancel, read.members, read.open = cancel, map[*member]bool{}, true
 		if r.shares == nil {
 			r.shares = map[string]*sharedRead{}
 		}
-		r.shares[sql] = read
+		r.shares[read.sql] = read
 		go r.runShared(c, read)
 	}
 	read.members[m] = true
@@ -203,7 +209,7 @@ func (r *Runner) runShared(ctx context.Context, read *sharedRead) {
 	}
 	var err error
 	if read.links != "" {
-		err = r.groupTouchRows(ctx, read.sql, read.links, send)
+		err = r.groupTouchRows(ctx, read, send)
 	} else {
 		err = r.streamSQL(ctx, "touchpoints", read.sql, func(rows driver.Rows) error { return scanPeople(rows, send) })
 	}

@@ -30,12 +30,24 @@ type touchGroup struct {
 	session  bool
 }
 
-// groupTouchRows reads the person links (linksSQL, person_links.sql) and the rows of
-// touch_rows (sql), groups the rows into touch groups, resolves each group's person, and
-// hands the groups to send in batches of whole people, in person order.
-func (r *Runner) groupTouchRows(ctx context.Context, sql, linksSQL string, send func(*personBatch)) error {
+// groupTouchRows reads the person links (read.links, person_links.sql) and the rows of
+// touch_rows (read.sql: from ClickHouse, or, for the days whose events have not changed,
+// from the Runner's store, daystore.go), groups the rows into touch groups, resolves each
+// group's person, and hands the groups to send in batches of whole people, in person order.
+func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func(*personBatch)) error {
+	g, err := r.touchGroups(ctx, read)
+	if err != nil {
+		return err
+	}
+	g.send(send)
+	return nil
+}
+
+// touchGroups reads the person links and the rows of read and returns them grouped
+// (touchGrouper.groups, keys and convs).
+func (r *Runner) touchGroups(ctx context.Context, read *sharedRead) (*touchGrouper, error) {
 	links := map[uint64]uint64{}
-	err := r.streamSQL(ctx, "person_links", linksSQL, func(rows driver.Rows) error {
+	err := r.streamSQL(ctx, "person_links", read.links, func(rows driver.Rows) error {
 		var key, person uint64
 		for rows.Next() {
 			if err := rows.Scan(&key, &person); err != nil {
@@ -48,17 +60,14 @@ func (r *Runner) groupTouchRows(ctx context.Context, sql, linksSQL string, send 
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var g touchGrouper
-	g.links = links
-	err = r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return g.scan(rows) })
-	if err != nil {
-		return err
+	g := &touchGrouper{links: links}
+	if err := r.readDays(ctx, read, g); err != nil {
+		return nil, err
 	}
 	g.group()
-	g.send(send)
-	return nil
+	return g, nil
 }
 
 // touchGrouper gathers the touch groups of a touch_rows read.
@@ -94,39 +103,35 @@ type rowConversion struct {
 	id string
 }
 
-// scan reads the rows of touch_rows, in any order: ClickHouse 18.16 sorts them by group
-// for about as much CPU as it spends reading them. They are kept in 256 parts by the top
-// byte of their group's hash, so that group sorts each part on its own, in cache.
-func (g *touchGrouper) scan(rows driver.Rows) error {
-	g.keyOf = map[string]uint32{}
-	var (
-		row     touchRow
-		key, id string
-		isEmail uint8
-		isConv  uint8
-		convT   uint32
-		convV   float64
-	)
-	for rows.Next() {
-		if err := rows.Scan(&row.hash, &row.user, &row.anon, &row.t, &key, &isEmail, &isConv, &convT, &convV, &id); err != nil {
-			return err
+// add adds the rows of one day (as read, in any order: ClickHouse 18.16 sorts them by group
+// for about as much CPU as it spends reading them) to g, its keys and conversions renumbered
+// as g's, without changing d, which the store may share. The rows are kept in 256 parts by
+// the top byte of their group's hash, so that group sorts each part on its own, in cache.
+func (g *touchGrouper) add(d *dayRows) error {
+	if len(g.conv)+len(d.conv) >= 1<<31-1 {
+		return fmt.Errorf("more than %d conversions are more than one read can hold", len(g.conv)+len(d.conv))
+	}
+	if g.keyOf == nil {
+		g.keyOf = map[string]uint32{}
+	}
+	keys := make([]uint32, len(d.keys))
+	for i, key := range d.keys {
+		idx, ok := g.keyOf[key]
+		if !ok {
+			idx = uint32(len(g.keys))
+			g.keys = append(g.keys, key)
+			g.keyOf[key] = idx
 		}
-		row.k, row.conv, row.email = 0, -1, isEmail == 1
+		keys[i] = idx
+	}
+	base := int32(len(g.conv))
+	g.conv = append(g.conv, d.conv...)
+	for _, row := range d.rows {
 		if row.t != 0 {
-			idx, ok := g.keyOf[key]
-			if !ok {
-				idx = uint32(len(g.keys))
-				g.keys = append(g.keys, key)
-				g.keyOf[key] = idx
-			}
-			row.k = idx
+			row.k = keys[row.k]
 		}
-		if isConv == 1 {
-			if len(g.conv) >= 1<<31-1 {
-				return fmt.Errorf("more than %d conversions are more than one read can hold", len(g.conv))
-			}
-			row.conv = int32(len(g.conv))
-			g.conv = append(g.conv, rowConversion{convT, convV, id})
+		if row.conv >= 0 {
+			row.conv += base
 		}
 		part := &g.parts[row.hash>>56]
 		if *part == nil {
@@ -134,7 +139,7 @@ func (g *touchGrouper) scan(rows driver.Rows) error {
 		}
 		*part = append(*part, row)
 	}
-	return rows.Err()
+	return nil
 }
 
 // group sorts each part's rows by their group's hash and gathers each group: the person

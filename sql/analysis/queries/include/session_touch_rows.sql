@@ -12,12 +12,14 @@
 -- the events themselves for a filter). $visit_key is the key's field of the session's
 -- visit (0xFF-joined channel, source, medium, campaign, ...): substring(visit, 1,
 -- position(visit, '\xff') - 1) for channel, else splitByChar('\xff', visit)[2], [3] or [4]
--- for source, medium or campaign.
+-- for source, medium or campaign. Each row carries its UTC day (day: a session's row's date,
+-- an event's toDate(ts, 'UTC')), and $days narrows the rows to some days of the period by it:
+-- 1 for all of them (journeyd keeps the rows of days it has read, sql/analysis/report/daystore.go).
 SELECT
     touch_hash, user_hash, anon_hash, visit_t,
     if(visit_field = '', $empty_key, visit_field) AS touch_key,
     materialize(toUInt8(0)) AS is_email, materialize(toUInt8(0)) AS is_conversion,
-    materialize(toUInt32(0)) AS conv_time, materialize(toFloat64(0)) AS conv_value, materialize('') AS conv_id
+    materialize(toUInt32(0)) AS conv_time, materialize(toFloat64(0)) AS conv_value, materialize('') AS conv_id, day
 FROM
 (
     SELECT
@@ -26,9 +28,10 @@ FROM
         finalizeAggregation(anon_hash_state) AS anon_hash,
         finalizeAggregation(visit_t_state) AS visit_t,
         finalizeAggregation(visit_state) AS visit,
-        $visit_key AS visit_field
+        $visit_key AS visit_field,
+        date AS day
     FROM $db.session_aggregates FINAL
-    WHERE site_id = $site AND date >= toDate($from, 'UTC') AND date < toDate($until, 'UTC')
+    WHERE site_id = $site AND date >= toDate($from, 'UTC') AND date < toDate($until, 'UTC') AND $days
 )
 WHERE anon_hash != 0
 UNION ALL
@@ -40,7 +43,8 @@ SELECT
     if($key = '', $empty_key, $key) AS touch_key,
     toUInt8(type IN ('email_open', 'email_click', 'impression')) AS is_email,
     toUInt8($conversion) AS is_conversion,
-    toUInt32(ts) AS conv_time, toFloat64($value) AS conv_value, event_id AS conv_id
+    toUInt32(ts) AS conv_time, toFloat64($value) AS conv_value, event_id AS conv_id,
+    toDate(ts, 'UTC') AS day
 FROM $db.events
-WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+WHERE site_id = $site AND ts >= $from AND ts < $until AND $days AND is_bot = 0 AND $filter
     AND (type IN ('email_open', 'email_click', 'impression') OR $conversion)

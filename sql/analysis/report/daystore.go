@@ -1,0 +1,410 @@
+package report
+
+import (
+	"container/list"
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// The reports on the sessions' route (fromSessions: whole UTC days, no filter) that read
+// touch_rows.sql (attribution, paths, time-to-convert, channels, the overview) read its
+// rows for every day of their period, about one pass over the events
+// of ClickHouse's CPU and 2.5-3 s of journeyd's at 10 million events, although the days
+// before today have seldom changed since the last report. A Runner with StoreBytes keeps
+// each day's rows, as read, in a store of its own, keyed by the query that fills them
+// (touch_rows.sql with everything but the period and its days filled: site, key, visit key,
+// conversion, value) and the day, and reads from ClickHouse only the days whose events have
+// changed since (dayPrints), in one query of their contiguous ranges ($days). The rows of
+// all the days are then grouped as one read's would be (touchGrouper.add), so the answers
+// are those of one read of the whole period. The person links are read again every time:
+// a new identify changes the person of old days' rows, and they are cheap to read.
+//
+// When a day's events changed: day_prints.sql gives each day of the period the count of
+// the site's events and the sum of a 64-bit hash of each one's id, event time and receipt
+// time. journeyd only inserts events and deletes them (erasure, a dropped partition); a
+// stored event is never changed in place. Any insert adds a row to the count, so an insert
+// changes the count unless a merge of ReplacingMergeTree removes as many replayed copies
+// meanwhile; then the sum still changes unless the hashes of the rows added equal those of
+// the copies removed, a 64-bit collision (an event's id, event time and receipt time make
+// its content: a replay from the spool is a byte-identical copy, and a client's retry of
+// the same id has another receipt time). A count and max(received_at) alone would miss
+// that case: a late event received before the newest one while a merge drops a replay.
+// A change the print misses costs the day's rows kept from before; a print that changes
+// while the rows do not (a merge dropping a replay copy) costs one read of the day.
+//
+// The rows of a day are kept only when ClickHouse was not writing while they were read
+// (settled.sql): an INSERT into events writes its events first and the sessions of
+// session_aggregates (from its materialized view) after them, so rows read in between
+// would hold the new events' print without their sessions; and an erasure's ALTER ...
+// DELETE runs in the background, one table after the other. With no INSERT running and no
+// mutation left undone between the print and the read of the rows, the rows are at least as
+// new as the print (a later change gives another print, which reads the day again).
+// Such a read still answers the report; it is only not kept.
+
+// DefaultStoreBytes is the bound journeyd serve gives the days' rows it keeps (Runner.StoreBytes)
+// unless configured otherwise: about 90 million events' days.
+const DefaultStoreBytes = 1 << 30
+
+//go:embed day_prints.sql
+var dayPrintsSQL string
+
+//go:embed settled.sql
+var settledSQL string
+
+// dayPrint tells whether a day's events have changed: their count and the sum of their
+// hashes (day_prints.sql). A day without events has the zero print.
+type dayPrint struct {
+	events, hash uint64
+}
+
+// dayRows is one day's rows of a touch_rows read, kept as read: keys and conversions are
+// the day's own (rows index them). Once stored it is never changed: readers share it.
+type dayRows struct {
+	rows  []touchRow
+	keys  []string
+	conv  []rowConversion
+	keyOf map[string]uint32 // while the day is read; nil once it is done
+}
+
+// size is about how many bytes the day holds: rows, conversions, keys and their headers.
+func (d *dayRows) size() int64 {
+	n := int64(cap(d.rows))*40 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256
+	for _, c := range d.conv {
+		n += int64(len(c.id))
+	}
+	for _, k := range d.keys {
+		n += int64(len(k))
+	}
+	return n
+}
+
+// row adds row, whose key is key (when row.t != 0) and conversion c (when isConv), to d.
+func (d *dayRows) row(row touchRow, key string, isConv bool, c rowConversion) error {
+	row.k, row.conv = 0, -1
+	if row.t != 0 {
+		idx, ok := d.keyOf[key]
+		if !ok {
+			idx = uint32(len(d.keys))
+			d.keys = append(d.keys, key)
+			d.keyOf[key] = idx
+		}
+		row.k = idx
+	}
+	if isConv {
+		if len(d.conv) >= 1<<31-1 {
+			return fmt.Errorf("more than %d conversions in a day are more than one read can hold", len(d.conv))
+		}
+		row.conv = int32(len(d.conv))
+		d.conv = append(d.conv, c)
+	}
+	d.rows = append(d.rows, row)
+	return nil
+}
+
+// done ends the day's read: it drops the key index and, when kept, trims the room the
+// slices grew beyond their rows.
+func (d *dayRows) done(keep bool) {
+	d.keyOf = nil
+	if keep && cap(d.rows) > len(d.rows)+len(d.rows)/8 {
+		d.rows = append([]touchRow(nil), d.rows...)
+	}
+	if keep && cap(d.conv) > len(d.conv)+len(d.conv)/8 {
+		d.conv = append([]rowConversion(nil), d.conv...)
+	}
+}
+
+// dayKey names a stored day: the query that fills its rows (touch_rows.sql with the period
+// left open, storeQuery) and the day (days since 1970-01-01).
+type dayKey struct {
+	query string
+	day   uint16
+}
+
+// storedDay is one entry of the store.
+type storedDay struct {
+	key   dayKey
+	print dayPrint
+	rows  *dayRows
+	bytes int64
+}
+
+// dayStore keeps days' rows within max bytes, the least recently used going first.
+type dayStore struct {
+	mu      sync.Mutex
+	max     int64
+	bytes   int64
+	days    map[dayKey]*list.Element
+	lru     list.List // of *storedDay, the most recently used first
+	metrics *Metrics
+}
+
+// get returns the rows of day k stored with print p, or nil; a day stored with another
+// print is dropped.
+func (s *dayStore) get(k dayKey, p dayPrint) *dayRows {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.days[k]
+	switch {
+	case !ok:
+		s.metrics.miss()
+		return nil
+	case e.Value.(*storedDay).print != p:
+		s.remove(e)
+		s.metrics.miss()
+		return nil
+	}
+	s.lru.MoveToFront(e)
+	s.metrics.hit()
+	return e.Value.(*storedDay).rows
+}
+
+// put stores rows as day k with print p and evicts the least recently used days past the
+// bound. A day larger than the whole bound is not stored.
+func (s *dayStore) put(k dayKey, p dayPrint, rows *dayRows) {
+	d := &storedDay{key: k, print: p, rows: rows, bytes: rows.size()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.days[k]; ok {
+		s.remove(e)
+	}
+	if d.bytes > s.max {
+		return
+	}
+	s.days[k] = s.lru.PushFront(d)
+	s.bytes += d.bytes
+	for s.bytes > s.max {
+		s.remove(s.lru.Back())
+		s.metrics.evicted()
+	}
+	s.metrics.setBytes(s.bytes)
+}
+
+// remove takes e out of the store. The caller holds mu.
+func (s *dayStore) remove(e *list.Element) {
+	d := s.lru.Remove(e).(*storedDay)
+	delete(s.days, d.key)
+	s.bytes -= d.bytes
+	s.metrics.setBytes(s.bytes)
+}
+
+// dayStore returns the Runner's store, or nil when it keeps none (StoreBytes 0).
+func (r *Runner) dayStore() *dayStore {
+	if r.StoreBytes <= 0 {
+		return nil
+	}
+	r.storeOnce.Do(func() {
+		r.store = &dayStore{max: r.StoreBytes, days: map[dayKey]*list.Element{}, metrics: r.Metrics}
+	})
+	return r.store
+}
+
+// epochDay is the number of a UTC day, as ClickHouse's toUInt16 of a Date gives it.
+func epochDay(t time.Time) uint16 { return uint16(t.Unix() / int64(day/time.Second)) }
+
+// dayDate returns the ClickHouse Date of day n.
+func dayDate(n uint16) string {
+	return "toDate('" + time.Unix(int64(n)*int64(day/time.Second), 0).UTC().Format(time.DateOnly) + "')"
+}
+
+// readDays reads the rows of every day of read's period into g: from the store where a
+// day's print has not changed since it was stored, the others from ClickHouse in one query,
+// kept in the store when ClickHouse was settled (the comment at the top of this file).
+func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper) error {
+	if read.from.IsZero() || !midnight(read.from) || !midnight(read.until) {
+		return fmt.Errorf("cannot read the rows of touch_rows from %v to %v: the period is not whole UTC days", read.from, read.until)
+	}
+	first, end := epochDay(read.from), epochDay(read.until)
+	s := r.dayStore()
+	if s == nil || end <= first {
+		days, err := r.readRows(ctx, read.sql, first, end, false)
+		if err != nil {
+			return err
+		}
+		for _, d := range days {
+			if d != nil {
+				if err := g.add(d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	query, err := r.storeQuery(read.params)
+	if err != nil {
+		return err
+	}
+	prints, err := r.dayPrints(ctx, read.params, first, end)
+	if err != nil {
+		return err
+	}
+	var missing []uint16
+	for n := first; n < end; n++ {
+		if d := s.get(dayKey{query, n}, prints[n-first]); d != nil {
+			if err := g.add(d); err != nil {
+				return err
+			}
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	settled, err := r.settled(ctx)
+	if err != nil {
+		return err
+	}
+	sql := read.sql
+	if len(missing) < int(end-first) {
+		p := make(map[string]Value, len(read.params))
+		for k, v := range read.params {
+			p[k] = v
+		}
+		p["from"], p["until"], p["days"] = Time(dayTime(missing[0])), Time(dayTime(missing[len(missing)-1]+1)), fragment(dayRanges(missing))
+		if sql, err = r.SQL("touch_rows", p); err != nil {
+			return err
+		}
+	}
+	days, err := r.readRows(ctx, sql, first, end, settled)
+	if err != nil {
+		return err
+	}
+	for _, n := range missing {
+		d := days[n-first]
+		if d == nil {
+			d = &dayRows{}
+		}
+		if settled {
+			s.put(dayKey{query, n}, prints[n-first], d)
+		} else {
+			r.Metrics.unsettled()
+		}
+		if err := g.add(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dayTime returns the start of day n.
+func dayTime(n uint16) time.Time { return time.Unix(int64(n)*int64(day/time.Second), 0).UTC() }
+
+// dayRanges returns the condition of touch_rows' $days that keeps the days of missing
+// (ascending), as their contiguous ranges.
+func dayRanges(missing []uint16) string {
+	var ranges []string
+	for i := 0; i < len(missing); {
+		j := i + 1
+		for j < len(missing) && missing[j] == missing[j-1]+1 {
+			j++
+		}
+		ranges = append(ranges, fmt.Sprintf("day >= %s AND day < %s", dayDate(missing[i]), dayDate(missing[j-1]+1)))
+		i = j
+	}
+	return "(" + strings.Join(ranges, " OR ") + ")"
+}
+
+// storeQuery returns what names the rows a touch_rows read fills in the store: its query
+// with every placeholder but the period's ($from, $until, $days) filled.
+func (r *Runner) storeQuery(params map[string]Value) (string, error) {
+	p := make(map[string]Value, len(params))
+	for k, v := range params {
+		p[k] = v
+	}
+	p["from"], p["until"], p["days"] = fragment("FROM"), fragment("UNTIL"), fragment("DAYS")
+	return r.SQL("touch_rows", p)
+}
+
+// readRows runs sql, a touch_rows query, and returns its rows by day: days[n-first] holds
+// day n's (nil: none), for the days first to end (excluded), trimmed to keep when keep.
+func (r *Runner) readRows(ctx context.Context, sql string, first, end uint16, keep bool) ([]*dayRows, error) {
+	days := make([]*dayRows, max(int(end)-int(first), 0))
+	err := r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, first, days) })
+	for _, d := range days {
+		if d != nil {
+			d.done(keep)
+		}
+	}
+	return days, err
+}
+
+// scanDays reads the rows of touch_rows into days by their day (days[day-first]).
+func scanDays(rows driver.Rows, first uint16, days []*dayRows) error {
+	var (
+		row             touchRow
+		key, id         string
+		isEmail, isConv uint8
+		c               rowConversion
+		n               uint16
+		d               *dayRows
+	)
+	for rows.Next() {
+		if err := rows.Scan(&row.hash, &row.user, &row.anon, &row.t, &key, &isEmail, &isConv, &c.t, &c.v, &id, &n); err != nil {
+			return err
+		}
+		row.email = isEmail == 1
+		if n < first || int(n-first) >= len(days) {
+			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
+		}
+		if d = days[n-first]; d == nil {
+			d = &dayRows{rows: make([]touchRow, 0, partRows), keyOf: map[string]uint32{}}
+			days[n-first] = d
+		}
+		c.id = id
+		if err := d.row(row, key, isConv == 1, c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// dayPrints returns the print of each day first to end (excluded) of the site of params
+// (day_prints.sql): prints[n-first] is day n's.
+func (r *Runner) dayPrints(ctx context.Context, params map[string]Value, first, end uint16) ([]dayPrint, error) {
+	sql, err := Fill(dayPrintsSQL, map[string]Value{"db": Ident(r.DB), "site": params["site"],
+		"from": Time(dayTime(first)), "until": Time(dayTime(end))})
+	if err != nil {
+		return nil, err
+	}
+	prints := make([]dayPrint, end-first)
+	err = r.streamSQL(ctx, "day_prints", sql, func(rows driver.Rows) error {
+		var n uint16
+		var p dayPrint
+		for rows.Next() {
+			if err := rows.Scan(&n, &p.events, &p.hash); err != nil {
+				return err
+			}
+			if n >= first && n < end {
+				prints[n-first] = p
+			}
+		}
+		return nil
+	})
+	return prints, err
+}
+
+// settled reports whether ClickHouse runs no INSERT and has no mutation of the database
+// left to do (settled.sql), so that rows read from now on may be kept under the prints
+// read before.
+func (r *Runner) settled(ctx context.Context) (bool, error) {
+	sql, err := Fill(settledSQL, map[string]Value{"database": String(r.DB)})
+	if err != nil {
+		return false, err
+	}
+	busy := uint64(0)
+	err = r.streamSQL(ctx, "settled", sql, func(rows driver.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&busy); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return busy == 0 && r.ShowSQL == nil, err
+}

@@ -1,0 +1,262 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/journeyd/journeyd/event"
+	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+)
+
+// storeEvent returns an event of site store on March d, 2026, at hh:mm, received then.
+func storeEvent(id string, d, hh, mm int, typ, name, anon, user, session, channel string, revenue float64) event.Event {
+	ts := time.Date(2026, 3, d, hh, mm, 0, 0, time.UTC)
+	return event.Event{ID: id, SiteID: "store", TS: ts, ReceivedAt: ts, Type: typ, Name: name, AnonID: anon,
+		UserID: user, SessionID: session, Path: "/", Channel: channel, Revenue: revenue}
+}
+
+// storeTraffic is the first week of March 2026 on site store: a1 comes from Paid Search on
+// the 1st and buys for 20 after an Email visit on the 2nd; a5 comes from Paid Search on the
+// 1st and does not buy; a2 from Paid Search on the 3rd, no purchase (yet); u3, on device a3,
+// from Email on the 4th, buying for 30 ten minutes later; a4 from Referral on the 5th. The
+// 6th and 7th have no event.
+func storeTraffic() []event.Event {
+	return []event.Event{
+		storeEvent("a1-1", 1, 10, 0, "pageview", "", "a1", "", "s1", "Paid Search", 0),
+		storeEvent("a5-1", 1, 12, 0, "pageview", "", "a5", "", "s5", "Paid Search", 0),
+		storeEvent("a1-2", 2, 10, 0, "pageview", "", "a1", "", "s2", "Email", 0),
+		storeEvent("a1-3", 2, 10, 5, "track", "purchase", "a1", "", "s2", "", 20),
+		storeEvent("a2-1", 3, 9, 0, "pageview", "", "a2", "", "s3", "Paid Search", 0),
+		storeEvent("a3-1", 4, 11, 0, "pageview", "", "a3", "u3", "s4", "Email", 0),
+		storeEvent("a3-2", 4, 11, 10, "track", "purchase", "a3", "u3", "s4", "", 30),
+		storeEvent("a4-1", 5, 12, 0, "pageview", "", "a4", "", "s6", "Referral", 0),
+	}
+}
+
+// storeRig runs paths over the week of storeTraffic through a Runner with a store, and
+// counts what each run asked of ClickHouse and of the store.
+type storeRig struct {
+	t       *testing.T
+	conn    driver.Conn
+	r       *Runner
+	plain   *Runner // the same without a store: the answer to agree with
+	m       *Metrics
+	offset  uint64 // SELECT queries that reading the count adds (selectQueries)
+	hits    float64
+	misses  float64
+	queries uint64
+}
+
+func newStoreRig(t *testing.T, conn driver.Conn, db string, bytes int64) *storeRig {
+	t.Helper()
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset := selectQueries(t, conn)
+	offset = selectQueries(t, conn) - offset
+	return &storeRig{t: t, conn: conn, r: &Runner{Conn: conn, DB: db, StoreBytes: bytes, Metrics: m},
+		plain: &Runner{Conn: conn, DB: db}, m: m, offset: offset}
+}
+
+// run runs paths through the store and returns its rows as text; it checks that the
+// Runner without a store answers the same, and notes the run's hits, misses and queries.
+func (s *storeRig) run() string {
+	s.t.Helper()
+	req, err := ParseRequest("store", goal.Definitions{}, map[string]string{"from": "2026-03-01", "to": "2026-03-08"}, time.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	before, h0, m0 := selectQueries(s.t, s.conn), testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses)
+	res, err := s.r.Run(context.Background(), "paths", req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.queries = queriesSince(s.t, s.conn, before, s.offset)
+	s.hits, s.misses = testutil.ToFloat64(s.m.hits)-h0, testutil.ToFloat64(s.m.misses)-m0
+	got, err := json.Marshal(res)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if want := reportJSON(s.t, s.plain, "paths", req); string(got) != want {
+		s.t.Fatalf("paths from the store\n%s\nfrom ClickHouse alone\n%s", got, want)
+	}
+	return fmt.Sprint(res.Tables[0].Rows)
+}
+
+// expect checks the last run's hits, misses and queries.
+func (s *storeRig) expect(step string, hits, misses float64, queries uint64) {
+	s.t.Helper()
+	if s.hits != hits || s.misses != misses || s.queries != queries {
+		s.t.Errorf("%s: %v days from the store, %v from ClickHouse, %d queries; want %v, %v and %d",
+			step, s.hits, s.misses, s.queries, hits, misses, queries)
+	}
+}
+
+// TestDayStore: paths over a week, run again and again through a Runner with a store, as
+// each change to the events comes in. The days whose events did not change come from the
+// store: the second run of the same report runs two queries (the days' prints and the
+// person links) and no touch_rows; a late purchase on a stored day, an identify that links
+// an old visitor to a user, a replayed copy of an event and the merge that drops it each
+// read again the one day they changed, and the answers are those worked out by hand (and
+// those of a Runner without a store).
+func TestDayStore(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	s := newStoreRig(t, conn, db, 1<<20)
+
+	// Paths, by hand: a1's journey Paid Search > Email converts (1 day and 5 minutes,
+	// 1.0035 days: 1), u3's Email converts (10 minutes, 0.0069 days: 0.01); the journeys of
+	// a5 and a2 (Paid Search) and a4 (Referral) do not, and paths lists only the paths that
+	// convert. Cold, every day is read: the prints, settled, the person links and
+	// touch_rows, four queries; the store then holds the seven days, the 6th and 7th empty.
+	const cold = "[[Email 1 0 1 0.01] [Paid Search > Email 1 0 1 1]]"
+	if got := s.run(); got != cold {
+		t.Fatalf("paths, cold: %s, want %s", got, cold)
+	}
+	s.expect("cold", 0, 7, 4)
+	if got := s.run(); got != cold {
+		t.Fatalf("paths again: %s, want %s", got, cold)
+	}
+	s.expect("again", 7, 0, 2)
+
+	// A late purchase of a2 (5, at 09:20 on the 3rd, in its session, received on the 9th):
+	// the 3rd is read again, alone (prints, settled, links, touch_rows). Paid Search now
+	// converts once (a2, 20 minutes: 0.0139 days, 0.01) beside a5's journey that does not
+	// (rate 0.5); the three paths convert once each and are listed by name.
+	late := storeEvent("a2-2", 3, 9, 20, "track", "purchase", "a2", "", "s3", "", 5)
+	late.ReceivedAt = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+	journeytest.Insert(t, conn, []event.Event{late})
+	const withLate = "[[Email 1 0 1 0.01] [Paid Search 1 1 0.5 0.01] [Paid Search > Email 1 0 1 1]]"
+	if got := s.run(); got != withLate {
+		t.Fatalf("paths after a late purchase on the 3rd: %s, want %s", got, withLate)
+	}
+	s.expect("late purchase", 6, 1, 4)
+
+	// An identify on the 6th links a5 to u3: a5's Paid Search visit of the 1st, a day the
+	// store holds unchanged, is now u3's, and u3's path is Paid Search > Email (from 12:00
+	// on the 1st to 11:10 on the 4th: 2.965 days). a5 is no person of its own any more:
+	// Paid Search's journey that did not convert is gone. Paid Search > Email converts
+	// twice, its upper median 2.97 days; Email alone no more.
+	journeytest.Insert(t, conn, []event.Event{storeEvent("a5-2", 6, 8, 0, "identify", "", "a5", "u3", "", "", 0)})
+	const linked = "[[Paid Search > Email 2 0 1 2.97] [Paid Search 1 0 1 0.01]]"
+	if got := s.run(); got != linked {
+		t.Fatalf("paths after a5 was linked to u3: %s, want %s", got, linked)
+	}
+	s.expect("identify", 6, 1, 4)
+
+	// A replayed copy of a1's purchase changes nothing but the print of the 2nd, which is
+	// read again; so does the merge that drops the copy.
+	journeytest.Insert(t, conn, storeTraffic()[3:4])
+	if got := s.run(); got != linked {
+		t.Fatalf("paths after a replay: %s, want %s", got, linked)
+	}
+	s.expect("replay", 6, 1, 4)
+	if err := conn.Exec(context.Background(), "OPTIMIZE TABLE "+db+".events FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	var copies uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".events WHERE event_id = 'a1-3'").Scan(&copies); err != nil || copies != 1 {
+		t.Fatalf("after OPTIMIZE FINAL the purchase is stored %d times (%v), want once", copies, err)
+	}
+	if got := s.run(); got != linked {
+		t.Fatalf("paths after the merge: %s, want %s", got, linked)
+	}
+	s.expect("merge", 6, 1, 4)
+}
+
+// TestDayStoreEvicts: a store bound to the bytes of the week's last two days keeps those
+// two once a cold run has read all seven (five evicted, the least recently used: the
+// earliest, put first), and the next run reads the other five again.
+func TestDayStoreEvicts(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	all := newStoreRig(t, conn, db, 1<<20)
+	want := all.run()
+	var last2 int64
+	for _, n := range []uint16{epochDay(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)), epochDay(time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC))} {
+		for k, e := range all.r.store.days {
+			if k.day == n {
+				last2 += e.Value.(*storedDay).bytes
+			}
+		}
+	}
+	if len(all.r.store.days) != 7 || last2 == 0 {
+		t.Fatalf("the unbounded store holds %d days, the last two %d bytes; want 7 days", len(all.r.store.days), last2)
+	}
+
+	s := newStoreRig(t, conn, db, last2)
+	if got := s.run(); got != want {
+		t.Fatalf("paths through the bounded store: %s, want %s", got, want)
+	}
+	s.expect("cold, bounded", 0, 7, 4)
+	if ev := testutil.ToFloat64(s.m.evictions); ev < 5 {
+		t.Errorf("%v days evicted, want at least 5", ev)
+	}
+	if b := testutil.ToFloat64(s.m.bytes); b > float64(last2) {
+		t.Errorf("the store holds %v bytes, above its bound %d", b, last2)
+	}
+	if got := s.run(); got != want {
+		t.Fatalf("paths through the bounded store, again: %s, want %s", got, want)
+	}
+	s.expect("again, bounded", 2, 5, 4)
+}
+
+// TestDayStoreAgrees: the reports that read touch_rows (attribution, paths,
+// time-to-convert, channels, the overview) over the journey test's traffic and the edge
+// sessions (stored twice, as a replay would), run twice through a Runner with a store,
+// the second time from the store alone, answer what a Runner without one answers.
+func TestDayStoreAgrees(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	events := append(plantJourneys(300), plantSessionEdges("edge")...)
+	journeytest.Insert(t, conn, events)
+	journeytest.Insert(t, conn, events)
+	m, err := NewMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, Metrics: m}
+	plain := &Runner{Conn: conn, DB: db}
+	reports := []struct {
+		name string
+		opts map[string]string
+	}{
+		{"attribution", map[string]string{"model": "all", "by": "channel"}},
+		{"attribution", map[string]string{"model": "all", "by": "campaign", "lookback": "7d"}},
+		{"paths", map[string]string{"by": "medium"}},
+		{"time-to-convert", map[string]string{}},
+		{"channels", map[string]string{}},
+		{"overview", map[string]string{"interval": "week"}},
+	}
+	for _, site := range []string{"shop", "edge"} {
+		for _, rep := range reports {
+			opts := map[string]string{"from": "2026-01-01", "to": "2026-02-15"}
+			for k, v := range rep.opts {
+				opts[k] = v
+			}
+			req, err := ParseRequest(site, goal.Definitions{}, opts, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reportJSON(t, plain, rep.name, req)
+			for run := range 2 {
+				hits, misses := testutil.ToFloat64(m.hits), testutil.ToFloat64(m.misses)
+				if got := reportJSON(t, stored, rep.name, req); got != want {
+					t.Errorf("%s %v on %s, run %d through the store:\n%s\nwithout one:\n%s", rep.name, rep.opts, site, run+1, got, want)
+				}
+				h, m := testutil.ToFloat64(m.hits)-hits, testutil.ToFloat64(m.misses)-misses
+				if run == 1 && (h < 45 || m != 0) {
+					t.Errorf("%s %v on %s, run 2: %v days from the store and %v from ClickHouse, want every day (45, or 90 with the previous period) from the store", rep.name, rep.opts, site, h, m)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the journeyd_report_store_* series of a Runner's store of days' rows
+// (daystore.go). A nil *Metrics counts nothing.
+type Metrics struct {
+	hits, misses, evictions, unsettledDays prometheus.Counter
+	bytes                                  prometheus.Gauge
+}
+
+// NewMetrics returns the store's metrics, registered with reg unless it is nil.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_hits_total",
+			Help: "Days of a journey report's period whose rows came from the store, their events unchanged since they were read.",
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_misses_total",
+			Help: "Days of a journey report's period read from ClickHouse: not stored, evicted, or their events changed.",
+		}),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_evictions_total",
+			Help: "Days dropped from the store to keep it within --report-store-bytes, the least recently used first.",
+		}),
+		unsettledDays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_unsettled_total",
+			Help: "Days read from ClickHouse while it ran an INSERT or a mutation, used for the report but not stored.",
+		}),
+		bytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "journeyd_report_store_bytes",
+			Help: "Bytes of days' rows the store holds.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.bytes} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("cannot register report store metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) hit() {
+	if m != nil {
+		m.hits.Inc()
+	}
+}
+
+func (m *Metrics) miss() {
+	if m != nil {
+		m.misses.Inc()
+	}
+}
+
+func (m *Metrics) evicted() {
+	if m != nil {
+		m.evictions.Inc()
+	}
+}
+
+func (m *Metrics) unsettled() {
+	if m != nil {
+		m.unsettledDays.Inc()
+	}
+}
+
+func (m *Metrics) setBytes(n int64) {
+	if m != nil {
+		m.bytes.Set(float64(n))
+	}
+}
