@@ -24,6 +24,12 @@
 -- stage are then counted per stage and rank (the median kept as quantileExactIfState,
 -- merged per stage), and only those few rows go back to the channel names (channel_names).
 --
+-- journeyd itself gives this query's answer from stage_rows.sql and stage_channels.sql,
+-- gathering each person's rows in Go (sql/analysis/report/stagerows.go): on 18.16 this
+-- query's grouping costs about four plain grouped passes over the events, the rows about
+-- one (docs/BENCHMARKS.md). It runs this query when two channel names share the hash bits
+-- stage_rows.sql keeps. This file stays the reference an analyst runs by hand.
+--
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'

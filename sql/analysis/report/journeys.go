@@ -202,6 +202,23 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 }
 
 func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
+	p, n, purchase, repeat, err := stageParams(req)
+	if err != nil {
+		return nil, err
+	}
+	rows, ok, err := r.stagesFromRows(ctx, p, n, purchase, repeat) // stagerows.go
+	if err == nil && !ok {
+		rows, err = r.Query(ctx, "stages", p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Tables: []Table{stageTable(req.Defs.StageList(), rows)}}, nil
+}
+
+// stageParams returns the parameters of stages.sql for req, the number of stages, the
+// purchase stage (0-based) and which stages are repeat stages.
+func stageParams(req *Request) (p map[string]Value, n, purchase int, repeat []bool, err error) {
 	stages := req.Defs.StageList()
 	conds, repeat := make([]string, len(stages)), make([]bool, len(stages))
 	for i, s := range stages {
@@ -210,21 +227,17 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 			st, err = req.Defs.Expand(st)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("stage %s: %w", s.Name, err)
+			return nil, 0, 0, nil, fmt.Errorf("stage %s: %w", s.Name, err)
 		}
 		conds[i], repeat[i] = cond(st), s.Repeat
 	}
-	p := req.base()
+	p = req.base()
 	stepParams(p, conds, len(conds)+1)
 	delete(p, "step_arrays") // the arrays of the stages after purchase are in $chain
-	purchase := goal.PurchaseStage(stages)
+	purchase = goal.PurchaseStage(stages)
 	p["chain"] = fragment(stageChain(len(stages), purchase, repeat))
 	p["purchase"] = Int(int64(purchase + 1))
-	rows, err := r.Query(ctx, "stages", p)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Tables: []Table{stageTable(stages, rows)}}, nil
+	return p, len(stages), purchase, repeat, nil
 }
 
 // stageChain returns the times each person reached each of n stages (DESIGN §7): a stage up

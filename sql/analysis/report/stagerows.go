@@ -1,0 +1,364 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// The journey map (stages) is drawn here from the events' rows, as the journey reports cut
+// journeys from touch rows (touchrows.go): stage_rows.sql gives one row per event in no
+// order (its person's key, its time and session channel, its stages), and journeyd gathers
+// each person's rows into the answer of stages.sql. On ClickHouse 18.16 stages.sql's
+// grouping by person (an aggregate per stage, an array of every session event, a row per
+// stage and person searching it) costs about four plain grouped passes over the events;
+// reading the rows costs less than one, and journeyd's work on them about one
+// (docs/BENCHMARKS.md). TestStagesAgreeWithLibrary holds the two to the same answers.
+
+// stageRow is one row of stage_rows, 16 bytes: its person (resolved), its time, and its
+// kind, an index into stageGatherer.kinds (the session channel and the stages).
+type stageRow struct {
+	person uint64
+	t      uint32
+	kind   uint32
+}
+
+// stageKind is what a row is besides its person and time: the low 32 bits of its session
+// channel's hash (0: no session channel) and the stages it belongs to; rank and hi are
+// derived once the channels are known (rank) and the stages counted (hi).
+type stageKind struct {
+	bits  uint32 // the channel's hash bits
+	mask  uint64 // bit k: the row is of stage k+1
+	rank  int32  // the channel's place among the names sorted, from 1; 0 none
+	upto  int32  // the greatest stage up to purchase the row is of, 0-based; -1 none
+	after bool   // the row is of a stage after purchase
+}
+
+// stageGatherer gathers the rows of a stage_rows read and draws the map from them.
+type stageGatherer struct {
+	n        int    // stages
+	purchase int    // the purchase stage, 0-based
+	repeat   []bool // repeat[k]: stage k (after purchase) is reached strictly after purchase
+	links    map[uint64]uint64
+	kinds    []stageKind
+	kindOf   map[[2]uint64]uint32
+	parts    [256][][]stageRow // the rows, by the top byte of their person, in chunks of stageChunk
+
+	channels []stageChannel // the channels of stage_channels
+	collide  bool           // two of them share their hash bits, or one has none
+	names    []string       // the channel names, sorted; rank r is names[r-1]
+
+	// what the people add up to, per stage
+	people []int64
+	gaps   [][]int64 // per stage after the first: each person's seconds from the stage before
+	ranks  [][]int64 // per stage: the people whose latest session then had each rank
+}
+
+// stagesFromRows answers the stages report from stage_rows.sql (params p, which fill
+// stages.sql) as stages.sql would: its rows (stage, people, median_seconds,
+// top_channels). ok is false when two channel names share the 32 bits stage_rows keeps of
+// their hash (or one has none), which this way cannot tell apart: stages.sql answers then.
+func (r *Runner) stagesFromRows(ctx context.Context, p map[string]Value, n, purchase int, repeat []bool) (rows *Rows, ok bool, err error) {
+	if n == 0 || n > 64 {
+		return nil, false, nil // stage_rows keeps a row's stages in 64 bits
+	}
+	g := &stageGatherer{n: n, purchase: purchase, repeat: repeat, links: map[uint64]uint64{}, kindOf: map[[2]uint64]uint32{}}
+	links := map[string]Value{"site": p["site"]}
+	err = r.stream(ctx, "person_links", links, func(rows driver.Rows) error {
+		var key, person uint64
+		for rows.Next() {
+			if err := rows.Scan(&key, &person); err != nil {
+				return err
+			}
+			if _, seen := g.links[key]; !seen { // as ANY LEFT JOIN: one row of several
+				g.links[key] = person
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	terms := make([]string, n)
+	for k := range n {
+		terms[k] = fmt.Sprintf("bitShiftLeft(toUInt64(s%d), %d)", k+1, k)
+	}
+	rp := map[string]Value{"stage_bits": fragment(strings.Join(terms, " + "))}
+	for _, k := range []string{"site", "from", "until", "filter", "steps"} {
+		rp[k] = p[k]
+	}
+	if err := r.stream(ctx, "stage_rows", rp, g.scan); err != nil {
+		return nil, false, err
+	}
+	cp := map[string]Value{"site": p["site"], "from": p["from"], "until": p["until"]}
+	if err := r.stream(ctx, "stage_channels", cp, g.scanChannels); err != nil {
+		return nil, false, err
+	}
+	if !g.rankKinds() {
+		return nil, false, nil
+	}
+	g.gather()
+	return g.rows(), true, nil
+}
+
+// scan reads the rows of stage_rows, in any order, resolving each row's person and keeping
+// it in the part of its person's top byte.
+func (g *stageGatherer) scan(rows driver.Rows) error {
+	var (
+		key, item, mask uint64
+		dest            = []any{&key, &item, &mask} // built once: a slice per Scan call costs an allocation per row
+		// the kinds met lately, by a hash of theirs: a map lookup per row costs a tenth of the read
+		recent [64]struct {
+			key  [2]uint64
+			kind uint32
+		}
+	)
+	for i := range recent {
+		recent[i].key[0] = 1 << 63 // no row's channel bits are this
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if len(g.links) > 0 {
+			if person, ok := g.links[key]; ok {
+				key = person
+			}
+		}
+		kk := [2]uint64{item & 0xFFFFFFFF, mask}
+		slot := &recent[(kk[0]^kk[1]*0x9E3779B97F4A7C15)>>58]
+		if slot.key != kk {
+			kind, ok := g.kindOf[kk]
+			if !ok {
+				if len(g.kinds) >= 1<<32-1 {
+					return fmt.Errorf("more than %d kinds of rows are more than one read can hold", len(g.kinds))
+				}
+				kind = uint32(len(g.kinds))
+				g.kinds = append(g.kinds, stageKind{bits: uint32(kk[0]), mask: mask})
+				g.kindOf[kk] = kind
+			}
+			slot.key, slot.kind = kk, kind
+		}
+		part := &g.parts[key>>56]
+		if n := len(*part); n == 0 || len((*part)[n-1]) == stageChunk {
+			*part = append(*part, make([]stageRow, 0, stageChunk))
+		}
+		chunk := &(*part)[len(*part)-1]
+		*chunk = append(*chunk, stageRow{person: key, t: uint32(item >> 32), kind: slot.kind})
+	}
+	return rows.Err()
+}
+
+// stageChunk is how many rows a chunk of a part holds: a part grows by chunks, so that its
+// rows are never copied to grow it (a slice doubling copied each row about twice over).
+const stageChunk = 4096
+
+// stageChannel is a channel name and the bits of its hash that stage_rows gives.
+type stageChannel struct {
+	name string
+	bits uint32
+}
+
+// scanChannels reads stage_channels: every channel name with its hash bits.
+func (g *stageGatherer) scanChannels(rows driver.Rows) error {
+	var (
+		name string
+		bits uint64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&name, &bits); err != nil {
+			return err
+		}
+		g.channels = append(g.channels, stageChannel{name, uint32(bits)})
+	}
+	return rows.Err()
+}
+
+// rankKinds gives each kind its channel's rank (the names sorted, as stages.sql's
+// channel_ranks numbers them) and its stages' summary. It returns false when the hash bits
+// cannot tell the channels apart: two names share them, one has none (0 is no channel),
+// or a row's bits are no channel's (which a read cannot meet: the names are read after
+// the rows, and a name never leaves the table).
+func (g *stageGatherer) rankKinds() bool {
+	slices.SortFunc(g.channels, func(a, b stageChannel) int { return strings.Compare(a.name, b.name) })
+	g.channels = slices.CompactFunc(g.channels, func(a, b stageChannel) bool { return a.name == b.name })
+	rankOf := make(map[uint32]int32, len(g.channels))
+	for i, c := range g.channels {
+		if _, twice := rankOf[c.bits]; twice || c.bits == 0 {
+			return false
+		}
+		rankOf[c.bits] = int32(i + 1)
+		g.names = append(g.names, c.name)
+	}
+	upto := uint64(1)<<(g.purchase+1) - 1
+	for i := range g.kinds {
+		k := &g.kinds[i]
+		if k.bits != 0 {
+			r, ok := rankOf[k.bits]
+			if !ok {
+				return false
+			}
+			k.rank = r
+		}
+		k.upto = -1
+		if m := k.mask & upto; m != 0 {
+			k.upto = int32(bits.Len64(m) - 1)
+		}
+		k.after = k.mask&^upto != 0
+	}
+	return true
+}
+
+// gather sorts each part's rows by person and adds up each person's stages. A part is
+// copied out of its chunks by the second byte of the person into 256 runs, and each run
+// sorted on its own: runs of a few hundred rows sort in cache, in about half the time of
+// the part as one.
+func (g *stageGatherer) gather() {
+	g.people = make([]int64, g.n)
+	g.gaps = make([][]int64, g.n)
+	g.ranks = make([][]int64, g.n)
+	for s := range g.ranks {
+		g.ranks[s] = make([]int64, len(g.names)+1)
+	}
+	chain, first := make([]uint32, g.n), make([]uint32, g.purchase+1)
+	var sorted []stageRow
+	for p := range g.parts {
+		var counts [257]int
+		for _, chunk := range g.parts[p] {
+			for _, row := range chunk {
+				counts[row.person>>48&0xFF+1]++
+			}
+		}
+		for i := 1; i < len(counts); i++ {
+			counts[i] += counts[i-1]
+		}
+		sorted = slices.Grow(sorted[:0], counts[256])[:counts[256]]
+		next := counts
+		for _, chunk := range g.parts[p] {
+			for _, row := range chunk {
+				b := row.person >> 48 & 0xFF
+				sorted[next[b]] = row
+				next[b]++
+			}
+		}
+		g.parts[p] = nil
+		for b := range 256 {
+			rows := sorted[counts[b]:counts[b+1]]
+			slices.SortFunc(rows, func(a, b stageRow) int { return cmp.Compare(a.person, b.person) })
+			for i := 0; i < len(rows); {
+				j := i + 1
+				for j < len(rows) && rows[j].person == rows[i].person {
+					j++
+				}
+				g.person(rows[i:j], chain, first)
+				i = j
+			}
+		}
+	}
+}
+
+// person adds up the stages one person reached (DESIGN §7, stages.sql): a stage up to
+// purchase at the earliest event of it or of any later stage up to purchase; a stage after
+// purchase at its earliest event at or after the purchase (strictly after for a repeat
+// stage); for each stage reached, the seconds from the stage before (or from the purchase,
+// for a stage after it whose stage before was not reached) and the channel of the latest
+// session event at or before it (the greater name on a tie of seconds; none: Direct).
+// chain and first are room for the times.
+func (g *stageGatherer) person(rows []stageRow, chain, first []uint32) {
+	clear(first)
+	after := false
+	for _, r := range rows {
+		k := &g.kinds[r.kind]
+		if k.upto >= 0 && (first[k.upto] == 0 || r.t < first[k.upto]) {
+			first[k.upto] = r.t
+		}
+		after = after || k.after
+	}
+	var reached uint32
+	for s := g.purchase; s >= 0; s-- {
+		if first[s] != 0 && (reached == 0 || first[s] < reached) {
+			reached = first[s]
+		}
+		chain[s] = reached
+	}
+	bought := chain[g.purchase]
+	for s := g.purchase + 1; s < g.n; s++ {
+		chain[s] = 0
+		if bought == 0 || !after {
+			continue
+		}
+		bit := uint64(1) << s
+		for _, r := range rows {
+			if g.kinds[r.kind].mask&bit != 0 && (r.t > bought || r.t == bought && !g.repeat[s]) && (chain[s] == 0 || r.t < chain[s]) {
+				chain[s] = r.t
+			}
+		}
+	}
+	for s, t := range chain {
+		if t == 0 {
+			continue
+		}
+		g.people[s]++
+		if s > 0 {
+			prev := chain[s-1]
+			if prev == 0 {
+				prev = bought
+			}
+			g.gaps[s] = append(g.gaps[s], int64(t)-int64(prev))
+		}
+		var latest uint32
+		var rank int32
+		for _, r := range rows {
+			if k := g.kinds[r.kind].rank; k != 0 && r.t <= t && (r.t > latest || r.t == latest && k > rank) {
+				latest, rank = r.t, k
+			}
+		}
+		g.ranks[s][rank]++
+	}
+}
+
+// rows returns the map as stages.sql's rows: per stage reached by someone, its number
+// (from 1), its people, the median of its people's seconds from the stage before
+// (quantileExact(0.5): the element at half the count, rounded down, in order; 0 for the
+// first stage) and its top five channels (most people first, then by name).
+func (g *stageGatherer) rows() *Rows {
+	out := &Rows{Columns: []string{"stage", "people", "median_seconds", "top_channels"}}
+	for s := range g.n {
+		if g.people[s] == 0 {
+			continue
+		}
+		var median int64
+		if gaps := g.gaps[s]; len(gaps) > 0 {
+			slices.Sort(gaps)
+			median = gaps[len(gaps)/2]
+		}
+		byName := map[string]int64{}
+		for rank, people := range g.ranks[s] {
+			if people == 0 {
+				continue
+			}
+			name := "Direct" // no session before the stage, as stages.sql names rank 0
+			if rank > 0 {
+				name = g.names[rank-1]
+			}
+			byName[name] += people
+		}
+		top := make([]string, 0, len(byName))
+		for name := range byName {
+			top = append(top, name)
+		}
+		slices.SortFunc(top, func(a, b string) int {
+			if c := cmp.Compare(byName[b], byName[a]); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
+		out.Data = append(out.Data, []any{int64(s + 1), g.people[s], median, top[:min(len(top), 5)]})
+	}
+	return out
+}
