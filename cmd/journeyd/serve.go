@@ -191,6 +191,8 @@ type app struct {
 	stage   atomic.Pointer[string] // what startup is doing; "" when done (start.go)
 	syncMu  sync.Mutex             // one erasure sync at a time
 	started sync.WaitGroup         // startup
+	runner  *report.Runner         // the reports'; startup warms its store (--report-warm)
+	defs    map[string]goal.Definitions
 }
 
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
@@ -284,8 +286,8 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	if err != nil {
 		return err
 	}
-	runner := &report.Runner{Conn: a.conn, DB: db, StoreBytes: a.cfg.ReportStoreBytes, Metrics: metrics}
-	reports := adminauth.Guard(a.cfg.AdminToken, report.RunnerHandler(runner, defs))
+	a.runner, a.defs = &report.Runner{Conn: a.conn, DB: db, StoreBytes: a.cfg.ReportStoreBytes, Metrics: metrics}, defs
+	reports := adminauth.Guard(a.cfg.AdminToken, report.RunnerHandler(a.runner, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)
 	a.server.Handle(report.PersonPath, adminauth.Guard(a.cfg.AdminToken, report.PersonHandler(a.conn, db, defs)))

@@ -67,7 +67,22 @@ func (a *app) startup(ctx context.Context) {
 	}
 	a.setStage("")
 	a.log.Info("journeyd ready", "visitors", a.sessions.Visitors())
+	if a.cfg.ReportWarm && a.runner != nil {
+		a.started.Add(1)
+		go func() { defer a.started.Done(); a.warmReports(ctx) }()
+	}
 	a.pollErasures(ctx)
+}
+
+// warmReports reads the days the dashboard opens on into the report store (--report-warm,
+// report.Runner.Warm) and logs how long it took, or what it could not warm.
+func (a *app) warmReports(ctx context.Context) {
+	start := a.clock.Now()
+	if err := a.runner.Warm(ctx, a.defs, start); err != nil {
+		a.log.Warn("cannot warm every report; the first dashboard opened reads those days from ClickHouse", "err", err)
+		return
+	}
+	a.log.Info("reports warmed: the days the dashboard opens on are kept", "sites", len(a.defs), "took", a.clock.Now().Sub(start).Round(time.Millisecond))
 }
 
 // prepare pings ClickHouse, migrates when asked to, and loads the erasures, which opens the

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/journeyd/journeyd/event/goal"
+)
+
+// WarmDays is the period the dashboard opens on: the WarmDays days to today, today
+// included (sql/analysis/dashboard/static/app.js, setPeriod(30)).
+const WarmDays = 30
+
+// warmReports are what Warm runs for each site: the reports the dashboard draws first that
+// read the days' rows the store keeps (daystore.go). The overview reads the opening period
+// and the one before it, keyed by channel, as channels, attribution, paths and
+// time-to-convert read theirs by default, so their opening days are then stored too.
+var warmReports = []string{"overview"}
+
+// Warm reads into the store (Runner.StoreBytes) the days the dashboard opens on for each
+// site of defs: it runs warmReports over the WarmDays to the UTC day of now, with the
+// site's conversion, so that the first analyst to open the dashboard after a start finds
+// the days before today kept and ClickHouse reads only the days that changed. The sites
+// are warmed one after the other, one report at a time, in the order of their ids, so that
+// a start does not take ClickHouse's cores from the collector's inserts all at once. A site
+// that cannot be warmed is noted in the error, and the others are warmed still; ctx's end
+// stops it. With no store, Warm does nothing.
+func (r *Runner) Warm(ctx context.Context, defs map[string]goal.Definitions, now time.Time) error {
+	if r.StoreBytes <= 0 {
+		return nil
+	}
+	to := now.UTC().Truncate(day).Add(day)
+	from := to.Add(-WarmDays * day)
+	opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
+	sites := make([]string, 0, len(defs))
+	for site := range defs {
+		sites = append(sites, site)
+	}
+	slices.Sort(sites)
+	var errs []error
+	for _, site := range sites {
+		req, err := ParseRequest(site, defs[site], opts, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cannot warm the reports of site %s: %w", site, err))
+			continue
+		}
+		for _, name := range warmReports {
+			if err := ctx.Err(); err != nil {
+				return errors.Join(append(errs, fmt.Errorf("cannot warm the reports: %w", err))...)
+			}
+			if _, err := r.Run(ctx, name, req); err != nil {
+				errs = append(errs, fmt.Errorf("cannot warm report %s of site %s: %w", name, site, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

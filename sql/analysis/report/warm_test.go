@@ -1,0 +1,81 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+)
+
+// TestWarm: on the 7th of March 2026 at noon, Warm reads the dashboard's opening days of
+// sites store (storeTraffic, the 1st to the 5th) and empty (no events) into the store: the
+// overview of the 30 days from the 6th of February to the 7th of March and of the 30
+// before, 60 days of each site. The dashboard opened afterwards reads every day of its
+// overview and channels from the store; the channels are those worked out by hand. A
+// Runner without a store warms nothing.
+func TestWarm(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	defs := map[string]goal.Definitions{"store": {}, "empty": {}}
+	now := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	s := newStoreRig(t, conn, db, 1<<24)
+
+	before := selectQueries(t, conn)
+	if err := (&Runner{Conn: conn, DB: db}).Warm(context.Background(), defs, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := queriesSince(t, conn, before, s.offset); n != 0 {
+		t.Errorf("a Runner without a store ran %d queries to warm, want none", n)
+	}
+
+	if err := s.r.Warm(context.Background(), defs, now); err != nil {
+		t.Fatal(err)
+	}
+	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 0 || misses != 120 {
+		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 0 and 120 (60 days of 2 sites)", hits, misses)
+	}
+
+	opts := map[string]string{"from": "2026-02-06", "to": "2026-03-08"}
+	req, err := ParseRequest("store", goal.Definitions{}, opts, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range []struct {
+		name string
+		days float64
+		want string
+	}{
+		// The overview reads the 30 days and the 30 before them.
+		{"overview", 60, ""},
+		// Channels, by hand: Paid Search has three sessions (a1's and a5's on the 1st,
+		// a2's on the 3rd) of three people and no purchase; Email two (a1's on the 2nd,
+		// buying for 20, and u3's on the 4th, buying for 30) of two people; Referral one
+		// (a4 on the 5th). Rows: channel, sessions, people, conversions, revenue; most
+		// sessions first.
+		{"channels", 30, "[[Paid Search 3 3 0 0] [Email 2 2 2 50] [Referral 1 1 0 0]]"},
+	} {
+		hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses)
+		got := reportJSON(t, s.r, rep.name, req)
+		if want := reportJSON(t, s.plain, rep.name, req); got != want {
+			t.Errorf("%s after warming:\n%s\nwithout a store:\n%s", rep.name, got, want)
+		}
+		if h, m := testutil.ToFloat64(s.m.hits)-hits, testutil.ToFloat64(s.m.misses)-misses; h != rep.days || m != 0 {
+			t.Errorf("%s after warming: %v days from the store and %v from ClickHouse, want %v and 0", rep.name, h, m, rep.days)
+		}
+		if rep.want == "" {
+			continue
+		}
+		res, err := s.r.Run(context.Background(), rep.name, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(res.Tables[0].Rows); got != rep.want {
+			t.Errorf("%s after warming: %s, want %s", rep.name, got, rep.want)
+		}
+	}
+}
