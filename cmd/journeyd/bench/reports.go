@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"syscall"
 	"text/tabwriter"
@@ -27,33 +28,111 @@ var benchData string
 // system.query_log when the connection logs queries, else from /proc of chPID, the process id
 // of a local ClickHouse) it also gives that time and its ratio to the baseline's: on a
 // machine shared with other work that ratio is much steadier than the wall-clock one.
+//
+// Every report is timed cold, through a Runner like r that keeps no days' rows
+// (Runner.StoreBytes 0), so that each run reads its whole period from ClickHouse. Then the
+// reports that read touch_rows (Warm) and the dashboard's panels are timed warm as journeyd
+// serve runs them the second time: through a Runner with a store of its own
+// (report.DefaultStoreBytes), filled by one run of the same report first, untimed.
 func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs, chPID int, w io.Writer) error {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := ensureData(ctx, r, site, events, start); err != nil {
 		return err
 	}
-	timings, err := TimeReports(ctx, r, site, start, start.Add(30*24*time.Hour), runs, chPID)
+	from, to := start, start.Add(30*24*time.Hour)
+	cold := runnerLike(r, 0)
+	timings, err := TimeReports(ctx, cold, site, from, to, runs, chPID)
 	if err != nil {
 		return err
 	}
-	dash, err := TimeDashboard(ctx, r, site, start, start.Add(30*24*time.Hour), runs, chPID, timings[0])
+	dash, err := TimeDashboard(ctx, cold, site, from, to, runs, chPID, timings[0])
 	if err != nil {
 		return err
 	}
 	timings = append(timings, dash)
+	warm, err := TimeWarm(ctx, r, site, from, to, runs, chPID, timings[0])
+	if err != nil {
+		return err
+	}
+	if err := printTimings(w, fmt.Sprintf("report (%d events, median of %d), cold", events, runs), timings); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return printTimings(w, fmt.Sprintf("warm: the same again, its days' rows kept (median of %d)", runs), warm)
+}
+
+// printTimings writes timings as a table headed by title, with the server's CPU when the
+// baseline (the first) has it.
+func printTimings(w io.Writer, title string, timings []Timing) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if timings[0].CPU > 0 {
-		fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\tjourneyd CPU seconds\n", events, runs)
+		fmt.Fprintf(tw, "%s\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\tjourneyd CPU seconds\n", title)
 		for _, t := range timings {
 			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio, t.GoCPU.Seconds())
 		}
 		return tw.Flush()
 	}
-	fmt.Fprintf(tw, "report (%d events, median of %d)\tseconds\tratio to baseline\tjourneyd CPU seconds\n", events, runs)
+	fmt.Fprintf(tw, "%s\tseconds\tratio to baseline\tjourneyd CPU seconds\n", title)
 	for _, t := range timings {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.GoCPU.Seconds())
 	}
 	return tw.Flush()
+}
+
+// runnerLike returns a Runner on r's connection and database, with r's bounds, that keeps
+// storeBytes of days' rows (0: none).
+func runnerLike(r *report.Runner, storeBytes int64) *report.Runner {
+	return &report.Runner{Conn: r.Conn, DB: r.DB, MaxMemory: r.MaxMemory, MaxConcurrent: r.MaxConcurrent,
+		EventsOnly: r.EventsOnly, StoreBytes: storeBytes}
+}
+
+// Warm are the reports of Timed that read touch_rows over whole days (daystore.go in
+// sql/analysis/report): the ones a store of days' rows spares a read of the whole period.
+var Warm = []string{"attribution", "paths", "time-to-convert", "channels", "overview"}
+
+// TimeWarm times each report of Timed named in Warm, and the dashboard's panels, a second
+// time: each through a fresh Runner like r with a store (report.DefaultStoreBytes) that
+// one untimed run of the same report (or panels) has filled. The baseline, base, comes
+// first in what it returns, as in TimeReports.
+func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs, chPID int, base Timing) ([]Timing, error) {
+	out := []Timing{base}
+	for _, b := range Timed {
+		if !slices.Contains(Warm, b.Name) {
+			continue
+		}
+		req, err := b.request(site, from, to)
+		if err != nil {
+			return nil, err
+		}
+		warm := runnerLike(r, report.DefaultStoreBytes)
+		if _, err := warm.Run(ctx, b.Name, req); err != nil {
+			return nil, err
+		}
+		d, cpu, goCPU, err := medianTime(ctx, warm, runs, chPID, func(tag string) error { _, err := warm.Run(withTag(ctx, tag), b.Name, req); return err })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ratios(Timing{Name: b.Name, Time: d, CPU: cpu, GoCPU: goCPU}, base))
+		fmt.Fprintf(os.Stderr, "bench-reports: %s warm %.3f s, ClickHouse CPU %.3f s\n", b.Name, d.Seconds(), cpu.Seconds())
+	}
+	warm := runnerLike(r, report.DefaultStoreBytes)
+	if _, err := TimeDashboard(ctx, warm, site, from, to, 1, 0, base); err != nil {
+		return nil, err
+	}
+	dash, err := TimeDashboard(ctx, warm, site, from, to, runs, chPID, base)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, dash), nil
+}
+
+// ratios returns t with its ratios to base.
+func ratios(t, base Timing) Timing {
+	t.Ratio = t.Time.Seconds() / base.Time.Seconds()
+	if base.CPU > 0 {
+		t.CPURatio = t.CPU.Seconds() / base.CPU.Seconds()
+	}
+	return t
 }
 
 // ensureData fills site with n events unless it already holds exactly n.
