@@ -69,12 +69,13 @@ type dayRows struct {
 	rows  []touchRow
 	keys  []string
 	conv  []rowConversion
+	parts [256]uint32       // how many rows fall in each part of touchGrouper (the top byte of their hash)
 	keyOf map[string]uint32 // while the day is read; nil once it is done
 }
 
 // size is about how many bytes the day holds: rows, conversions, keys and their headers.
 func (d *dayRows) size() int64 {
-	n := int64(cap(d.rows))*40 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256
+	n := int64(cap(d.rows))*40 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256*4 + 256
 	for _, c := range d.conv {
 		n += int64(len(c.id))
 	}
@@ -111,6 +112,9 @@ func (d *dayRows) row(row touchRow, key string, isConv bool, c rowConversion) er
 // slices grew beyond their rows.
 func (d *dayRows) done(keep bool) {
 	d.keyOf = nil
+	for _, row := range d.rows {
+		d.parts[row.hash>>56]++
+	}
 	if keep && cap(d.rows) > len(d.rows)+len(d.rows)/8 {
 		d.rows = append([]touchRow(nil), d.rows...)
 	}
@@ -226,14 +230,7 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper
 		if err != nil {
 			return err
 		}
-		for _, d := range days {
-			if d != nil {
-				if err := g.add(d); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return g.add(days)
 	}
 	query, err := r.storeQuery(read.params)
 	if err != nil {
@@ -244,17 +241,14 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper
 		return err
 	}
 	var missing []uint16
+	days := make([]*dayRows, end-first)
 	for n := first; n < end; n++ {
-		if d := s.get(dayKey{query, n}, prints[n-first]); d != nil {
-			if err := g.add(d); err != nil {
-				return err
-			}
-		} else {
+		if days[n-first] = s.get(dayKey{query, n}, prints[n-first]); days[n-first] == nil {
 			missing = append(missing, n)
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return g.add(days)
 	}
 	settled, err := r.settled(ctx)
 	if err != nil {
@@ -271,12 +265,12 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper
 			return err
 		}
 	}
-	days, err := r.readRows(ctx, sql, first, end, settled)
+	fresh, err := r.readRows(ctx, sql, first, end, settled)
 	if err != nil {
 		return err
 	}
 	for _, n := range missing {
-		d := days[n-first]
+		d := fresh[n-first]
 		if d == nil {
 			d = &dayRows{}
 		}
@@ -285,11 +279,9 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper
 		} else {
 			r.Metrics.unsettled()
 		}
-		if err := g.add(d); err != nil {
-			return err
-		}
+		days[n-first] = d
 	}
-	return nil
+	return g.add(days)
 }
 
 // dayTime returns the start of day n.

@@ -92,8 +92,8 @@ type touchRow struct {
 	email            bool
 }
 
-// partRows is the room a part of a touch_rows read starts with: about what one holds on a
-// million events, so that a small read does not grow its parts many times.
+// partRows is the room a day of a touch_rows read starts with, so that a small read does
+// not grow its rows many times.
 const partRows = 1024
 
 // rowConversion is the conversion of a row: its time, value and event id.
@@ -103,17 +103,42 @@ type rowConversion struct {
 	id string
 }
 
-// add adds the rows of one day (as read, in any order: ClickHouse 18.16 sorts them by group
-// for about as much CPU as it spends reading them) to g, its keys and conversions renumbered
-// as g's, without changing d, which the store may share. The rows are kept in 256 parts by
-// the top byte of their group's hash, so that group sorts each part on its own, in cache.
-func (g *touchGrouper) add(d *dayRows) error {
-	if len(g.conv)+len(d.conv) >= 1<<31-1 {
-		return fmt.Errorf("more than %d conversions are more than one read can hold", len(g.conv)+len(d.conv))
+// add adds the rows of days (each as read, in any order: ClickHouse 18.16 sorts them by
+// group for about as much CPU as it spends reading them; nil: a day without rows) to g,
+// their keys and conversions renumbered as g's, without changing them, since the store may
+// share them. The rows are kept in 256 parts by the top byte of their group's hash, so that
+// group sorts each part on its own, in cache; each part is made at its size at once.
+func (g *touchGrouper) add(days []*dayRows) error {
+	var sizes [256]int
+	convs := len(g.conv)
+	for _, d := range days {
+		if d == nil {
+			continue
+		}
+		for p, n := range d.parts {
+			sizes[p] += int(n)
+		}
+		convs += len(d.conv)
+	}
+	if convs >= 1<<31-1 {
+		return fmt.Errorf("more than %d conversions are more than one read can hold", convs)
+	}
+	for p, n := range sizes {
+		g.parts[p] = slices.Grow(g.parts[p], n)
 	}
 	if g.keyOf == nil {
 		g.keyOf = map[string]uint32{}
 	}
+	for _, d := range days {
+		if d != nil {
+			g.addDay(d)
+		}
+	}
+	return nil
+}
+
+// addDay adds the rows of d to g's parts (add).
+func (g *touchGrouper) addDay(d *dayRows) {
 	keys := make([]uint32, len(d.keys))
 	for i, key := range d.keys {
 		idx, ok := g.keyOf[key]
@@ -133,13 +158,8 @@ func (g *touchGrouper) add(d *dayRows) error {
 		if row.conv >= 0 {
 			row.conv += base
 		}
-		part := &g.parts[row.hash>>56]
-		if *part == nil {
-			*part = make([]touchRow, 0, partRows)
-		}
-		*part = append(*part, row)
+		g.parts[row.hash>>56] = append(g.parts[row.hash>>56], row)
 	}
-	return nil
 }
 
 // group sorts each part's rows by their group's hash and gathers each group: the person
