@@ -24,6 +24,12 @@
 -- a 64-bit hash of their id, their events go into separate arrays sorted by (time, event
 -- id) rather than into an array of tuples, and people are counted per next action by the
 -- first time it occurs in each person's list instead of a uniqExact over their ids.
+--
+-- journeyd itself gives this query's answer from next_rows.sql (the rows this query groups,
+-- in no order), ordering and counting each person's events in Go
+-- (sql/analysis/report/nextrows.go): on 18.16 the arrays per person below cost about as
+-- much again as reading those rows (docs/BENCHMARKS.md). This file stays the reference an
+-- analyst runs by hand.
 SELECT
     next,
     count() AS times,

@@ -65,9 +65,11 @@ func runNext(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	}
 	p := req.base()
 	p["after"] = fragment(cond(req.After))
-	p["limit"] = Int(int64(req.Top))
-	t, err := r.table(ctx, "next", "next", p)
-	return &Result{Tables: []Table{t}}, err
+	rows, err := r.nextFromRows(ctx, p, req.Top) // nextrows.go: next.sql's answer
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Tables: []Table{{Name: "next", Columns: rows.Columns, Rows: rows.Data}}}, nil
 }
 
 func runTimeToConvert(ctx context.Context, r *Runner, req *Request) (*Result, error) {
