@@ -111,8 +111,8 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.Int64Var(&c.SessionMemory, "session-memory", c.SessionMemory, "bytes of visitor state the sessionizer keeps before evicting idle visitors")
 	fs.DurationVar(&c.DedupWindow, "dedup-window", c.DedupWindow, "how long a messageId is remembered to drop duplicates")
 	fs.DurationVar(&c.ErasurePoll, "erasure-poll", c.ErasurePoll, "how often the erasures (journeyd erase) are read; journeyd erase --collectors applies one at once")
-	fs.Int64Var(&c.ReportStoreBytes, "report-store-bytes", c.ReportStoreBytes, "bytes of the reports' rows of past days kept in memory, so that attribution, paths, time-to-convert, channels and the overview read from ClickHouse only the days whose events changed since (the least recently used days are evicted); 0: keep none")
-	fs.BoolVar(&c.ReportWarm, "report-warm", c.ReportWarm, "once ready, read into the report store the days the dashboard opens on (the overview of the last 30 days and the 30 before, for every site, one after the other), so that the first analyst after a start does not wait for them")
+	fs.Int64Var(&c.ReportStoreBytes, "report-store-bytes", c.ReportStoreBytes, "bytes of the reports' rows of past days kept in memory, so that attribution, paths, time-to-convert, channels, the overview and the top pages read from ClickHouse only the days whose events changed since (the least recently used days are evicted); 0: keep none")
+	fs.BoolVar(&c.ReportWarm, "report-warm", c.ReportWarm, "once ready, read into the report store the days the dashboard opens on (the overview of the last 30 days and the 30 before, and the top pages, for every site, one after the other), so that the first analyst after a start does not wait for them")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file holding the admin token for /api/v1 and /dashboard (or env JOURNEYD_ADMIN_TOKEN)")
 	fs.StringVar(&c.LinkKeysFile, "link-keys-file", c.LinkKeysFile, "file holding the email link signing keys as id:secret,id:secret (or env JOURNEYD_LINK_KEYS)")
 }

@@ -130,11 +130,18 @@ type dayKey struct {
 	day   uint16
 }
 
+// keptDay is what the store keeps of one day: a read's rows of that day, as its report
+// holds them (dayRows for touch_rows, pageDay for page_rows). Once stored it is never
+// changed: readers share it.
+type keptDay interface {
+	size() int64 // about how many bytes it holds
+}
+
 // storedDay is one entry of the store.
 type storedDay struct {
 	key   dayKey
 	print dayPrint
-	rows  *dayRows
+	rows  keptDay
 	bytes int64
 }
 
@@ -150,7 +157,7 @@ type dayStore struct {
 
 // get returns the rows of day k stored with print p, or nil; a day stored with another
 // print is dropped.
-func (s *dayStore) get(k dayKey, p dayPrint) *dayRows {
+func (s *dayStore) get(k dayKey, p dayPrint) keptDay {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.days[k]
@@ -170,7 +177,7 @@ func (s *dayStore) get(k dayKey, p dayPrint) *dayRows {
 
 // put stores rows as day k with print p and evicts the least recently used days past the
 // bound. A day larger than the whole bound is not stored.
-func (s *dayStore) put(k dayKey, p dayPrint, rows *dayRows) {
+func (s *dayStore) put(k dayKey, p dayPrint, rows keptDay) {
 	d := &storedDay{key: k, print: p, rows: rows, bytes: rows.size()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -218,62 +225,88 @@ func dayDate(n uint16) string {
 
 // readDays reads the rows of every day of read's period into g: from the store where a
 // day's print has not changed since it was stored, the others from ClickHouse in one query,
-// kept in the store when ClickHouse was settled (the comment at the top of this file).
+// kept in the store when ClickHouse was settled (keptDays).
 func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper) error {
 	if read.from.IsZero() || !midnight(read.from) || !midnight(read.until) {
 		return fmt.Errorf("cannot read the rows of touch_rows from %v to %v: the period is not whole UTC days", read.from, read.until)
 	}
 	first, end := epochDay(read.from), epochDay(read.until)
+	days, err := r.keptDays(ctx, "touch_rows", read.params, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
+		sql, err := r.SQL("touch_rows", p)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := r.readRows(ctx, sql, first, end, keep)
+		out := make([]keptDay, len(rows))
+		for i, d := range rows {
+			if d == nil {
+				d = &dayRows{}
+			}
+			out[i] = d
+		}
+		return out, err
+	})
+	if err != nil {
+		return err
+	}
+	rows := make([]*dayRows, len(days))
+	for i, d := range days {
+		rows[i] = d.(*dayRows)
+	}
+	return g.add(rows)
+}
+
+// keptDays returns what the library query name, filled with params (whose $from and
+// $until are first and end, and $days 1), gives of each day first to end (excluded):
+// days[n-first] is day n's. Where the Runner keeps a store, a day whose print has not
+// changed since it was stored comes from there; the others are read (read, with params
+// narrowed to them: $from, $until and $days), in one query, and stored when ClickHouse was
+// settled (keep), as the comment at the top of this file says. read returns an entry for
+// every day of first to end, none nil, those of the days it did not read aside.
+func (r *Runner) keptDays(ctx context.Context, name string, params map[string]Value, first, end uint16,
+	read func(params map[string]Value, keep bool) ([]keptDay, error)) ([]keptDay, error) {
 	s := r.dayStore()
 	if s == nil || end <= first {
-		days, err := r.readRows(ctx, read.sql, first, end, false)
-		if err != nil {
-			return err
-		}
-		return g.add(days)
+		return read(params, false)
 	}
-	query, err := r.storeQuery(read.params)
+	query, err := r.storeQuery(name, params)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	prints, err := r.dayPrints(ctx, read.params, first, end)
+	prints, err := r.dayPrints(ctx, params, first, end)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	days := make([]keptDay, end-first)
 	var missing []uint16
-	days := make([]*dayRows, end-first)
 	for n := first; n < end; n++ {
-		if days[n-first] = s.get(dayKey{query, n}, prints[n-first]); days[n-first] == nil {
+		if d := s.get(dayKey{query, n}, prints[n-first]); d != nil {
+			days[n-first] = d
+		} else {
 			missing = append(missing, n)
 		}
 	}
 	if len(missing) == 0 {
-		return g.add(days)
+		return days, nil
 	}
 	settled, err := r.settled(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sql := read.sql
+	p := params
 	if len(missing) < int(end-first) {
-		p := make(map[string]Value, len(read.params))
-		for k, v := range read.params {
+		p = make(map[string]Value, len(params))
+		for k, v := range params {
 			p[k] = v
 		}
 		p["from"], p["until"], p["days"] = Time(dayTime(missing[0])), Time(dayTime(missing[len(missing)-1]+1)), fragment(dayRanges(missing))
-		if sql, err = r.SQL("touch_rows", p); err != nil {
-			return err
-		}
 	}
-	fresh, err := r.readRows(ctx, sql, first, end, settled)
+	got, err := read(p, settled)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, n := range missing {
-		d := fresh[n-first]
-		if d == nil {
-			d = &dayRows{}
-		}
+		d := got[n-first]
 		if settled {
 			s.put(dayKey{query, n}, prints[n-first], d)
 		} else {
@@ -281,7 +314,7 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper
 		}
 		days[n-first] = d
 	}
-	return g.add(days)
+	return days, nil
 }
 
 // dayTime returns the start of day n.
@@ -302,15 +335,15 @@ func dayRanges(missing []uint16) string {
 	return "(" + strings.Join(ranges, " OR ") + ")"
 }
 
-// storeQuery returns what names the rows a touch_rows read fills in the store: its query
-// with every placeholder but the period's ($from, $until, $days) filled.
-func (r *Runner) storeQuery(params map[string]Value) (string, error) {
+// storeQuery returns what names the rows a read of the library query name fills in the
+// store: the query with every placeholder but the period's ($from, $until, $days) filled.
+func (r *Runner) storeQuery(name string, params map[string]Value) (string, error) {
 	p := make(map[string]Value, len(params))
 	for k, v := range params {
 		p[k] = v
 	}
 	p["from"], p["until"], p["days"] = fragment("FROM"), fragment("UNTIL"), fragment("DAYS")
-	return r.SQL("touch_rows", p)
+	return r.SQL(name, p)
 }
 
 // readRows runs sql, a touch_rows query, and returns its rows by day: days[n-first] holds

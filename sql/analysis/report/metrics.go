@@ -18,11 +18,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		hits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_report_store_hits_total",
-			Help: "Days of a journey report's period whose rows came from the store, their events unchanged since they were read.",
+			Help: "Days of a report's period whose rows came from the store, their events unchanged since they were read.",
 		}),
 		misses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_report_store_misses_total",
-			Help: "Days of a journey report's period read from ClickHouse: not stored, evicted, or their events changed.",
+			Help: "Days of a report's period read from ClickHouse: not stored, evicted, or their events changed.",
 		}),
 		evictions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeyd_report_store_evictions_total",

@@ -198,7 +198,13 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	if slices.Contains(req.Dimensions, "page") {
 		p := req.base()
 		p["limit"] = Int(int64(req.Top))
-		t, err := r.table(ctx, "pages", "pages", p)
+		var t Table
+		var err error
+		if r.fromSessions(req) && r.dayStore() != nil {
+			t, err = r.pagesFromDays(ctx, p, epochDay(req.From), epochDay(req.To), req.Top)
+		} else {
+			t, err = r.table(ctx, "pages", "pages", p)
+		}
 		if err != nil {
 			return nil, err
 		}

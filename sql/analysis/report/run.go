@@ -46,6 +46,8 @@ type Runner struct {
 	once  sync.Once
 	turns chan struct{}
 
+	pathNames // the paths of the top pages' hashes met so far (pagedays.go)
+
 	sharesMu sync.Mutex
 	shares   map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
 

@@ -46,19 +46,7 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func
 // touchGroups reads the person links and the rows of read and returns them grouped
 // (touchGrouper.groups, keys and convs).
 func (r *Runner) touchGroups(ctx context.Context, read *sharedRead) (*touchGrouper, error) {
-	links := map[uint64]uint64{}
-	err := r.streamSQL(ctx, "person_links", read.links, func(rows driver.Rows) error {
-		var key, person uint64
-		for rows.Next() {
-			if err := rows.Scan(&key, &person); err != nil {
-				return err
-			}
-			if _, seen := links[key]; !seen { // as ANY LEFT JOIN: one row of several
-				links[key] = person
-			}
-		}
-		return nil
-	})
+	links, err := r.readLinks(ctx, read.links)
 	if err != nil {
 		return nil, err
 	}
@@ -274,4 +262,23 @@ func sortByPerson(groups []touchGroup) {
 		slices.SortFunc(run, func(a, b touchGroup) int { return cmp.Compare(a.person, b.person) })
 	}
 	copy(groups, sorted)
+}
+
+// readLinks reads the person links (linksSQL, person_links.sql): the person hash of each
+// person key hash linked to one.
+func (r *Runner) readLinks(ctx context.Context, linksSQL string) (map[uint64]uint64, error) {
+	links := map[uint64]uint64{}
+	err := r.streamSQL(ctx, "person_links", linksSQL, func(rows driver.Rows) error {
+		var key, person uint64
+		for rows.Next() {
+			if err := rows.Scan(&key, &person); err != nil {
+				return err
+			}
+			if _, seen := links[key]; !seen { // as ANY LEFT JOIN: one row of several
+				links[key] = person
+			}
+		}
+		return nil
+	})
+	return links, err
 }

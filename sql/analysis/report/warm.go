@@ -14,11 +14,18 @@ import (
 // included (sql/analysis/dashboard/static/app.js, setPeriod(30)).
 const WarmDays = 30
 
-// warmReports are what Warm runs for each site: the reports the dashboard draws first that
-// read the days' rows the store keeps (daystore.go). The overview reads the opening period
-// and the one before it, keyed by channel, as channels, attribution, paths and
-// time-to-convert read theirs by default, so their opening days are then stored too.
-var warmReports = []string{"overview"}
+// warmReports are what Warm runs for each site, with their options: the reports the
+// dashboard draws first that read the days the store keeps (daystore.go, pagedays.go). The
+// overview reads the opening period and the one before it, keyed by channel, as channels,
+// attribution, paths and time-to-convert read theirs by default, so their opening days are
+// then stored too; the top pages read the page views.
+var warmReports = []struct {
+	name string
+	opts map[string]string
+}{
+	{"overview", nil},
+	{"top", map[string]string{"dimension": "page", "top": "10"}},
+}
 
 // Warm reads into the store (Runner.StoreBytes) the days the dashboard opens on for each
 // site of defs: it runs warmReports over the WarmDays to the UTC day of now, with the
@@ -34,7 +41,6 @@ func (r *Runner) Warm(ctx context.Context, defs map[string]goal.Definitions, now
 	}
 	to := now.UTC().Truncate(day).Add(day)
 	from := to.Add(-WarmDays * day)
-	opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
 	sites := make([]string, 0, len(defs))
 	for site := range defs {
 		sites = append(sites, site)
@@ -42,17 +48,20 @@ func (r *Runner) Warm(ctx context.Context, defs map[string]goal.Definitions, now
 	slices.Sort(sites)
 	var errs []error
 	for _, site := range sites {
-		req, err := ParseRequest(site, defs[site], opts, now)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("cannot warm the reports of site %s: %w", site, err))
-			continue
-		}
-		for _, name := range warmReports {
+		for _, rep := range warmReports {
 			if err := ctx.Err(); err != nil {
 				return errors.Join(append(errs, fmt.Errorf("cannot warm the reports: %w", err))...)
 			}
-			if _, err := r.Run(ctx, name, req); err != nil {
-				errs = append(errs, fmt.Errorf("cannot warm report %s of site %s: %w", name, site, err))
+			opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
+			for k, v := range rep.opts {
+				opts[k] = v
+			}
+			req, err := ParseRequest(site, defs[site], opts, now)
+			if err == nil {
+				_, err = r.Run(ctx, rep.name, req)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("cannot warm report %s of site %s: %w", rep.name, site, err))
 			}
 		}
 	}

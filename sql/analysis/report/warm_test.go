@@ -15,9 +15,10 @@ import (
 // TestWarm: on the 7th of March 2026 at noon, Warm reads the dashboard's opening days of
 // sites store (storeTraffic, the 1st to the 5th) and empty (no events) into the store: the
 // overview of the 30 days from the 6th of February to the 7th of March and of the 30
-// before, 60 days of each site. The dashboard opened afterwards reads every day of its
-// overview and channels from the store; the channels are those worked out by hand. A
-// Runner without a store warms nothing.
+// before, 60 days of each site, and the top pages of the 30, 90 days a site. The dashboard
+// opened afterwards reads every day of its overview, channels and top pages from the
+// store; the channels and pages are those worked out by hand. A Runner without a store
+// warms nothing.
 func TestWarm(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	journeytest.Insert(t, conn, storeTraffic())
@@ -36,29 +37,36 @@ func TestWarm(t *testing.T) {
 	if err := s.r.Warm(context.Background(), defs, now); err != nil {
 		t.Fatal(err)
 	}
-	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 0 || misses != 120 {
-		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 0 and 120 (60 days of 2 sites)", hits, misses)
+	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 0 || misses != 180 {
+		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 0 and 180 (90 days of 2 sites)", hits, misses)
 	}
 
-	opts := map[string]string{"from": "2026-02-06", "to": "2026-03-08"}
-	req, err := ParseRequest("store", goal.Definitions{}, opts, now)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, rep := range []struct {
 		name string
+		opts map[string]string
 		days float64
 		want string
 	}{
 		// The overview reads the 30 days and the 30 before them.
-		{"overview", 60, ""},
+		{"overview", nil, 60, ""},
 		// Channels, by hand: Paid Search has three sessions (a1's and a5's on the 1st,
 		// a2's on the 3rd) of three people and no purchase; Email two (a1's on the 2nd,
 		// buying for 20, and u3's on the 4th, buying for 30) of two people; Referral one
 		// (a4 on the 5th). Rows: channel, sessions, people, conversions, revenue; most
 		// sessions first.
-		{"channels", 30, "[[Paid Search 3 3 0 0] [Email 2 2 2 50] [Referral 1 1 0 0]]"},
+		{"channels", nil, 30, "[[Paid Search 3 3 0 0] [Email 2 2 2 50] [Referral 1 1 0 0]]"},
+		// Top pages, by hand: every pageview is of /, by a1 (twice), a5, a2, u3 and a4: 5
+		// people, 6 views.
+		{"top", map[string]string{"dimension": "page", "top": "10"}, 30, "[[page / 5 6]]"},
 	} {
+		opts := map[string]string{"from": "2026-02-06", "to": "2026-03-08"}
+		for k, v := range rep.opts {
+			opts[k] = v
+		}
+		req, err := ParseRequest("store", goal.Definitions{}, opts, now)
+		if err != nil {
+			t.Fatal(err)
+		}
 		hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses)
 		got := reportJSON(t, s.r, rep.name, req)
 		if want := reportJSON(t, s.plain, rep.name, req); got != want {
