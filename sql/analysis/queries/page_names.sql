@@ -1,7 +1,9 @@
 -- page_names: the path of each of the given path hashes (cityHash64 of the path, as
 -- page_rows.sql gives them) among the page views of the period: one row per hash,
 -- path_hash and path. journeyd asks it for the paths of the top pages it counted from
--- page_rows.sql (sql/analysis/report/pagedays.go) whose paths it has not met yet.
+-- page_rows.sql (sql/analysis/report/pagedays.go) whose paths it has not met yet. Bots'
+-- views are left out (is_bot = 0), as page_rows.sql leaves them; a path viewed many times,
+-- or by an event stored twice (a replay), counts once: one row per hash.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
