@@ -213,18 +213,36 @@ func TestDayStoreEvicts(t *testing.T) {
 // TestDayStoreAgrees: the reports that read touch_rows (attribution, paths,
 // time-to-convert, channels, the overview) over the journey test's traffic and the edge
 // sessions (stored twice, as a replay would), run twice through a Runner with a store,
-// the second time from the store alone, answer what a Runner without one answers.
+// the second time from the store alone, answer what a Runner without one answers, whether
+// the first run reads the days from session_aggregates or from the events.
 func TestDayStoreAgrees(t *testing.T) {
 	conn, db := journeytest.Database(t)
+	// Merges stopped, so that the replay below is still stored twice and the sessions' rows
+	// are still apart when the reports run.
+	for _, table := range []string{"events", "session_aggregates"} {
+		if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+"."+table); err != nil {
+			t.Fatal(err)
+		}
+	}
 	events := append(plantJourneys(300), plantSessionEdges("edge")...)
 	journeytest.Insert(t, conn, events)
 	journeytest.Insert(t, conn, events)
+	plain := &Runner{Conn: conn, DB: db}
+	for _, days := range []int{0, 1000} {
+		t.Run(fmt.Sprintf("eventDays=%d", days), func(t *testing.T) { storeAgrees(t, conn, db, plain, days) })
+	}
+}
+
+// storeAgrees runs the reports of TestDayStoreAgrees with eventDays set to days: 0 reads
+// every day from session_aggregates, 1000 every day from the events (event_day_rows.sql).
+func storeAgrees(t *testing.T, conn driver.Conn, db string, plain *Runner, days int) {
+	defer func(was int) { eventDays = was }(eventDays)
+	eventDays = days
 	m, err := NewMetrics(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stored := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, Metrics: m}
-	plain := &Runner{Conn: conn, DB: db}
 	reports := []struct {
 		name string
 		opts map[string]string

@@ -173,9 +173,18 @@ func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driv
 // params fill $visit_key (touchesFromSessions), its touches are read from the sessions:
 // include/session_touches.sql stands where the query includes touches.sql.
 func (r *Runner) SQL(name string, params map[string]Value) (string, error) {
-	var instead map[string]string
+	return r.sqlWith(name, params, nil)
+}
+
+// sqlWith is SQL with the fragments named by the keys of instead replaced by those their
+// values name (queries.TextWith), besides touches.sql's.
+func (r *Runner) sqlWith(name string, params map[string]Value, instead map[string]string) (string, error) {
 	if _, ok := params[visitKeyParam]; ok {
-		instead = map[string]string{"touches.sql": "session_touches.sql"}
+		all := map[string]string{"touches.sql": "session_touches.sql"}
+		for k, v := range instead {
+			all[k] = v
+		}
+		instead = all
 	}
 	text, err := queries.TextWith(name, instead)
 	if err != nil {

@@ -13,8 +13,13 @@
 -- visit (0xFF-joined channel, source, medium, campaign, ...): substring(visit, 1,
 -- position(visit, '\xff') - 1) for channel, else splitByChar('\xff', visit)[2], [3] or [4]
 -- for source, medium or campaign. Each row carries its UTC day (day: a session's row's date,
--- an event's toDate(ts, 'UTC')), and $days narrows the rows to some days of the period by it:
--- 1 for all of them (journeyd keeps the rows of days it has read, sql/analysis/report/daystore.go).
+-- an event's toDate(ts), UTC as ts is), and $days narrows the rows to some days of the period
+-- by it: 1 for all of them (journeyd keeps the rows of days it has read,
+-- sql/analysis/report/daystore.go). The events are narrowed by toDate(ts) as well as by ts:
+-- their table's key holds toDate(ts), and ClickHouse 18.16 does not use it for a condition on
+-- ts alone (it reads every event of the site). The sessions' rows are
+-- include/session_day_rows.sql's (or, for a few days, include/event_day_rows.sql's: the
+-- same rows grouped from those days' events).
 SELECT
     touch_hash, user_hash, anon_hash, visit_t,
     if(visit_field = '', $empty_key, visit_field) AS touch_key,
@@ -22,16 +27,7 @@ SELECT
     materialize(toUInt32(0)) AS conv_time, materialize(toFloat64(0)) AS conv_value, materialize('') AS conv_id, day
 FROM
 (
-    SELECT
-        cityHash64(session_id, '') AS touch_hash,
-        finalizeAggregation(user_hash_state) AS user_hash,
-        finalizeAggregation(anon_hash_state) AS anon_hash,
-        finalizeAggregation(visit_t_state) AS visit_t,
-        finalizeAggregation(visit_state) AS visit,
-        $visit_key AS visit_field,
-        date AS day
-    FROM $db.session_aggregates FINAL
-    WHERE site_id = $site AND date >= toDate($from, 'UTC') AND date < toDate($until, 'UTC') AND $days
+    -- include: session_day_rows.sql
 )
 WHERE anon_hash != 0
 UNION ALL
@@ -44,7 +40,8 @@ SELECT
     toUInt8(type IN ('email_open', 'email_click', 'impression')) AS is_email,
     toUInt8($conversion) AS is_conversion,
     toUInt32(ts) AS conv_time, toFloat64($value) AS conv_value, event_id AS conv_id,
-    toDate(ts, 'UTC') AS day
+    toDate(ts) AS day
 FROM $db.events
-WHERE site_id = $site AND ts >= $from AND ts < $until AND $days AND is_bot = 0 AND $filter
+WHERE site_id = $site AND day >= toDate($from, 'UTC') AND day < toDate($until, 'UTC') AND ts >= $from AND ts < $until
+    AND $days AND is_bot = 0 AND $filter
     AND (type IN ('email_open', 'email_click', 'impression') OR $conversion)
