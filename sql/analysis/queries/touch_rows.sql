@@ -22,7 +22,8 @@
 --   $filter      1 (a filter is on events: touchpoints.sql reads them)
 --   $key         the touchpoint key column: channel, source, medium or campaign
 --   $visit_key   the same key in a session's visit: substring(visit, 1, position(visit, '\xff') - 1)
---                for channel, splitByChar('\xff', visit)[2], [3] or [4] for source, medium or campaign
+--                for channel, splitByChar('\xff', visit)[2], [3] or [4] for source, medium or campaign;
+--                or visit itself, the whole first visit (the top report splits it into its dimensions)
 --   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue

@@ -149,9 +149,9 @@ func TopDimensions() []string {
 
 // runTop ranks the values of each dimension asked for: the session dimensions in one pass,
 // as the table top, and page, when asked for, by pages.sql as the table pages. The session
-// dimensions are read from a row per session (top_sessions.sql) when that gives top.sql's
-// answers exactly (fromSessions, and dimensions among those of the first visit the table
-// keeps); otherwise from the events, by top.sql.
+// dimensions are counted from the touch groups of the sessions (topFromSessions) when that
+// gives top.sql's answers exactly (fromSessions, and dimensions among those of the first
+// visit session_aggregates keeps); otherwise from the events, by top.sql.
 func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	res := &Result{}
 	var dims []string
@@ -161,22 +161,18 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		}
 	}
 	if len(dims) > 0 {
-		p, err := conversionParams(req)
-		if err != nil {
-			return nil, err
-		}
-		p["limit"] = Int(int64(req.Top))
-		name := "top"
+		var data [][]any
 		if r.fromSessions(req) && visitHolds(dims) {
-			name = "top_sessions"
-			delete(p, "filter")
-			var keys []string
-			for _, dim := range dims {
-				i := visitFields[dim]
-				keys = append(keys, fmt.Sprintf("(%s, if(first[%d] = '', %s, first[%d]))", quote(dim), i, quote(emptyKey(dim)), i))
+			var err error
+			if data, err = r.topFromSessions(ctx, req, dims, req.Top); err != nil {
+				return nil, err
 			}
-			p["dimensions"] = fragment(strings.Join(keys, ",\n"))
 		} else {
+			p, err := conversionParams(req)
+			if err != nil {
+				return nil, err
+			}
+			p["limit"] = Int(int64(req.Top))
 			var cols, keys []string
 			for _, dim := range dims {
 				col, _ := topColumn(dim)
@@ -184,13 +180,14 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 				keys = append(keys, fmt.Sprintf("(%s, if(first.%d = '', %s, first.%d))", quote(dim), len(cols), quote(emptyKey(dim)), len(cols)))
 			}
 			p["columns"], p["dimensions"] = fragment(strings.Join(cols, ", ")), fragment(strings.Join(keys, ",\n"))
-		}
-		rows, err := r.Query(ctx, name, p)
-		if err != nil {
-			return nil, err
+			rows, err := r.Query(ctx, "top", p)
+			if err != nil {
+				return nil, err
+			}
+			data = rows.Data
 		}
 		t := Table{Name: "top", Columns: []string{"dimension", "value", "sessions", "people", "conversions", "conversion_rate", "revenue"}}
-		for _, row := range rows.Data {
+		for _, row := range data {
 			t.Rows = append(t.Rows, []any{row[0], row[1], row[2], row[3], row[4], round(ratio(toFloat(row[4]), toFloat(row[2])), 4), row[5]})
 		}
 		res.Tables = append(res.Tables, t)

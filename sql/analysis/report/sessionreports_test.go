@@ -160,3 +160,48 @@ func TestChannelsShareTheJourneyRead(t *testing.T) {
 		t.Errorf("channels, attribution and paths together ran %d queries, want %d: one shared read", n, readQueries)
 	}
 }
+
+// TestTopSessionsSQLAgrees: the library's top_sessions.sql, which journeyd no longer runs
+// (it counts the same from the touch groups, topFromSessions), still answers what journeyd
+// answers, on the journey test's traffic and the edge sessions, every value of all eight
+// dimensions a visit holds, so that the file an analyst runs by hand stays right.
+func TestTopSessionsSQLAgrees(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	events := append(plantJourneys(300), plantSessionEdges("edge")...)
+	journeytest.Insert(t, conn, events)
+	journeytest.Insert(t, conn, events) // stored twice, as a replay would
+	r := &Runner{Conn: conn, DB: db}
+	ctx := context.Background()
+	dims := []string{"channel", "source", "medium", "campaign", "entry_page", "country", "device", "browser"}
+	for _, site := range []string{"shop", "edge"} {
+		req, err := ParseRequest(site, goal.Definitions{}, map[string]string{"from": "2026-01-01", "to": "2026-02-01"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.topFromSessions(ctx, req, dims, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := conversionParams(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(p, "filter")
+		var keys []string
+		for _, dim := range dims {
+			i := visitFields[dim]
+			keys = append(keys, fmt.Sprintf("(%s, if(first[%d] = '', %s, first[%d]))", quote(dim), i, quote(emptyKey(dim)), i))
+		}
+		p["dimensions"], p["limit"] = fragment(strings.Join(keys, ",\n")), Int(1000)
+		want, err := r.Query(ctx, "top_sessions", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Data) < len(dims) {
+			t.Fatalf("%s: top_sessions.sql gives %d rows, want a value of each of the %d dimensions at least", site, len(want.Data), len(dims))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want.Data) {
+			t.Errorf("%s: counted from the touch groups\n%v\ntop_sessions.sql\n%v", site, got, want.Data)
+		}
+	}
+}

@@ -12,10 +12,10 @@
 -- the events themselves for a filter). $visit_key is the key's field of the session's
 -- visit (0xFF-joined channel, source, medium, campaign, ...): substring(visit, 1,
 -- position(visit, '\xff') - 1) for channel, else splitByChar('\xff', visit)[2], [3] or [4]
--- for source, medium or campaign. Each row carries its UTC day (day: a session's row's date,
--- an event's toDate(ts), UTC as ts is), and $days narrows the rows to some days of the period
--- by it: 1 for all of them (journeyd keeps the rows of days it has read,
--- sql/analysis/report/daystore.go). The events are narrowed by toDate(ts) as well as by ts:
+-- for source, medium or campaign, or visit, the whole first visit. Each row carries its UTC
+-- day (day: a session's row's date, an event's toDate(ts), UTC as ts is), and $days narrows
+-- the rows to some days of the period by it: 1 for all of them (journeyd keeps the rows of
+-- days it has read, sql/analysis/report/daystore.go). The events are narrowed by toDate(ts) as well as by ts:
 -- their table's key holds toDate(ts), and ClickHouse 18.16 does not use it for a condition on
 -- ts alone (it reads every event of the site). The sessions' rows are
 -- include/session_day_rows.sql's (or, for a few days, include/event_day_rows.sql's: the
