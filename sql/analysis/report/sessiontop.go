@@ -35,7 +35,8 @@ func (r *Runner) topFromSessions(ctx context.Context, req *Request, dims []strin
 	if err != nil {
 		return nil, err
 	}
-	p["key"], p["empty_key"], p[visitKeyParam] = fragment("channel"), String("Direct"), fragment(wholeVisit)
+	r.touchParams(req, p, "channel", "Direct") // the emails' key, which top does not count
+	p[visitKeyParam] = fragment(wholeVisit)
 	values := map[[2]string]*topValue{}
 	visits := map[string][]*topValue{} // each distinct first visit's value of each dimension
 	person := 0
