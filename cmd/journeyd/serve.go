@@ -282,7 +282,11 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	if a.cfg.AdminToken == "" {
 		a.log.Warn("no admin token configured: the admin API (/api/v1/reports, /api/v1/links), and with it the dashboard, is closed: set JOURNEYD_ADMIN_TOKEN or --admin-token-file to open it")
 	}
-	metrics, err := report.NewMetrics(a.reg)
+	var reg prometheus.Registerer // a nil *Registry (tests that build the routes alone) registers nothing
+	if a.reg != nil {
+		reg = a.reg
+	}
+	metrics, err := report.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
