@@ -86,7 +86,7 @@ FROM
                     toFloat64OrZero(`props.value`[indexOf(`props.key`, 'price')])
                         * if(has(`props.key`, 'quantity'), toFloat64OrZero(`props.value`[indexOf(`props.key`, 'quantity')]), 1)) AS item_value
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+            WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         ) AS lhs
         -- include: persons.sql
         WHERE cityHash64(person) IN
@@ -115,7 +115,7 @@ FROM
                                 toUInt8($did) AS is_did,
                                 toUInt8($then) AS is_then
                             FROM $db.events
-                            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                            WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                                 AND (is_did = 1 OR is_then = 1)
                         ) AS lhs
                         -- include: persons.sql

@@ -64,7 +64,7 @@ FROM
                     if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
                     toUInt8($after) AS is_after
                 FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                     AND type NOT IN ('identify', 'alias')
             ) AS lhs
             -- include: persons.sql
@@ -82,7 +82,7 @@ FROM
                 (
                     SELECT if(user_id != '', user_id, anon_id) AS person_key, ts
                     FROM $db.events
-                    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                         AND type NOT IN ('identify', 'alias') AND ($after)
                 ) AS lhs
                 -- include: persons.sql

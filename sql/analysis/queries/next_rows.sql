@@ -34,7 +34,7 @@ FROM
             if(type = 'pageview', concat('pageview ', path), concat(type, ' ', name)) AS label,
             toUInt8($after) AS is_after
         FROM $db.events
-        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+        WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
             AND type NOT IN ('identify', 'alias')
     ) AS lhs
     -- include: person_hashes.sql
@@ -47,7 +47,7 @@ WHERE person_hash IN
     (
         SELECT cityHash64(if(user_id != '', user_id, anon_id)) AS person_key
         FROM $db.events
-        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+        WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
             AND type NOT IN ('identify', 'alias') AND ($after)
     ) AS lhs
     -- include: person_hashes.sql

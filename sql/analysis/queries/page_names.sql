@@ -15,7 +15,7 @@ FROM
 (
     SELECT cityHash64(path) AS path_hash, path
     FROM $db.events
-    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND type = 'pageview'
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND type = 'pageview'
 )
 WHERE path_hash IN ($hashes)
 GROUP BY path_hash

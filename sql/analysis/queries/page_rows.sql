@@ -24,5 +24,5 @@ FROM
 (
     SELECT toDate(ts, 'UTC') AS day, path, user_id, anon_id, event_id
     FROM $db.events
-    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND type = 'pageview' AND $days
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND type = 'pageview' AND $days
 )

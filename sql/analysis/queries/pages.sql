@@ -32,7 +32,7 @@ FROM
     (
         SELECT cityHash64(if(user_id != '', user_id, anon_id)) AS person_key, path, cityHash64(event_id) AS id
         FROM $db.events
-        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+        WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
             AND type = 'pageview'
     ) AS lhs
     -- include: person_hashes.sql

@@ -50,7 +50,7 @@ FROM
                 if(user_id != '', user_id, anon_id) AS person_key,
                 ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
             FROM $db.events
-            WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+            WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         ) AS lhs
         -- include: persons.sql
     )

@@ -11,5 +11,5 @@
 --   $from, $until   the period: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 SELECT channel, bitAnd(cityHash64(channel), 4294967295) AS channel_bits
 FROM $db.events
-WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND channel != ''
+WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND channel != ''
 GROUP BY channel

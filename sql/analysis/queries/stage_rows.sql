@@ -32,6 +32,6 @@ FROM
 (
     SELECT user_id, anon_id, ts, session_id, channel, $steps
     FROM $db.events
-    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         AND type NOT IN ('identify', 'alias')
 )

@@ -97,7 +97,7 @@ FROM
                                         if(user_id != '', user_id, anon_id) AS person_key,
                                         ts, if(session_id = '', '', channel) AS session_channel, $steps
                                     FROM $db.events
-                                    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                                    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                                         AND type NOT IN ('identify', 'alias')
                                 ) AS lhs
                                 -- include: persons.sql

@@ -71,7 +71,7 @@ FROM
                         type IN ('pageview', 'screen', 'event', 'leave')) AS combo,
                     arrayDistinct(groupArrayIf((toUInt32(ts), toFloat64($value), event_id), $conversion)) AS convs
                 FROM $db.events
-                WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+                WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
                     AND session_id != '' AND type NOT IN ('email_open', 'email_click', 'impression')
                 GROUP BY cityHash64(session_id)
                 HAVING max(type IN ('pageview', 'screen', 'event', 'leave')) = 1
@@ -84,7 +84,7 @@ FROM
     (
         SELECT cityHash64($columns) AS combo, any(tuple($columns)) AS first, [$dimensions] AS keys
         FROM $db.events
-        WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+        WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0
             AND session_id != '' AND type IN ('pageview', 'screen', 'event', 'leave')
         GROUP BY combo
     ) AS combos USING combo

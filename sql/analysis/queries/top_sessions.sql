@@ -106,7 +106,7 @@ FROM
                         cityHash64(session_id) AS session,
                         arrayDistinct(groupArray((toUInt32(ts), toFloat64($value), event_id))) AS convs
                     FROM $db.events
-                    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0
+                    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0
                         AND session_id != '' AND type NOT IN ('email_open', 'email_click', 'impression')
                         AND $conversion
                     GROUP BY session

@@ -7,7 +7,7 @@ FROM
 (
     SELECT arraySort(groupUniqArray(channel)) AS names
     FROM $db.events
-    WHERE site_id = $site AND ts >= $from AND ts < $until
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until
 )
 ARRAY JOIN names AS channel_name, arrayEnumerate(names) AS channel_rank
 WHERE channel_name != ''

@@ -44,6 +44,6 @@ FROM
         toUInt8($conversion) AS is_conversion,
         cityHash64(if(is_email = 1, event_id, session_id), if(in_touch = 1, '', if(user_id != '', user_id, anon_id))) AS touch_hash
     FROM $db.events
-    WHERE site_id = $site AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
 )
 GROUP BY touch_hash
