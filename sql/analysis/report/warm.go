@@ -18,12 +18,14 @@ const WarmDays = 30
 // dashboard draws first that read the days the store keeps (daystore.go, pagedays.go). The
 // overview reads the opening period and the one before it, keyed by channel, as channels,
 // attribution, paths and time-to-convert read theirs by default, so their opening days are
-// then stored too; the top pages read the page views.
+// then stored too; the top lists read the sessions keyed by their whole first visit, and
+// the page views (app.js asks for them in these two requests).
 var warmReports = []struct {
 	name string
 	opts map[string]string
 }{
 	{"overview", nil},
+	{"top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser", "top": "10"}},
 	{"top", map[string]string{"dimension": "page", "top": "10"}},
 }
 

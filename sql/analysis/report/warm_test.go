@@ -15,9 +15,9 @@ import (
 // TestWarm: on the 7th of March 2026 at noon, Warm reads the dashboard's opening days of
 // sites store (storeTraffic, the 1st to the 5th) and empty (no events) into the store: the
 // overview of the 30 days from the 6th of February to the 7th of March and of the 30
-// before, 60 days of each site, and the top pages of the 30, 90 days a site. The dashboard
-// opened afterwards reads every day of its overview, channels and top pages from the
-// store; the channels and pages are those worked out by hand. A Runner without a store
+// before, 60 days of each site, and the top lists and top pages of the 30, 120 days a site.
+// The dashboard opened afterwards reads every day of its overview, channels, top lists and
+// top pages from the store; the channels, sources and pages are those worked out by hand. A Runner without a store
 // warms nothing.
 func TestWarm(t *testing.T) {
 	conn, db := journeytest.Database(t)
@@ -37,8 +37,8 @@ func TestWarm(t *testing.T) {
 	if err := s.r.Warm(context.Background(), defs, now); err != nil {
 		t.Fatal(err)
 	}
-	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 0 || misses != 180 {
-		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 0 and 180 (90 days of 2 sites)", hits, misses)
+	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 0 || misses != 240 {
+		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 0 and 240 (120 days of 2 sites)", hits, misses)
 	}
 
 	for _, rep := range []struct {
@@ -55,6 +55,10 @@ func TestWarm(t *testing.T) {
 		// (a4 on the 5th). Rows: channel, sessions, people, conversions, revenue; most
 		// sessions first.
 		{"channels", nil, 30, "[[Paid Search 3 3 0 0] [Email 2 2 2 50] [Referral 1 1 0 0]]"},
+		// The top sources, by hand: storeTraffic's visits carry no source, so all six
+		// sessions have the empty source's name, (none), of 5 people (a1 twice), with
+		// a1's and u3's purchases: 2 conversions, rate 0.3333, revenue 50.
+		{"top", map[string]string{"dimension": "source", "top": "10"}, 30, "[[source (none) 6 5 2 0.3333 50]]"},
 		// Top pages, by hand: every pageview is of /, by a1 (twice), a5, a2, u3 and a4: 5
 		// people, 6 views.
 		{"top", map[string]string{"dimension": "page", "top": "10"}, 30, "[[page / 5 6]]"},
