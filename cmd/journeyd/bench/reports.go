@@ -88,7 +88,7 @@ func runnerLike(r *report.Runner, storeBytes int64) *report.Runner {
 
 // Warm are the reports of Timed that read touch_rows over whole days (daystore.go in
 // sql/analysis/report): the ones a store of days' rows spares a read of the whole period.
-var Warm = []string{"attribution", "paths", "time-to-convert", "channels", "overview"}
+var Warm = []string{"attribution", "paths", "time-to-convert", "channels", "overview", "top"}
 
 // TimeWarm times each report of Timed named in Warm, and the dashboard's panels, a second
 // time: each through a fresh Runner like r with a store (report.DefaultStoreBytes) that
