@@ -26,8 +26,8 @@ type Barrier struct {
 // DefaultBarrierDimensions are the breakdowns barriers uses when --by is not given.
 var DefaultBarrierDimensions = []string{"device", "channel", "country"}
 
-// Barriers runs the funnel by each dimension and ranks the step × segment cells by people
-// lost, most first. The overall rate of each step is the first breakdown's, summed over its
+// Barriers runs the funnel by each dimension (one query for all of them) and ranks the
+// step × segment cells by people lost, most first. The overall rate of each step is the first breakdown's, summed over its
 // segments: every person (or session) entering a step is in exactly one segment, their first
 // event's, and which events the funnel reads does not change who enters a step (windowFunnel
 // and the step times ignore the events that match no step), so the sums are the overall
@@ -37,19 +37,14 @@ func (r *Runner) Barriers(ctx context.Context, req *Request) ([]Barrier, error) 
 	if len(dims) == 0 {
 		dims = DefaultBarrierDimensions
 	}
-	var (
-		out  []Barrier
-		rate map[int]float64
-	)
-	for _, dim := range dims {
-		rows, err := r.Funnel(ctx, req, dim)
-		if err != nil {
-			return nil, err
-		}
-		if rate == nil {
-			rate = overallRates(rows)
-		}
-		out = append(out, barriers(dim, rows, rate)...)
+	funnels, err := r.funnels(ctx, req, dims) // one read for every breakdown
+	if err != nil {
+		return nil, err
+	}
+	var out []Barrier
+	rate := overallRates(funnels[0])
+	for d, dim := range dims {
+		out = append(out, barriers(dim, funnels[d], rate)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Lost > out[j].Lost })
 	return out, nil

@@ -30,6 +30,17 @@ type FunnelRow struct {
 // Funnel runs the funnel query for req.Steps broken down by the dimension by ("" for none)
 // and returns one row per segment and step, steps without entrants included.
 func (r *Runner) Funnel(ctx context.Context, req *Request, by string) ([]FunnelRow, error) {
+	rows, err := r.funnels(ctx, req, []string{by})
+	if err != nil {
+		return nil, err
+	}
+	return rows[0], nil
+}
+
+// funnels runs the funnel query once for req.Steps broken down by each dimension of by ("" for
+// none) and returns, per dimension, what Funnel returns for it: one read of the events
+// instead of one per dimension (each reads them all, as the segment is the first event's).
+func (r *Runner) funnels(ctx context.Context, req *Request, by []string) ([][]FunnelRow, error) {
 	if len(req.Steps) < 2 {
 		return nil, usageErrorf("a funnel needs at least two steps: set steps, e.g. 'pageview:/product/*,conversion'")
 	}
@@ -44,24 +55,29 @@ func (r *Runner) Funnel(ctx context.Context, req *Request, by string) ([]FunnelR
 	if err != nil {
 		return nil, err
 	}
-	entered := map[string][]int64{}
-	median := map[string][]float64{}
-	var segments []string
-	for _, row := range rows.Data {
-		seg, step := toString(row[0]), int(toFloat(row[1]))
-		if _, ok := entered[seg]; !ok {
-			segments = append(segments, seg)
-			entered[seg] = make([]int64, len(req.Steps))
-			median[seg] = make([]float64, len(req.Steps))
+	out := make([][]FunnelRow, len(by))
+	for d := range by {
+		entered := map[string][]int64{}
+		median := map[string][]float64{}
+		var segments []string
+		for _, row := range rows.Data {
+			if int(toFloat(row[0])) != d+1 {
+				continue
+			}
+			seg, step := toString(row[1]), int(toFloat(row[2]))
+			if _, ok := entered[seg]; !ok {
+				segments = append(segments, seg)
+				entered[seg] = make([]int64, len(req.Steps))
+				median[seg] = make([]float64, len(req.Steps))
+			}
+			if step >= 1 && step <= len(req.Steps) {
+				entered[seg][step-1] = int64(toFloat(row[3]))
+				median[seg][step-1] = toFloat(row[4])
+			}
 		}
-		if step >= 1 && step <= len(req.Steps) {
-			entered[seg][step-1] = int64(toFloat(row[2]))
-			median[seg][step-1] = toFloat(row[3])
+		for _, seg := range segments {
+			out[d] = append(out[d], funnelRows(req.Steps, seg, entered[seg], median[seg])...)
 		}
-	}
-	var out []FunnelRow
-	for _, seg := range segments {
-		out = append(out, funnelRows(req.Steps, seg, entered[seg], median[seg])...)
 	}
 	return out, nil
 }
@@ -81,10 +97,32 @@ func funnelRows(steps []goal.Step, seg string, entered []int64, median []float64
 	return out
 }
 
-func funnelParams(req *Request, by string) (map[string]Value, error) {
-	col, err := dimension(by)
-	if err != nil {
-		return nil, err
+func funnelParams(req *Request, by []string) (map[string]Value, error) {
+	cols, refs, segments := []string{"'' AS d1"}, []string{"d1"}, "['']"
+	broken := false
+	for i, dim := range by {
+		col, err := dimension(dim)
+		if err != nil {
+			return nil, err
+		}
+		if col == "" {
+			continue
+		}
+		if !broken {
+			cols, refs, broken = cols[:0], refs[:0], true
+		}
+		cols = append(cols, fmt.Sprintf("%s AS d%d", col, i+1))
+		refs = append(refs, fmt.Sprintf("d%d", i+1))
+	}
+	if broken {
+		segs := make([]string, len(by))
+		for i, dim := range by {
+			segs[i] = "''"
+			if dim != "" {
+				segs[i] = fmt.Sprintf("argMin(d%d, ts)", i+1)
+			}
+		}
+		segments = "[" + strings.Join(segs, ", ") + "]"
 	}
 	p := req.base()
 	p["window"] = Int(int64(req.Window / time.Second))
@@ -95,10 +133,7 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 	if req.PerSession {
 		p["unit"] = fragment("session_id")
 	}
-	p["segment"], p["first_segment"] = String(""), String("")
-	if col != "" {
-		p["segment"], p["first_segment"] = fragment(col), fragment("argMin(dim, ts)")
-	}
+	p["breakdowns"], p["breakdown_refs"], p["segments"] = fragment(strings.Join(cols, ", ")), fragment(strings.Join(refs, ", ")), fragment(segments)
 	conds := make([]string, len(req.Steps))
 	for i, st := range req.Steps {
 		conds[i] = cond(st)
@@ -107,7 +142,7 @@ func funnelParams(req *Request, by string) (map[string]Value, error) {
 	// Only step and exclusion events matter, unless the segment (the first event's) or
 	// strict order (broken by any other event) needs them all.
 	p["keep"] = fragment(strings.ReplaceAll(p["step_refs"].SQL(), ",", " OR") + " OR sx")
-	if col != "" || req.Strict {
+	if broken || req.Strict {
 		p["keep"] = fragment("1")
 	}
 	p["chain"] = fragment(chain(len(req.Steps), int64(req.Window/time.Second), nil))

@@ -1,0 +1,87 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/journeyd/journeyd/event"
+	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+)
+
+// TestFunnelsInOneRead holds the funnel of several breakdowns read at once (funnels, what
+// barriers runs) to the funnel of each breakdown alone: on planted traffic of people whose
+// sessions come from several devices, channels and countries (their segment is their first
+// event's), stepping through a four-step funnel with gaps in and beyond its window, stored
+// twice, every breakdown's rows are the same either way, and the breakdowns' entrants sum
+// to the funnel without a breakdown, as barriers' overall rates assume.
+func TestFunnelsInOneRead(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	rng := rand.New(rand.NewPCG(13, 29))
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	steps := []event.Event{{Type: "pageview", Path: "/product/1"}, {Type: "event", Name: "add_to_cart"},
+		{Type: "event", Name: "checkout"}, {Type: "event", Name: "purchase"}}
+	var events []event.Event
+	for p := range 400 {
+		at := start.Add(time.Duration(rng.IntN(20*24*3600)) * time.Second)
+		for s := range 1 + rng.IntN(3) {
+			device := []string{"mobile", "desktop", "tablet"}[rng.IntN(3)]
+			channel := []string{"", "Direct", "Email", "Paid Search"}[rng.IntN(4)]
+			country := []string{"DE", "FR", "US"}[rng.IntN(3)]
+			depth := rng.IntN(5)
+			for k := range depth {
+				e := steps[k]
+				e.ID, e.SiteID, e.TS, e.ReceivedAt = fmt.Sprintf("f%d", len(events)), "shop", at, at
+				e.AnonID, e.SessionID, e.Device, e.Channel, e.Country = fmt.Sprintf("a%d", p), fmt.Sprintf("s%d-%d", p, s), device, channel, country
+				events = append(events, e)
+				at = at.Add(time.Duration(rng.IntN(4*24*3600)) * time.Second) // some steps beyond the 7-day window
+			}
+			events = append(events, event.Event{ID: fmt.Sprintf("f%d", len(events)), SiteID: "shop", TS: at, ReceivedAt: at, Type: "pageview", Path: "/",
+				AnonID: fmt.Sprintf("a%d", p), SessionID: fmt.Sprintf("s%d-%d", p, s), Device: device, Channel: channel, Country: country})
+			at = at.Add(time.Duration(rng.IntN(3*24*3600)) * time.Second)
+		}
+	}
+	journeytest.Insert(t, conn, events)
+	journeytest.Insert(t, conn, events)
+	r := &Runner{Conn: conn, DB: db}
+	ctx := context.Background()
+	req, err := ParseRequest("shop", goal.Definitions{}, map[string]string{"from": "2026-01-01", "to": "2026-03-01",
+		"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.db = r.DB
+	dims := []string{"device", "channel", "country"}
+	together, err := r.funnels(ctx, req, dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overall, err := r.Funnel(ctx, req, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(overall) != 4 || overall[0].Entered < 100 || overall[3].Entered == 0 {
+		t.Fatalf("the planted funnel: %+v, want 4 steps, at least 100 people entering, some reaching the last", overall)
+	}
+	for d, dim := range dims {
+		alone, err := r.Funnel(ctx, req, dim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(together[d]) != fmt.Sprint(alone) || len(alone) < 8 {
+			t.Errorf("by %s: in one read\n%v\nalone\n%v\n(want the same, at least two segments)", dim, together[d], alone)
+		}
+		sum := make([]int64, 4)
+		for _, row := range together[d] {
+			sum[row.Step-1] += row.Entered
+		}
+		for i := range sum {
+			if sum[i] != overall[i].Entered {
+				t.Errorf("by %s: step %d: the segments' entrants sum to %d, the funnel has %d", dim, i+1, sum[i], overall[i].Entered)
+			}
+		}
+	}
+}
