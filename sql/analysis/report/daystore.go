@@ -15,7 +15,7 @@ import (
 // The reports on the sessions' route (fromSessions: whole UTC days, no filter) that read
 // touch_rows.sql (attribution, paths, time-to-convert, channels, the overview) read its
 // rows for every day of their period, about one pass over the events
-// of ClickHouse's CPU and 2.5-3 s of journeyd's at 10 million events, although the days
+// of ClickHouse's CPU and 4-5 s of journeyd's at 10 million events, although the days
 // before today have seldom changed since the last report. A Runner with StoreBytes keeps
 // each day's rows, as read, in a store of its own, keyed by the query that fills them
 // (touch_rows.sql with everything but the period and its days filled: site, key, visit key,
@@ -45,10 +45,12 @@ import (
 // (settled.sql): an INSERT into events writes its events first and the sessions of
 // session_aggregates (from its materialized view) after them, so rows read in between
 // would hold the new events' print without their sessions; and an erasure's ALTER ...
-// DELETE runs in the background, one table after the other. With no INSERT running and no
-// mutation left undone between the print and the read of the rows, the rows are at least as
-// new as the print (a later change gives another print, which reads the day again).
-// Such a read still answers the report; it is only not kept.
+// DELETE runs in the background, one table after the other. When no INSERT runs and no
+// mutation is left undone at a moment between the print and the read of the rows, the rows
+// are at least as new as the print (a later change gives another print, which reads the day
+// again). Such a read still answers the report; it is only not kept. A partition dropped by
+// hand is no mutation: session_aggregates' must go before the events' (docs/BENCHMARKS.md).
+// In a cluster settled.sql sees only the node journeyd asks; keep no days there.
 
 // DefaultStoreBytes is the bound journeyd serve gives the days' rows it keeps (Runner.StoreBytes)
 // unless configured otherwise: about 90 million events' days.
