@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,14 +45,13 @@ func (r *Runner) funnels(ctx context.Context, req *Request, by []string) ([][]Fu
 	if len(req.Steps) < 2 {
 		return nil, usageErrorf("a funnel needs at least two steps: set steps, e.g. 'pageview:/product/*,conversion'")
 	}
-	params, err := funnelParams(req, by)
-	if err != nil {
+	if _, err := funnelParams(req, by); err != nil {
 		return nil, err
 	}
 	if err := r.checkStrict(req); err != nil {
 		return nil, err
 	}
-	rows, err := r.Query(ctx, "funnel", params)
+	rows, read, err := r.sharedFunnel(ctx, req, by) // funnelshare.go
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (r *Runner) funnels(ctx context.Context, req *Request, by []string) ([][]Fu
 		median := map[string][]float64{}
 		var segments []string
 		for _, row := range rows.Data {
-			if int(toFloat(row[0])) != d+1 {
+			if int(toFloat(row[0])) != slices.Index(read, by[d])+1 {
 				continue
 			}
 			seg, step := toString(row[1]), int(toFloat(row[2]))

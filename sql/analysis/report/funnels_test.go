@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,20 +13,16 @@ import (
 	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
 )
 
-// TestFunnelsInOneRead holds the funnel of several breakdowns read at once (funnels, what
-// barriers runs) to the funnel of each breakdown alone: on planted traffic of people whose
-// sessions come from several devices, channels and countries (their segment is their first
-// event's), stepping through a four-step funnel with gaps in and beyond its window, stored
-// twice, every breakdown's rows are the same either way, and the breakdowns' entrants sum
-// to the funnel without a breakdown, as barriers' overall rates assume.
-func TestFunnelsInOneRead(t *testing.T) {
-	conn, db := journeytest.Database(t)
+// plantFunnels returns the traffic of n people over January 2026 whose sessions come from
+// several devices, channels and countries, stepping through a four-step funnel (product
+// page, cart, checkout, purchase) with gaps in and beyond a 7-day window.
+func plantFunnels(n int) []event.Event {
 	rng := rand.New(rand.NewPCG(13, 29))
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	steps := []event.Event{{Type: "pageview", Path: "/product/1"}, {Type: "event", Name: "add_to_cart"},
 		{Type: "event", Name: "checkout"}, {Type: "event", Name: "purchase"}}
 	var events []event.Event
-	for p := range 400 {
+	for p := range n {
 		at := start.Add(time.Duration(rng.IntN(20*24*3600)) * time.Second)
 		for s := range 1 + rng.IntN(3) {
 			device := []string{"mobile", "desktop", "tablet"}[rng.IntN(3)]
@@ -44,6 +41,18 @@ func TestFunnelsInOneRead(t *testing.T) {
 			at = at.Add(time.Duration(rng.IntN(3*24*3600)) * time.Second)
 		}
 	}
+	return events
+}
+
+// TestFunnelsInOneRead holds the funnel of several breakdowns read at once (funnels, what
+// barriers runs) to the funnel of each breakdown alone: on planted traffic of people whose
+// sessions come from several devices, channels and countries (their segment is their first
+// event's), stepping through a four-step funnel with gaps in and beyond its window, stored
+// twice, every breakdown's rows are the same either way, and the breakdowns' entrants sum
+// to the funnel without a breakdown, as barriers' overall rates assume.
+func TestFunnelsInOneRead(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	events := plantFunnels(400)
 	journeytest.Insert(t, conn, events)
 	journeytest.Insert(t, conn, events)
 	r := &Runner{Conn: conn, DB: db}
@@ -83,5 +92,89 @@ func TestFunnelsInOneRead(t *testing.T) {
 				t.Errorf("by %s: step %d: the segments' entrants sum to %d, the funnel has %d", dim, i+1, sum[i], overall[i].Entered)
 			}
 		}
+	}
+}
+
+// TestFunnelAndBarriersShareOneRead asks for the funnel and for barriers (three breakdowns)
+// at once, as the dashboard does, while the only turn is taken: the read waiting for the
+// turn takes both, so one query answers them (the server's SELECT count), with the answers
+// each gives alone; asked one after the other, they run one query each.
+func TestFunnelAndBarriersShareOneRead(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, plantFunnels(300))
+	r := &Runner{Conn: conn, DB: db, MaxConcurrent: 1}
+	ctx := context.Background()
+	opts := map[string]string{"from": "2026-01-01", "to": "2026-03-01",
+		"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}
+	request := func() *Request {
+		req, err := ParseRequest("shop", goal.Definitions{}, opts, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	offset := selectQueries(t, conn)
+	offset = selectQueries(t, conn) - offset
+
+	before := selectQueries(t, conn)
+	alone := map[string]string{}
+	for _, name := range []string{"funnel", "barriers"} {
+		got, err := runJSON(ctx, r, name, request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone[name] = got
+	}
+	if n := queriesSince(t, conn, before, offset); n != 2 {
+		t.Fatalf("the funnel and barriers one after the other ran %d queries, want 2", n)
+	}
+	if !strings.Contains(alone["barriers"], "tablet") || !strings.Contains(alone["funnel"], "add_to_cart") {
+		t.Fatalf("the reports alone answered nothing to compare: %s, %s", alone["funnel"], alone["barriers"])
+	}
+
+	endTurn, err := r.turn(ctx) // the read waits for this turn until both have joined
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = selectQueries(t, conn)
+	type answer struct{ name, json string }
+	answers := make(chan answer, 2)
+	errs := make(chan error, 2)
+	for _, name := range []string{"funnel", "barriers"} {
+		req := request()
+		go func() {
+			got, err := runJSON(ctx, r, name, req)
+			errs <- err
+			answers <- answer{name, got}
+		}()
+	}
+	key, err := funnelKey(request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(stuck); ; time.Sleep(10 * time.Millisecond) {
+		r.sharesMu.Lock()
+		f := r.funnelReads[key]
+		joined := f != nil && len(f.by) == 4 // "", then device, channel, country (or the other way)
+		r.sharesMu.Unlock()
+		if joined {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the funnel and barriers never met in one read")
+		}
+	}
+	endTurn()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		a := <-answers
+		if a.json != alone[a.name] {
+			t.Errorf("%s in the shared read:\n%s\nalone:\n%s", a.name, a.json, alone[a.name])
+		}
+	}
+	if n := queriesSince(t, conn, before, offset); n != 1 {
+		t.Errorf("the funnel and barriers asked at once ran %d queries, want 1", n)
 	}
 }

@@ -47,8 +47,9 @@ type Runner struct {
 
 	pathNames // the paths of the top pages' hashes met so far (pagedays.go)
 
-	sharesMu sync.Mutex
-	shares   map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
+	sharesMu    sync.Mutex
+	shares      map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
+	funnelReads map[string]*funnelRead // funnel reads open to other breakdowns, by their key (funnelshare.go)
 
 	storeOnce sync.Once
 	store     *dayStore // the days' rows kept, when StoreBytes > 0 (daystore.go)
