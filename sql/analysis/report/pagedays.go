@@ -147,11 +147,7 @@ func (r *Runner) pagesFromDays(ctx context.Context, params map[string]Value, fir
 	if err != nil {
 		return Table{}, err
 	}
-	linksSQL, err := r.SQL("person_links", map[string]Value{"site": params["site"]})
-	if err != nil {
-		return Table{}, err
-	}
-	links, err := r.readLinks(ctx, linksSQL)
+	links, err := r.siteLinks(ctx, params["site"])
 	if err != nil {
 		return Table{}, err
 	}

@@ -67,23 +67,11 @@ func (r *Runner) stagesFromRows(ctx context.Context, p map[string]Value, n, purc
 	if n == 0 || n > 64 {
 		return nil, false, nil // stage_rows keeps a row's stages in 64 bits
 	}
-	g := &stageGatherer{n: n, purchase: purchase, repeat: repeat, links: map[uint64]uint64{}, kindOf: map[[2]uint64]uint32{}}
-	links := map[string]Value{"site": p["site"]}
-	err = r.stream(ctx, "person_links", links, func(rows driver.Rows) error {
-		var key, person uint64
-		for rows.Next() {
-			if err := rows.Scan(&key, &person); err != nil {
-				return err
-			}
-			if _, seen := g.links[key]; !seen { // as ANY LEFT JOIN: one row of several
-				g.links[key] = person
-			}
-		}
-		return nil
-	})
+	links, err := r.siteLinks(ctx, p["site"])
 	if err != nil {
 		return nil, false, err
 	}
+	g := &stageGatherer{n: n, purchase: purchase, repeat: repeat, links: links, kindOf: map[[2]uint64]uint32{}}
 	terms := make([]string, n)
 	for k := range n {
 		terms[k] = fmt.Sprintf("bitShiftLeft(toUInt64(s%d), %d)", k+1, k)

@@ -277,6 +277,15 @@ func sortByPerson(groups []touchGroup) {
 	copy(groups, sorted)
 }
 
+// siteLinks reads the person links of site (person_links.sql, readLinks).
+func (r *Runner) siteLinks(ctx context.Context, site Value) (map[uint64]uint64, error) {
+	sql, err := r.SQL("person_links", map[string]Value{"site": site})
+	if err != nil {
+		return nil, err
+	}
+	return r.readLinks(ctx, sql)
+}
+
 // readLinks reads the person links (linksSQL, person_links.sql): the person hash of each
 // person key hash linked to one.
 func (r *Runner) readLinks(ctx context.Context, linksSQL string) (map[uint64]uint64, error) {
