@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/journeyd/journeyd/cmd/journeyd/gen"
 	"github.com/journeyd/journeyd/event"
@@ -381,6 +382,53 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		}
 		if got[0] != got[1] || !strings.Contains(got[0], `"rows":[[`) {
 			t.Errorf("report %s of %s differs or is empty:\nsingle  %s\ncluster %s", r.name, r.site, got[0], got[1])
+		}
+	}
+	storeKeepsNothing(t, ctx, clusterConn, c.now)
+}
+
+// storeKeepsNothing: through a Runner that keeps days (journeyd serve's), paths of shop
+// over the 151 days from January to May answers on the cluster what it answers without a
+// store, twice, and keeps none of the days: events is a Distributed table there, whose
+// inserts this node cannot see (settled.sql), so each run reads all 151 days and the store
+// counts them unsettled.
+func storeKeepsNothing(t *testing.T, ctx context.Context, conn driver.Conn, now time.Time) {
+	t.Helper()
+	req, err := report.ParseRequest("shop", goal.Definitions{}, map[string]string{"from": "2026-01-01", "to": "2026-06-01"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&report.Runner{Conn: conn, DB: "jc"}).Run(ctx, "paths", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(res)
+	reg := prometheus.NewRegistry()
+	m, err := report.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := &report.Runner{Conn: conn, DB: "jc", StoreBytes: 1 << 26, Metrics: m}
+	for run := 1; run <= 2; run++ {
+		res, err := stored.Run(ctx, "paths", req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(res); string(got) != string(want) {
+			t.Errorf("paths on the cluster through a store, run %d:\n%s\nwithout one:\n%s", run, got, want)
+		}
+		counts := map[string]float64{}
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if len(f.GetMetric()) == 1 && f.GetMetric()[0].GetCounter() != nil {
+				counts[f.GetName()] = f.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		if h, ms, u := counts["journeyd_report_store_hits_total"], counts["journeyd_report_store_misses_total"], counts["journeyd_report_store_unsettled_total"]; h != 0 || ms != float64(151*run) || u != float64(151*run) {
+			t.Errorf("after run %d on the cluster the store counts %v hits, %v misses, %v unsettled days; want 0, %d, %d", run, h, ms, u, 151*run, 151*run)
 		}
 	}
 }

@@ -50,7 +50,9 @@ import (
 // are at least as new as the print (a later change gives another print, which reads the day
 // again). Such a read still answers the report; it is only not kept. A partition dropped by
 // hand is no mutation: session_aggregates' must go before the events' (docs/BENCHMARKS.md).
-// In a cluster settled.sql sees only the node journeyd asks; keep no days there.
+// In a cluster (events a Distributed table) the inserts run on other servers and reach the
+// shards later, out of the sight of the node journeyd asks: settled.sql is never settled
+// there, and the store keeps nothing.
 
 // DefaultStoreBytes is the bound journeyd serve gives the days' rows it keeps (Runner.StoreBytes)
 // unless configured otherwise: about 90 million events' days.
