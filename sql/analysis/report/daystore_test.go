@@ -106,8 +106,8 @@ func (s *storeRig) expect(step string, hits, misses float64, queries uint64) {
 // store: the second run of the same report runs two queries (the days' prints and the
 // person links) and no touch_rows; a late purchase on a stored day, an identify that links
 // an old visitor to a user, a replayed copy of an event and the merge that drops it each
-// read again the one day they changed, and the answers are those worked out by hand (and
-// those of a Runner without a store).
+// read again the one day they changed, two replays on days apart the two days, and the
+// answers are those worked out by hand (and those of a Runner without a store).
 func TestDayStore(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	journeytest.Insert(t, conn, storeTraffic())
@@ -171,6 +171,14 @@ func TestDayStore(t *testing.T) {
 		t.Fatalf("paths after the merge: %s, want %s", got, linked)
 	}
 	s.expect("merge", 6, 1, 4)
+
+	// Replays on the 1st and the 4th at once: the two days, apart, are read again in one
+	// query of two ranges (from the events: they span four days), the answer unchanged.
+	journeytest.Insert(t, conn, []event.Event{storeTraffic()[0], storeTraffic()[5]})
+	if got := s.run(); got != linked {
+		t.Fatalf("paths after replays on the 1st and the 4th: %s, want %s", got, linked)
+	}
+	s.expect("two days apart", 5, 2, 4)
 }
 
 // TestDayStoreEvicts: a store bound to the bytes of the week's last two days keeps those
