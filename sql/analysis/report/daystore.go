@@ -230,12 +230,12 @@ func dayDate(n uint16) string {
 	return "toDate('" + time.Unix(int64(n)*int64(day/time.Second), 0).UTC().Format(time.DateOnly) + "')"
 }
 
-// readDays reads the rows of every day of read's period into g: from the store where a
+// readDays returns the rows of every day of read's period: from the store where a
 // day's print has not changed since it was stored, the others from ClickHouse in one query,
 // kept in the store when ClickHouse was settled (keptDays).
-func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper) error {
+func (r *Runner) readDays(ctx context.Context, read *sharedRead) ([]*dayRows, error) {
 	if read.from.IsZero() || !midnight(read.from) || !midnight(read.until) {
-		return fmt.Errorf("cannot read the rows of touch_rows from %v to %v: the period is not whole UTC days", read.from, read.until)
+		return nil, fmt.Errorf("cannot read the rows of touch_rows from %v to %v: the period is not whole UTC days", read.from, read.until)
 	}
 	first, end := epochDay(read.from), epochDay(read.until)
 	days, err := r.keptDays(ctx, "touch_rows", read.params, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
@@ -258,13 +258,13 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead, g *touchGrouper
 		return out, err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows := make([]*dayRows, len(days))
 	for i, d := range days {
 		rows[i] = d.(*dayRows)
 	}
-	return g.add(rows)
+	return rows, nil
 }
 
 // keptDays returns what the library query name, filled with params (whose $from and

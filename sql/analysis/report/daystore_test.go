@@ -127,6 +127,11 @@ func TestDayStore(t *testing.T) {
 		t.Fatalf("paths again: %s, want %s", got, cold)
 	}
 	s.expect("again", 7, 0, 2)
+	// The same days' rows, stored, and the same links: the groups kept of the first run
+	// answer (keptreads.go), once.
+	if n := testutil.ToFloat64(s.m.keptReads); n != 1 {
+		t.Errorf("the second run took the kept groups %v times, want once", n)
+	}
 
 	// A late purchase of a2 (5, at 09:20 on the 3rd, in its session, received on the 9th):
 	// the 3rd is read again, alone (prints, settled, links, touch_rows). Paid Search now
@@ -140,6 +145,9 @@ func TestDayStore(t *testing.T) {
 		t.Fatalf("paths after a late purchase on the 3rd: %s, want %s", got, withLate)
 	}
 	s.expect("late purchase", 6, 1, 4)
+	if n := testutil.ToFloat64(s.m.keptReads); n != 1 {
+		t.Errorf("after a late purchase the kept groups answered %v times in all, want still once: the 3rd was read again", n)
+	}
 
 	// An identify on the 6th links a5 to u3: a5's Paid Search visit of the 1st, a day the
 	// store holds unchanged, is now u3's, and u3's path is Paid Search > Email (from 12:00
@@ -152,6 +160,14 @@ func TestDayStore(t *testing.T) {
 		t.Fatalf("paths after a5 was linked to u3: %s, want %s", got, linked)
 	}
 	s.expect("identify", 6, 1, 4)
+	// Again, nothing changed since: the kept groups answer, with the new links.
+	if got := s.run(); got != linked {
+		t.Fatalf("paths again after the identify: %s, want %s", got, linked)
+	}
+	s.expect("again after the identify", 7, 0, 2)
+	if n := testutil.ToFloat64(s.m.keptReads); n != 2 {
+		t.Errorf("the kept groups answered %v times in all, want twice", n)
+	}
 
 	// A replayed copy of a1's purchase changes nothing but the print of the 2nd, which is
 	// read again; so does the merge that drops the copy.
@@ -179,6 +195,20 @@ func TestDayStore(t *testing.T) {
 		t.Fatalf("paths after replays on the 1st and the 4th: %s, want %s", got, linked)
 	}
 	s.expect("two days apart", 5, 2, 4)
+
+	// An identify on the 9th, after the period, links a2 to u3: no day of the week
+	// changed, every day comes from the store, but the links did, so the kept groups do not
+	// answer: a2's Paid Search visit and purchase on the 3rd are now u3's, as a Runner
+	// without a store answers too (run checks it).
+	kept := testutil.ToFloat64(s.m.keptReads)
+	journeytest.Insert(t, conn, []event.Event{storeEvent("a2-3", 9, 8, 0, "identify", "", "a2", "u3", "", "", 0)})
+	if got := s.run(); got == linked {
+		t.Fatalf("paths after a2 was linked to u3 on the 9th: %s, unchanged", got)
+	}
+	s.expect("identify after the period", 7, 0, 2)
+	if n := testutil.ToFloat64(s.m.keptReads); n != kept {
+		t.Errorf("the kept groups answered after the links changed (%v times, was %v)", n, kept)
+	}
 }
 
 // TestDayStoreEvicts: a store bound to the bytes of the week's last two days keeps those

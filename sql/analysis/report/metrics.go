@@ -9,8 +9,8 @@ import (
 // Metrics are the journeyd_report_store_* series of a Runner's store of days' rows
 // (daystore.go). A nil *Metrics counts nothing.
 type Metrics struct {
-	hits, misses, evictions, unsettledDays prometheus.Counter
-	bytes                                  prometheus.Gauge
+	hits, misses, evictions, unsettledDays, keptReads prometheus.Counter
+	bytes                                             prometheus.Gauge
 }
 
 // NewMetrics returns the store's metrics, registered with reg unless it is nil.
@@ -32,6 +32,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "journeyd_report_store_unsettled_total",
 			Help: "Days read from ClickHouse while it ran an INSERT or a mutation, used for the report but not stored.",
 		}),
+		keptReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_kept_reads_total",
+			Help: "Reads of a report's touch groups answered by the groups kept of an earlier read: every day's rows from the store and the person links unchanged since.",
+		}),
 		bytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "journeyd_report_store_bytes",
 			Help: "Bytes of days' rows the store holds.",
@@ -40,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.bytes} {
+	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.keptReads, m.bytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register report store metrics: %w", err)
 		}
@@ -57,6 +61,12 @@ func (m *Metrics) hit() {
 func (m *Metrics) miss() {
 	if m != nil {
 		m.misses.Inc()
+	}
+}
+
+func (m *Metrics) keptRead() {
+	if m != nil {
+		m.keptReads.Inc()
 	}
 }
 

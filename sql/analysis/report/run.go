@@ -46,6 +46,7 @@ type Runner struct {
 	turns chan struct{}
 
 	pathNames // the paths of the top pages' hashes met so far (pagedays.go)
+	keptReads // the batches of the last reads of touch_rows (keptreads.go)
 
 	sharesMu    sync.Mutex
 	shares      map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)

@@ -34,18 +34,35 @@ type touchGroup struct {
 // touch_rows (read.sql: from ClickHouse, or, for the days whose events have not changed,
 // from the Runner's store, daystore.go), groups the rows into touch groups, resolves each
 // group's person, and hands the groups to send in batches of whole people, in person order.
+// When the Runner grouped the very same days' rows with the same links before, it hands out
+// the batches it kept of that read instead (keptreads.go).
 func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func(*personBatch)) error {
-	g, err := r.touchGroups(ctx, read)
+	days, links, err := r.touchDays(ctx, read)
 	if err != nil {
 		return err
 	}
-	g.send(send)
+	if batches := r.keptBatches(read.sql, days, links); batches != nil {
+		for _, b := range batches {
+			send(b)
+		}
+		return nil
+	}
+	g := &touchGrouper{links: links}
+	if err := g.add(days); err != nil {
+		return err
+	}
+	g.group()
+	var batches []*personBatch
+	g.send(func(b *personBatch) {
+		batches = append(batches, b)
+		send(b)
+	})
+	r.keepBatches(read.sql, days, links, batches)
 	return nil
 }
 
-// touchGroups reads the person links and the rows of read and returns them grouped
-// (touchGrouper.groups, keys and convs).
-func (r *Runner) touchGroups(ctx context.Context, read *sharedRead) (*touchGrouper, error) {
+// touchDays reads the person links and the rows of every day of read (readDays).
+func (r *Runner) touchDays(ctx context.Context, read *sharedRead) ([]*dayRows, map[uint64]uint64, error) {
 	// The links are read while the days are (their prints and rows, or the store's), which
 	// spares a report a query's wall time; one after the other when the queries are only
 	// shown, so that they are shown in one order.
@@ -63,17 +80,14 @@ func (r *Runner) touchGroups(ctx context.Context, read *sharedRead) (*touchGroup
 	} else {
 		go readLinks()
 	}
-	g := &touchGrouper{}
-	err := r.readDays(ctx, read, g)
+	days, err := r.readDays(ctx, read)
 	l := <-done
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	} else if l.err != nil {
-		return nil, l.err
+		return nil, nil, l.err
 	}
-	g.links = l.links
-	g.group()
-	return g, nil
+	return days, l.links, nil
 }
 
 // touchGrouper gathers the touch groups of a touch_rows read.
