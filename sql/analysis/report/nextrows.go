@@ -69,27 +69,11 @@ func (r *Runner) nextFromRows(ctx context.Context, p map[string]Value, limit int
 	var counted []uint32
 	for p := range g.parts {
 		// the part by the second byte of the person into 256 runs, each sorted on its own in cache
-		var counts [257]int
-		for _, chunk := range g.parts[p] {
-			for _, row := range chunk {
-				counts[row.person>>48&0xFF+1]++
-			}
-		}
-		for i := 1; i < len(counts); i++ {
-			counts[i] += counts[i-1]
-		}
-		sorted = slices.Grow(sorted[:0], counts[256])[:counts[256]]
-		next := counts
-		for _, chunk := range g.parts[p] {
-			for _, row := range chunk {
-				b := row.person >> 48 & 0xFF
-				sorted[next[b]] = row
-				next[b]++
-			}
-		}
+		var runs [257]int
+		sorted, runs = personRuns(sorted, g.parts[p], func(row nextRow) uint64 { return row.person })
 		g.parts[p] = nil
 		for b := range 256 {
-			run := sorted[counts[b]:counts[b+1]]
+			run := sorted[runs[b]:runs[b+1]]
 			slices.SortFunc(run, g.compare)
 			for i := 0; i < len(run); {
 				j := i + 1

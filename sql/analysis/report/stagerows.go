@@ -216,27 +216,11 @@ func (g *stageGatherer) gather() {
 	chain, first := make([]uint32, g.n), make([]uint32, g.purchase+1)
 	var sorted []stageRow
 	for p := range g.parts {
-		var counts [257]int
-		for _, chunk := range g.parts[p] {
-			for _, row := range chunk {
-				counts[row.person>>48&0xFF+1]++
-			}
-		}
-		for i := 1; i < len(counts); i++ {
-			counts[i] += counts[i-1]
-		}
-		sorted = slices.Grow(sorted[:0], counts[256])[:counts[256]]
-		next := counts
-		for _, chunk := range g.parts[p] {
-			for _, row := range chunk {
-				b := row.person >> 48 & 0xFF
-				sorted[next[b]] = row
-				next[b]++
-			}
-		}
+		var runs [257]int
+		sorted, runs = personRuns(sorted, g.parts[p], func(row stageRow) uint64 { return row.person })
 		g.parts[p] = nil
 		for b := range 256 {
-			rows := sorted[counts[b]:counts[b+1]]
+			rows := sorted[runs[b]:runs[b+1]]
 			slices.SortFunc(rows, func(a, b stageRow) int { return cmp.Compare(a.person, b.person) })
 			for i := 0; i < len(rows); {
 				j := i + 1
