@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -227,7 +228,7 @@ func epochDay(t time.Time) uint16 { return uint16(t.Unix() / int64(day/time.Seco
 
 // dayDate returns the ClickHouse Date of day n.
 func dayDate(n uint16) string {
-	return "toDate('" + time.Unix(int64(n)*int64(day/time.Second), 0).UTC().Format(time.DateOnly) + "')"
+	return "toDate('" + dayTime(n).Format(time.DateOnly) + "')"
 }
 
 // readDays returns the rows of every day of read's period: from the store where a
@@ -306,10 +307,7 @@ func (r *Runner) keptDays(ctx context.Context, name string, params map[string]Va
 	}
 	p := params
 	if len(missing) < int(end-first) {
-		p = make(map[string]Value, len(params))
-		for k, v := range params {
-			p[k] = v
-		}
+		p = maps.Clone(params)
 		p["from"], p["until"], p["days"] = Time(dayTime(missing[0])), Time(dayTime(missing[len(missing)-1]+1)), fragment(dayRanges(missing))
 	}
 	got, err := read(p, settled)
@@ -358,10 +356,7 @@ func dayRanges(missing []uint16) string {
 // storeQuery returns what names the rows a read of the library query name fills in the
 // store: the query with every placeholder but the period's ($from, $until, $days) filled.
 func (r *Runner) storeQuery(name string, params map[string]Value) (string, error) {
-	p := make(map[string]Value, len(params))
-	for k, v := range params {
-		p[k] = v
-	}
+	p := maps.Clone(params)
 	p["from"], p["until"], p["days"] = fragment("FROM"), fragment("UNTIL"), fragment("DAYS")
 	return r.SQL(name, p)
 }

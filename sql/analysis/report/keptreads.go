@@ -54,8 +54,8 @@ func (r *Runner) keptBatches(sql string, days []*dayRows, links map[uint64]uint6
 
 // keepBatches keeps the batches of a read of sql over days with links, when the Runner
 // keeps days (StoreBytes); the reads kept take at most StoreBytes besides the store's own
-// (about 200 MB a read of the bench's month at 10 million events: the dashboard's three,
-// the overview's, the top lists' and the journey panels', fit in the default), the least
+// (236 MB a read of the bench's month at 10 million events: the dashboard's three, the
+// overview's, the top lists' and the journey panels', fit in the default), the least
 // recently used going first.
 func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, batches []*personBatch) {
 	if r.dayStore() == nil || len(batches) == 0 {

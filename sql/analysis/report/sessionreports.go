@@ -50,52 +50,37 @@ func readsSessions(p map[string]Value) bool {
 	return ok
 }
 
-// channelRow is one row of the channels table as it is counted.
-type channelRow struct {
-	channel                       string
-	sessions, people, conversions uint64
-	revenue                       float64
-	last                          int // the last person counted in people
-}
-
 // channelsFromSessions answers channels.sql's rows from the touch groups of the touch_rows
 // read p fills (readsSessions): per channel (the key of the session's first visit), its
 // sessions, the distinct people who had them, the conversions made inside them and their
 // revenue, rounded to cents; ordered by sessions, most first, then channel.
 func (r *Runner) channelsFromSessions(ctx context.Context, p map[string]Value) (Table, error) {
-	index := map[string]int{}
-	var rows []*channelRow
+	index := map[string]*topValue{}
+	var rows []*topValue
 	person := 0
 	err := r.readPeople(ctx, p, func(b *personBatch) {
 		b.sessionPeople(func(visits []sessionVisit, _ []conversionAt) {
 			person++
 			for _, v := range visits {
-				i, ok := index[v.k]
+				row, ok := index[v.k]
 				if !ok {
-					i = len(rows)
-					index[v.k] = i
-					rows = append(rows, &channelRow{channel: v.k})
+					row = &topValue{dimension: "channel", value: v.k}
+					index[v.k] = row
+					rows = append(rows, row)
 				}
-				row := rows[i]
-				row.sessions++
-				row.conversions += uint64(v.convs)
-				row.revenue += v.value
-				if row.last != person {
-					row.last = person
-					row.people++
-				}
+				row.count(v, person)
 			}
 		})
 	})
 	if err != nil {
 		return Table{}, err
 	}
-	slices.SortFunc(rows, func(a, b *channelRow) int {
-		return cmp.Or(cmp.Compare(b.sessions, a.sessions), cmp.Compare(a.channel, b.channel))
+	slices.SortFunc(rows, func(a, b *topValue) int {
+		return cmp.Or(cmp.Compare(b.sessions, a.sessions), cmp.Compare(a.value, b.value))
 	})
 	t := Table{Name: "channels", Columns: []string{"channel", "sessions", "people", "conversions", "revenue"}}
 	for _, row := range rows {
-		t.Rows = append(t.Rows, []any{row.channel, row.sessions, row.people, row.conversions, round(row.revenue, 2)})
+		t.Rows = append(t.Rows, []any{row.value, row.sessions, row.people, row.conversions, round(row.revenue, 2)})
 	}
 	return t, nil
 }

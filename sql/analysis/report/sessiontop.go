@@ -16,12 +16,25 @@ import (
 // wholeVisit is the $visit_key that keys each session by its whole first visit.
 const wholeVisit = "visit"
 
-// topValue is one value of one dimension of the top report as it is counted.
+// topValue is one value of one dimension of the top report (or one channel of the
+// channels report) as it is counted.
 type topValue struct {
 	dimension, value              string
 	sessions, people, conversions uint64
 	revenue                       float64
 	last                          int // the last person counted in people
+}
+
+// count counts session s of person (people counted so far, in person order) into v: a
+// session, its conversions and their revenue, and the person once.
+func (v *topValue) count(s sessionVisit, person int) {
+	v.sessions++
+	v.conversions += uint64(s.convs)
+	v.revenue += s.value
+	if v.last != person {
+		v.last = person
+		v.people++
+	}
 }
 
 // topFromSessions answers top.sql's rows for the session dimensions dims (each a field of
@@ -50,13 +63,7 @@ func (r *Runner) topFromSessions(ctx context.Context, req *Request, dims []strin
 					visits[s.k] = counted
 				}
 				for _, v := range counted {
-					v.sessions++
-					v.conversions += uint64(s.convs)
-					v.revenue += s.value
-					if v.last != person {
-						v.last = person
-						v.people++
-					}
+					v.count(s, person)
 				}
 			}
 		})
