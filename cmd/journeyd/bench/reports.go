@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"sort"
 	"syscall"
@@ -66,15 +68,16 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 func printTimings(w io.Writer, title string, timings []Timing) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if timings[0].CPU > 0 {
-		fmt.Fprintf(tw, "%s\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\tjourneyd CPU seconds\n", title)
+		fmt.Fprintf(tw, "%s\tseconds\tratio to baseline\tClickHouse CPU seconds\tCPU ratio to baseline\tjourneyd CPU seconds\tpeak query MB\tjourneyd peak heap MB\n", title)
 		for _, t := range timings {
-			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio, t.GoCPU.Seconds())
+			fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.2f\t%.3f\t%.0f\t%.0f\n", t.Name, t.Time.Seconds(), t.Ratio, t.CPU.Seconds(), t.CPURatio, t.GoCPU.Seconds(),
+				float64(t.CHPeak)/1e6, float64(t.GoPeak)/1e6)
 		}
 		return tw.Flush()
 	}
-	fmt.Fprintf(tw, "%s\tseconds\tratio to baseline\tjourneyd CPU seconds\n", title)
+	fmt.Fprintf(tw, "%s\tseconds\tratio to baseline\tjourneyd CPU seconds\tjourneyd peak heap MB\n", title)
 	for _, t := range timings {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\n", t.Name, t.Time.Seconds(), t.Ratio, t.GoCPU.Seconds())
+		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.3f\t%.0f\n", t.Name, t.Time.Seconds(), t.Ratio, t.GoCPU.Seconds(), float64(t.GoPeak)/1e6)
 	}
 	return tw.Flush()
 }
@@ -108,12 +111,12 @@ func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.
 		if _, err := warm.Run(ctx, b.Name, req); err != nil {
 			return nil, err
 		}
-		d, cpu, goCPU, err := medianTime(ctx, warm, runs, chPID, func(tag string) error { _, err := warm.Run(withTag(ctx, tag), b.Name, req); return err })
+		m, err := medianTime(ctx, warm, runs, chPID, func(tag string) error { _, err := warm.Run(withTag(ctx, tag), b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ratios(Timing{Name: b.Name, Time: d, CPU: cpu, GoCPU: goCPU}, base))
-		fmt.Fprintf(os.Stderr, "bench-reports: %s warm %.3f s, ClickHouse CPU %.3f s\n", b.Name, d.Seconds(), cpu.Seconds())
+		out = append(out, ratios(m.timing(b.Name), base))
+		fmt.Fprintf(os.Stderr, "bench-reports: %s warm %.3f s, ClickHouse CPU %.3f s\n", b.Name, m.wall.Seconds(), m.cpu.Seconds())
 	}
 	warm := runnerLike(r, report.DefaultStoreBytes)
 	if _, err := TimeDashboard(ctx, warm, site, from, to, 1, 0, base); err != nil {
@@ -204,6 +207,8 @@ type Timing struct {
 	CPU      time.Duration
 	CPURatio float64
 	GoCPU    time.Duration
+	CHPeak   uint64 // bytes of the report's largest query on the server, the most of any run
+	GoPeak   uint64 // bytes of journeyd's heap, the most of any run
 }
 
 // Fill inserts n synthetic events for site, spread over the 25 days after start (see
@@ -230,57 +235,105 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
-	base, baseCPU, _, err := medianTime(ctx, r, runs, chPID, func(tag string) error { return r.Conn.Exec(withTag(ctx, tag), baseSQL) })
+	m, err := medianTime(ctx, r, runs, chPID, func(tag string) error { return r.Conn.Exec(withTag(ctx, tag), baseSQL) })
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "bench-reports: baseline %.3f s (ClickHouse CPU %.3f s)\n", base.Seconds(), baseCPU.Seconds())
-	out := []Timing{{Name: "baseline: groupArray(ts) by anon_id", Time: base, Ratio: 1, CPU: baseCPU, CPURatio: 1}}
+	fmt.Fprintf(os.Stderr, "bench-reports: baseline %.3f s (ClickHouse CPU %.3f s)\n", m.wall.Seconds(), m.cpu.Seconds())
+	base := m.timing("baseline: groupArray(ts) by anon_id")
+	base.Ratio, base.CPURatio = 1, 1
+	out := []Timing{base}
 	for _, b := range Timed {
 		req, err := b.request(site, from, to)
 		if err != nil {
 			return nil, err
 		}
-		d, cpu, goCPU, err := medianTime(ctx, r, runs, chPID, func(tag string) error { _, err := r.Run(withTag(ctx, tag), b.Name, req); return err })
+		m, err := medianTime(ctx, r, runs, chPID, func(tag string) error { _, err := r.Run(withTag(ctx, tag), b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
-		t := Timing{Name: b.Name, Time: d, Ratio: d.Seconds() / base.Seconds(), CPU: cpu, GoCPU: goCPU}
-		if baseCPU > 0 {
-			t.CPURatio = cpu.Seconds() / baseCPU.Seconds()
-		}
-		out = append(out, t)
-		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s (%d of %d)\n", b.Name, d.Seconds(), cpu.Seconds(), len(out)-1, len(Timed))
+		out = append(out, ratios(m.timing(b.Name), base))
+		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s (%d of %d)\n", b.Name, m.wall.Seconds(), m.cpu.Seconds(), len(out)-1, len(Timed))
 	}
 	return out, nil
 }
 
-// medianTime runs f runs times and returns the median wall time, the median server CPU
-// time of the queries f sent (queryCPU; without query_log, what process chPID spent
-// meanwhile, 0 without chPID) and the median CPU time this process spent. f tags its
-// queries with the tag it is given (withTag).
-func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(tag string) error) (wall, cpu, self time.Duration, err error) {
+// measured is what medianTime gives of a report's runs: the medians of its wall time,
+// of the server CPU time of its queries and of this process's CPU time, and the peaks over
+// the runs of its largest query's memory on the server and of this process's heap.
+type measured struct {
+	wall, cpu, self time.Duration
+	chPeak, goPeak  uint64
+}
+
+// timing returns m as the Timing of the report name, without ratios.
+func (m measured) timing(name string) Timing {
+	return Timing{Name: name, Time: m.wall, CPU: m.cpu, GoCPU: m.self, CHPeak: m.chPeak, GoPeak: m.goPeak}
+}
+
+// medianTime runs f runs times and measures it (measured): the server CPU time of the
+// queries f sent from system.query_log (queryStats; without query_log, what process chPID
+// spent meanwhile, 0 without chPID). f tags its queries with the tag it is given (withTag).
+func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(tag string) error) (measured, error) {
 	times := make([]time.Duration, 0, runs)
 	cpus := make([]time.Duration, 0, runs)
 	selfs := make([]time.Duration, 0, runs)
+	var m measured
 	for i := 0; i < max(runs, 1); i++ {
 		tag := fmt.Sprintf("journeyd-bench-%d-%d", time.Now().UnixNano(), i)
+		runtime.GC() // the heap watched holds this run's objects, not the garbage of the last
+		heap := watchHeap()
 		start, c0, s0 := time.Now(), procCPU(chPID), selfCPU()
-		if err := f(tag); err != nil {
-			return 0, 0, 0, err
+		err := f(tag)
+		m.goPeak = max(m.goPeak, heap())
+		if err != nil {
+			return measured{}, err
 		}
 		times = append(times, time.Since(start))
 		selfs = append(selfs, selfCPU()-s0)
 		c := procCPU(chPID) - c0
-		if q, ok := queryCPU(ctx, r, tag); ok {
-			c = q
+		if q, peak, ok := queryStats(ctx, r, tag); ok {
+			c, m.chPeak = q, max(m.chPeak, peak)
 		}
 		cpus = append(cpus, c)
 	}
 	for _, d := range [][]time.Duration{times, cpus, selfs} {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	}
-	return times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2], nil
+	m.wall, m.cpu, m.self = times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2]
+	return m, nil
+}
+
+// watchHeap samples this process's heap (its objects, live or not yet swept) every 20 ms
+// until the function it returns is called, which stops it and returns the greatest sample.
+func watchHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
+	stop, peak := make(chan struct{}), make(chan uint64)
+	go func() {
+		most := read()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				most = max(most, read())
+			case <-stop:
+				peak <- max(most, read())
+				return
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		return <-peak
+	}
 }
 
 // withTag tags the queries run with the returned context with tag, as their quota key:
@@ -290,31 +343,32 @@ func withTag(ctx context.Context, tag string) context.Context {
 	return clickhouse.Context(ctx, clickhouse.WithQuotaKey(tag))
 }
 
-// queryCPU returns the server CPU time (user and system) of the finished queries tagged
-// with tag (withTag), from system.query_log, and false when the log has none of them (a
+// queryStats returns the server CPU time (user and system) of the finished queries tagged
+// with tag (withTag) and the greatest memory one of them used, from system.query_log, and
+// false when the log has none of them (a
 // server that does not log queries). The log is flushed first, and read again for a few
 // seconds while it has none: on a loaded server the last query's row can come after the
 // flush (a retention run once read 0 s that way, its 3.5 s logged a moment later).
-func queryCPU(ctx context.Context, r *report.Runner, tag string) (time.Duration, bool) {
+func queryStats(ctx context.Context, r *report.Runner, tag string) (time.Duration, uint64, bool) {
 	for try := 0; try < 10; try++ {
 		if try > 0 {
 			time.Sleep(500 * time.Millisecond)
 		}
 		if err := r.Conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
-			return 0, false
+			return 0, 0, false
 		}
-		var n, micros uint64
+		var n, micros, peak uint64
 		err := r.Conn.QueryRow(ctx, `SELECT count(), sum(ProfileEvents.Values[indexOf(ProfileEvents.Names, 'UserTimeMicroseconds')]
-			+ ProfileEvents.Values[indexOf(ProfileEvents.Names, 'SystemTimeMicroseconds')])
-			FROM system.query_log WHERE type = 2 AND quota_key = '`+tag+`'`).Scan(&n, &micros)
+			+ ProfileEvents.Values[indexOf(ProfileEvents.Names, 'SystemTimeMicroseconds')]), max(memory_usage)
+			FROM system.query_log WHERE type = 2 AND quota_key = '`+tag+`'`).Scan(&n, &micros, &peak)
 		if err != nil {
-			return 0, false
+			return 0, 0, false
 		}
 		if n > 0 {
-			return time.Duration(micros) * time.Microsecond, true
+			return time.Duration(micros) * time.Microsecond, peak, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // selfCPU returns the CPU time (user and system) this process has spent.
@@ -366,7 +420,7 @@ func TimeDashboard(ctx context.Context, r *report.Runner, site string, from, to 
 		}
 		reqs, names = append(reqs, rs), append(names, ns)
 	}
-	d, cpu, goCPU, err := medianTime(ctx, r, runs, chPID, func(tag string) error {
+	m, err := medianTime(ctx, r, runs, chPID, func(tag string) error {
 		for g := range reqs {
 			errs := make(chan error, len(reqs[g]))
 			for i := range reqs[g] {
@@ -383,10 +437,6 @@ func TimeDashboard(ctx context.Context, r *report.Runner, site string, from, to 
 	if err != nil {
 		return Timing{}, fmt.Errorf("cannot time the dashboard's panels: %w", err)
 	}
-	t := Timing{Name: "dashboard: its default panels, as the page runs them", Time: d, Ratio: d.Seconds() / base.Time.Seconds(), CPU: cpu, GoCPU: goCPU}
-	if base.CPU > 0 {
-		t.CPURatio = cpu.Seconds() / base.CPU.Seconds()
-	}
-	fmt.Fprintf(os.Stderr, "bench-reports: the dashboard's default panels %.3f s, ClickHouse CPU %.3f s\n", d.Seconds(), cpu.Seconds())
-	return t, nil
+	fmt.Fprintf(os.Stderr, "bench-reports: the dashboard's default panels %.3f s, ClickHouse CPU %.3f s\n", m.wall.Seconds(), m.cpu.Seconds())
+	return ratios(m.timing("dashboard: its default panels, as the page runs them"), base), nil
 }
