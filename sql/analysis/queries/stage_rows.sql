@@ -13,7 +13,8 @@
 -- Bots are excluded (is_bot = 0), as are identify and alias calls. An event stored twice (a
 -- replay before the table's background merge removes the copy) counts once: journeyd takes
 -- from a person's rows only the earliest time of each stage and the latest session event
--- before it, which a copy does not move.
+-- before it, which a copy does not move. journeyd may keep each UTC day's rows (the day is
+-- the time's, ts divided by 86400) and read only the days whose events changed ($days).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -24,14 +25,16 @@
 --   $steps       the stage conditions as columns s1, s2, ...: toUInt8(1) AS s1,
 --                toUInt8(name = 'purchase') AS s2
 --   $stage_bits  the stage columns as one number: toUInt64(s1) + bitShiftLeft(toUInt64(s2), 1)
+--   $days        which days of the period to read, by the column day: 1 for all, or
+--                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
 SELECT
     cityHash64(if(user_id != '', user_id, anon_id)) AS person_key,
     bitOr(bitShiftLeft(toUInt64(ts), 32), if(session_id = '' OR channel = '', toUInt64(0), bitAnd(cityHash64(channel), 4294967295))) AS item,
     $stage_bits AS stages
 FROM
 (
-    SELECT user_id, anon_id, ts, session_id, channel, $steps
+    SELECT user_id, anon_id, ts, toDate(ts, 'UTC') AS day, session_id, channel, $steps
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
-        AND type NOT IN ('identify', 'alias')
+        AND type NOT IN ('identify', 'alias') AND $days
 )

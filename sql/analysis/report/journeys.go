@@ -208,7 +208,8 @@ func runStages(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, ok, err := r.stagesFromRows(ctx, p, n, purchase, repeat) // stagerows.go
+	keep := len(req.Filter) == 0 && midnight(req.From) && midnight(req.To) // whole days, each day's rows its own
+	rows, ok, err := r.stagesFromDays(ctx, p, n, purchase, repeat, keep)   // stagerows.go
 	if err == nil && !ok {
 		rows, err = r.Query(ctx, "stages", p)
 	}

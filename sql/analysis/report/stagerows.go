@@ -3,10 +3,12 @@ package report
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -62,30 +64,54 @@ type stageGatherer struct {
 // stagesFromRows answers the stages report from stage_rows.sql (params p, which fill
 // stages.sql) as stages.sql would: its rows (stage, people, median_seconds,
 // top_channels). ok is false when two channel names share the 32 bits stage_rows keeps of
-// their hash (or one has none), which this way cannot tell apart: stages.sql answers then.
+// their hash (or one has none), which this way cannot tell apart, or when a day holds more
+// kinds of rows than a kept day can name: stages.sql answers then. It keeps no day.
 func (r *Runner) stagesFromRows(ctx context.Context, p map[string]Value, n, purchase int, repeat []bool) (rows *Rows, ok bool, err error) {
+	return r.stagesFromDays(ctx, p, n, purchase, repeat, false)
+}
+
+// stagesFromDays answers as stagesFromRows does. With keep (the period is whole UTC days
+// and no filter narrows the events, so that each day's rows are its own), each day's rows
+// go through the Runner's store (keptDays): only the days whose events changed since they
+// were kept are read.
+func (r *Runner) stagesFromDays(ctx context.Context, p map[string]Value, n, purchase int, repeat []bool, keep bool) (rows *Rows, ok bool, err error) {
 	if n == 0 || n > 64 {
 		return nil, false, nil // stage_rows keeps a row's stages in 64 bits
 	}
+	from, until := p["from"].at, p["until"].at
+	if !until.After(from) || from.Unix() < 0 || until.Unix() > 1<<32-1 {
+		return nil, false, nil // stage_rows' times are 32-bit seconds, by day from 1970
+	}
+	first, end := epochDay(from), epochDay(until.Add(-time.Second))+1
 	links, err := r.siteLinks(ctx, p["site"])
 	if err != nil {
 		return nil, false, err
 	}
-	g := &stageGatherer{n: n, purchase: purchase, repeat: repeat, links: links, kindOf: map[[2]uint64]uint32{}}
 	terms := make([]string, n)
 	for k := range n {
 		terms[k] = fmt.Sprintf("bitShiftLeft(toUInt64(s%d), %d)", k+1, k)
 	}
-	rp := map[string]Value{"stage_bits": fragment(strings.Join(terms, " + "))}
+	rp := map[string]Value{"stage_bits": fragment(strings.Join(terms, " + ")), "days": fragment("1")}
 	for _, k := range []string{"site", "from", "until", "filter", "steps"} {
 		rp[k] = p[k]
 	}
-	if err := r.stream(ctx, "stage_rows", rp, g.scan); err != nil {
+	read := func(p map[string]Value, keep bool) ([]keptDay, error) {
+		return r.readStageDays(ctx, p, first, end, keep)
+	}
+	var days []keptDay
+	if keep {
+		days, err = r.keptDays(ctx, "stage_rows", rp, first, end, read)
+	} else {
+		days, err = read(rp, false)
+	}
+	if errors.Is(err, errStageKinds) {
+		return nil, false, nil
+	} else if err != nil {
 		return nil, false, err
 	}
-	cp := map[string]Value{"site": p["site"], "from": p["from"], "until": p["until"]}
-	if err := r.stream(ctx, "stage_channels", cp, g.scanChannels); err != nil {
-		return nil, false, err
+	g := &stageGatherer{n: n, purchase: purchase, repeat: repeat, links: links, kindOf: map[[2]uint64]uint32{}}
+	for _, d := range days {
+		g.add(d.(*stageDay))
 	}
 	if !g.rankKinds() {
 		return nil, false, nil
@@ -94,52 +120,154 @@ func (r *Runner) stagesFromRows(ctx context.Context, p map[string]Value, n, purc
 	return g.rows(), true, nil
 }
 
-// scan reads the rows of stage_rows, in any order, resolving each row's person and keeping
-// it in the part of its person's top byte.
-func (g *stageGatherer) scan(rows driver.Rows) error {
+// stageDay is one UTC day's rows of a stage_rows read, and the channel names of that day
+// (stage_channels), as the store keeps them: 12 bytes a row, its person key (before the
+// links) and its seconds into the day beside its kind. Once stored it is never changed:
+// readers share it.
+type stageDay struct {
+	start    uint32      // the day's first second
+	keys     []uint64    // each row's person key
+	items    []uint32    // each row's seconds into the day << stageKindBits | its kind, an index into kinds
+	kinds    []stageKind // the day's own kinds: only bits and mask
+	channels []stageChannel
+	kindOf   map[[2]uint64]uint32 // while the day is read; nil once it is done
+}
+
+// stageKindBits is how many bits of a stageDay's item name the row's kind: a day has 86 400
+// seconds, which take the other 17.
+const stageKindBits = 15
+
+// errStageKinds is the error of a day with more kinds of rows than stageKindBits name.
+var errStageKinds = errors.New("a day holds more kinds of stage rows (channel bits and stages) than a kept day can name")
+
+// size is about how many bytes the day holds.
+func (d *stageDay) size() int64 {
+	n := int64(cap(d.keys))*8 + int64(cap(d.items))*4 + int64(cap(d.kinds))*32 + int64(cap(d.channels))*24 + 128
+	for _, c := range d.channels {
+		n += int64(len(c.name))
+	}
+	return n
+}
+
+// readStageDays reads stage_rows and then stage_channels, filled with p, and returns what
+// they give of each day first to end (excluded), as stageDays: days[n-first] is day n's,
+// none nil. When keep, the days' slices are trimmed to their rows.
+func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, end uint16, keep bool) ([]keptDay, error) {
+	days := make([]*stageDay, end-first)
+	for i := range days {
+		days[i] = &stageDay{start: uint32(first+uint16(i)) * uint32(day/time.Second), kindOf: map[[2]uint64]uint32{}}
+	}
+	if err := r.stream(ctx, "stage_rows", p, func(rows driver.Rows) error { return scanStageDays(rows, first, days) }); err != nil {
+		return nil, err
+	}
+	cp := map[string]Value{"site": p["site"], "from": p["from"], "until": p["until"], "days": p["days"]}
+	if err := r.stream(ctx, "stage_channels", cp, func(rows driver.Rows) error { return scanStageChannels(rows, first, days) }); err != nil {
+		return nil, err
+	}
+	out := make([]keptDay, len(days))
+	for i, d := range days {
+		d.kindOf = nil
+		if keep && cap(d.keys) > len(d.keys)+len(d.keys)/8 {
+			d.keys, d.items = slices.Clone(d.keys), slices.Clone(d.items)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// scanStageDays reads the rows of stage_rows, in any order, into the day of their time
+// (days[day-first]), each with its kind among its day's.
+func scanStageDays(rows driver.Rows, first uint16, days []*stageDay) error {
 	var (
 		key, item, mask uint64
 		dest            = []any{&key, &item, &mask} // built once: a slice per Scan call costs an allocation per row
-		// the kinds met lately, by a hash of theirs: a map lookup per row costs a tenth of the read
+		// the kinds met lately, by a hash of theirs and their day: a map lookup per row
+		// costs a tenth of the read
 		recent [64]struct {
 			key  [2]uint64
+			day  *stageDay
 			kind uint32
 		}
 	)
-	for i := range recent {
-		recent[i].key[0] = 1 << 63 // no row's channel bits are this
-	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
+		t := uint32(item >> 32)
+		n := uint16(t / uint32(day/time.Second))
+		if n < first || int(n-first) >= len(days) {
+			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
+		}
+		d := days[n-first]
+		kk := [2]uint64{item & 0xFFFFFFFF, mask}
+		slot := &recent[(kk[0]^kk[1]*0x9E3779B97F4A7C15)>>58]
+		if slot.key != kk || slot.day != d {
+			kind, ok := d.kindOf[kk]
+			if !ok {
+				if len(d.kinds) >= 1<<stageKindBits {
+					return errStageKinds
+				}
+				kind = uint32(len(d.kinds))
+				d.kinds = append(d.kinds, stageKind{bits: uint32(kk[0]), mask: mask})
+				d.kindOf[kk] = kind
+			}
+			slot.key, slot.day, slot.kind = kk, d, kind
+		}
+		d.keys = append(d.keys, key)
+		d.items = append(d.items, (t-d.start)<<stageKindBits|slot.kind)
+	}
+	return rows.Err()
+}
+
+// scanStageChannels reads stage_channels: every channel name with its hash bits, into the
+// day it was met on (days[day-first]).
+func scanStageChannels(rows driver.Rows, first uint16, days []*stageDay) error {
+	var (
+		n    uint16
+		name string
+		bits uint64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&n, &name, &bits); err != nil {
+			return err
+		}
+		if n < first || int(n-first) >= len(days) {
+			return fmt.Errorf("a channel of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
+		}
+		days[n-first].channels = append(days[n-first].channels, stageChannel{name, uint32(bits)})
+	}
+	return rows.Err()
+}
+
+// add puts the rows of day d into the parts of their persons' top bytes, each resolved to
+// its person by the links and its kind to the gatherer's, and d's channels with the others.
+func (g *stageGatherer) add(d *stageDay) {
+	g.channels = append(g.channels, d.channels...)
+	kinds := make([]uint32, len(d.kinds))
+	for i, k := range d.kinds {
+		kk := [2]uint64{uint64(k.bits), k.mask}
+		kind, ok := g.kindOf[kk]
+		if !ok {
+			kind = uint32(len(g.kinds))
+			g.kinds = append(g.kinds, stageKind{bits: k.bits, mask: k.mask})
+			g.kindOf[kk] = kind
+		}
+		kinds[i] = kind
+	}
+	for i, key := range d.keys {
 		if len(g.links) > 0 {
 			if person, ok := g.links[key]; ok {
 				key = person
 			}
 		}
-		kk := [2]uint64{item & 0xFFFFFFFF, mask}
-		slot := &recent[(kk[0]^kk[1]*0x9E3779B97F4A7C15)>>58]
-		if slot.key != kk {
-			kind, ok := g.kindOf[kk]
-			if !ok {
-				if len(g.kinds) >= 1<<32-1 {
-					return fmt.Errorf("more than %d kinds of rows are more than one read can hold", len(g.kinds))
-				}
-				kind = uint32(len(g.kinds))
-				g.kinds = append(g.kinds, stageKind{bits: uint32(kk[0]), mask: mask})
-				g.kindOf[kk] = kind
-			}
-			slot.key, slot.kind = kk, kind
-		}
+		item := d.items[i]
 		part := &g.parts[key>>56]
 		if n := len(*part); n == 0 || len((*part)[n-1]) == stageChunk {
 			*part = append(*part, make([]stageRow, 0, stageChunk))
 		}
 		chunk := &(*part)[len(*part)-1]
-		*chunk = append(*chunk, stageRow{person: key, t: uint32(item >> 32), kind: slot.kind})
+		*chunk = append(*chunk, stageRow{person: key, t: d.start + item>>stageKindBits, kind: kinds[item&(1<<stageKindBits-1)]})
 	}
-	return rows.Err()
 }
 
 // stageChunk is how many rows a chunk of a part holds: a part grows by chunks, so that its
@@ -150,21 +278,6 @@ const stageChunk = 4096
 type stageChannel struct {
 	name string
 	bits uint32
-}
-
-// scanChannels reads stage_channels: every channel name with its hash bits.
-func (g *stageGatherer) scanChannels(rows driver.Rows) error {
-	var (
-		name string
-		bits uint64
-	)
-	for rows.Next() {
-		if err := rows.Scan(&name, &bits); err != nil {
-			return err
-		}
-		g.channels = append(g.channels, stageChannel{name, uint32(bits)})
-	}
-	return rows.Err()
 }
 
 // rankKinds gives each kind its channel's rank (the names sorted, as stages.sql's
