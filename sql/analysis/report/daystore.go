@@ -74,7 +74,7 @@ type dayPrint struct {
 // dayRows is one day's rows of a touch_rows read, kept as read: keys and conversions are
 // the day's own (rows index them). Once stored it is never changed: readers share it.
 type dayRows struct {
-	rows  []touchRow
+	rows  [][]touchRow // in chunks (dayChunk), so that a day's rows are never copied as they grow
 	keys  []string
 	conv  []rowConversion
 	parts [256]uint32       // how many rows fall in each part of touchGrouper (the top byte of their hash)
@@ -83,7 +83,10 @@ type dayRows struct {
 
 // size is about how many bytes the day holds: rows, conversions, keys and their headers.
 func (d *dayRows) size() int64 {
-	n := int64(cap(d.rows))*40 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256*4 + 256
+	n := int64(cap(d.rows))*24 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256*4 + 256
+	for _, chunk := range d.rows {
+		n += int64(cap(chunk)) * 40
+	}
 	for _, c := range d.conv {
 		n += int64(len(c.id))
 	}
@@ -112,19 +115,36 @@ func (d *dayRows) row(row touchRow, key string, isConv bool, c rowConversion) er
 		row.conv = int32(len(d.conv))
 		d.conv = append(d.conv, c)
 	}
-	d.rows = append(d.rows, row)
+	last := len(d.rows) - 1
+	if last < 0 || len(d.rows[last]) == cap(d.rows[last]) {
+		room := partRows
+		if last >= 0 {
+			room = min(2*cap(d.rows[last]), dayChunk)
+		}
+		d.rows = append(d.rows, make([]touchRow, 0, room))
+		last++
+	}
+	d.rows[last] = append(d.rows[last], row)
 	return nil
 }
+
+// dayChunk is the most rows a chunk of dayRows holds (320 KiB): its chunks start at partRows
+// and double up to it. On the bench's 10 million events, growing each day's rows as one
+// slice cost about 0.3 s of journeyd's CPU, copying them into fresh memory, and a kept day
+// was copied once more to trim it.
+const dayChunk = 1 << 13
 
 // done ends the day's read: it drops the key index and, when kept, trims the room the
 // slices grew beyond their rows.
 func (d *dayRows) done(keep bool) {
 	d.keyOf = nil
-	for _, row := range d.rows {
-		d.parts[row.hash>>56]++
+	for _, chunk := range d.rows {
+		for _, row := range chunk {
+			d.parts[row.hash>>56]++
+		}
 	}
-	if keep && cap(d.rows) > len(d.rows)+len(d.rows)/8 {
-		d.rows = append([]touchRow(nil), d.rows...)
+	if last := len(d.rows) - 1; keep && last >= 0 && cap(d.rows[last]) > len(d.rows[last])+len(d.rows[last])/8 {
+		d.rows[last] = append([]touchRow(nil), d.rows[last]...)
 	}
 	if keep && cap(d.conv) > len(d.conv)+len(d.conv)/8 {
 		d.conv = append([]rowConversion(nil), d.conv...)
@@ -393,7 +413,7 @@ func scanDays(rows driver.Rows, first uint16, days []*dayRows) error {
 			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
 		}
 		if d = days[n-first]; d == nil {
-			d = &dayRows{rows: make([]touchRow, 0, partRows), keyOf: map[string]uint32{}}
+			d = &dayRows{keyOf: map[string]uint32{}}
 			days[n-first] = d
 		}
 		c.id = id

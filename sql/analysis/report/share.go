@@ -63,7 +63,11 @@ func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*perso
 	b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs), len(b.visits)})
 	if len(b.touches)+len(b.convs) >= batchRows {
 		send(b)
+		visits := cap(b.visits)
 		b = newBatch()
+		if visits > 0 { // a read of touch_rows: its next batch holds about as many sessions
+			b.visits = make([]sessionVisit, 0, visits)
+		}
 	}
 	return b, personEnd{len(b.touches), len(b.convs), len(b.visits)}
 }

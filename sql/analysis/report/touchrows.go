@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -97,9 +98,8 @@ type touchGrouper struct {
 	keyOf  map[string]uint32 // index of each key in keys
 	parts  [256][]touchRow   // the rows, by the top byte of their touch_hash
 	conv   []rowConversion
-	groups []touchGroup
-	convs  []conversionAt
-	ids    []string // the event ids of the current group's conversions
+	groups []touchGroup   // sorted by person (group)
+	convs  []conversionAt // the groups' conversions (touchGroup.from, to)
 }
 
 // touchRow is one row of touch_rows, 40 bytes: its group's hash, its person's hashes, its
@@ -112,8 +112,8 @@ type touchRow struct {
 	email            bool
 }
 
-// partRows is the room a day of a touch_rows read starts with, so that a small read does
-// not grow its rows many times.
+// partRows is the room a day of a touch_rows read starts with (its first chunk, dayRows), so
+// that a small read does not grow its rows many times.
 const partRows = 1024
 
 // rowConversion is the conversion of a row: its time, value and event id.
@@ -171,14 +171,16 @@ func (g *touchGrouper) addDay(d *dayRows) {
 	}
 	base := int32(len(g.conv))
 	g.conv = append(g.conv, d.conv...)
-	for _, row := range d.rows {
-		if row.t != 0 {
-			row.k = keys[row.k]
+	for _, chunk := range d.rows {
+		for _, row := range chunk {
+			if row.t != 0 {
+				row.k = keys[row.k]
+			}
+			if row.conv >= 0 {
+				row.conv += base
+			}
+			g.parts[row.hash>>56] = append(g.parts[row.hash>>56], row)
 		}
-		if row.conv >= 0 {
-			row.conv += base
-		}
-		g.parts[row.hash>>56] = append(g.parts[row.hash>>56], row)
 	}
 }
 
@@ -187,30 +189,88 @@ func (g *touchGrouper) addDay(d *dayRows) {
 // resolved through links; its visit the row with the least non-zero visit time; its
 // conversions the rows that hold one, each event id once (a replay stored twice counts
 // once). A group that is neither a touchpoint nor holds a conversion is left out, as
-// touchpoints.sql leaves it.
+// touchpoints.sql leaves it. The groups end sorted by person (sortByPerson).
+//
+// The parts are gathered by up to groupWorkers goroutines, each a contiguous range of them
+// with about as many rows as the others: once the read has ended, ClickHouse leaves the
+// cores to journeyd. Each range's groups come out in part order, and sortByPerson puts the
+// ranges together in their order, so the groups are the same for any number of them.
 func (g *touchGrouper) group() {
 	n := 0
 	for _, part := range g.parts {
 		n += len(part)
 	}
-	g.groups = make([]touchGroup, 0, n) // a group per row, at most: one growth of millions of groups costs more than the rows' scan
-	var order []rowOrder
-	for p := range g.parts {
-		rows := g.parts[p]
-		// The rows are sorted by group through their hashes and places, 16 bytes each, not
-		// moved themselves (40 bytes): about a third less CPU.
-		order = order[:0]
-		for i, row := range rows {
-			order = append(order, rowOrder{row.hash, uint32(i)})
+	// a group per row, at most: one growth of millions of groups costs more than the rows' scan
+	all := make([]touchGroup, n)
+	ranges := make([]groupRange, max(min(groupWorkers, n/minRangeRows), 1))
+	var wg sync.WaitGroup
+	from, rows := 0, 0
+	for w := range ranges {
+		end, first := from, rows
+		for end < len(g.parts) && (w == len(ranges)-1 || rows < n*(w+1)/len(ranges)) {
+			rows += len(g.parts[end])
+			end++
 		}
-		slices.SortFunc(order, func(a, b rowOrder) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.i, b.i)) })
+		ranges[w].groups = all[first:first:rows]
+		wg.Add(1)
+		go func(r *groupRange, parts [][]touchRow) {
+			defer wg.Done()
+			g.groupParts(r, parts)
+		}(&ranges[w], g.parts[from:end])
+		from = end
+	}
+	wg.Wait()
+	g.conv = nil // the groups' conversions are fewer than the rows' (scan bounds those)
+	g.sortByPerson(ranges, all)
+}
+
+// groupWorkers is up to how many goroutines gather the groups of a read (group) and sort
+// them by person (sortByPerson).
+const groupWorkers = 4
+
+// minRangeRows is the fewest rows (or groups) worth a goroutine of their own in group and
+// sortByPerson; a variable so that a test can split a few rows among them.
+var minRangeRows = 1 << 16
+
+// groupRange is what one goroutine of group gathers from its range of parts: the groups,
+// their conversions (from and to index convs), and the current group's event ids.
+type groupRange struct {
+	groups []touchGroup
+	convs  []conversionAt
+	ids    []string
+}
+
+// groupParts gathers the groups of parts into r (group). Each part's rows are sorted by
+// their group's hash and place through 16 bytes each (rowOrder), not moved themselves (40
+// bytes): first into 256 runs by the hash's second byte, then each run on its own, a few
+// dozen rows in cache, about a third of the time a sort of the whole part takes.
+func (g *touchGrouper) groupParts(r *groupRange, parts [][]touchRow) {
+	var order []rowOrder
+	for p, rows := range parts {
+		var runs [257]int
+		for _, row := range rows {
+			runs[row.hash>>48&0xFF+1]++
+		}
+		for i := 1; i < len(runs); i++ {
+			runs[i] += runs[i-1]
+		}
+		order = slices.Grow(order[:0], len(rows))[:len(rows)]
+		next := runs
+		for i, row := range rows {
+			b := row.hash >> 48 & 0xFF
+			order[next[b]] = rowOrder{row.hash, uint32(i)}
+			next[b]++
+		}
+		for b := range 256 {
+			slices.SortFunc(order[runs[b]:runs[b+1]], func(a, b rowOrder) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.i, b.i)) })
+		}
 		for i := 0; i < len(order); {
 			j := i
 			var maxUser, maxAnon uint64
 			var t, k uint32
 			email := false
-			from := len(g.convs)
-			g.ids = g.ids[:0]
+			from := len(r.convs)
+			r.ids = r.ids[:0]
 			for ; j < len(order) && order[j].hash == order[i].hash; j++ {
 				row := rows[order[j].i]
 				maxUser, maxAnon = max(maxUser, row.user), max(maxAnon, row.anon)
@@ -219,14 +279,14 @@ func (g *touchGrouper) group() {
 					t, k = row.t, row.k
 				}
 				if row.conv >= 0 {
-					if c := g.conv[row.conv]; !g.seen(from, c.id, c.t, c.v) {
-						g.convs = append(g.convs, conversionAt{c.t, c.v})
-						g.ids = append(g.ids, c.id)
+					if c := g.conv[row.conv]; !r.seen(from, c.id, c.t, c.v) {
+						r.convs = append(r.convs, conversionAt{c.t, c.v})
+						r.ids = append(r.ids, c.id)
 					}
 				}
 			}
 			i = j
-			if t == 0 && len(g.convs) == from {
+			if t == 0 && len(r.convs) == from {
 				continue
 			}
 			person := maxAnon
@@ -236,12 +296,11 @@ func (g *touchGrouper) group() {
 			if linked, ok := g.links[person]; ok {
 				person = linked
 			}
-			g.groups = append(g.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(g.convs)),
+			r.groups = append(r.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(r.convs)),
 				session: t != 0 && !email})
 		}
-		g.parts[p] = nil
+		parts[p] = nil
 	}
-	g.conv = nil // the groups' conversions are fewer than the rows' (scan bounds those)
 }
 
 // rowOrder is a row's place in its part of touchGrouper, sorted by the row's hash.
@@ -252,21 +311,21 @@ type rowOrder struct {
 
 // seen reports whether the current group, whose conversions start at from, holds the
 // conversion (id, t, v) already: arrayDistinct's rule in touches.sql.
-func (g *touchGrouper) seen(from int, id string, t uint32, v float64) bool {
-	for i, other := range g.ids {
-		if c := g.convs[from+i]; other == id && c.t == t && c.v == v {
+func (r *groupRange) seen(from int, id string, t uint32, v float64) bool {
+	for i, other := range r.ids {
+		if c := r.convs[from+i]; other == id && c.t == t && c.v == v {
 			return true
 		}
 	}
 	return false
 }
 
-// send sorts the groups by person and hands them to send in batches of whole people,
-// each person's touchpoints and conversions sorted (sortPerson), as scanPeople does, and
-// its sessions (visits, for channels and the overview).
+// send hands the groups, sorted by person, to send in batches of whole people, each
+// person's touchpoints and conversions sorted (sortPerson), as scanPeople does, and its
+// sessions (visits, for channels and the overview).
 func (g *touchGrouper) send(send func(*personBatch)) {
-	sortByPerson(g.groups)
 	b := newBatch()
+	b.visits = make([]sessionVisit, 0, batchRows)
 	from := personEnd{}
 	for i, group := range g.groups {
 		if group.t != 0 {
@@ -286,27 +345,77 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 	}
 }
 
-// sortByPerson sorts groups by person: by the top byte of the person into 256 runs, then
-// each run on its own, in cache (a sort of the whole costs about twice as much).
-func sortByPerson(groups []touchGroup) {
+// sortByPerson puts the groups of ranges together, in their order, into g.groups (in all,
+// whose room the ranges hold) sorted by person, stably, and their conversions into g.convs.
+// The groups are copied into 256 runs by the person's top byte, then back by its second
+// byte, and each of those runs, a few dozen groups, is sorted on its own, in cache (a sort
+// of the whole costs about three times as much); the runs of the top byte are split among
+// goroutines as group's ranges are.
+func (g *touchGrouper) sortByPerson(ranges []groupRange, all []touchGroup) {
 	var counts [257]int
-	for _, x := range groups {
-		counts[x.person>>56+1]++
+	nconvs := 0
+	for _, r := range ranges {
+		for _, x := range r.groups {
+			counts[x.person>>56+1]++
+		}
+		nconvs += len(r.convs)
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
-	sorted := make([]touchGroup, len(groups))
+	n := counts[256]
+	byTop := make([]touchGroup, n)
+	g.convs = make([]conversionAt, 0, nconvs)
 	next := counts
-	for _, x := range groups {
-		sorted[next[x.person>>56]] = x
-		next[x.person>>56]++
+	for _, r := range ranges {
+		shift := uint32(len(g.convs))
+		g.convs = append(g.convs, r.convs...)
+		for _, x := range r.groups {
+			x.from, x.to = x.from+shift, x.to+shift
+			byTop[next[x.person>>56]] = x
+			next[x.person>>56]++
+		}
 	}
-	for i := range 256 {
-		run := sorted[counts[i]:counts[i+1]]
-		slices.SortFunc(run, func(a, b touchGroup) int { return cmp.Compare(a.person, b.person) })
+	g.groups = all[:n]
+	workers := max(min(groupWorkers, n/minRangeRows), 1)
+	var wg sync.WaitGroup
+	from := 0
+	for w := range workers {
+		end := from
+		for end < 256 && (w == workers-1 || counts[end] < n*(w+1)/workers) {
+			end++
+		}
+		wg.Add(1)
+		go func(from, end int) {
+			defer wg.Done()
+			for top := from; top < end; top++ {
+				sortRun(g.groups[counts[top]:counts[top+1]], byTop[counts[top]:counts[top+1]])
+			}
+		}(from, end)
+		from = end
 	}
-	copy(groups, sorted)
+	wg.Wait()
+}
+
+// sortRun copies run, groups of one top byte of their person, into dst by the person's
+// second byte and sorts each of those runs by person, stably.
+func sortRun(dst, run []touchGroup) {
+	var runs [257]int
+	for _, x := range run {
+		runs[x.person>>48&0xFF+1]++
+	}
+	for i := 1; i < len(runs); i++ {
+		runs[i] += runs[i-1]
+	}
+	next := runs
+	for _, x := range run {
+		b := x.person >> 48 & 0xFF
+		dst[next[b]] = x
+		next[b]++
+	}
+	for b := range 256 {
+		slices.SortStableFunc(dst[runs[b]:runs[b+1]], func(a, b touchGroup) int { return cmp.Compare(a.person, b.person) })
+	}
 }
 
 // siteLinks reads the person links of site (person_links.sql, readLinks).
