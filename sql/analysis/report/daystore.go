@@ -424,9 +424,9 @@ func scanDays(rows driver.Rows, first uint16, days []*dayRows) error {
 	return rows.Err()
 }
 
-// dayPrints returns the print of each day first to end (excluded) of the site of params
-// (day_prints.sql): prints[n-first] is day n's.
-func (r *Runner) dayPrints(ctx context.Context, params map[string]Value, first, end uint16) ([]dayPrint, error) {
+// readPrints reads the print of each day first to end (excluded) of the site of params
+// (day_prints.sql): prints[n-first] is day n's. Reports share such reads (dayPrints).
+func (r *Runner) readPrints(ctx context.Context, params map[string]Value, first, end uint16) ([]dayPrint, error) {
 	sql, err := Fill(dayPrintsSQL, map[string]Value{"db": Ident(r.DB), "site": params["site"],
 		"from": Time(dayTime(first)), "until": Time(dayTime(end))})
 	if err != nil {

@@ -45,8 +45,9 @@ type Runner struct {
 	once  sync.Once
 	turns chan struct{}
 
-	pathNames // the paths of the top pages' hashes met so far (pagedays.go)
-	keptReads // the batches of the last reads of touch_rows (keptreads.go)
+	pathNames   // the paths of the top pages' hashes met so far (pagedays.go)
+	keptReads   // the batches of the last reads of touch_rows (keptreads.go)
+	printShares // the reads of the days' prints in flight (printshare.go)
 
 	sharesMu    sync.Mutex
 	shares      map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)

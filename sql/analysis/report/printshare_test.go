@@ -1,0 +1,118 @@
+package report
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/journeyd/journeyd/event/goal"
+	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+)
+
+// TestDashboardSharesDayPrints: the overview, the top lists and the top pages, asked at
+// once as the dashboard asks them, read the prints of their days (day_prints.sql) in one
+// query: the overview's read, of its period and the one before (February 28 to March 7),
+// covers the days of the other two (March 4 to 7), which join it while it is in flight.
+// Each answers what it answers alone.
+func TestDashboardSharesDayPrints(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	ctx := context.Background()
+	opts := map[string]string{"from": "2026-03-04", "to": "2026-03-08"}
+	type panel struct {
+		Name string
+		Opts map[string]string
+	}
+	panels := []panel{{"overview", nil}, {"top", map[string]string{"dimension": "channel,country"}}, {"top", map[string]string{"dimension": "page"}}}
+	request := func(p panel) *Request {
+		o := map[string]string{}
+		for k, v := range opts {
+			o[k] = v
+		}
+		for k, v := range p.Opts {
+			o[k] = v
+		}
+		req, err := ParseRequest("store", goal.Definitions{}, o, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	offset := selectQueries(t, conn)
+	offset = selectQueries(t, conn) - offset
+
+	// Alone, each through a Runner of its own with a store and nothing kept yet: the
+	// overview and the top lists read the days' prints, settled.sql, the person links and
+	// touch_rows (4 queries each); the top pages the prints, settled.sql, page_rows, the
+	// links and page_names (5). 13 in all.
+	alone := make([]string, len(panels))
+	var err error
+	before := selectQueries(t, conn)
+	for i, p := range panels {
+		if alone[i], err = runJSON(ctx, &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26}, p.Name, request(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := queriesSince(t, conn, before, offset); n != 13 {
+		t.Fatalf("the three alone ran %d queries, want 13", n)
+	}
+
+	// At once: the Runner's one turn is held until all three wait for the overview's read of
+	// the prints, so the overview's comes first and the others find it in flight. Two
+	// queries fewer: 11.
+	r := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, MaxConcurrent: 1}
+	endTurn, err := r.turn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = selectQueries(t, conn)
+	type answer struct {
+		i    int
+		json string
+		err  error
+	}
+	answers := make(chan answer, len(panels))
+	for i, p := range panels {
+		req := request(p)
+		go func() {
+			got, err := runJSON(ctx, r, p.Name, req)
+			answers <- answer{i, got, err}
+		}()
+		waitPrints(t, r, i+1) // the overview's read first, then each other joining it
+	}
+	endTurn()
+	for range panels {
+		a := <-answers
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		if a.json != alone[a.i] {
+			t.Errorf("%s asked at once:\n%s\nalone:\n%s", panels[a.i].Name, a.json, alone[a.i])
+		}
+	}
+	if n := queriesSince(t, conn, before, offset); n != 11 {
+		t.Errorf("the three asked at once ran %d queries, want 11 (one read of the prints, not three)", n)
+	}
+}
+
+// waitPrints waits until the one read of the days' prints in flight in r has n reports
+// waiting for it.
+func waitPrints(t *testing.T, r *Runner, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(stuck); ; time.Sleep(5 * time.Millisecond) {
+		r.printShares.mu.Lock()
+		have := 0
+		for _, reads := range r.printShares.reads {
+			for _, read := range reads {
+				have += read.joined
+			}
+		}
+		r.printShares.mu.Unlock()
+		if have == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reports wait for the days' prints, want %d", have, n)
+		}
+	}
+}
