@@ -12,11 +12,12 @@ import (
 // 0.4 s of ClickHouse's CPU at 10 million events): the same days, or, for the overview, the
 // period before them too. A read of the prints still running answers any report that asks
 // for days within its period meanwhile, instead of a query of its own. Only a read in
-// flight is shared, never one that has ended: the prints a report gets were read after it
-// asked for them began to be read at most before, as two reports asking at once could
-// have had them from their own queries, and the day store's rule (the rows are read
-// after the prints, daystore.go) holds for each of them. A report whose shared read fails
-// (the context of the report that started it ended) reads the prints itself.
+// flight is shared, never one that has ended: a report that joins one gets prints read
+// between a moment before it asked and a moment after, as a query of its own begun a little
+// earlier would have given them, and the day store's rule holds for it as for the report
+// that started the read (settled.sql is asked and the rows are read after the prints,
+// daystore.go). A report whose shared read fails (the context of the report that started it
+// ended) reads the prints itself.
 
 // printShares are a Runner's reads of day_prints in flight.
 type printShares struct {
