@@ -159,7 +159,8 @@ type dayKey struct {
 }
 
 // keptDay is what the store keeps of one day: a read's rows of that day, as its report
-// holds them (dayRows for touch_rows, pageDay for page_rows, stageDay for stage_rows).
+// holds them (dayRows for touch_rows, pageDay for page_rows, stageDay for stage_rows,
+// retentionDay for retention_rows).
 // Once stored it is never changed: readers share it.
 type keptDay interface {
 	size() int64 // about how many bytes it holds

@@ -176,17 +176,28 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 		withins = []time.Duration{req.Within}
 	}
 	secs, names := make([]string, len(withins)), make(map[int64]string, len(withins))
+	within := make([]uint64, len(withins))
 	for i, w := range withins {
 		n := int64(w / time.Second)
 		if _, twice := names[n]; twice || n <= 0 {
 			return nil, usageErrorf("within %s: want windows of whole, distinct seconds", FormatDuration(w))
 		}
 		secs[i], names[n] = strconv.FormatInt(n, 10), FormatDuration(time.Duration(n)*time.Second) // what the query runs
+		within[i] = uint64(n)
 	}
 	p := req.base()
 	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))
 	p["within"] = fragment("[" + strings.Join(secs, ", ") + "]")
-	t, err := r.table(ctx, "retention", "retention", p)
+	var t Table
+	if r.dayStore() != nil && len(req.Filter) == 0 && midnight(req.From) && midnight(req.To) {
+		// whole days with no filter: each day's cohort and return events kept (retentiondays.go)
+		var rows *Rows
+		if rows, err = r.retentionFromDays(ctx, p, within); err == nil {
+			t = Table{Name: "retention", Columns: rows.Columns, Rows: rows.Data}
+		}
+	} else {
+		t, err = r.table(ctx, "retention", "retention", p)
+	}
 	if err != nil || r.ShowSQL != nil {
 		return &Result{Tables: []Table{t}}, err
 	}

@@ -21,8 +21,9 @@ import (
 // Runner without one, and counts what each run asked of ClickHouse and of the store.
 type dayRig struct {
 	*storeRig
-	name string
-	opts map[string]string
+	name   string
+	opts   map[string]string
+	format func([][]any) string // the rows as text; fmt.Sprint when nil
 }
 
 func newDayRig(t *testing.T, conn driver.Conn, db, name string, opts map[string]string) *dayRig {
@@ -64,7 +65,18 @@ func (s *dayRig) run() string {
 	if want := reportJSON(s.t, s.plain, s.name, req); string(got) != want {
 		s.t.Fatalf("%s from the store\n%s\nfrom ClickHouse alone\n%s", s.name, got, want)
 	}
+	if s.format != nil {
+		return s.format(res.Tables[0].Rows)
+	}
 	return fmt.Sprint(res.Tables[0].Rows)
+}
+
+// optimize merges the events of db (OPTIMIZE FINAL), which drops a replay's copy.
+func optimize(t *testing.T, conn driver.Conn, db string) {
+	t.Helper()
+	if err := conn.Exec(context.Background(), "OPTIMIZE TABLE "+db+".events FINAL"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestStageDays: the journey map over the week of storeTraffic, run again and again
@@ -137,9 +149,7 @@ func TestStageDays(t *testing.T) {
 		t.Fatalf("stages after a replay:\n%s\nwant\n%s", got, linked)
 	}
 	s.expect("replay", 6, 1, 5)
-	if err := conn.Exec(context.Background(), "OPTIMIZE TABLE "+db+".events FINAL"); err != nil {
-		t.Fatal(err)
-	}
+	optimize(t, conn, db)
 	if got := s.run(); got != linked {
 		t.Fatalf("stages after the merge:\n%s\nwant\n%s", got, linked)
 	}
