@@ -71,19 +71,23 @@ type dayPrint struct {
 	events, hash uint64
 }
 
-// dayRows is one day's rows of a touch_rows read, kept as read: keys and conversions are
-// the day's own (rows index them). Once stored it is never changed: readers share it.
+// dayRows is one day's rows of a touch_rows read, kept as read, then grouped (done): keys
+// and conversions are the day's own (rows and groups index them). Once stored it is never
+// changed: readers share it.
 type dayRows struct {
-	rows  [][]touchRow // in chunks (dayChunk), so that a day's rows are never copied as they grow
-	keys  []string
-	conv  []rowConversion
-	parts [256]uint32       // how many rows fall in each part of touchGrouper (the top byte of their hash)
-	keyOf map[string]uint32 // while the day is read; nil once it is done
+	rows      [][]touchRow // in chunks (dayChunk), so that a day's rows are never copied as they grow; nil once grouped
+	keys      []string
+	conv      []rowConversion
+	keyOf     map[string]uint32 // while the day is read; nil once it is done
+	groups    []dayGroup        // the day's part of each touch group, by hash (daygroups.go)
+	groupConv []int32           // the groups' conversions, an index into conv each
+	parts     [256]uint32       // how many groups fall in each top byte of their hash
 }
 
-// size is about how many bytes the day holds: rows, conversions, keys and their headers.
+// size is about how many bytes the day holds: groups (40 bytes each), rows (none once it is
+// grouped), conversions, keys and their headers.
 func (d *dayRows) size() int64 {
-	n := int64(cap(d.rows))*24 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256*4 + 256
+	n := int64(cap(d.groups))*40 + int64(cap(d.groupConv))*4 + int64(cap(d.rows))*24 + int64(cap(d.conv))*32 + int64(len(d.keys))*16 + 256*4 + 256
 	for _, chunk := range d.rows {
 		n += int64(cap(chunk)) * 40
 	}
@@ -132,19 +136,18 @@ func (d *dayRows) row(row touchRow, key string, isConv bool, c rowConversion) er
 // and double up to it. On the bench's 10 million events, growing each day's rows as one
 // slice cost about 0.3 s of journeyd's CPU, copying them into fresh memory, and a kept day
 // was copied once more to trim it.
-const dayChunk = 1 << 13
+const dayChunk = 1 << dayChunkBits
 
-// done ends the day's read: it drops the key index and, when kept, trims the room the
-// slices grew beyond their rows.
+// dayChunkBits is the bits of a row's index in its chunk (rowOrder).
+const dayChunkBits = 13
+
+// done ends the day's read: it drops the key index, groups the rows (dayRows.group, which
+// drops them) and, when kept, trims the room the slices grew beyond their contents.
 func (d *dayRows) done(keep bool) {
 	d.keyOf = nil
-	for _, chunk := range d.rows {
-		for _, row := range chunk {
-			d.parts[row.hash>>56]++
-		}
-	}
-	if last := len(d.rows) - 1; keep && last >= 0 && cap(d.rows[last]) > len(d.rows[last])+len(d.rows[last])/8 {
-		d.rows[last] = append([]touchRow(nil), d.rows[last]...)
+	d.group()
+	if keep && cap(d.groups) > len(d.groups)+len(d.groups)/8 {
+		d.groups = append([]dayGroup(nil), d.groups...)
 	}
 	if keep && cap(d.conv) > len(d.conv)+len(d.conv)/8 {
 		d.conv = append([]rowConversion(nil), d.conv...)

@@ -49,10 +49,9 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func
 		return nil
 	}
 	g := &touchGrouper{links: links}
-	if err := g.add(days); err != nil {
+	if err := g.group(days); err != nil {
 		return err
 	}
-	g.group()
 	var batches []*personBatch
 	g.send(func(b *personBatch) {
 		batches = append(batches, b)
@@ -91,13 +90,11 @@ func (r *Runner) touchDays(ctx context.Context, read *sharedRead) ([]*dayRows, m
 	return days, l.links, nil
 }
 
-// touchGrouper gathers the touch groups of a touch_rows read.
+// touchGrouper gathers the touch groups of a touch_rows read from its days' parts of them
+// (daygroups.go).
 type touchGrouper struct {
 	links  map[uint64]uint64
-	keys   []string          // the touchpoint keys met, by index
-	keyOf  map[string]uint32 // index of each key in keys
-	parts  [256][]touchRow   // the rows, by the top byte of their touch_hash
-	conv   []rowConversion
+	keys   []string       // the touchpoint keys met, by index
 	groups []touchGroup   // sorted by person (group)
 	convs  []conversionAt // the groups' conversions (touchGroup.from, to)
 }
@@ -123,187 +120,89 @@ type rowConversion struct {
 	id string
 }
 
-// add adds the rows of days (each as read, in any order: ClickHouse 18.16 sorts them by
-// group for about as much CPU as it spends reading them; nil: a day without rows) to g,
-// their keys and conversions renumbered as g's, without changing them, since the store may
-// share them. The rows are kept in 256 parts by the top byte of their group's hash, so that
-// group sorts each part on its own, in cache; each part is made at its size at once.
-func (g *touchGrouper) add(days []*dayRows) error {
-	var sizes [256]int
-	convs := len(g.conv)
-	for _, d := range days {
+// group gathers the touch groups of days (each grouped on its own, dayRows.group; nil: a
+// day without rows) into g.groups, sorted by person (sortByPerson), their keys renumbered
+// as g's, each group's person resolved through g.links: the groups of one read of the
+// whole period (mergeRange). The days are only read: the store shares them.
+//
+// The groups are merged by up to groupWorkers goroutines, each a contiguous range of the
+// groups' top hash bytes with about as many day parts as the others: once the read has
+// ended, ClickHouse leaves the cores to journeyd. Each range's groups come out in hash
+// order, and sortByPerson puts the ranges together in their order, so the groups are the
+// same for any number of them.
+func (g *touchGrouper) group(days []*dayRows) error {
+	keyOf := map[string]uint32{}
+	keys := make([][]uint32, len(days)) // each day's keys' indices in g.keys
+	var counts [257]int                 // day parts of groups before each top hash byte
+	convs := 0
+	for i, d := range days {
 		if d == nil {
 			continue
 		}
-		for p, n := range d.parts {
-			sizes[p] += int(n)
+		keys[i] = make([]uint32, len(d.keys))
+		for j, key := range d.keys {
+			idx, ok := keyOf[key]
+			if !ok {
+				idx = uint32(len(g.keys))
+				g.keys = append(g.keys, key)
+				keyOf[key] = idx
+			}
+			keys[i][j] = idx
 		}
-		convs += len(d.conv)
+		for p, n := range d.parts {
+			counts[p+1] += int(n)
+		}
+		convs += len(d.groupConv)
 	}
 	if convs >= 1<<31-1 {
 		return fmt.Errorf("more than %d conversions are more than one read can hold", convs)
 	}
-	for p, n := range sizes {
-		g.parts[p] = slices.Grow(g.parts[p], n)
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
 	}
-	if g.keyOf == nil {
-		g.keyOf = map[string]uint32{}
-	}
-	for _, d := range days {
-		if d != nil {
-			g.addDay(d)
-		}
-	}
-	return nil
-}
-
-// addDay adds the rows of d to g's parts (add).
-func (g *touchGrouper) addDay(d *dayRows) {
-	keys := make([]uint32, len(d.keys))
-	for i, key := range d.keys {
-		idx, ok := g.keyOf[key]
-		if !ok {
-			idx = uint32(len(g.keys))
-			g.keys = append(g.keys, key)
-			g.keyOf[key] = idx
-		}
-		keys[i] = idx
-	}
-	base := int32(len(g.conv))
-	g.conv = append(g.conv, d.conv...)
-	for _, chunk := range d.rows {
-		for _, row := range chunk {
-			if row.t != 0 {
-				row.k = keys[row.k]
-			}
-			if row.conv >= 0 {
-				row.conv += base
-			}
-			g.parts[row.hash>>56] = append(g.parts[row.hash>>56], row)
-		}
-	}
-}
-
-// group sorts each part's rows by their group's hash and gathers each group: the person
-// key is the greatest user hash, else the greatest anonymous hash, of the group's rows,
-// resolved through links; its visit the row with the least non-zero visit time; its
-// conversions the rows that hold one, each event id once (a replay stored twice counts
-// once). A group that is neither a touchpoint nor holds a conversion is left out, as
-// touchpoints.sql leaves it. The groups end sorted by person (sortByPerson).
-//
-// The parts are gathered by up to groupWorkers goroutines, each a contiguous range of them
-// with about as many rows as the others: once the read has ended, ClickHouse leaves the
-// cores to journeyd. Each range's groups come out in part order, and sortByPerson puts the
-// ranges together in their order, so the groups are the same for any number of them.
-func (g *touchGrouper) group() {
-	n := 0
-	for _, part := range g.parts {
-		n += len(part)
-	}
-	// a group per row, at most: one growth of millions of groups costs more than the rows' scan
+	n := counts[256]
+	// a group per day part, at most: one growth of millions of groups costs more than the merge
 	all := make([]touchGroup, n)
 	ranges := make([]groupRange, max(min(groupWorkers, n/minRangeRows), 1))
 	var wg sync.WaitGroup
-	from, rows := 0, 0
+	from := 0
 	for w := range ranges {
-		end, first := from, rows
-		for end < len(g.parts) && (w == len(ranges)-1 || rows < n*(w+1)/len(ranges)) {
-			rows += len(g.parts[end])
+		end := from
+		for end < 256 && (w == len(ranges)-1 || counts[end] < n*(w+1)/len(ranges)) {
 			end++
 		}
-		ranges[w].groups = all[first:first:rows]
+		ranges[w].groups = all[counts[from]:counts[from]:counts[end]]
 		wg.Add(1)
-		go func(r *groupRange, parts [][]touchRow) {
+		go func(r *groupRange, from, end int) {
 			defer wg.Done()
-			g.groupParts(r, parts)
-		}(&ranges[w], g.parts[from:end])
+			g.mergeRange(r, days, keys, from, end)
+		}(&ranges[w], from, end)
 		from = end
 	}
 	wg.Wait()
-	g.conv = nil // the groups' conversions are fewer than the rows' (scan bounds those)
 	g.sortByPerson(ranges, all)
+	return nil
 }
 
 // groupWorkers is up to how many goroutines gather the groups of a read (group) and sort
 // them by person (sortByPerson).
 const groupWorkers = 4
 
-// minRangeRows is the fewest rows (or groups) worth a goroutine of their own in group and
-// sortByPerson; a variable so that a test can split a few rows among them.
+// minRangeRows is the fewest day parts of groups (or groups) worth a goroutine of their own
+// in group and sortByPerson; a variable so that a test can split a few rows among them.
 var minRangeRows = 1 << 16
 
-// groupRange is what one goroutine of group gathers from its range of parts: the groups,
-// their conversions (from and to index convs), and the current group's event ids.
+// groupRange is what one goroutine of group merges from its range of top hash bytes: the
+// groups, their conversions (from and to index convs), and the current group's event ids
+// while it is merged from several days' parts.
 type groupRange struct {
 	groups []touchGroup
 	convs  []conversionAt
 	ids    []string
 }
 
-// groupParts gathers the groups of parts into r (group). Each part's rows are sorted by
-// their group's hash and place through 16 bytes each (rowOrder), not moved themselves (40
-// bytes): first into 256 runs by the hash's second byte, then each run on its own, a few
-// dozen rows in cache, about a third of the time a sort of the whole part takes.
-func (g *touchGrouper) groupParts(r *groupRange, parts [][]touchRow) {
-	var order []rowOrder
-	for p, rows := range parts {
-		var runs [257]int
-		for _, row := range rows {
-			runs[row.hash>>48&0xFF+1]++
-		}
-		for i := 1; i < len(runs); i++ {
-			runs[i] += runs[i-1]
-		}
-		order = slices.Grow(order[:0], len(rows))[:len(rows)]
-		next := runs
-		for i, row := range rows {
-			b := row.hash >> 48 & 0xFF
-			order[next[b]] = rowOrder{row.hash, uint32(i)}
-			next[b]++
-		}
-		for b := range 256 {
-			slices.SortFunc(order[runs[b]:runs[b+1]], func(a, b rowOrder) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.i, b.i)) })
-		}
-		for i := 0; i < len(order); {
-			j := i
-			var maxUser, maxAnon uint64
-			var t, k uint32
-			email := false
-			from := len(r.convs)
-			r.ids = r.ids[:0]
-			for ; j < len(order) && order[j].hash == order[i].hash; j++ {
-				row := rows[order[j].i]
-				maxUser, maxAnon = max(maxUser, row.user), max(maxAnon, row.anon)
-				email = email || row.email
-				if row.t != 0 && (t == 0 || row.t < t) {
-					t, k = row.t, row.k
-				}
-				if row.conv >= 0 {
-					if c := g.conv[row.conv]; !r.seen(from, c.id, c.t, c.v) {
-						r.convs = append(r.convs, conversionAt{c.t, c.v})
-						r.ids = append(r.ids, c.id)
-					}
-				}
-			}
-			i = j
-			if t == 0 && len(r.convs) == from {
-				continue
-			}
-			person := maxAnon
-			if maxUser != 0 {
-				person = maxUser
-			}
-			if linked, ok := g.links[person]; ok {
-				person = linked
-			}
-			r.groups = append(r.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(r.convs)),
-				session: t != 0 && !email})
-		}
-		parts[p] = nil
-	}
-}
-
-// rowOrder is a row's place in its part of touchGrouper, sorted by the row's hash.
+// rowOrder is a row's place in its day's rows (chunk<<13 | index in the chunk), sorted by
+// the row's hash (dayRows.group).
 type rowOrder struct {
 	hash uint64
 	i    uint32

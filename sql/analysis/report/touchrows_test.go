@@ -30,9 +30,7 @@ func TestTouchGroupsInRanges(t *testing.T) {
 		conv: []rowConversion{{t: 150, v: 10, id: "e1"}, {t: 300, v: 20, id: "e2"}, {t: 300, v: 20, id: "e2"}},
 	}}
 	for _, d := range rows {
-		for _, row := range d.rows[0] {
-			d.parts[row.hash>>56]++
-		}
+		d.done(false) // each day grouped on its own, as a read's are (daygroups.go)
 	}
 	// By hand: A's person is its greatest user hash, 7, linked to 70; its visit 100 (Paid
 	// Search, key 0) and its purchase 150/10, a session. B has neither a visit nor a
@@ -53,13 +51,12 @@ func TestTouchGroupsInRanges(t *testing.T) {
 		old := minRangeRows
 		minRangeRows = minRows
 		g := &touchGrouper{links: map[uint64]uint64{7: 70}}
-		if err := g.add(rows); err != nil {
+		if err := g.group(rows); err != nil {
 			t.Fatal(err)
 		}
-		g.group()
 		minRangeRows = old
-		// Ranges split as group splits them: with minRangeRows 1, the 7 rows give four
-		// ranges; the convs of a range after the first are shifted by those before it.
+		// Ranges split as group splits them: with minRangeRows 1, the 5 groups' day parts
+		// give four ranges; the convs of a range after the first are shifted by those before it.
 		if !reflect.DeepEqual(g.groups, want) || !reflect.DeepEqual(g.convs, wantConvs) {
 			t.Errorf("minRangeRows %d: groups %+v, convs %+v; want %+v, %+v", minRows, g.groups, g.convs, want, wantConvs)
 		}
