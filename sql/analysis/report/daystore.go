@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -390,11 +391,23 @@ func (r *Runner) storeQuery(name string, params map[string]Value) (string, error
 func (r *Runner) readRows(ctx context.Context, sql string, first, end uint16, keep bool) ([]*dayRows, error) {
 	days := make([]*dayRows, max(int(end)-int(first), 0))
 	err := r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, first, days) })
-	for _, d := range days {
-		if d != nil {
-			d.done(keep)
-		}
+	// The days are grouped on up to groupWorkers goroutines, each taking the next day not
+	// taken: once the read has ended, ClickHouse leaves the cores to journeyd, and a day is
+	// grouped on its own (dayRows.group).
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(groupWorkers, len(days)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(days)); i = next.Add(1) - 1 {
+				if d := days[i]; d != nil {
+					d.done(keep)
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	return days, err
 }
 
