@@ -36,8 +36,9 @@ func TestTouchGroupsInRanges(t *testing.T) {
 	// Search, key 0) and its purchase 150/10, a session. B has neither a visit nor a
 	// conversion. C is a session of 9 at 200 (Organic, 1). D's purchase counts once (300/20).
 	// E is a touchpoint (Email, 2) but no session. The conversions in part order: A's (part
-	// 0x01) first, then D's (0xC0). By person (9 before 70), each person's groups in part
-	// order: C (part 0x80), D and E (part 0xC0, by hash: D then E); then A. A group without
+	// 0x01) first, then D's (0xC0). By person (9 before 70); person 9's three in the order
+	// they were gathered, C (part 0x80), D and E (part 0xC0, by hash: D then E), which the
+	// sort of so few in one run of sortByPerson keeps; then A. A group without
 	// conversions holds the empty range where it was gathered: C after A's one (1), E after
 	// D's (2).
 	want := []touchGroup{
