@@ -118,6 +118,11 @@ func TestDashboardTiming(t *testing.T) {
 		if pass != "cold" {
 			browsertest.Do(t, tab, chromedp.Reload())
 		}
+		var merges, mergeBytes uint64 // what ClickHouse merges in the background as the pass starts
+		if err := conn.QueryRow(ctx, "SELECT count(), sum(total_size_bytes_compressed) FROM system.merges").Scan(&merges, &mergeBytes); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d merges running in ClickHouse (%d compressed bytes)", pass, merges, mergeBytes)
 		cpu := selfCPU() // the reports API runs in this process: its CPU during the pass
 		browsertest.Eval[bool](t, tab, `window.__t0 = performance.now(); window.__done = {}; true`)
 		browsertest.Do(t, tab, chromedp.Click(chromedp.CSS("#settings button.primary")))
