@@ -25,9 +25,11 @@ import (
 // changed since (dayPrints), in one query of their contiguous ranges ($days): from the
 // events of those days when they span up to eventDays (include/event_day_rows.sql, the
 // same rows as session_aggregates gives, a sixth of the cost for a day), else from
-// session_aggregates, as a whole period is read. The rows of
-// all the days are then grouped as one read's would be (touchGrouper.add), so the answers
-// are those of one read of the whole period. The person links are read again every time:
+// session_aggregates, as a whole period is read. Each day's rows are grouped on their own
+// when they are read, and the store keeps the day's part of each touch group rather than
+// its rows (daygroups.go); the parts of all the days are then merged as one read's rows
+// would be grouped (touchGrouper.group), so the answers are those of one read of the whole
+// period. The person links are read again every time:
 // a new identify changes the person of old days' rows, and they are cheap to read.
 //
 // When a day's events changed: day_prints.sql gives each day of the period the count of
