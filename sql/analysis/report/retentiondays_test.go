@@ -102,7 +102,10 @@ func retentionText(rows [][]any) string {
 // period not of whole days the store is not used.
 func TestRetentionDaysAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
-	events := plantStages(300)
+	// and a first purchase whose 7-day window ends exactly at the end of the first period
+	// (01-25 00:00 + 7d = 02-01 00:00): in that window's cohort
+	end := time.Date(2026, 1, 25, 0, 0, 0, 0, time.UTC)
+	events := append(plantStages(300), event.Event{ID: "edge-1", SiteID: "shop", TS: end, ReceivedAt: end, Type: "event", Name: "purchase", AnonID: "edge"})
 	journeytest.Insert(t, conn, events)
 	journeytest.Insert(t, conn, events)
 	m, err := NewMetrics(nil)
