@@ -395,8 +395,8 @@ var DashboardPanels = [][]Panel{
 		{"stages", map[string]string{}},
 		{"channels", map[string]string{}},
 		{"time-to-convert", map[string]string{}},
-		{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
 		{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
+		{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
 		{"attribution", map[string]string{"model": "all", "lookback": "30d"}},
 		{"paths", map[string]string{"top": "20"}},
 		{"retention", map[string]string{"cohort": "first_purchase", "within": "7d,14d,30d,60d,90d"}}, // the grid's five windows, one query

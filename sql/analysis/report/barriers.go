@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"slices"
 	"sort"
 )
 
@@ -37,7 +38,11 @@ func (r *Runner) Barriers(ctx context.Context, req *Request) ([]Barrier, error) 
 	if len(dims) == 0 {
 		dims = DefaultBarrierDimensions
 	}
-	funnels, err := r.funnels(ctx, req, dims) // one read for every breakdown
+	// One read for every breakdown, and for none: the overall funnel costs the read one
+	// segment more per person, and a funnel asked while the read is under way (the
+	// dashboard asks barriers, then the funnel) joins it instead of reading the events
+	// again (funnelshare.go).
+	funnels, err := r.funnels(ctx, req, append(slices.Clone(dims), ""))
 	if err != nil {
 		return nil, err
 	}

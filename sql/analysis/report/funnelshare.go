@@ -20,12 +20,15 @@ import (
 // breakdown joining barriers' read, or barriers joining the funnel's, which then reads
 // every event), and answers them all with one query when its turn comes. A read that has
 // started takes no more breakdowns; a funnel that needs only breakdowns it reads joins it
-// still. Funnels asked one after the other, as bench-reports times them, never share.
+// still, and barriers reads the overall funnel besides its breakdowns so that the funnel
+// the dashboard asks right after it does. Funnels asked one after the other, as
+// bench-reports times them, never share.
 
 // funnelRead is one run of funnel.sql that others may join.
 type funnelRead struct {
 	by      []string      // the breakdowns read ("" for none), in the query's order
 	started bool          // the query is built: by is final
+	joined  int           // the reports answered by it besides its owner's
 	done    chan struct{} // closed when rows and err are set
 	rows    *Rows
 	err     error
@@ -58,8 +61,9 @@ func (r *Runner) sharedFunnel(ctx context.Context, req *Request, by []string) (r
 				f.by = append(f.by, b)
 			}
 		}
+		f.joined++
 	case f != nil && !slices.ContainsFunc(by, func(b string) bool { return !slices.Contains(f.by, b) }):
-		// started, with every breakdown asked: join it
+		f.joined++ // started, with every breakdown asked: join it
 	default:
 		f, owner = &funnelRead{by: slices.Clone(by), done: make(chan struct{})}, true
 		r.funnelReads[key] = f

@@ -327,8 +327,10 @@ async function loadTimeToConvert(signal) {
 async function loadFunnel(signal) {
   const steps = $('steps').value.trim() || DEFAULT_STEPS;
   const opts = {steps, window: $('window').value.trim() || '7d', per: $('per').value};
-  const [funnel, barriers] = await Promise.allSettled(
-    [fetchReport('funnel', opts, signal), fetchReport('barriers', opts, signal)]);
+  // Barriers first: its read holds the overall funnel too, and the funnel asked while it
+  // runs is answered by it (the server reads the events once for both).
+  const [barriers, funnel] = await Promise.allSettled(
+    [fetchReport('barriers', opts, signal), fetchReport('funnel', opts, signal)]);
   if (funnel.status === 'rejected') throw funnel.reason;
   const rows = (funnel.value.funnel || []).filter((r) => r.segment === '' || r.segment == null);
   if (!rows.length || !rows[0].entered) return empty('people entering the first step');
