@@ -52,16 +52,9 @@ func (j *cutJourney) ages() []float64 {
 	}
 	out := make([]float64, len(j.times))
 	for i, x := range j.times {
-		out[i] = roundHalfAway(float64(int64(j.convTime)-int64(x))/86400, 1)
+		out[i] = round(float64(int64(j.convTime)-int64(x))/86400, 1)
 	}
 	return out
-}
-
-// roundHalfAway rounds x to digits decimals, halves away from zero, as ClickHouse 18.16's
-// round does for floats.
-func roundHalfAway(x float64, digits int) float64 {
-	p := math.Pow10(digits)
-	return math.Round(x*p) / p
 }
 
 // eachJourney runs the touchpoints query for req, or joins an identical read (share.go),
@@ -212,8 +205,8 @@ func (r *Runner) pathsTable(ctx context.Context, req *Request) (Table, error) {
 	})
 	for _, path := range names[:min(len(names), req.Top)] {
 		a := byPath[path]
-		rate := roundHalfAway(float64(a.conversions)/float64(a.conversions+a.nulls), 4)
-		t.Rows = append(t.Rows, []any{path, a.conversions, a.nulls, rate, roundHalfAway(upperMedian(a.days), 2)})
+		rate := round(float64(a.conversions)/float64(a.conversions+a.nulls), 4)
+		t.Rows = append(t.Rows, []any{path, a.conversions, a.nulls, rate, round(upperMedian(a.days), 2)})
 	}
 	return t, nil
 }

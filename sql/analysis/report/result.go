@@ -132,9 +132,10 @@ func cell(v any) string {
 	return fmt.Sprint(v)
 }
 
-// round rounds x to n decimals, for readable rates.
+// round rounds x to n decimals, halves away from zero, as ClickHouse 18.16's round does
+// for floats: the rates and days the reports compute in Go match those of their SQL.
 func round(x float64, n int) float64 {
-	p := math.Pow(10, float64(n))
+	p := math.Pow10(n)
 	return math.Round(x*p) / p
 }
 

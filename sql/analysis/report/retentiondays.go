@@ -194,7 +194,7 @@ func retentionRows(days []keptDay, links map[uint64]uint64, p retentionParams) *
 	wide := slices.Max(append([]uint64{0}, p.within...))
 	for _, c := range list {
 		out.Data = append(out.Data, []any{withinValue(c.within, wide), time.Unix(c.week*86400, 0).UTC(), c.people, c.returned,
-			roundHalfAway(float64(c.returned)/float64(c.people), 4)})
+			round(float64(c.returned)/float64(c.people), 4)})
 	}
 	return out
 }
