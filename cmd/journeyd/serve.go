@@ -290,7 +290,8 @@ func (a *app) routes(sites *site.Registry, db string) error {
 	if err != nil {
 		return err
 	}
-	a.runner, a.defs = &report.Runner{Conn: a.conn, DB: db, StoreBytes: a.cfg.ReportStoreBytes, Metrics: metrics}, defs
+	a.runner, a.defs = &report.Runner{Conn: a.conn, DB: db, StoreBytes: a.cfg.ReportStoreBytes, StoreDir: a.cfg.ReportStoreDir,
+		Log: a.log, Metrics: metrics}, defs
 	reports := adminauth.Guard(a.cfg.AdminToken, report.RunnerHandler(a.runner, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)
@@ -348,6 +349,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopStartup()
 	a.started.Add(1)
 	go func() { defer a.started.Done(); a.startup(startCtx) }()
+	if a.runner != nil {
+		a.started.Add(1)
+		go func() { defer a.started.Done(); a.runner.LoadStore() }() // the days of --report-store-dir, while ClickHouse is awaited
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -358,6 +363,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	err := errors.Join(serveErr, a.server.Shutdown(drain))
 	stopStartup()
 	a.started.Wait()
+	if a.runner != nil {
+		err = errors.Join(err, a.runner.Close(drain))
+	}
 	if a.spool != nil {
 		err = errors.Join(err, a.spool.Close())
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"log/slog"
 	"maps"
 	"strings"
 	"sync"
@@ -188,6 +189,7 @@ type dayStore struct {
 	days    map[dayKey]*list.Element
 	lru     list.List // of *storedDay, the most recently used first
 	metrics *Metrics
+	disk    *dayDisk // where the days are kept across restarts (daydisk.go); nil: memory only
 }
 
 // get returns the rows of day k stored with print p, or nil; a day stored with another
@@ -224,6 +226,7 @@ func (s *dayStore) put(k dayKey, p dayPrint, rows keptDay) {
 	}
 	s.days[k] = s.lru.PushFront(d)
 	s.bytes += d.bytes
+	s.disk.mark(k, d)
 	for s.bytes > s.max {
 		s.remove(s.lru.Back())
 		s.metrics.evicted()
@@ -236,18 +239,60 @@ func (s *dayStore) remove(e *list.Element) {
 	d := s.lru.Remove(e).(*storedDay)
 	delete(s.days, d.key)
 	s.bytes -= d.bytes
+	s.disk.mark(d.key, nil)
 	s.metrics.setBytes(s.bytes)
 }
 
-// dayStore returns the Runner's store, or nil when it keeps none (StoreBytes 0).
+// dayStore returns the Runner's store, or nil when it keeps none (StoreBytes 0). The first
+// call makes it, with the days of StoreDir when it is set (daydisk.go); calls meanwhile
+// wait for them.
 func (r *Runner) dayStore() *dayStore {
 	if r.StoreBytes <= 0 {
 		return nil
 	}
 	r.storeOnce.Do(func() {
-		r.store = &dayStore{max: r.StoreBytes, days: map[dayKey]*list.Element{}, metrics: r.Metrics}
+		s := &dayStore{max: r.StoreBytes, days: map[dayKey]*list.Element{}, metrics: r.Metrics}
+		if r.StoreDir != "" {
+			s.disk = r.openStoreDir(s)
+		}
+		r.store = s
 	})
 	return r.store
+}
+
+// openStoreDir opens StoreDir for s and loads its days into s, or logs why the store is
+// kept in memory only and returns nil.
+func (r *Runner) openStoreDir(s *dayStore) *dayDisk {
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
+	disk, err := openDayDisk(r.StoreDir, log, r.Metrics)
+	if err != nil {
+		log.Warn("the report store is kept in memory only: a restart starts it empty", "err", err)
+		return nil
+	}
+	st := disk.load(s)
+	log.Info("report store loaded", "dir", r.StoreDir, "days", st.days, "bytes", st.bytes, "dropped", st.dropped,
+		"took", time.Since(start).Round(time.Millisecond))
+	return disk
+}
+
+// LoadStore makes the Runner's store now, loading the days of StoreDir, rather than at the
+// first report (which waits for the load). journeyd serve calls it at start.
+func (r *Runner) LoadStore() {
+	r.dayStore()
+}
+
+// Close writes the days stored but not yet on disk (StoreDir), within ctx, and releases
+// the directory. Reports after Close keep their days in memory only.
+func (r *Runner) Close(ctx context.Context) error {
+	r.storeOnce.Do(func() {}) // waits for a load under way; after it, no store is made
+	if r.store == nil || r.store.disk == nil {
+		return nil
+	}
+	return r.store.disk.close(ctx)
 }
 
 // epochDay is the number of a UTC day, as ClickHouse's toUInt16 of a Date gives it.

@@ -11,7 +11,13 @@ import (
 type Metrics struct {
 	hits, misses, evictions, unsettledDays, keptReads prometheus.Counter
 	bytes                                             prometheus.Gauge
+	loadedDays, diskErrors                            prometheus.Counter
+	filesDropped                                      *prometheus.CounterVec
 }
+
+// fileDropReasons are the reasons a day file is dropped at load (daydisk.go), the labels of
+// journeyd_report_store_files_dropped_total.
+var fileDropReasons = []string{"corrupt", "format", "kind", "bound"}
 
 // NewMetrics returns the store's metrics, registered with reg unless it is nil.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -40,11 +46,26 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "journeyd_report_store_bytes",
 			Help: "Bytes of days' rows the store holds.",
 		}),
+		loadedDays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_loaded_total",
+			Help: "Days loaded into the store from --report-store-dir at start.",
+		}),
+		diskErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_disk_errors_total",
+			Help: "Days the store could not write to (or remove from) --report-store-dir; a restart reads them from ClickHouse.",
+		}),
+		filesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "journeyd_report_store_files_dropped_total",
+			Help: "Day files of --report-store-dir removed at start: corrupt (damaged or cut short), format (another version), kind (a kind of day this journeyd does not keep), bound (beyond --report-store-bytes).",
+		}, []string{"reason"}),
+	}
+	for _, r := range fileDropReasons {
+		m.filesDropped.WithLabelValues(r)
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.keptReads, m.bytes} {
+	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.keptReads, m.bytes, m.loadedDays, m.diskErrors, m.filesDropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register report store metrics: %w", err)
 		}
@@ -85,5 +106,23 @@ func (m *Metrics) unsettled() {
 func (m *Metrics) setBytes(n int64) {
 	if m != nil {
 		m.bytes.Set(float64(n))
+	}
+}
+
+func (m *Metrics) loaded(n int) {
+	if m != nil {
+		m.loadedDays.Add(float64(n))
+	}
+}
+
+func (m *Metrics) diskError() {
+	if m != nil {
+		m.diskErrors.Inc()
+	}
+}
+
+func (m *Metrics) fileDropped(reason string) {
+	if m != nil {
+		m.filesDropped.WithLabelValues(reason).Inc()
 	}
 }

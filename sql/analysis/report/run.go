@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
 	"sync"
 	"time"
@@ -39,6 +40,12 @@ type Runner struct {
 	// read again from ClickHouse only the days whose events have changed (daystore.go).
 	// 0 keeps none: every report reads its whole period.
 	StoreBytes int64
+	// StoreDir, when set with StoreBytes, keeps the store's days on disk in that directory
+	// too, so that a Runner made after a restart starts with them (daydisk.go); Close
+	// writes those not written yet. Empty: the store is in memory only.
+	StoreDir string
+	// Log receives what the store on disk could not do and what it loaded; nil logs nothing.
+	Log *slog.Logger
 	// Metrics counts the store's hits, misses, evictions and bytes; nil counts nothing.
 	Metrics *Metrics
 

@@ -1,0 +1,393 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A Runner with a StoreDir keeps the days of its store (daystore.go) on disk too, so that
+// a restarted journeyd starts with the days it had, instead of reading every period from
+// ClickHouse again (15-30 s a panel of the dashboard at 10 million events,
+// docs/BENCHMARKS.md). Each day is written once, when it is stored, by one goroutine in
+// the background (dayDisk.run), so that no report waits for the disk: a stored day is
+// never changed, so the writer reads it while reports do. A day evicted, or replaced by a
+// newer read, has its file removed the same way; a day stored and evicted before the
+// writer came to it is never written. A snapshot at shutdown would lose every day a crash
+// ends, and write the whole store at once where a report may be waiting on the cores; a
+// day written when stored costs its encoding once, spread over the reads that fill the
+// store, and a kill -9 loses only the days not written yet.
+//
+// A day's file (dayFile) names its kind, the query that filled it (its key in the store:
+// a journeyd with other SQL misses it) and its day, with the day's print; a format version
+// and a CRC-32C of the whole file guard it. It is written to a temporary file, synced and
+// renamed over the day's name, so that a crash leaves either the old file, the new one or
+// a temporary file, which the next start removes. A file that does not decode (torn,
+// damaged, of another format version, of a kind this journeyd does not know) is removed
+// with a log line and counted (journeyd_report_store_files_dropped_total); its day is read
+// from ClickHouse again when a report needs it. A day loaded is trusted no more than one
+// stored by a report: its print is compared with the day's events on use, as every stored
+// day's is, and a day whose events changed while journeyd was down is read again.
+//
+// At start (Runner.LoadStore, or the first report) the files are loaded newest first
+// while they fit in StoreBytes, the newest at the front of the store's order; the others
+// are removed, as the store would have evicted them. A directory serves one journeyd at a
+// time (a flock on its LOCK file); a second one keeps its store in memory only.
+
+// diskFormat is the version of the files' layout and of every kind's encoding. Change it
+// whenever either changes (or what a kind's fields mean): files of another version are
+// dropped at load.
+const diskFormat = 1
+
+// diskMagic starts every day file.
+const diskMagic = "jrnyday\n"
+
+// diskDay is a kept day that can be written to disk: the name of its kind (a key of
+// diskKinds) and its encoding, which its kind's decoder reads back. A kind of keptDay that
+// is not a diskDay is kept in memory only.
+type diskDay interface {
+	keptDay
+	diskKind() string
+	encode(e *dayEncoder)
+}
+
+// diskKinds decodes each kind of day a store writes, by its name. A file of a kind not
+// here is dropped at load. Adding a kind: a diskKind and an encode method on it, and its
+// decoder here (daycodec.go).
+var diskKinds = map[string]func(d *dayDecoder) keptDay{
+	"touch":     decodeDayRows,
+	"pages":     decodePageDay,
+	"stages":    decodeStageDay,
+	"retention": decodeRetentionDay,
+}
+
+// dayDisk is the directory a store keeps its days in, and the writer that keeps it up
+// to date.
+type dayDisk struct {
+	dir     string
+	log     *slog.Logger
+	metrics *Metrics
+	lock    *os.File
+
+	mu      sync.Mutex
+	pending map[dayKey]*storedDay // the days to write, nil those to remove
+	closed  bool
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// openDayDisk takes dir (made when missing) for one store and starts its writer.
+func openDayDisk(dir string, log *slog.Logger, m *Metrics) (*dayDisk, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot make report store directory %s: %w", dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot lock report store directory %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot lock report store directory %s: another journeyd uses it (%w)", dir, err)
+	}
+	d := &dayDisk{dir: dir, log: log, metrics: m, lock: f, pending: map[dayKey]*storedDay{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go d.run()
+	return d, nil
+}
+
+// mark records that day k is now sd (nil: no longer stored), for the writer. It never
+// waits for the disk. A day of a kind that is no diskDay is not written.
+func (d *dayDisk) mark(k dayKey, sd *storedDay) {
+	if d == nil {
+		return
+	}
+	if sd != nil {
+		if _, ok := sd.rows.(diskDay); !ok {
+			return
+		}
+	}
+	d.mu.Lock()
+	if !d.closed {
+		d.pending[k] = sd
+	}
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes and removes the marked days until close, then the ones marked before it.
+func (d *dayDisk) run() {
+	defer close(d.done)
+	for {
+		select {
+		case <-d.wake:
+			d.flush()
+		case <-d.stop:
+			d.flush()
+			return
+		}
+	}
+}
+
+// flush writes or removes every day marked so far, the latest mark of each.
+func (d *dayDisk) flush() {
+	for {
+		d.mu.Lock()
+		work := d.pending
+		if len(work) == 0 {
+			d.mu.Unlock()
+			return
+		}
+		d.pending = map[dayKey]*storedDay{}
+		d.mu.Unlock()
+		var buf []byte
+		for k, sd := range work {
+			var err error
+			if sd == nil {
+				err = os.Remove(d.path(k))
+				if errors.Is(err, os.ErrNotExist) {
+					err = nil
+				}
+			} else {
+				buf, err = writeDayFile(d.path(k), k, sd.print, sd.rows.(diskDay), buf)
+			}
+			if err != nil {
+				d.metrics.diskError()
+				d.log.Warn("cannot keep a report day on disk; a restart reads it from ClickHouse", "err", err)
+			}
+		}
+	}
+}
+
+// close stops the writer once it has written what was marked, or when ctx ends, and
+// unlocks the directory.
+func (d *dayDisk) close(ctx context.Context) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	d.mu.Unlock()
+	close(d.stop)
+	select {
+	case <-d.done:
+		return d.lock.Close()
+	case <-ctx.Done():
+		return fmt.Errorf("cannot write every report day to %s before the end: %w", d.dir, ctx.Err())
+	}
+}
+
+// path is the file of day k: a hash of its query and day.
+func (d *dayDisk) path(k dayKey) string {
+	h := sha256.Sum256([]byte(k.query + "\x00" + strconv.Itoa(int(k.day))))
+	return filepath.Join(d.dir, hex.EncodeToString(h[:16])+".day")
+}
+
+// loadStats are what a load found.
+type loadStats struct {
+	days, dropped int
+	bytes         int64
+}
+
+// errOverBound is the load's reason to leave a day out: the store is full.
+var errOverBound = errors.New("the store is full")
+
+// load puts the days of the directory's files into s, newest first while they fit in its
+// bound; it removes the temporary files a crash left, the files that do not decode
+// (logged) and those that do not fit.
+func (d *dayDisk) load(s *dayStore) loadStats {
+	var st loadStats
+	entries, err := os.ReadDir(d.dir)
+	if err != nil {
+		d.log.Warn("cannot read the report store directory; the store starts empty", "dir", d.dir, "err", err)
+		return st
+	}
+	type file struct {
+		name string
+		mod  time.Time
+	}
+	var files []file
+	for _, e := range entries {
+		switch {
+		case strings.HasSuffix(e.Name(), ".tmp"):
+			os.Remove(filepath.Join(d.dir, e.Name()))
+		case strings.HasSuffix(e.Name(), ".day"):
+			if info, err := e.Info(); err == nil {
+				files = append(files, file{e.Name(), info.ModTime()})
+			}
+		}
+	}
+	slices.SortFunc(files, func(a, b file) int { return cmp.Or(b.mod.Compare(a.mod), strings.Compare(a.name, b.name)) })
+	var buf []byte
+	for _, f := range files {
+		path := filepath.Join(d.dir, f.name)
+		var sd *storedDay
+		sd, buf, err = readDayFile(path, buf, s.max-s.bytes)
+		if err != nil {
+			os.Remove(path)
+			reason := "corrupt"
+			switch {
+			case errors.Is(err, errOverBound):
+				reason = "bound"
+			case errors.Is(err, errDiskFormat):
+				reason = "format"
+			case errors.Is(err, errDiskKind):
+				reason = "kind"
+			default:
+				d.log.Warn("dropped a report day file that does not decode; its day is read from ClickHouse again", "file", path, "err", err)
+			}
+			d.metrics.fileDropped(reason)
+			st.dropped++
+			continue
+		}
+		s.days[sd.key] = s.lru.PushBack(sd)
+		s.bytes += sd.bytes
+		st.days++
+		st.bytes += sd.bytes
+	}
+	s.metrics.setBytes(s.bytes)
+	s.metrics.loaded(st.days)
+	return st
+}
+
+// errDiskFormat and errDiskKind are why a file of another format version or of an
+// unknown kind is dropped.
+var (
+	errDiskFormat = errors.New("another format version")
+	errDiskKind   = errors.New("a kind of day this journeyd does not keep")
+)
+
+// readDayFile reads and decodes the day file at path, into buf's room, unless its day
+// takes more than room bytes.
+func readDayFile(path string, buf []byte, room int64) (*storedDay, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, buf, fmt.Errorf("cannot open report day file %s: %w", path, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, buf, fmt.Errorf("cannot stat report day file %s: %w", path, err)
+	}
+	n := int(info.Size())
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, buf, fmt.Errorf("cannot read report day file %s: %w", path, err)
+	}
+	sd, err := decodeDayFile(buf, room)
+	if err != nil {
+		return nil, buf, fmt.Errorf("cannot load report day file %s: %w", path, err)
+	}
+	return sd, buf, nil
+}
+
+// encodeDayFile appends day k of print p, rows, as a day file to buf.
+func encodeDayFile(buf []byte, k dayKey, p dayPrint, rows diskDay) []byte {
+	e := &dayEncoder{b: buf}
+	e.b = append(e.b, diskMagic...)
+	e.u32(diskFormat)
+	e.str(rows.diskKind())
+	e.str(k.query)
+	e.u32(uint32(k.day))
+	e.u64(p.events)
+	e.u64(p.hash)
+	e.u64(uint64(rows.size()))
+	rows.encode(e)
+	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable))
+}
+
+// crcTable is CRC-32C's, which the CPU computes.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// decodeDayFile decodes a day file whose day takes at most room bytes.
+func decodeDayFile(b []byte, room int64) (*storedDay, error) {
+	if len(b) < len(diskMagic)+8 || !bytes.HasPrefix(b, []byte(diskMagic)) {
+		return nil, errors.New("not a report day file")
+	}
+	body := b[:len(b)-4]
+	if sum := binary.LittleEndian.Uint32(b[len(b)-4:]); sum != crc32.Checksum(body, crcTable) {
+		return nil, errors.New("its checksum does not match: the file is damaged or was cut short")
+	}
+	d := &dayDecoder{b: body[len(diskMagic):]}
+	if v := d.u32(); v != diskFormat {
+		return nil, fmt.Errorf("%w: %d, this journeyd reads %d", errDiskFormat, v, diskFormat)
+	}
+	kind := d.str()
+	sd := &storedDay{}
+	sd.key.query = d.str()
+	day := d.u32()
+	sd.key.day = uint16(day)
+	sd.print.events, sd.print.hash = d.u64(), d.u64()
+	bytes := d.u64()
+	decode := diskKinds[kind]
+	switch {
+	case d.err != nil:
+		return nil, d.err
+	case decode == nil:
+		return nil, fmt.Errorf("%w: %q", errDiskKind, kind)
+	case day > 1<<16-1:
+		return nil, fmt.Errorf("day %d is past the store's days", day)
+	case int64(bytes) > room:
+		return nil, errOverBound
+	}
+	sd.rows = decode(d)
+	if d.err == nil && len(d.b) > 0 {
+		d.fail("%d bytes after the day", len(d.b))
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("cannot decode its %s day: %w", kind, d.err)
+	}
+	if sd.bytes = sd.rows.size(); sd.bytes > room {
+		return nil, errOverBound
+	}
+	return sd, nil
+}
+
+// writeDayFile writes day k of print p, rows, to path through a temporary file in the
+// same directory, synced and renamed over path. buf is room for the encoding, returned for
+// the next.
+func writeDayFile(path string, k dayKey, p dayPrint, rows diskDay, buf []byte) ([]byte, error) {
+	buf = encodeDayFile(buf[:0], k, p, rows)
+	f, err := os.CreateTemp(filepath.Dir(path), "*.tmp")
+	if err != nil {
+		return buf, fmt.Errorf("cannot write report day file %s: %w", path, err)
+	}
+	_, err = f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return buf, fmt.Errorf("cannot write report day file %s: %w", path, err)
+	}
+	return buf, nil
+}
