@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/journeyd/journeyd/event"
+	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+	"github.com/journeyd/journeyd/sql/store/chtest"
+)
+
+// storeVisit returns a pageview (revenue 0) or, with revenue, a purchase of site shop by
+// anon at hh:mm of the UTC day days before today, received then.
+func storeVisit(id string, days, hh, mm int, anon, channel string, revenue float64) event.Event {
+	ts := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -days).Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
+	e := event.Event{ID: id, SiteID: "shop", TS: ts, ReceivedAt: ts, Type: "pageview", AnonID: anon, SessionID: anon + "-s",
+		Path: "/", Channel: channel}
+	if revenue > 0 {
+		e.Type, e.Name, e.Revenue, e.Channel = "track", "purchase", revenue, ""
+	}
+	return e
+}
+
+// channelsOver30 returns the rows of the channels report of site shop over the 30 days to
+// today, from the journeyd at base.
+func channelsOver30(t *testing.T, base string) string {
+	t.Helper()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	q := url.Values{"site": {"shop"}, "from": {today.AddDate(0, 0, -29).Format(time.DateOnly)}, "to": {today.AddDate(0, 0, 1).Format(time.DateOnly)}}
+	req, _ := http.NewRequest("GET", base+"/api/v1/reports/channels?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer admin-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("channels answered %d: %s", resp.StatusCode, body)
+	}
+	var res struct {
+		Channels []struct {
+			Channel                       string
+			Sessions, People, Conversions int
+			Revenue                       float64
+		}
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatalf("channels: %v in %s", err, body)
+	}
+	var rows [][]any
+	for _, c := range res.Channels {
+		rows = append(rows, []any{c.Channel, c.Sessions, c.People, c.Conversions, c.Revenue})
+	}
+	return fmt.Sprint(rows)
+}
+
+// waitWarm waits until the journeyd at base has taken want days from the store or
+// ClickHouse (the warm-up's), and returns how many came from each.
+func waitWarm(t *testing.T, base string, want float64) (hits, misses float64) {
+	t.Helper()
+	waitFor(t, func() (bool, string) {
+		hits, misses = metricValue(t, base, "journeyd_report_store_hits_total"), metricValue(t, base, "journeyd_report_store_misses_total")
+		return hits+misses >= want, fmt.Sprintf("the warm-up took %v days from the store and %v from ClickHouse, want %v in all", hits, misses, want)
+	})
+	return hits, misses
+}
+
+// TestReportStoreSurvivesKill: journeyd serve with --report-store-dir warms its store at
+// start (the overview of site shop over the 30 days to today and the 30 before, its top
+// lists and top pages over the 30: 120 days, read from ClickHouse, TestReportsWarmAtStart)
+// and writes each day to the directory; it is killed with SIGKILL. While it is down a Paid
+// Search visit lands 2 days ago. The restarted journeyd loads the 120 days and its warm-up
+// reads from ClickHouse only the three it changed (that day of the overview, of the top
+// lists and of the top pages); the channels over the 30 days come from the store, every
+// day, with the new visit. By hand (channel, sessions, people, conversions, revenue; most
+// sessions first, then by name): before, Email 1 session (v1, 3 days ago) of 1 person
+// buying for 20 in it, Paid Search 1 (v2, 4 days ago), no purchase; after, Paid Search 2
+// sessions (v2, and v3 2 days ago) of 2 people, then Email.
+func TestReportStoreSurvivesKill(t *testing.T) {
+	srv := chtest.Shared(t)
+	conn, db := journeytest.Database(t)
+	t.Setenv("JOURNEYD_ADMIN_TOKEN", "admin-secret")
+	journeytest.Insert(t, conn, []event.Event{
+		storeVisit("v1-1", 3, 10, 0, "v1", "Email", 0),
+		storeVisit("v1-2", 3, 10, 5, "v1", "", 20),
+		storeVisit("v2-1", 4, 9, 0, "v2", "Paid Search", 0),
+	})
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	args := append(faultArgs(t, srv.DSN(db), dir), "--report-store-dir", store)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+
+	first, base := startProcess(t, args...)
+	waitReady(t, base)
+	if hits, misses := waitWarm(t, base, 120); hits != 0 || misses != 120 {
+		t.Fatalf("the first start warmed %v days from the store and %v from ClickHouse, want 0 and 120", hits, misses)
+	}
+	const before = "[[Email 1 1 1 20] [Paid Search 1 1 0 0]]"
+	if got := channelsOver30(t, base); got != before {
+		t.Fatalf("channels before the restart: %s, want %s", got, before)
+	}
+	waitFor(t, func() (bool, string) {
+		files, _ := filepath.Glob(filepath.Join(store, "*.day"))
+		return len(files) == 120, fmt.Sprintf("%d day files in %s, want 120", len(files), store)
+	})
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+
+	journeytest.Insert(t, conn, []event.Event{storeVisit("v3-1", 2, 15, 0, "v3", "Paid Search", 0)})
+	if _, err := os.Stat(filepath.Join(store, "LOCK")); err != nil {
+		t.Fatal(err)
+	}
+	_, base = startProcess(t, args...)
+	waitReady(t, base)
+	hits, misses := waitWarm(t, base, 120)
+	if time.Now().UTC().Truncate(24*time.Hour) != today {
+		t.Skip("the UTC day changed during the test: the warm-ups' periods differ")
+	}
+	if loaded := metricValue(t, base, "journeyd_report_store_loaded_total"); loaded != 120 {
+		t.Errorf("the restart loaded %v days, want 120", loaded)
+	}
+	if hits != 117 || misses != 3 {
+		t.Errorf("the restart warmed %v days from the store and %v from ClickHouse, want 117 and 3", hits, misses)
+	}
+	const after = "[[Paid Search 2 2 0 0] [Email 1 1 1 20]]"
+	if got := channelsOver30(t, base); got != after {
+		t.Errorf("channels after the restart: %s, want %s", got, after)
+	}
+	if h, m := metricValue(t, base, "journeyd_report_store_hits_total"), metricValue(t, base, "journeyd_report_store_misses_total"); h != hits+30 || m != misses {
+		t.Errorf("channels over the 30 days took %v days from the store and %v from ClickHouse, want 30 and 0", h-hits, m-misses)
+	}
+}
