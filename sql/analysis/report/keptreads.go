@@ -22,13 +22,30 @@ import (
 // keptReadsMax is how many reads' batches a Runner keeps at most.
 const keptReadsMax = 4
 
-// keptRead is the batches of one grouped read and what they came from.
+// keptRead is the batches of one grouped read and what they came from, with the groups
+// that gave them (patchreads.go).
 type keptRead struct {
 	sql     string
 	days    []*dayRows
 	links   map[uint64]uint64
 	batches []*personBatch
+	groups  []keptGroup
 	bytes   int64
+}
+
+// keptGroup is one group of a kept read, in the read's order (by person, then hash): its
+// person and its hash.
+type keptGroup struct {
+	person, hash uint64
+}
+
+// keptGroups returns what a kept read holds of groups, sorted by person then hash.
+func keptGroups(groups []touchGroup) []keptGroup {
+	out := make([]keptGroup, len(groups))
+	for i, g := range groups {
+		out[i] = keptGroup{g.person, g.hash}
+	}
+	return out
 }
 
 // keptReads are a Runner's kept reads, the most recently used first.
@@ -52,26 +69,30 @@ func (r *Runner) keptBatches(sql string, days []*dayRows, links map[uint64]uint6
 	return nil
 }
 
-// keepBatches keeps the batches of a read of sql over days with links, when the Runner
-// keeps days (StoreBytes); the reads kept take at most StoreBytes besides the store's own
-// (236 MB a read of the bench's month at 10 million events: the dashboard's three, the
-// overview's, the top lists' and the journey panels', fit in the default), the least
-// recently used going first.
-func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, batches []*personBatch) {
+// keepBatches keeps the batches of a read of sql over days with links, and its groups (by
+// person, then hash), when the Runner keeps days (StoreBytes); the reads kept take at most
+// StoreBytes besides the store's own (276 MB a read of the bench's month at 10 million
+// events, 40 MB of it the groups: the dashboard's three, the overview's, the top lists' and
+// the journey panels', fit in the default), the least recently used going first. It
+// replaces a kept read of the same sql: that one's days are older (a read of the same sql
+// gets the store's newest), and it can answer no later read.
+func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, batches []*personBatch, groups []keptGroup) {
 	if r.dayStore() == nil || len(batches) == 0 {
 		return
 	}
-	k := &keptRead{sql: sql, days: days, links: links, batches: batches}
+	k := &keptRead{sql: sql, days: days, links: links, batches: batches, groups: groups}
 	for _, b := range batches {
 		k.bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
 			int64(cap(b.visits))*int64(unsafe.Sizeof(sessionVisit{})) + int64(cap(b.ends))*int64(unsafe.Sizeof(personEnd{}))
 	}
+	k.bytes += int64(cap(groups)) * int64(unsafe.Sizeof(keptGroup{}))
 	limit := r.StoreBytes
 	if k.bytes > limit {
 		return
 	}
 	r.keptMu.Lock()
 	defer r.keptMu.Unlock()
+	r.kept = slices.DeleteFunc(r.kept, func(other *keptRead) bool { return other.sql == sql })
 	r.kept = append([]*keptRead{k}, r.kept...)
 	total := int64(0)
 	for i, other := range r.kept {

@@ -9,10 +9,10 @@ import (
 // Metrics are the journeyd_report_store_* series of a Runner's store of days' rows
 // (daystore.go). A nil *Metrics counts nothing.
 type Metrics struct {
-	hits, misses, evictions, unsettledDays, keptReads prometheus.Counter
-	bytes                                             prometheus.Gauge
-	loadedDays, diskErrors                            prometheus.Counter
-	filesDropped                                      *prometheus.CounterVec
+	hits, misses, evictions, unsettledDays, keptReads, patchedReads prometheus.Counter
+	bytes                                                           prometheus.Gauge
+	loadedDays, diskErrors                                          prometheus.Counter
+	filesDropped                                                    *prometheus.CounterVec
 }
 
 // fileDropReasons are the reasons a day file is dropped at load (daydisk.go), the labels of
@@ -42,6 +42,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "journeyd_report_store_kept_reads_total",
 			Help: "Reads of a report's touch groups answered by the groups kept of an earlier read: every day's rows from the store and the person links unchanged since.",
 		}),
+		patchedReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeyd_report_store_patched_reads_total",
+			Help: "Reads of a report's touch groups answered by the groups kept of an earlier read with the groups of the persons a changed day or link touches made again.",
+		}),
 		bytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "journeyd_report_store_bytes",
 			Help: "Bytes of days' rows the store holds.",
@@ -65,7 +69,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.keptReads, m.bytes, m.loadedDays, m.diskErrors, m.filesDropped} {
+	for _, c := range []prometheus.Collector{m.hits, m.misses, m.evictions, m.unsettledDays, m.keptReads, m.patchedReads, m.bytes, m.loadedDays, m.diskErrors, m.filesDropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register report store metrics: %w", err)
 		}
@@ -88,6 +92,12 @@ func (m *Metrics) miss() {
 func (m *Metrics) keptRead() {
 	if m != nil {
 		m.keptReads.Inc()
+	}
+}
+
+func (m *Metrics) patchedRead() {
+	if m != nil {
+		m.patchedReads.Inc()
 	}
 }
 

@@ -23,12 +23,14 @@ import (
 // touchGroup is one touch group of touch_rows, as touchpoints.sql gives it: its person, its
 // visit (t, and k an index into the read's keys; t 0 when it is no touchpoint), its
 // conversions (convs[from:to] of the read), and whether it is a session (a visit, no email
-// or impression: touches.sql's session, what channels and the overview count).
+// or impression: touches.sql's session, what channels and the overview count); and its
+// hash, which orders a person's groups (sortByPerson) and finds them again in a kept read
+// (patchreads.go).
 type touchGroup struct {
-	person   uint64
-	t, k     uint32
-	from, to uint32
-	session  bool
+	person, hash uint64
+	t, k         uint32
+	from, to     uint32
+	session      bool
 }
 
 // groupTouchRows reads the person links (read.links, person_links.sql) and the rows of
@@ -36,7 +38,9 @@ type touchGroup struct {
 // from the Runner's store, daystore.go), groups the rows into touch groups, resolves each
 // group's person, and hands the groups to send in batches of whole people, in person order.
 // When the Runner grouped the very same days' rows with the same links before, it hands out
-// the batches it kept of that read instead (keptreads.go).
+// the batches it kept of that read instead (keptreads.go); when it grouped the same query
+// over days of which a few changed since, or with other links, it patches those batches
+// with the groups of the persons the change touches (patchreads.go).
 func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func(*personBatch)) error {
 	days, links, err := r.touchDays(ctx, read)
 	if err != nil {
@@ -48,16 +52,27 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func
 		}
 		return nil
 	}
+	batches, groups, err := r.patchRead(read.sql, days, links)
+	if err != nil {
+		return err
+	} else if batches != nil {
+		for _, b := range batches {
+			send(b)
+		}
+		r.keepBatches(read.sql, days, links, batches, groups)
+		return nil
+	}
 	g := &touchGrouper{links: links}
 	if err := g.group(days); err != nil {
 		return err
 	}
-	var batches []*personBatch
 	g.send(func(b *personBatch) {
 		batches = append(batches, b)
 		send(b)
 	})
-	r.keepBatches(read.sql, days, links, batches)
+	if r.dayStore() != nil {
+		r.keepBatches(read.sql, days, links, batches, keptGroups(g.groups))
+	}
 	return nil
 }
 
@@ -227,13 +242,7 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 	b.visits = make([]sessionVisit, 0, batchRows)
 	from := personEnd{}
 	for i, group := range g.groups {
-		if group.t != 0 {
-			b.touches = append(b.touches, touchpoint{group.t, g.keys[group.k]})
-		}
-		if group.session {
-			b.visits = append(b.visits, g.visit(group))
-		}
-		b.convs = append(b.convs, g.convs[group.from:group.to]...)
+		g.appendGroup(b, group)
 		if i+1 < len(g.groups) && g.groups[i+1].person == group.person {
 			continue
 		}
@@ -244,6 +253,18 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 	}
 }
 
+// appendGroup adds group's touchpoint (when it has a visit), session (when it is one) and
+// conversions to the person b is filling.
+func (g *touchGrouper) appendGroup(b *personBatch, group touchGroup) {
+	if group.t != 0 {
+		b.touches = append(b.touches, touchpoint{group.t, g.keys[group.k]})
+	}
+	if group.session {
+		b.visits = append(b.visits, g.visit(group))
+	}
+	b.convs = append(b.convs, g.convs[group.from:group.to]...)
+}
+
 // sortByPerson puts the groups of ranges together, in their order, into g.groups (in all,
 // whose room the ranges hold) sorted by person, and their conversions into g.convs. The
 // groups are moved, in place, into 256 runs by the person's top byte, then each run into
@@ -251,9 +272,11 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 // cache (a sort of the whole costs about three times as much); the runs of the top byte are
 // split among goroutines as group's ranges are. In place, for a copy of millions of groups
 // into fresh memory cost more than the moves (0.1-0.4 s at 10 million events: clearing
-// and first touching the memory). The groups of one person end in an order fixed by the
-// groups given, not theirs; a batch sorts a person's touchpoints and conversions
-// (sortPerson), and its sessions are in no order.
+// and first touching the memory). The groups of one person end in the order of their
+// hashes (unique in a read), so that the groups, and the batches cut from them, are the
+// same whatever order they came in: a kept read patched with a changed day's groups
+// (patchreads.go) gives what grouping every day again gives. A batch sorts a person's
+// touchpoints and conversions (sortPerson); its sessions are in its groups' order.
 func (g *touchGrouper) sortByPerson(ranges []groupRange, all []touchGroup) {
 	nconvs := 0
 	for _, r := range ranges {
@@ -287,7 +310,9 @@ func (g *touchGrouper) sortByPerson(ranges []groupRange, all []touchGroup) {
 				run := g.groups[counts[top]:counts[top+1]]
 				runs := byteRuns(run, 48)
 				for b := range 256 {
-					slices.SortFunc(run[runs[b]:runs[b+1]], func(a, b touchGroup) int { return cmp.Compare(a.person, b.person) })
+					slices.SortFunc(run[runs[b]:runs[b+1]], func(a, b touchGroup) int {
+						return cmp.Or(cmp.Compare(a.person, b.person), cmp.Compare(a.hash, b.hash))
+					})
 				}
 			}
 		}(from, end)

@@ -42,10 +42,10 @@ func TestTouchGroupsInRanges(t *testing.T) {
 	// conversions holds the empty range where it was gathered: C after A's one (1), E after
 	// D's (2).
 	want := []touchGroup{
-		{person: 9, t: 200, k: 1, from: 1, to: 1, session: true},
-		{person: 9, from: 1, to: 2},
-		{person: 9, t: 150, k: 2, from: 2, to: 2},
-		{person: 70, t: 100, k: 0, from: 0, to: 1, session: true},
+		{person: 9, hash: c, t: 200, k: 1, from: 1, to: 1, session: true},
+		{person: 9, hash: d, from: 1, to: 2},
+		{person: 9, hash: e, t: 150, k: 2, from: 2, to: 2},
+		{person: 70, hash: a, t: 100, k: 0, from: 0, to: 1, session: true},
 	}
 	wantConvs := []conversionAt{{150, 10}, {300, 20}}
 	for _, minRows := range []int{1 << 16, 1} {
