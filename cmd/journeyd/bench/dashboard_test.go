@@ -6,12 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/journeyd/journeyd/event/goal"
@@ -50,7 +55,8 @@ const morningEvents = 400
 // panel's time from the click on Show, first (cold) and after a reload (warm: the reports
 // API keeps the days' rows it read, as journeyd serve's does), then once more after a few
 // hundred events came into the period's last day (morning: today has changed, every other
-// day is kept; morningdata.sql). It runs only with -dashboard-events N: inserting 10 million events takes minutes.
+// day is kept; morningdata.sql), and once after a restart: a new Runner on the directory the
+// first kept its days in (--report-store-dir), loaded as journeyd serve loads it at start. It runs only with -dashboard-events N: inserting 10 million events takes minutes.
 func TestDashboardTiming(t *testing.T) {
 	if *dashboardEvents == 0 {
 		t.Skip("run with -dashboard-events N to time the dashboard")
@@ -85,16 +91,26 @@ func TestDashboardTiming(t *testing.T) {
 	}
 	t.Logf("each report alone, median of %d, and its ratio to the baseline:\n%s", *dashboardRuns, b.String())
 	sites := map[string]goal.Definitions{"bench": {}}
-	// As journeyd serve runs the reports: the warm pass finds the days' rows the cold one kept.
-	runner := &report.Runner{Conn: conn, DB: db, StoreBytes: report.DefaultStoreBytes}
-	reports, dash := report.RunnerHandler(runner, sites), dashboard.Handler()
+	// As journeyd serve runs the reports: the warm pass finds the days' rows the cold one
+	// kept; the store is kept on disk too (--report-store-dir), for the restart.
+	storeDir := filepath.Join(t.TempDir(), "store")
+	metrics := prometheus.NewRegistry()
+	m, err := report.NewMetrics(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := &report.Runner{Conn: conn, DB: db, StoreBytes: report.DefaultStoreBytes, StoreDir: storeDir, Metrics: m}
+	var reports atomic.Pointer[fasthttp.RequestHandler]
+	handler := report.RunnerHandler(runner, sites)
+	reports.Store(&handler)
+	dash := dashboard.Handler()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		if strings.HasPrefix(string(ctx.Path()), "/api/") {
-			reports(ctx)
+			(*reports.Load())(ctx)
 			return
 		}
 		dash(ctx)
@@ -104,7 +120,7 @@ func TestDashboardTiming(t *testing.T) {
 	tab := browsertest.Tab(t, browsertest.Start(t), false, panelClock)
 	view := "http://" + l.Addr().String() + "/dashboard/#site=bench&from=2026-01-01&to=2026-01-30"
 	browsertest.Do(t, tab, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(view), chromedp.SetValue(chromedp.CSS("#token"), "any"))
-	for _, pass := range []string{"cold", "warm", "morning"} {
+	for _, pass := range []string{"cold", "warm", "morning", "restart"} {
 		if pass == "morning" {
 			sql, err := report.Fill(morningData, map[string]report.Value{"db": report.Ident(db), "site": report.String("bench"),
 				"events": report.Int(morningEvents), "day": report.Time(time.Date(2026, 1, 30, 0, 0, 0, 0, time.UTC))})
@@ -115,9 +131,17 @@ func TestDashboardTiming(t *testing.T) {
 				t.Fatalf("cannot insert the morning's events: %v", err)
 			}
 		}
+		if pass == "restart" {
+			runner, metrics = restart(t, runner, sites, &reports)
+			runtime.GC()
+			var mem runtime.MemStats
+			runtime.ReadMemStats(&mem)
+			t.Logf("restart: heap after a GC, the first Runner dropped: %.1f MB", float64(mem.HeapAlloc)/1e6)
+		}
 		if pass != "cold" {
 			browsertest.Do(t, tab, chromedp.Reload())
 		}
+		hits, misses := storeMetric(t, metrics, "hits_total"), storeMetric(t, metrics, "misses_total")
 		var merges, mergeBytes uint64 // what ClickHouse merges in the background as the pass starts
 		if err := conn.QueryRow(ctx, "SELECT count(), sum(total_size_bytes_compressed) FROM system.merges").Scan(&merges, &mergeBytes); err != nil {
 			t.Fatal(err)
@@ -139,8 +163,75 @@ func TestDashboardTiming(t *testing.T) {
 		if errs := browsertest.Eval[[]string](t, tab, `[...document.querySelectorAll('.error-box')].map(e => e.textContent)`); len(errs) > 0 {
 			t.Fatalf("%s: panels show errors: %q", pass, errs)
 		}
-		t.Logf("%s(journeyd's CPU, this process's, from Show to the last panel: %.2f s)", timingTable(pass, done), (selfCPU() - cpu).Seconds())
+		t.Logf("%s(journeyd's CPU, this process's, from Show to the last panel: %.2f s; days from the store %v, from ClickHouse %v)",
+			timingTable(pass, done), (selfCPU() - cpu).Seconds(), storeMetric(t, metrics, "hits_total")-hits, storeMetric(t, metrics, "misses_total")-misses)
 	}
+	if err := runner.Close(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// restart stops runner as journeyd serve stops its own (Close writes the days not yet on
+// disk) and returns a new Runner on the same directory, its days loaded (LoadStore, as
+// serve calls it at start), serving the reports in its place, with metrics of its own.
+// It logs how long the close and the load took and what was loaded.
+func restart(t *testing.T, runner *report.Runner, sites map[string]goal.Definitions, reports *atomic.Pointer[fasthttp.RequestHandler]) (*report.Runner, *prometheus.Registry) {
+	t.Helper()
+	began := time.Now()
+	if err := runner.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	closed := time.Since(began)
+	files, bytes := dirSize(t, runner.StoreDir)
+	metrics := prometheus.NewRegistry()
+	m, err := report.NewMetrics(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := &report.Runner{Conn: runner.Conn, DB: runner.DB, StoreBytes: runner.StoreBytes, StoreDir: runner.StoreDir, Metrics: m}
+	cpu := selfCPU()
+	began = time.Now()
+	next.LoadStore()
+	loaded, loadCPU := time.Since(began), selfCPU()-cpu
+	t.Logf("restart: the close wrote what was left in %s; %d day files, %.1f MB on disk; loaded %v days, %.1f MB in the store, in %s (%.2f s of CPU)",
+		closed.Round(time.Millisecond), files, float64(bytes)/1e6, storeMetric(t, metrics, "loaded_total"), storeMetric(t, metrics, "bytes")/1e6,
+		loaded.Round(time.Millisecond), loadCPU.Seconds())
+	handler := report.RunnerHandler(next, sites)
+	reports.Store(&handler)
+	return next, metrics
+}
+
+// storeMetric returns the value of journeyd_report_store_<name> in reg.
+func storeMetric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "journeyd_report_store_"+name && len(f.GetMetric()) == 1 {
+			m := f.GetMetric()[0]
+			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no journeyd_report_store_%s", name)
+	return 0
+}
+
+// dirSize returns how many day files dir holds and their bytes.
+func dirSize(t *testing.T, dir string) (files int, bytes int64) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".day") {
+			files++
+			bytes += info.Size()
+		}
+	}
+	return files, bytes
 }
 
 func timingTable(pass string, done map[string]float64) string {
