@@ -350,3 +350,33 @@ func TestDayDiskSecondOpener(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDayCodecCoversFields: the fields of every type a day file holds are those daycodec.go
+// writes (or derives, or leaves out as only a read's: dayRows.rows and keyOf, stageDay.kindOf,
+// stageKind's rank, upto and after). A field added to one of them fails here until the
+// codec writes it and diskFormat is raised: a restart would otherwise load days without it.
+func TestDayCodecCoversFields(t *testing.T) {
+	for _, c := range []struct {
+		v      any
+		fields string
+	}{
+		{dayRows{}, "rows keys conv keyOf groups groupConv parts"},
+		{dayGroup{}, "hash user anon t k from email"},
+		{rowConversion{}, "t v id"},
+		{pageDay{}, "paths"},
+		{pageViews{}, "ids people"},
+		{stageDay{}, "start keys items kinds channels kindOf"},
+		{stageKind{}, "bits mask rank upto after"},
+		{stageChannel{}, "name bits"},
+		{retentionDay{}, "start keys items"},
+	} {
+		typ := reflect.TypeOf(c.v)
+		var names []string
+		for i := range typ.NumField() {
+			names = append(names, typ.Field(i).Name)
+		}
+		if got := strings.Join(names, " "); got != c.fields {
+			t.Errorf("%s has the fields %q, the day files %q: write the new ones in daycodec.go and raise diskFormat", typ.Name(), got, c.fields)
+		}
+	}
+}

@@ -36,7 +36,9 @@ var warmReports = []struct {
 // are warmed one after the other, one report at a time, in the order of their ids, so that
 // a start does not take ClickHouse's cores from the collector's inserts all at once. A site
 // that cannot be warmed is noted in the error, and the others are warmed still; ctx's end
-// stops it. With no store, Warm does nothing.
+// stops it. With no store, Warm does nothing. After a restart with StoreDir the store
+// starts with the days kept on disk (daydisk.go; Warm waits for their load), so Warm reads
+// from ClickHouse only the days whose events changed meanwhile (on a live site, today).
 func (r *Runner) Warm(ctx context.Context, defs map[string]goal.Definitions, now time.Time) error {
 	if r.StoreBytes <= 0 {
 		return nil
