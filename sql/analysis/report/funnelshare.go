@@ -90,8 +90,9 @@ func (r *Runner) sharedFunnel(ctx context.Context, req *Request, by []string) (r
 	return f.rows, f.by, f.err
 }
 
-// runFunnelRead waits for a turn, then runs f with the breakdowns joined meanwhile and
-// hands its rows to every member.
+// runFunnelRead waits for a turn, then runs f with the breakdowns joined meanwhile (or,
+// where the Runner keeps days, counts it from them: funnelFromDays) and hands its rows to
+// every member.
 func (r *Runner) runFunnelRead(ctx context.Context, req *Request, key string, f *funnelRead) {
 	defer close(f.done)
 	defer func() {
@@ -107,11 +108,27 @@ func (r *Runner) runFunnelRead(ctx context.Context, req *Request, key string, f 
 		f.err = fmt.Errorf("cannot run query funnel: %w", err)
 		return
 	}
-	defer done()
 	r.sharesMu.Lock()
 	f.started = true
 	by := f.by
 	r.sharesMu.Unlock()
+	if r.funnelDaysRoute(req) {
+		// counted from the kept days (funneldays.go), whose queries wait for turns of
+		// their own: the wait for this one was the time others could join
+		done()
+		var ok bool
+		if f.rows, ok, f.err = r.funnelFromDays(ctx, req, by); f.err != nil || ok {
+			return
+		}
+		p, err := funnelParams(req, by)
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.rows, f.err = r.Query(ctx, "funnel", p)
+		return
+	}
+	defer done()
 	p, err := funnelParams(req, by)
 	if err != nil {
 		f.err = err

@@ -1,0 +1,47 @@
+-- funnel_rows: what funnel.sql counts, by UTC day: one row per day and unit (the person key,
+-- or the session) with an event read that day, in no order. journeyd keeps each day's rows
+-- and counts the answer of funnel.sql from them when it keeps the days it has read
+-- (sql/analysis/report/funneldays.go), the period is whole UTC days, no filter narrows the
+-- events and the order is not strict: it resolves each person key through the person links
+-- (person_links.sql), merges a person's rows of every day, takes the segment of the
+-- person's first event of the period and rebuilds windowFunnel's level and the earliest
+-- chain's step times as funnel.sql computes them.
+--
+-- Each row: day_number (days since 1970-01-01), unit_key (cityHash64 of the user id where
+-- known, else of the anonymous id; or of the session id), first (the time of the unit's
+-- first event read that day, in seconds), segments (the breakdown values of that first
+-- event, in the order of $segments), and the times (seconds) and masks of the day's events
+-- that match a step or the exclusion: bit i-1 of a mask is set when the event matches
+-- step i, bit n (n steps) when it matches the exclusion. An event stored twice gives its
+-- time and mask twice, which changes neither windowFunnel nor the step times; bots are
+-- left out (is_bot = 0).
+--
+-- Run by hand in clickhouse-client: replace
+--   $db          the database, e.g. journeyd
+--   $site        the site id, quoted: 'demo'
+--   $from, $until   the period, both at midnight UTC: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
+--   $days        which days of the period to read, by the column day: 1 for all, or
+--                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
+--   $unit_key    the unit counted: if(user_id != '', user_id, anon_id) (people) or session_id
+--   $breakdowns  the breakdown columns as d1, d2, ...: device AS d1, channel AS d2; or '' AS d1
+--   $segments    the day's first event's value of each breakdown: [argMin(d1, ts), argMin(d2, ts)];
+--                or [''] with no breakdown
+--   $mask        the step and exclusion bits of an event:
+--                toUInt32(type = 'pageview' AND path LIKE '/product/%') + 2 * toUInt32(name = 'purchase') + 4 * toUInt32(name = 'refund')
+--   $keep        which events are read: 1 with a breakdown (the segment is the first
+--                event's), else those of a step or the exclusion: ($mask) != 0
+SELECT
+    toUInt16(day) AS day_number,
+    unit_key,
+    toUInt32(min(ts)) AS first,
+    $segments AS segments,
+    groupArrayIf(toUInt32(ts), mask != 0) AS times,
+    groupArrayIf(mask, mask != 0) AS masks
+FROM
+(
+    SELECT toDate(ts, 'UTC') AS day, cityHash64($unit_key) AS unit_key, ts, $breakdowns, toUInt32($mask) AS mask
+    FROM $db.events
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
+        AND ($keep)
+)
+GROUP BY day, unit_key

@@ -1,0 +1,490 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
+)
+
+// The funnel and barriers (funnel.sql) group every event of their period by person with
+// windowFunnel and the segments' argMin: 9-14 s of ClickHouse's CPU at 10 million events,
+// every time. A Runner that keeps days (StoreBytes) answers them here instead when the
+// period is whole UTC days, no filter narrows the events and the order is not strict: each
+// day's rows of funnel_rows.sql (per day and unit: its first event's time and breakdown
+// values, the times of its step and exclusion events) come from the store while the day's
+// events are unchanged (daystore.go), and journeyd counts what funnel.sql counts:
+//
+//   - the unit: with per person, each person key resolved through the person links
+//     (person_links.sql, read every time, as touch_rows does), the rows of a person merged
+//     over the days; per session, the session;
+//   - the segment of each breakdown: the value of the unit's first event of the period, the
+//     earliest first of its days (argMin(d, ts)). Where two events of a unit share the
+//     earliest second with different values, funnel.sql's argMin takes whichever it reads
+//     first, in no defined order; journeyd takes the day row of the least person key.
+//   - the level: windowFunnel(window) in its default mode, as ClickHouse computes it: each
+//     event adds (time, i) for every step i it matches; sorted by time, then step, the list
+//     is walked: step 1 sets start[0] to its time, step k > 1 sets start[k-1] to start[k-2]
+//     when that is set and the time is at most start[k-2] + window; the level is the
+//     highest step set. ClickHouse sorts by time and step since 21.2 (pull request 18884);
+//     before, by time alone, keeping the order it read the events in (not defined across
+//     the parts and threads of a read) and, within one event, its steps last to first, so
+//     that there an event matching two steps, and its replay, change the level (18.16 counts
+//     one event of steps 1 and 2 at level 1, two such events, or one and its copy, at level
+//     2). On such a server a funnel in which some event of the period matches two steps
+//     is left to funnel.sql (funnelCount says so); ties between events of different steps
+//     in one second, which that server orders as it reads them, are counted as 21.2 sorts
+//     them.
+//   - the earliest chain ($chain): t1 the first step-1 time, each next step's time the
+//     least of its times from the previous step's time to t1 + window (0 once the chain
+//     breaks); a unit with an exclusion event from t1 to t1 + window is left out;
+//   - per breakdown, segment and step up to the level: the units entering, and the median
+//     of the seconds from the previous step's chain time (where the chain holds the step)
+//     as quantileExact(0.5) takes it: the value at index floor(n / 2) of the sorted ones, 0
+//     when there are none.
+//
+// An event stored twice (a replay not yet merged away) adds its time and mask twice, which
+// changes neither the level, nor the chain, nor the first event.
+
+// funnelDay is one UTC day of funnel_rows, as the store keeps it: per unit key, its first
+// event's seconds into the day and breakdown values (only with a breakdown), and its step
+// and exclusion events, sorted and without repeats, 4 bytes each (seconds into the day <<
+// funnelMaskBits | mask). About 20 bytes a unit and 4 an event. Once stored it is never
+// changed: readers share it.
+type funnelDay struct {
+	start  uint32   // the day's first second
+	keys   []uint64 // each unit key of the day
+	first  []uint32 // each key's first event, seconds into the day (with a breakdown)
+	segs   []uint32 // each key's values of the breakdowns read, cols a key: an index into values
+	values []string // the day's distinct breakdown values
+	ends   []uint32 // where each key's events end in items (they start where the key before's end)
+	items  []uint32 // the keys' events: seconds into the day << funnelMaskBits | mask
+}
+
+// funnelMaskBits is the bits of an event's mask in funnelDay.items: the steps and the
+// exclusion; funnels of more steps than fit are counted by funnel.sql.
+const funnelMaskBits = 15
+
+// size is about how many bytes the day holds.
+func (d *funnelDay) size() int64 {
+	n := int64(cap(d.keys))*8 + int64(cap(d.first)+cap(d.segs)+cap(d.ends)+cap(d.items))*4 + int64(cap(d.values))*16 + 128
+	for _, v := range d.values {
+		n += int64(len(v))
+	}
+	return n
+}
+
+// funnelDaysRoute reports whether the funnel of req is counted from kept days
+// (funnelFromDays): a Runner with a store, whole UTC days, no filter, not strict order,
+// and steps that fit a day's masks.
+func (r *Runner) funnelDaysRoute(req *Request) bool {
+	return r.dayStore() != nil && r.ShowSQL == nil && len(req.Filter) == 0 && !req.Strict &&
+		midnight(req.From) && midnight(req.To) && req.From.Before(req.To) && req.From.Unix() >= 0 && req.To.Unix() <= 1<<32-1 &&
+		len(req.Steps) >= 2 && len(req.Steps)+1 <= funnelMaskBits
+}
+
+// funnelRowsParams returns the parameters of funnel_rows.sql for req and the breakdowns by
+// (funnelParams' breakdowns and segments), and the indices of by that are breakdowns ("" is
+// none).
+func funnelRowsParams(req *Request, by []string) (map[string]Value, []int, error) {
+	fp, err := funnelParams(req, by)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cols []int
+	for i, b := range by {
+		if b != "" {
+			cols = append(cols, i)
+		}
+	}
+	bits := make([]string, 0, len(req.Steps)+1)
+	for i, st := range req.Steps {
+		bits = append(bits, fmt.Sprintf("%d * toUInt32(%s)", 1<<i, cond(st)))
+	}
+	if len(req.Exclude) > 0 {
+		ex := make([]string, len(req.Exclude))
+		for i, st := range req.Exclude {
+			ex[i] = cond(st)
+		}
+		bits = append(bits, fmt.Sprintf("%d * toUInt32(%s)", 1<<len(req.Steps), strings.Join(ex, " OR ")))
+	}
+	mask := strings.Join(bits, " + ")
+	p := map[string]Value{"site": fp["site"], "from": fp["from"], "until": fp["until"], "days": fragment("1"),
+		"unit_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"], "segments": fp["segments"],
+		"mask": fragment(mask), "keep": fragment("(" + mask + ") != 0")}
+	if req.PerSession {
+		p["unit_key"] = fragment("session_id")
+	}
+	if len(cols) > 0 {
+		p["keep"] = fragment("1")
+	}
+	return p, cols, nil
+}
+
+// stepSortSince is the first ClickHouse release whose windowFunnel sorts the events of one
+// second by step (pull request 18884), not in the order it read them.
+var stepSortSince = clickhouse.Version{Major: 21, Minor: 2}
+
+// funnelFromDays answers funnel.sql's rows (breakdown, segment, step, entered,
+// median_seconds) for req and the breakdowns by from the kept days of funnel_rows.sql and
+// the person links, as the comment at the top of this file says; ok is false when they
+// cannot be counted so on this server (an event matching two steps before ClickHouse 21.2):
+// funnel.sql must answer.
+func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) (rows *Rows, ok bool, err error) {
+	p, cols, err := funnelRowsParams(req, by)
+	if err != nil {
+		return nil, false, err
+	}
+	v, err := clickhouse.ServerVersion(r.Conn)
+	if err != nil {
+		return nil, false, err
+	}
+	first, end := epochDay(req.From), epochDay(req.To)
+	days, err := r.keptDays(ctx, "funnel_rows", p, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
+		return r.readFunnelDays(ctx, p, first, end, cols, keep)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	var links map[uint64]uint64
+	if !req.PerSession {
+		if links, err = r.siteLinks(ctx, p["site"]); err != nil {
+			return nil, false, err
+		}
+	}
+	fd := make([]*funnelDay, len(days))
+	for i, d := range days {
+		fd[i] = d.(*funnelDay)
+	}
+	rows = funnelCount(fd, links, funnelShape{steps: len(req.Steps), window: uint64(req.Window / time.Second),
+		exclusion: len(req.Exclude) > 0, by: by, cols: cols, stepSorted: v.AtLeast(stepSortSince)})
+	return rows, rows != nil, nil
+}
+
+// readFunnelDays runs funnel_rows filled with p and returns its rows by day: days[n-first]
+// holds day n's, every day of first to end (excluded) one; each key keeps its values of
+// the breakdowns cols (indices into the row's segments, funnelRowsParams). When keep, the days' slices are trimmed to their contents.
+func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
+	days := make([]*funnelDay, end-first)
+	index := make([]map[string]uint32, len(days))
+	for i := range days {
+		days[i] = &funnelDay{start: uint32(first+uint16(i)) * uint32(day/time.Second)}
+		index[i] = map[string]uint32{}
+	}
+	err := r.stream(ctx, "funnel_rows", p, func(rows driver.Rows) error {
+		var (
+			n        uint16
+			key      uint64
+			firstT   uint32
+			segments []string
+			times    []uint32
+			masks    []uint32
+			dest     = []any{&n, &key, &firstT, &segments, &times, &masks}
+		)
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			if n < first || int(n-first) >= len(days) || firstT/uint32(day/time.Second) != uint32(n) || len(times) != len(masks) {
+				return fmt.Errorf("a row of day %d (first at %d) is outside the period's days %d to %d", n, firstT, first, end)
+			}
+			d := days[n-first]
+			d.keys = append(d.keys, key)
+			if len(cols) > 0 {
+				d.first = append(d.first, firstT-d.start)
+				for _, i := range cols {
+					if i >= len(segments) {
+						return fmt.Errorf("a row of day %d has %d segments, not the %d breakdowns asked", n, len(segments), i+1)
+					}
+					v, ok := index[n-first][segments[i]]
+					if !ok {
+						v = uint32(len(d.values))
+						d.values = append(d.values, segments[i])
+						index[n-first][segments[i]] = v
+					}
+					d.segs = append(d.segs, v)
+				}
+			}
+			from := len(d.items)
+			for i, t := range times {
+				if t < d.start || t-d.start >= uint32(day/time.Second) {
+					return fmt.Errorf("an event of day %d is at %d, another day", n, t)
+				}
+				d.items = append(d.items, (t-d.start)<<funnelMaskBits|masks[i]&(1<<funnelMaskBits-1))
+			}
+			own := d.items[from:]
+			slices.Sort(own)
+			d.items = d.items[:from+len(slices.Compact(own))]
+			d.ends = append(d.ends, uint32(len(d.items)))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keptDay, len(days))
+	for i, d := range days {
+		if keep {
+			d.keys, d.first, d.segs, d.ends, d.items = slices.Clip(d.keys), slices.Clip(d.first), slices.Clip(d.segs), slices.Clip(d.ends), slices.Clone(d.items)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// funnelShape is what counting the funnel from the days needs besides the rows.
+type funnelShape struct {
+	steps     int
+	window    uint64 // seconds
+	exclusion bool
+	by        []string // the breakdowns asked, "" for none
+	cols      []int    // the indices of by that are breakdowns, in order
+	// stepSorted: the server's windowFunnel sorts the events of one second by step
+	// (stepSortSince); if not, an event matching two steps makes funnelCount give up
+	stepSorted bool
+}
+
+// funnelEntry is one day row of a unit: its resolved unit, day and index in the day.
+type funnelEntry struct {
+	unit uint64
+	day  uint32
+	idx  uint32
+}
+
+// funnelCell counts one segment of one breakdown.
+type funnelCell struct {
+	entered []int64   // by step
+	gaps    [][]int64 // by step, the seconds from the previous step
+}
+
+// funnelCount counts funnel.sql's rows from the days (links resolving person keys; nil per
+// session), as the comment at the top of this file says; nil when an event matches two steps
+// and the server's windowFunnel does not sort a second's events by step (s.stepSorted).
+func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Rows {
+	n := 0
+	steps := uint32(1)<<s.steps - 1
+	for _, d := range days {
+		n += len(d.keys)
+		if s.stepSorted {
+			continue
+		}
+		for _, item := range d.items {
+			if m := item & steps; m&(m-1) != 0 {
+				return nil
+			}
+		}
+	}
+	entries := make([]funnelEntry, 0, n)
+	for di, d := range days {
+		for j, key := range d.keys {
+			if person, ok := links[key]; ok {
+				key = person
+			}
+			entries = append(entries, funnelEntry{key, uint32(di), uint32(j)})
+		}
+	}
+	slices.SortFunc(entries, func(a, b funnelEntry) int {
+		if c := cmp.Compare(a.unit, b.unit); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.day, b.day); c != 0 {
+			return c
+		}
+		return cmp.Compare(days[a.day].keys[a.idx], days[b.day].keys[b.idx])
+	})
+	// the breakdowns' values, one id each over every day (global), and each day's values' ids
+	ids := map[string]int{}
+	var names []string
+	dayIDs := make([][]int, len(days))
+	for di, d := range days {
+		dayIDs[di] = make([]int, len(d.values))
+		for i, v := range d.values {
+			id, ok := ids[v]
+			if !ok {
+				id = len(names)
+				names = append(names, v)
+				ids[v] = id
+			}
+			dayIDs[di][i] = id
+		}
+	}
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	empty := 0 // the id of "": the segment of the breakdowns ""
+	if id, ok := ids[""]; ok {
+		empty = id
+	} else {
+		empty = len(names)
+		names = append(names, "")
+	}
+	cells := make([]map[int]*funnelCell, len(s.by))
+	for b := range cells {
+		cells[b] = map[int]*funnelCell{}
+	}
+	var (
+		pairs []uint64 // a unit's step events: time << 8 | step (1-based)
+		excl  []uint32 // its exclusion times
+		chain = make([]uint32, s.steps)
+		start = make([]int64, s.steps)
+		segs  = make([]int, len(s.by))
+	)
+	for i := 0; i < len(entries); {
+		j := i + 1
+		for j < len(entries) && entries[j].unit == entries[i].unit {
+			j++
+		}
+		pairs, excl = pairs[:0], excl[:0]
+		firstAt, firstEntry := uint64(1<<63), i
+		for k, e := range entries[i:j] {
+			d := days[e.day]
+			if len(s.cols) > 0 {
+				if at := uint64(d.start + d.first[e.idx]); at < firstAt {
+					firstAt, firstEntry = at, i+k
+				}
+			}
+			from := uint32(0)
+			if e.idx > 0 {
+				from = d.ends[e.idx-1]
+			}
+			for _, item := range d.items[from:d.ends[e.idx]] {
+				t, mask := uint64(d.start+item>>funnelMaskBits), item&(1<<funnelMaskBits-1)
+				for step := 1; step <= s.steps; step++ {
+					if mask&(1<<(step-1)) != 0 {
+						pairs = append(pairs, t<<8|uint64(step))
+					}
+				}
+				if s.exclusion && mask&(1<<s.steps) != 0 {
+					excl = append(excl, uint32(t))
+				}
+			}
+		}
+		i = j
+		if len(pairs) == 0 {
+			continue
+		}
+		slices.Sort(pairs)
+		level := windowFunnel(pairs, s.steps, s.window, start)
+		if level == 0 {
+			continue
+		}
+		earliestChain(pairs, s.window, chain)
+		if s.exclusion && slices.ContainsFunc(excl, func(t uint32) bool {
+			return t >= chain[0] && uint64(t) <= uint64(chain[0])+s.window
+		}) {
+			continue
+		}
+		for b := range segs {
+			segs[b] = empty
+		}
+		if len(s.cols) > 0 {
+			e := entries[firstEntry]
+			d := days[e.day]
+			for c, b := range s.cols {
+				segs[b] = dayIDs[e.day][d.segs[int(e.idx)*len(s.cols)+c]]
+			}
+		}
+		for b := range s.by {
+			cell := cells[b][segs[b]]
+			if cell == nil {
+				cell = &funnelCell{entered: make([]int64, s.steps), gaps: make([][]int64, s.steps)}
+				cells[b][segs[b]] = cell
+			}
+			for step := 1; step <= level; step++ {
+				cell.entered[step-1]++
+				if step > 1 && chain[step-1] > 0 {
+					cell.gaps[step-1] = append(cell.gaps[step-1], int64(chain[step-1])-int64(chain[step-2]))
+				}
+			}
+		}
+	}
+	out := &Rows{Columns: []string{"breakdown", "segment", "step", "entered", "median_seconds"}}
+	for b := range s.by {
+		segments := make([]int, 0, len(cells[b]))
+		for id := range cells[b] {
+			segments = append(segments, id)
+		}
+		slices.SortFunc(segments, func(x, y int) int { return strings.Compare(names[x], names[y]) })
+		for _, id := range segments {
+			cell := cells[b][id]
+			for step := 1; step <= s.steps && cell.entered[step-1] > 0; step++ {
+				out.Data = append(out.Data, []any{uint32(b + 1), names[id], uint32(step), uint64(cell.entered[step-1]), quantileExactHalf(cell.gaps[step-1])})
+			}
+		}
+	}
+	return out
+}
+
+// windowFunnel returns windowFunnel(window)'s level (default mode) of a unit's step events
+// pairs (time << 8 | step, sorted: by time, then step) in a funnel of n steps; start is
+// scratch of n.
+func windowFunnel(pairs []uint64, n int, window uint64, start []int64) int {
+	for i := range start {
+		start[i] = -1
+	}
+	for _, p := range pairs {
+		t, k := int64(p>>8), int(p&0xFF)
+		switch {
+		case k == 1:
+			start[0] = t
+		case start[k-2] >= 0 && uint64(t) <= uint64(start[k-2])+window:
+			start[k-1] = start[k-2]
+			if k == n {
+				return n
+			}
+		}
+	}
+	for k := n; k > 0; k-- {
+		if start[k-1] >= 0 {
+			return k
+		}
+	}
+	return 0
+}
+
+// earliestChain sets chain to funnel.sql's $chain from a unit's step events pairs (sorted):
+// t1 the first step-1 time (0: none), each next step's time the least of its times from the
+// previous step's to t1 + window (no bound with window 0), 0 once the chain breaks.
+func earliestChain(pairs []uint64, window uint64, chain []uint32) {
+	for i := range chain {
+		chain[i] = 0
+	}
+	for _, p := range pairs {
+		if p&0xFF == 1 {
+			chain[0] = uint32(p >> 8)
+			break
+		}
+	}
+	for k := 2; k <= len(chain); k++ {
+		prev := chain[k-2]
+		if prev == 0 {
+			return
+		}
+		for _, p := range pairs {
+			t := uint32(p >> 8)
+			if int(p&0xFF) != k || t < prev {
+				continue
+			}
+			if window == 0 || uint64(t) <= uint64(chain[0])+window {
+				chain[k-1] = t
+			}
+			break // the least of the step's times from prev on: later ones are further
+		}
+	}
+}
+
+// quantileExactHalf returns quantileExact(0.5) of values as ClickHouse computes it: the
+// value at index floor(n / 2) of the sorted values, 0 for none. It sorts values.
+func quantileExactHalf(values []int64) int64 {
+	if len(values) == 0 {
+		return 0
+	}
+	slices.Sort(values)
+	return values[len(values)/2]
+}
