@@ -12,9 +12,9 @@
 -- first event read that day, in seconds), segments (the breakdown values of that first
 -- event, in the order of $segments), and the times (seconds) and masks of the day's events
 -- that match a step or the exclusion: bit i-1 of a mask is set when the event matches
--- step i, bit n (n steps) when it matches the exclusion. An event stored twice gives its
--- time and mask twice, which changes neither windowFunnel nor the step times; bots are
--- left out (is_bot = 0).
+-- step i, bit n (n steps) when it matches the exclusion. Bots are left out (is_bot = 0).
+-- An event stored twice counts once: its copy gives its time and mask again, which
+-- journeyd drops, and moves no first event.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -22,7 +22,7 @@
 --   $from, $until   the period, both at midnight UTC: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $days        which days of the period to read, by the column day: 1 for all, or
 --                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
---   $unit_key    the unit counted: if(user_id != '', user_id, anon_id) (people) or session_id
+--   $person_key  the unit counted: if(user_id != '', user_id, anon_id) (people) or session_id
 --   $breakdowns  the breakdown columns as d1, d2, ...: device AS d1, channel AS d2; or '' AS d1
 --   $segments    the day's first event's value of each breakdown: [argMin(d1, ts), argMin(d2, ts)];
 --                or [''] with no breakdown
@@ -39,7 +39,7 @@ SELECT
     groupArrayIf(mask, mask != 0) AS masks
 FROM
 (
-    SELECT toDate(ts, 'UTC') AS day, cityHash64($unit_key) AS unit_key, ts, $breakdowns, toUInt32($mask) AS mask
+    SELECT toDate(ts, 'UTC') AS day, cityHash64($person_key) AS unit_key, ts, $breakdowns, toUInt32($mask) AS mask
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
         AND ($keep)

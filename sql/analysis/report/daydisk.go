@@ -75,6 +75,7 @@ var diskKinds = map[string]func(d *dayDecoder) keptDay{
 	"pages":     decodePageDay,
 	"stages":    decodeStageDay,
 	"retention": decodeRetentionDay,
+	"funnel":    decodeFunnelDay,
 }
 
 // dayDisk is the directory a store keeps its days in, and the writer that keeps it up

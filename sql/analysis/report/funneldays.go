@@ -59,6 +59,7 @@ import (
 // changed: readers share it.
 type funnelDay struct {
 	start  uint32   // the day's first second
+	cols   uint32   // the breakdowns whose values each key keeps (segs)
 	keys   []uint64 // each unit key of the day
 	first  []uint32 // each key's first event, seconds into the day (with a breakdown)
 	segs   []uint32 // each key's values of the breakdowns read, cols a key: an index into values
@@ -116,10 +117,10 @@ func funnelRowsParams(req *Request, by []string) (map[string]Value, []int, error
 	}
 	mask := strings.Join(bits, " + ")
 	p := map[string]Value{"site": fp["site"], "from": fp["from"], "until": fp["until"], "days": fragment("1"),
-		"unit_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"], "segments": fp["segments"],
+		"person_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"], "segments": fp["segments"],
 		"mask": fragment(mask), "keep": fragment("(" + mask + ") != 0")}
 	if req.PerSession {
-		p["unit_key"] = fragment("session_id")
+		p["person_key"] = fragment("session_id")
 	}
 	if len(cols) > 0 {
 		p["keep"] = fragment("1")
@@ -174,7 +175,7 @@ func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, 
 	days := make([]*funnelDay, end-first)
 	index := make([]map[string]uint32, len(days))
 	for i := range days {
-		days[i] = &funnelDay{start: uint32(first+uint16(i)) * uint32(day/time.Second)}
+		days[i] = &funnelDay{start: uint32(first+uint16(i)) * uint32(day/time.Second), cols: uint32(len(cols))}
 		index[i] = map[string]uint32{}
 	}
 	err := r.stream(ctx, "funnel_rows", p, func(rows driver.Rows) error {
