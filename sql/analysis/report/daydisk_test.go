@@ -372,6 +372,7 @@ func TestDayCodecCoversFields(t *testing.T) {
 		{stageKind{}, "bits mask rank upto after"},
 		{stageChannel{}, "name bits"},
 		{retentionDay{}, "start keys items"},
+		{funnelDay{}, "start cols keys first segs values ends items"},
 	} {
 		typ := reflect.TypeOf(c.v)
 		var names []string
