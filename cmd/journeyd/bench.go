@@ -30,7 +30,7 @@ func runBenchReports(ctx context.Context, args []string) error {
 		fs.StringVar(&site, "site", "", "site id of the synthetic events (default bench-N); reused when it already holds N events")
 		fs.IntVar(&chPID, "clickhouse-pid", 0, "process id of a local ClickHouse server, to report the CPU time each report costs it too")
 	}, func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: journeyd bench-reports [--events N] [--runs N] [--site S] [--clickhouse-pid PID]\n\nTimes every report on N synthetic events (inserted first unless the site holds them), as a ratio to one plain pass over them: cold, each run reading its whole period; then warm, the reports that keep days' rows (attribution, paths, time-to-convert, channels, the overview, top, stages, retention) and the dashboard's panels run a second time, as journeyd serve runs them with --report-store-bytes.\n")
+		fmt.Fprintf(w, "Usage: journeyd bench-reports [--events N] [--runs N] [--site S] [--clickhouse-pid PID]\n\nTimes every report on N synthetic events (inserted first unless the site holds them), as a ratio to one plain pass over them: cold, each run reading its whole period; then warm, the reports that keep days' rows (attribution, paths, time-to-convert, channels, the overview, top, stages, retention, the funnel, barriers) and the dashboard's panels run a second time, as journeyd serve runs them with --report-store-bytes.\n")
 	})
 	if err != nil {
 		return err

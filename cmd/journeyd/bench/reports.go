@@ -90,9 +90,10 @@ func runnerLike(r *report.Runner, storeBytes int64) *report.Runner {
 }
 
 // Warm are the reports of Timed that keep their days' rows over whole days (daystore.go in
-// sql/analysis/report: touch_rows, stage_rows for the journey map, retention_rows): the
-// ones a store of days' rows spares a read of the whole period.
-var Warm = []string{"attribution", "paths", "time-to-convert", "channels", "overview", "top", "stages", "retention"}
+// sql/analysis/report: touch_rows, stage_rows for the journey map, retention_rows,
+// funnel_rows for the funnel and barriers): the ones a store of days' rows spares a read of
+// the whole period.
+var Warm = []string{"attribution", "paths", "time-to-convert", "channels", "overview", "top", "stages", "retention", "funnel", "barriers"}
 
 // TimeWarm times each report of Timed named in Warm, and the dashboard's panels, a second
 // time: each through a fresh Runner like r with a store (report.DefaultStoreBytes) that

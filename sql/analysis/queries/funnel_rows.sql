@@ -9,12 +9,13 @@
 --
 -- Each row: day_number (days since 1970-01-01), unit_key (cityHash64 of the user id where
 -- known, else of the anonymous id; or of the session id), first (the time of the unit's
--- first event read that day, in seconds), segments (the breakdown values of that first
--- event, in the order of $segments), and the times (seconds) and masks of the day's events
--- that match a step or the exclusion: bit i-1 of a mask is set when the event matches
--- step i, bit n (n steps) when it matches the exclusion. Bots are left out (is_bot = 0).
--- An event stored twice counts once: its copy gives its time and mask again, which
--- journeyd drops, and moves no first event.
+-- first event read that day, in seconds), events (the day's events that match a step or
+-- the exclusion, each as 10 hex digits: 1 << 32 + its seconds into the day << 15 + its
+-- mask, where bit i-1 is set when the event matches step i and bit n (n steps) when it
+-- matches the exclusion), then the breakdown values of that first event (s1, s2, ...).
+-- The events come as one string rather than arrays, which journeyd's driver reads several
+-- times slower. Bots are left out (is_bot = 0). An event stored twice counts once: its copy
+-- gives its time and mask again, which journeyd drops, and moves no first event.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -24,8 +25,8 @@
 --                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
 --   $person_key  the unit counted: if(user_id != '', user_id, anon_id) (people) or session_id
 --   $breakdowns  the breakdown columns as d1, d2, ...: device AS d1, channel AS d2; or '' AS d1
---   $segments    the day's first event's value of each breakdown: [argMin(d1, ts), argMin(d2, ts)];
---                or [''] with no breakdown
+--   $segments    the day's first event's value of each breakdown: argMin(d1, ts) AS s1, argMin(d2, ts) AS s2;
+--                or '' AS s1 with no breakdown
 --   $mask        the step and exclusion bits of an event:
 --                toUInt32(type = 'pageview' AND path LIKE '/product/%') + 2 * toUInt32(name = 'purchase') + 4 * toUInt32(name = 'refund')
 --   $keep        which events are read: 1 with a breakdown (the segment is the first
@@ -34,9 +35,8 @@ SELECT
     toUInt16(day) AS day_number,
     unit_key,
     toUInt32(min(ts)) AS first,
-    $segments AS segments,
-    groupArrayIf(toUInt32(ts), mask != 0) AS times,
-    groupArrayIf(mask, mask != 0) AS masks
+    arrayStringConcat(arrayMap(x -> hex(x), groupArrayIf(toUInt64(4294967296 + toUInt32(ts) % 86400 * 32768 + mask), mask != 0))) AS events,
+    $segments
 FROM
 (
     SELECT toDate(ts, 'UTC') AS day, cityHash64($person_key) AS unit_key, ts, $breakdowns, toUInt32($mask) AS mask

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -116,8 +118,15 @@ func funnelRowsParams(req *Request, by []string) (map[string]Value, []int, error
 		bits = append(bits, fmt.Sprintf("%d * toUInt32(%s)", 1<<len(req.Steps), strings.Join(ex, " OR ")))
 	}
 	mask := strings.Join(bits, " + ")
+	segments := []string{"'' AS s1"}
+	if len(cols) > 0 {
+		segments = segments[:0]
+		for _, b := range cols {
+			segments = append(segments, fmt.Sprintf("argMin(d%d, ts) AS s%d", b+1, b+1))
+		}
+	}
 	p := map[string]Value{"site": fp["site"], "from": fp["from"], "until": fp["until"], "days": fragment("1"),
-		"person_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"], "segments": fp["segments"],
+		"person_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"], "segments": fragment(strings.Join(segments, ", ")),
 		"mask": fragment(mask), "keep": fragment("(" + mask + ") != 0")}
 	if req.PerSession {
 		p["person_key"] = fragment("session_id")
@@ -163,9 +172,68 @@ func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) 
 	for i, d := range days {
 		fd[i] = d.(*funnelDay)
 	}
-	rows = funnelCount(fd, links, funnelShape{steps: len(req.Steps), window: uint64(req.Window / time.Second),
-		exclusion: len(req.Exclude) > 0, by: by, cols: cols, stepSorted: v.AtLeast(stepSortSince)})
+	shape := funnelShape{steps: len(req.Steps), window: uint64(req.Window / time.Second),
+		exclusion: len(req.Exclude) > 0, by: by, cols: cols, stepSorted: v.AtLeast(stepSortSince)}
+	query, err := r.storeQuery("funnel_rows", p)
+	if err != nil {
+		return nil, false, err
+	}
+	key := fmt.Sprintf("%s\n%+v", query, shape)
+	if rows, ok := r.keptFunnel(key, fd, links); ok {
+		return rows, rows != nil, nil
+	}
+	rows = funnelCount(fd, links, shape)
+	r.keepFunnel(key, fd, links, rows)
 	return rows, rows != nil, nil
+}
+
+// A funnel counted again from the same stored days with the same person links counts the
+// same: a stored day never changes (a change to its events gives another day, read anew).
+// The Runner keeps the counts of the last few funnels with the days and links they came
+// from, and hands them out again while both are unchanged, as keptreads.go does for
+// touch_rows: the count of the dashboard's barriers at 10 million events is about 1 s of
+// journeyd's CPU, the most of a warm one. The rows handed out are never changed.
+
+// keptFunnelsMax is how many funnels' counts a Runner keeps at most.
+const keptFunnelsMax = 8
+
+// keptFunnel is the count of one funnel and what it came from.
+type keptFunnel struct {
+	key   string // the funnel_rows query, the period left open, and the funnelShape
+	days  []*funnelDay
+	links map[uint64]uint64
+	rows  *Rows // nil: left to funnel.sql
+}
+
+// keptFunnels are a Runner's kept funnel counts, the most recently used first.
+type keptFunnels struct {
+	funnelsMu      sync.Mutex
+	countedFunnels []*keptFunnel
+}
+
+// keptFunnel returns the count kept of the funnel key over days with links, and whether
+// there is one.
+func (r *Runner) keptFunnel(key string, days []*funnelDay, links map[uint64]uint64) (*Rows, bool) {
+	r.funnelsMu.Lock()
+	defer r.funnelsMu.Unlock()
+	for i, k := range r.countedFunnels {
+		if k.key == key && slices.Equal(k.days, days) && maps.Equal(k.links, links) {
+			copy(r.countedFunnels[1:i+1], r.countedFunnels[:i])
+			r.countedFunnels[0] = k
+			return k.rows, true
+		}
+	}
+	return nil, false
+}
+
+// keepFunnel keeps the count rows of the funnel key over days with links.
+func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint64, rows *Rows) {
+	r.funnelsMu.Lock()
+	defer r.funnelsMu.Unlock()
+	r.countedFunnels = append([]*keptFunnel{{key: key, days: days, links: links, rows: rows}}, r.countedFunnels...)
+	if len(r.countedFunnels) > keptFunnelsMax {
+		r.countedFunnels = r.countedFunnels[:keptFunnelsMax]
+	}
 }
 
 // readFunnelDays runs funnel_rows filled with p and returns its rows by day: days[n-first]
@@ -183,41 +251,38 @@ func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, 
 			n        uint16
 			key      uint64
 			firstT   uint32
-			segments []string
-			times    []uint32
-			masks    []uint32
-			dest     = []any{&n, &key, &firstT, &segments, &times, &masks}
+			events   string
+			segments = make([]string, max(len(cols), 1))
+			dest     = []any{&n, &key, &firstT, &events}
 		)
+		for i := range segments {
+			dest = append(dest, &segments[i])
+		}
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			if n < first || int(n-first) >= len(days) || firstT/uint32(day/time.Second) != uint32(n) || len(times) != len(masks) {
+			if n < first || int(n-first) >= len(days) || firstT/uint32(day/time.Second) != uint32(n) {
 				return fmt.Errorf("a row of day %d (first at %d) is outside the period's days %d to %d", n, firstT, first, end)
 			}
-			d := days[n-first]
+			d, index := days[n-first], index[n-first]
 			d.keys = append(d.keys, key)
 			if len(cols) > 0 {
 				d.first = append(d.first, firstT-d.start)
-				for _, i := range cols {
-					if i >= len(segments) {
-						return fmt.Errorf("a row of day %d has %d segments, not the %d breakdowns asked", n, len(segments), i+1)
-					}
-					v, ok := index[n-first][segments[i]]
+				for _, v := range segments {
+					id, ok := index[v]
 					if !ok {
-						v = uint32(len(d.values))
-						d.values = append(d.values, segments[i])
-						index[n-first][segments[i]] = v
+						id = uint32(len(d.values))
+						d.values = append(d.values, v)
+						index[v] = id
 					}
-					d.segs = append(d.segs, v)
+					d.segs = append(d.segs, id)
 				}
 			}
 			from := len(d.items)
-			for i, t := range times {
-				if t < d.start || t-d.start >= uint32(day/time.Second) {
-					return fmt.Errorf("an event of day %d is at %d, another day", n, t)
-				}
-				d.items = append(d.items, (t-d.start)<<funnelMaskBits|masks[i]&(1<<funnelMaskBits-1))
+			var err error
+			if d.items, err = appendFunnelEvents(d.items, events); err != nil {
+				return fmt.Errorf("day %d: %w", n, err)
 			}
 			own := d.items[from:]
 			slices.Sort(own)
@@ -251,11 +316,38 @@ type funnelShape struct {
 	stepSorted bool
 }
 
-// funnelEntry is one day row of a unit: its resolved unit, day and index in the day.
+// funnelEntry is one day row of a unit: its resolved unit, its first event's time (with a
+// breakdown), its day and index in the day.
 type funnelEntry struct {
 	unit uint64
+	at   uint32
 	day  uint32
 	idx  uint32
+}
+
+// sortEntries returns entries sorted by unit: counted into runs by the unit's top 16 bits
+// (the units are hashes, spread evenly), then each run sorted; a third of a sort of them
+// all at 2.5 million rows.
+func sortEntries(entries []funnelEntry) []funnelEntry {
+	runs := make([]int, 1<<16+1)
+	for _, e := range entries {
+		runs[e.unit>>48+1]++
+	}
+	for i := 1; i < len(runs); i++ {
+		runs[i] += runs[i-1]
+	}
+	out := make([]funnelEntry, len(entries))
+	next := slices.Clone(runs[:1<<16])
+	for _, e := range entries {
+		out[next[e.unit>>48]] = e
+		next[e.unit>>48]++
+	}
+	for b := range 1 << 16 {
+		if run := out[runs[b]:runs[b+1]]; len(run) > 1 {
+			slices.SortFunc(run, func(a, b funnelEntry) int { return cmp.Compare(a.unit, b.unit) })
+		}
+	}
+	return out
 }
 
 // funnelCell counts one segment of one breakdown.
@@ -287,18 +379,16 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 			if person, ok := links[key]; ok {
 				key = person
 			}
-			entries = append(entries, funnelEntry{key, uint32(di), uint32(j)})
+			at := uint32(0)
+			if len(s.cols) > 0 {
+				at = d.start + d.first[j]
+			}
+			entries = append(entries, funnelEntry{key, at, uint32(di), uint32(j)})
 		}
 	}
-	slices.SortFunc(entries, func(a, b funnelEntry) int {
-		if c := cmp.Compare(a.unit, b.unit); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.day, b.day); c != 0 {
-			return c
-		}
-		return cmp.Compare(days[a.day].keys[a.idx], days[b.day].keys[b.idx])
-	})
+	// by unit: the order of a unit's rows matters nowhere (its events are sorted, its first
+	// event is the least time, then key)
+	entries = sortEntries(entries)
 	// the breakdowns' values, one id each over every day (global), and each day's values' ids
 	ids := map[string]int{}
 	var names []string
@@ -325,9 +415,9 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 		empty = len(names)
 		names = append(names, "")
 	}
-	cells := make([]map[int]*funnelCell, len(s.by))
+	cells := make([][]*funnelCell, len(s.by)) // by breakdown and value id
 	for b := range cells {
-		cells[b] = map[int]*funnelCell{}
+		cells[b] = make([]*funnelCell, len(names))
 	}
 	var (
 		pairs []uint64 // a unit's step events: time << 8 | step (1-based)
@@ -342,13 +432,11 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 			j++
 		}
 		pairs, excl = pairs[:0], excl[:0]
-		firstAt, firstEntry := uint64(1<<63), i
+		firstEntry := i
 		for k, e := range entries[i:j] {
 			d := days[e.day]
-			if len(s.cols) > 0 {
-				if at := uint64(d.start + d.first[e.idx]); at < firstAt {
-					firstAt, firstEntry = at, i+k
-				}
+			if f := entries[firstEntry]; k > 0 && len(s.cols) > 0 && (e.at < f.at || e.at == f.at && d.keys[e.idx] < days[f.day].keys[f.idx]) {
+				firstEntry = i + k
 			}
 			from := uint32(0)
 			if e.idx > 0 {
@@ -407,9 +495,11 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 	}
 	out := &Rows{Columns: []string{"breakdown", "segment", "step", "entered", "median_seconds"}}
 	for b := range s.by {
-		segments := make([]int, 0, len(cells[b]))
-		for id := range cells[b] {
-			segments = append(segments, id)
+		var segments []int
+		for id, cell := range cells[b] {
+			if cell != nil {
+				segments = append(segments, id)
+			}
 		}
 		slices.SortFunc(segments, func(x, y int) int { return strings.Compare(names[x], names[y]) })
 		for _, id := range segments {
@@ -488,4 +578,34 @@ func quantileExactHalf(values []int64) int64 {
 	}
 	slices.Sort(values)
 	return values[len(values)/2]
+}
+
+// appendFunnelEvents appends to items the events of a funnel_rows row: 10 hex digits each,
+// 01 then the 8 of seconds into the day << funnelMaskBits | mask.
+func appendFunnelEvents(items []uint32, events string) ([]uint32, error) {
+	if len(events)%10 != 0 {
+		return items, fmt.Errorf("cannot read the events %.30q: not 10 hex digits each", events)
+	}
+	for i := 0; i < len(events); i += 10 {
+		if events[i] != '0' || events[i+1] != '1' {
+			return items, fmt.Errorf("cannot read the event %q: it does not start with 01", events[i:i+10])
+		}
+		var x uint32
+		for _, c := range []byte(events[i+2 : i+10]) {
+			switch {
+			case c >= '0' && c <= '9':
+				c -= '0'
+			case c >= 'A' && c <= 'F':
+				c -= 'A' - 10
+			default:
+				return items, fmt.Errorf("cannot read the event %q: not hex", events[i:i+10])
+			}
+			x = x<<4 | uint32(c)
+		}
+		if x>>funnelMaskBits >= uint32(day/time.Second) {
+			return items, fmt.Errorf("cannot read the event %q: %d s into a day", events[i:i+10], x>>funnelMaskBits)
+		}
+		items = append(items, x)
+	}
+	return items, nil
 }

@@ -54,6 +54,7 @@ type Runner struct {
 
 	pathNames   // the paths of the top pages' hashes met so far (pagedays.go)
 	keptReads   // the batches of the last reads of touch_rows (keptreads.go)
+	keptFunnels // the counts of the last funnels counted from kept days (funneldays.go)
 	printShares // the reads of the days' prints in flight (printshare.go)
 
 	sharesMu    sync.Mutex
