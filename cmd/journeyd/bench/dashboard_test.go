@@ -56,7 +56,9 @@ const morningEvents = 400
 // API keeps the days' rows it read, as journeyd serve's does), then once more after a few
 // hundred events came into the period's last day (morning: today has changed, every other
 // day is kept; morningdata.sql), and once after a restart: a new Runner on the directory the
-// first kept its days in (--report-store-dir), loaded as journeyd serve loads it at start. It runs only with -dashboard-events N: inserting 10 million events takes minutes.
+// first kept its days in (--report-store-dir), loaded as journeyd serve loads it at start,
+// and once more so, with the warm-up journeyd serve runs at start (Runner.Warm) before
+// the page is opened. It runs only with -dashboard-events N: inserting 10 million events takes minutes.
 func TestDashboardTiming(t *testing.T) {
 	if *dashboardEvents == 0 {
 		t.Skip("run with -dashboard-events N to time the dashboard")
@@ -120,7 +122,7 @@ func TestDashboardTiming(t *testing.T) {
 	tab := browsertest.Tab(t, browsertest.Start(t), false, panelClock)
 	view := "http://" + l.Addr().String() + "/dashboard/#site=bench&from=2026-01-01&to=2026-01-30"
 	browsertest.Do(t, tab, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(view), chromedp.SetValue(chromedp.CSS("#token"), "any"))
-	for _, pass := range []string{"cold", "warm", "morning", "restart"} {
+	for _, pass := range []string{"cold", "warm", "morning", "restart", "restart-warmed"} {
 		if pass == "morning" {
 			sql, err := report.Fill(morningData, map[string]report.Value{"db": report.Ident(db), "site": report.String("bench"),
 				"events": report.Int(morningEvents), "day": report.Time(time.Date(2026, 1, 30, 0, 0, 0, 0, time.UTC))})
@@ -131,12 +133,22 @@ func TestDashboardTiming(t *testing.T) {
 				t.Fatalf("cannot insert the morning's events: %v", err)
 			}
 		}
-		if pass == "restart" {
+		if strings.HasPrefix(pass, "restart") {
 			runner, metrics = restart(t, runner, sites, &reports)
 			runtime.GC()
 			var mem runtime.MemStats
 			runtime.ReadMemStats(&mem)
-			t.Logf("restart: heap after a GC, the first Runner dropped: %.1f MB", float64(mem.HeapAlloc)/1e6)
+			t.Logf("%s: heap after a GC, the Runner before dropped: %.1f MB", pass, float64(mem.HeapAlloc)/1e6)
+		}
+		if pass == "restart-warmed" {
+			// As journeyd serve starts (--report-warm): Warm runs on the days loaded before
+			// the page is opened, on the day the page's period ends.
+			began, cpu := time.Now(), selfCPU()
+			if err := runner.Warm(ctx, sites, time.Date(2026, 1, 30, 12, 0, 0, 0, time.UTC)); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: Warm took %s (%.2f s of journeyd's CPU), days from the store %v, from ClickHouse %v", pass, time.Since(began).Round(time.Millisecond),
+				(selfCPU() - cpu).Seconds(), storeMetric(t, metrics, "hits_total"), storeMetric(t, metrics, "misses_total"))
 		}
 		if pass != "cold" {
 			browsertest.Do(t, tab, chromedp.Reload())
@@ -193,7 +205,7 @@ func restart(t *testing.T, runner *report.Runner, sites map[string]goal.Definiti
 	began = time.Now()
 	next.LoadStore()
 	loaded, loadCPU := time.Since(began), selfCPU()-cpu
-	t.Logf("restart: the close wrote what was left in %s; %d day files, %.1f MB on disk; loaded %v days, %.1f MB in the store, in %s (%.2f s of CPU)",
+	t.Logf("restart: the close of the Runner before wrote what was left in %s; %d day files, %.1f MB on disk; loaded %v days, %.1f MB in the store, in %s (%.2f s of CPU)",
 		closed.Round(time.Millisecond), files, float64(bytes)/1e6, storeMetric(t, metrics, "loaded_total"), storeMetric(t, metrics, "bytes")/1e6,
 		loaded.Round(time.Millisecond), loadCPU.Seconds())
 	handler := report.RunnerHandler(next, sites)
