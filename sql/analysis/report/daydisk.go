@@ -47,7 +47,9 @@ import (
 //
 // At start (Runner.LoadStore, or the first report) the files are loaded newest first
 // while they fit in StoreBytes, the newest at the front of the store's order; the others
-// are removed, as the store would have evicted them. A directory serves one journeyd at a
+// are removed, as the store would have evicted them. A file's time is when it was written,
+// and Runner.Close sets the times in the store's order of use, so that after a clean stop
+// the load keeps the days most recently used. A directory serves one journeyd at a
 // time (a flock on its LOCK file); a second one keeps its store in memory only.
 
 // diskFormat is the version of the files' layout and of every kind's encoding. Change it
@@ -180,8 +182,10 @@ func (d *dayDisk) flush() {
 }
 
 // close stops the writer once it has written what was marked, or when ctx ends, and
-// unlocks the directory.
-func (d *dayDisk) close(ctx context.Context) error {
+// unlocks the directory. order is the store's days, the most recently used first: their
+// files' times are set in that order, so that the next load, newest first, keeps the most
+// recently used within its bound, as the store would have.
+func (d *dayDisk) close(ctx context.Context, order func() []dayKey) error {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -192,6 +196,11 @@ func (d *dayDisk) close(ctx context.Context) error {
 	close(d.stop)
 	select {
 	case <-d.done:
+		now := time.Now()
+		for i, k := range order() {
+			t := now.Add(-time.Duration(i) * time.Millisecond)
+			os.Chtimes(d.path(k), t, t) // a day not written (no diskDay, or an error) has no file
+		}
 		return d.lock.Close()
 	case <-ctx.Done():
 		return fmt.Errorf("cannot write every report day to %s before the end: %w", d.dir, ctx.Err())
@@ -206,8 +215,9 @@ func (d *dayDisk) path(k dayKey) string {
 
 // loadStats are what a load found.
 type loadStats struct {
-	days, dropped int
-	bytes         int64
+	days    int
+	bytes   int64
+	dropped map[string]int // by reason (fileDropReasons)
 }
 
 // errOverBound is the load's reason to leave a day out: the store is full.
@@ -217,7 +227,7 @@ var errOverBound = errors.New("the store is full")
 // bound; it removes the temporary files a crash left, the files that do not decode
 // (logged) and those that do not fit.
 func (d *dayDisk) load(s *dayStore) loadStats {
-	var st loadStats
+	st := loadStats{dropped: map[string]int{}}
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		d.log.Warn("cannot read the report store directory; the store starts empty", "dir", d.dir, "err", err)
@@ -258,7 +268,7 @@ func (d *dayDisk) load(s *dayStore) loadStats {
 				d.log.Warn("dropped a report day file that does not decode; its day is read from ClickHouse again", "file", path, "err", err)
 			}
 			d.metrics.fileDropped(reason)
-			st.dropped++
+			st.dropped[reason]++
 			continue
 		}
 		s.days[sd.key] = s.lru.PushBack(sd)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -349,7 +350,7 @@ func TestDayDiskSecondOpener(t *testing.T) {
 	}
 	s := &dayStore{max: 1 << 20, days: map[dayKey]*list.Element{}}
 	d.load(s)
-	if err := d.close(context.Background()); err != nil {
+	if err := d.close(context.Background(), s.order); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -383,4 +384,62 @@ func TestDayCodecCoversFields(t *testing.T) {
 			t.Errorf("%s has the fields %q, the day files %q: write the new ones in daycodec.go and raise diskFormat", typ.Name(), got, c.fields)
 		}
 	}
+}
+
+// TestDayStoreRestartKeepsRecentlyUsed: a Runner runs paths, then retention, then paths
+// again over the week of storeTraffic, and stops: its touch days are the most recently
+// used. Restarted with a bound of just those seven days' bytes, the store loads them (and
+// removes the seven retention files, over the bound), whatever order the files were
+// written in: paths then takes every day from the store, retention none.
+func TestDayStoreRestartKeepsRecentlyUsed(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	plain := &Runner{Conn: conn, DB: db}
+	dir := t.TempDir()
+	req := func(opts map[string]string) *Request {
+		all := map[string]string{"from": "2026-03-01", "to": "2026-03-08"}
+		maps.Copy(all, opts)
+		r, err := ParseRequest("store", goal.Definitions{}, all, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	paths, retention := req(nil), req(map[string]string{"within": "1d,2d"})
+	first, _ := storedRunner(t, plain, dir, 1<<24)
+	for _, run := range []struct {
+		name string
+		req  *Request
+	}{{"paths", paths}, {"retention", retention}, {"paths", paths}} {
+		reportJSON(t, first, run.name, run.req)
+	}
+	var touch int64
+	for _, e := range first.store.days {
+		if _, ok := e.Value.(*storedDay).rows.(*dayRows); ok {
+			touch += e.Value.(*storedDay).bytes
+		}
+	}
+	if err := first.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	second, m := storedRunner(t, plain, dir, touch)
+	second.LoadStore()
+	if loaded, over := testutil.ToFloat64(m.loadedDays), testutil.ToFloat64(m.filesDropped.WithLabelValues("bound")); loaded != 7 || over != 7 {
+		t.Errorf("within the touch days' %d bytes: %v days loaded, %v dropped over the bound; want 7 and 7", touch, loaded, over)
+	}
+	for _, run := range []struct {
+		name         string
+		req          *Request
+		hits, misses float64
+	}{{"paths", paths, 7, 0}, {"retention", retention, 0, 7}} {
+		h0, m0 := testutil.ToFloat64(m.hits), testutil.ToFloat64(m.misses)
+		if got, want := reportJSON(t, second, run.name, run.req), reportJSON(t, plain, run.name, run.req); got != want {
+			t.Errorf("%s after the restart:\n%s\nwithout a store:\n%s", run.name, got, want)
+		}
+		if h, ms := testutil.ToFloat64(m.hits)-h0, testutil.ToFloat64(m.misses)-m0; h != run.hits || ms != run.misses {
+			t.Errorf("%s after the restart: %v days from the store, %v from ClickHouse; want %v and %v", run.name, h, ms, run.hits, run.misses)
+		}
+	}
+	second.Close(context.Background())
 }

@@ -274,7 +274,8 @@ func (r *Runner) openStoreDir(s *dayStore) *dayDisk {
 		return nil
 	}
 	st := disk.load(s)
-	log.Info("report store loaded", "dir", r.StoreDir, "days", st.days, "bytes", st.bytes, "dropped", st.dropped,
+	log.Info("report store loaded", "dir", r.StoreDir, "days", st.days, "bytes", st.bytes, "dropped_corrupt", st.dropped["corrupt"],
+		"dropped_format", st.dropped["format"], "dropped_kind", st.dropped["kind"], "dropped_bound", st.dropped["bound"],
 		"took", time.Since(start).Round(time.Millisecond))
 	return disk
 }
@@ -292,7 +293,18 @@ func (r *Runner) Close(ctx context.Context) error {
 	if r.store == nil || r.store.disk == nil {
 		return nil
 	}
-	return r.store.disk.close(ctx)
+	return r.store.disk.close(ctx, r.store.order)
+}
+
+// order returns the keys of the days stored, the most recently used first.
+func (s *dayStore) order() []dayKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]dayKey, 0, len(s.days))
+	for e := s.lru.Front(); e != nil; e = e.Next() {
+		keys = append(keys, e.Value.(*storedDay).key)
+	}
+	return keys
 }
 
 // epochDay is the number of a UTC day, as ClickHouse's toUInt16 of a Date gives it.
