@@ -188,8 +188,9 @@ func (g *touchGrouper) mergeRange(r *groupRange, days []*dayRows, keys [][]uint3
 		if linked, ok := g.links[person]; ok {
 			person = linked
 		}
-		r.groups = append(r.groups, touchGroup{person: person, hash: hash, t: t, k: k, from: uint32(from), to: uint32(len(r.convs)),
+		r.groups = append(r.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(r.convs)),
 			session: t != 0 && !email})
+		r.hashes = append(r.hashes, hash)
 	}
 }
 

@@ -39,11 +39,11 @@ type keptGroup struct {
 	person, hash uint64
 }
 
-// keptGroups returns what a kept read holds of groups, sorted by person then hash.
-func keptGroups(groups []touchGroup) []keptGroup {
-	out := make([]keptGroup, len(groups))
-	for i, g := range groups {
-		out[i] = keptGroup{g.person, g.hash}
+// keptGroups returns what a kept read holds of g's groups, sorted by person then hash.
+func keptGroups(g *touchGrouper) []keptGroup {
+	out := make([]keptGroup, len(g.groups))
+	for i, x := range g.groups {
+		out[i] = keptGroup{x.person, g.hashes[x.idx]}
 	}
 	return out
 }

@@ -244,7 +244,7 @@ func (k *keptRead) patched(g *touchGrouper, remade []uint64) ([]*personBatch, []
 		groups = append(groups, k.groups[copied:oi]...)
 		copied = oi
 		for _, x := range g.groups[gi:end] {
-			groups = append(groups, keptGroup{x.person, x.hash})
+			groups = append(groups, keptGroup{x.person, g.hashes[x.idx]})
 		}
 		w.newPerson(g, g.groups[gi:end])
 		gi = end

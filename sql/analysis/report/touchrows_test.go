@@ -40,12 +40,12 @@ func TestTouchGroupsInRanges(t *testing.T) {
 	// they were gathered, C (part 0x80), D and E (part 0xC0, by hash: D then E), which the
 	// sort of so few in one run of sortByPerson keeps; then A. A group without
 	// conversions holds the empty range where it was gathered: C after A's one (1), E after
-	// D's (2).
+	// D's (2). idx is each group's place among the read's hashes, ascending: A, C, D, E.
 	want := []touchGroup{
-		{person: 9, hash: c, t: 200, k: 1, from: 1, to: 1, session: true},
-		{person: 9, hash: d, from: 1, to: 2},
-		{person: 9, hash: e, t: 150, k: 2, from: 2, to: 2},
-		{person: 70, hash: a, t: 100, k: 0, from: 0, to: 1, session: true},
+		{person: 9, t: 200, k: 1, from: 1, to: 1, idx: 1, session: true},
+		{person: 9, from: 1, to: 2, idx: 2},
+		{person: 9, t: 150, k: 2, from: 2, to: 2, idx: 3},
+		{person: 70, t: 100, k: 0, from: 0, to: 1, idx: 0, session: true},
 	}
 	wantConvs := []conversionAt{{150, 10}, {300, 20}}
 	for _, minRows := range []int{1 << 16, 1} {
