@@ -14,10 +14,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -34,9 +36,10 @@ import (
 // day written when stored costs its encoding once, spread over the reads that fill the
 // store, and a kill -9 loses only the days not written yet.
 //
-// A day's file (dayFile) names its kind, the query that filled it (its key in the store:
-// a journeyd with other SQL misses it) and its day, with the day's print; a format version
-// and a CRC-32C of the whole file guard it. It is written to a temporary file, synced and
+// A day's file (encodeDayFile) starts with a magic, a format version, its kind and the
+// bytes the day takes in the store (dayHeader), then the query that filled it (its key in
+// the store: a journeyd with other SQL misses it), its day and the day's print, then the
+// kind's encoding (daycodec.go); a CRC-32C of the whole file ends it. It is written to a temporary file, synced and
 // renamed over the day's name, so that a crash leaves either the old file, the new one or
 // a temporary file, which the next start removes. A file that does not decode (torn,
 // damaged, of another format version, of a kind this journeyd does not know) is removed
@@ -45,9 +48,11 @@ import (
 // stored by a report: its print is compared with the day's events on use, as every stored
 // day's is, and a day whose events changed while journeyd was down is read again.
 //
-// At start (Runner.LoadStore, or the first report) the files are loaded newest first
-// while they fit in StoreBytes, the newest at the front of the store's order; the others
-// are removed, as the store would have evicted them. A file's time is when it was written,
+// At start (Runner.LoadStore, or the first report) the files are chosen newest first by
+// their headers while their days fit in StoreBytes, the others removed, as the store would
+// have evicted them; the chosen ones are then decoded on every core and put into the
+// store, the newest at the front of its order, so that the load never holds more than
+// StoreBytes of days. A file's time is when it was written,
 // and Runner.Close sets the times in the store's order of use, so that after a clean stop
 // the load keeps the days most recently used. A directory serves one journeyd at a
 // time (a flock on its LOCK file); a second one keeps its store in memory only.
@@ -55,7 +60,7 @@ import (
 // diskFormat is the version of the files' layout and of every kind's encoding. Change it
 // whenever either changes (or what a kind's fields mean): files of another version are
 // dropped at load.
-const diskFormat = 1
+const diskFormat = 2
 
 // diskMagic starts every day file.
 const diskMagic = "jrnyday\n"
@@ -249,26 +254,30 @@ func (d *dayDisk) load(s *dayStore) loadStats {
 		}
 	}
 	slices.SortFunc(files, func(a, b file) int { return cmp.Or(b.mod.Compare(a.mod), strings.Compare(a.name, b.name)) })
-	var buf []byte
+	// The headers, one after the other, choose the files that fit; their days are then
+	// decoded on every core, and put into the store in the files' order.
+	var chosen []string
+	room := s.max - s.bytes
 	for _, f := range files {
 		path := filepath.Join(d.dir, f.name)
-		var sd *storedDay
-		sd, buf, err = readDayFile(path, buf, s.max-s.bytes)
+		h, err := readDayHeader(path)
+		if err == nil && h.bytes > room {
+			err = errOverBound
+		}
 		if err != nil {
-			os.Remove(path)
-			reason := "corrupt"
-			switch {
-			case errors.Is(err, errOverBound):
-				reason = "bound"
-			case errors.Is(err, errDiskFormat):
-				reason = "format"
-			case errors.Is(err, errDiskKind):
-				reason = "kind"
-			default:
-				d.log.Warn("dropped a report day file that does not decode; its day is read from ClickHouse again", "file", path, "err", err)
-			}
-			d.metrics.fileDropped(reason)
-			st.dropped[reason]++
+			d.drop(path, err, &st)
+			continue
+		}
+		room -= h.bytes
+		chosen = append(chosen, path)
+	}
+	days, errs := decodeDayFiles(chosen, s.max)
+	for i, sd := range days {
+		if errs[i] == nil && s.bytes+sd.bytes > s.max {
+			errs[i] = errOverBound
+		}
+		if errs[i] != nil {
+			d.drop(chosen[i], errs[i], &st)
 			continue
 		}
 		s.days[sd.key] = s.lru.PushBack(sd)
@@ -279,6 +288,64 @@ func (d *dayDisk) load(s *dayStore) loadStats {
 	s.metrics.setBytes(s.bytes)
 	s.metrics.loaded(st.days)
 	return st
+}
+
+// drop removes the file at path, which the load leaves out for err, and counts it by
+// reason; a file that does not decode is logged.
+func (d *dayDisk) drop(path string, err error, st *loadStats) {
+	os.Remove(path)
+	reason := "corrupt"
+	switch {
+	case errors.Is(err, errOverBound):
+		reason = "bound"
+	case errors.Is(err, errDiskFormat):
+		reason = "format"
+	case errors.Is(err, errDiskKind):
+		reason = "kind"
+	default:
+		d.log.Warn("dropped a report day file that does not decode; its day is read from ClickHouse again", "file", path, "err", err)
+	}
+	d.metrics.fileDropped(reason)
+	st.dropped[reason]++
+}
+
+// decodeDayFiles reads and decodes the day files at paths, on up to GOMAXPROCS goroutines,
+// each day taking at most room bytes: days[i] is the day of paths[i], or errs[i] why not.
+func decodeDayFiles(paths []string, room int64) (days []*storedDay, errs []error) {
+	days, errs = make([]*storedDay, len(paths)), make([]error, len(paths))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(paths)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for i := next.Add(1) - 1; i < int64(len(paths)); i = next.Add(1) - 1 {
+				days[i], buf, errs[i] = readDayFile(paths[i], buf, room)
+			}
+		}()
+	}
+	wg.Wait()
+	return days, errs
+}
+
+// readDayHeader reads the header of the day file at path.
+func readDayHeader(path string) (dayHeader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return dayHeader{}, fmt.Errorf("cannot open report day file %s: %w", path, err)
+	}
+	defer f.Close()
+	b := make([]byte, headerBytes)
+	n, err := io.ReadFull(f, b)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return dayHeader{}, fmt.Errorf("cannot read report day file %s: %w", path, err)
+	}
+	h, _, err := decodeDayHeader(b[:n])
+	if err != nil {
+		return dayHeader{}, fmt.Errorf("cannot load report day file %s: %w", path, err)
+	}
+	return h, nil
 }
 
 // errDiskFormat and errDiskKind are why a file of another format version or of an
@@ -321,11 +388,11 @@ func encodeDayFile(buf []byte, k dayKey, p dayPrint, rows diskDay) []byte {
 	e.b = append(e.b, diskMagic...)
 	e.u32(diskFormat)
 	e.str(rows.diskKind())
+	e.u64(uint64(rows.size()))
 	e.str(k.query)
 	e.u32(uint32(k.day))
 	e.u64(p.events)
 	e.u64(p.hash)
-	e.u64(uint64(rows.size()))
 	rows.encode(e)
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable))
 }
@@ -333,43 +400,71 @@ func encodeDayFile(buf []byte, k dayKey, p dayPrint, rows diskDay) []byte {
 // crcTable is CRC-32C's, which the CPU computes.
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
+// dayHeader is what starts a day file: its format version, the kind of its day and the
+// bytes the day takes in the store, all a load needs to know before it decodes the day.
+type dayHeader struct {
+	kind  string
+	bytes int64
+}
+
+// headerBytes is how much of a file a load reads for its header: the magic, the version,
+// a kind's name (a word) and the bytes.
+const headerBytes = 256
+
+// decodeDayHeader decodes the header at the start of b, a day file or its first bytes.
+func decodeDayHeader(b []byte) (dayHeader, *dayDecoder, error) {
+	if len(b) < len(diskMagic)+8 || !bytes.HasPrefix(b, []byte(diskMagic)) {
+		return dayHeader{}, nil, errors.New("not a report day file")
+	}
+	d := &dayDecoder{b: b[len(diskMagic):]}
+	if v := d.u32(); v != diskFormat {
+		return dayHeader{}, nil, fmt.Errorf("%w: %d, this journeyd reads %d", errDiskFormat, v, diskFormat)
+	}
+	h := dayHeader{kind: d.str(), bytes: int64(d.u64())}
+	switch {
+	case d.err != nil:
+		return dayHeader{}, nil, fmt.Errorf("its header is cut short: %w", d.err)
+	case diskKinds[h.kind] == nil:
+		return dayHeader{}, nil, fmt.Errorf("%w: %q", errDiskKind, h.kind)
+	case h.bytes < 0:
+		return dayHeader{}, nil, fmt.Errorf("a day of %d bytes", h.bytes)
+	}
+	return h, d, nil
+}
+
 // decodeDayFile decodes a day file whose day takes at most room bytes.
 func decodeDayFile(b []byte, room int64) (*storedDay, error) {
-	if len(b) < len(diskMagic)+8 || !bytes.HasPrefix(b, []byte(diskMagic)) {
+	if len(b) < len(diskMagic)+8 {
 		return nil, errors.New("not a report day file")
 	}
 	body := b[:len(b)-4]
 	if sum := binary.LittleEndian.Uint32(b[len(b)-4:]); sum != crc32.Checksum(body, crcTable) {
 		return nil, errors.New("its checksum does not match: the file is damaged or was cut short")
 	}
-	d := &dayDecoder{b: body[len(diskMagic):]}
-	if v := d.u32(); v != diskFormat {
-		return nil, fmt.Errorf("%w: %d, this journeyd reads %d", errDiskFormat, v, diskFormat)
+	h, d, err := decodeDayHeader(body)
+	if err != nil {
+		return nil, err
 	}
-	kind := d.str()
+	if h.bytes > room {
+		return nil, errOverBound
+	}
 	sd := &storedDay{}
 	sd.key.query = d.str()
 	day := d.u32()
 	sd.key.day = uint16(day)
 	sd.print.events, sd.print.hash = d.u64(), d.u64()
-	bytes := d.u64()
-	decode := diskKinds[kind]
 	switch {
 	case d.err != nil:
 		return nil, d.err
-	case decode == nil:
-		return nil, fmt.Errorf("%w: %q", errDiskKind, kind)
 	case day > 1<<16-1:
 		return nil, fmt.Errorf("day %d is past the store's days", day)
-	case int64(bytes) > room:
-		return nil, errOverBound
 	}
-	sd.rows = decode(d)
+	sd.rows = diskKinds[h.kind](d)
 	if d.err == nil && len(d.b) > 0 {
 		d.fail("%d bytes after the day", len(d.b))
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("cannot decode its %s day: %w", kind, d.err)
+		return nil, fmt.Errorf("cannot decode its %s day: %w", h.kind, d.err)
 	}
 	if sd.bytes = sd.rows.size(); sd.bytes > room {
 		return nil, errOverBound

@@ -75,7 +75,7 @@ func TestDayFileRoundTrip(t *testing.T) {
 		for name, bad := range map[string][]byte{
 			"cut short":   b[:len(b)-1],
 			"a byte flip": flipByte(b, len(b)/2),
-			"format 2":    withFormat(b, 2),
+			"format next": withFormat(b, diskFormat+1),
 			"kind cheese": encodeDayFile(nil, k, p, cheeseDay{day}),
 		} {
 			if _, err := decodeDayFile(bad, 1<<20); err == nil {
