@@ -39,9 +39,9 @@ import (
 // A day's file (encodeDayFile) starts with a magic, a format version, its kind and the
 // bytes the day takes in the store (dayHeader), then the query that filled it (its key in
 // the store: a journeyd with other SQL misses it), its day and the day's print, then the
-// kind's encoding (daycodec.go); a CRC-32C of the whole file ends it. It is written to a temporary file, synced and
-// renamed over the day's name, so that a crash leaves either the old file, the new one or
-// a temporary file, which the next start removes. A file that does not decode (torn,
+// kind's encoding (daycodec.go); a CRC-32C of the whole file ends it. It is written to a
+// temporary file, synced and renamed over the day's name, so that a crash leaves either
+// the old file, the new one or a temporary file, which the next start removes. A file that does not decode (torn,
 // damaged, of another format version, of a kind this journeyd does not know) is removed
 // with a log line and counted (journeyd_report_store_files_dropped_total); its day is read
 // from ClickHouse again when a report needs it. A day loaded is trusted no more than one
@@ -52,10 +52,10 @@ import (
 // their headers while their days fit in StoreBytes, the others removed, as the store would
 // have evicted them; the chosen ones are then decoded on every core and put into the
 // store, the newest at the front of its order, so that the load never holds more than
-// StoreBytes of days. A file's time is when it was written,
-// and Runner.Close sets the times in the store's order of use, so that after a clean stop
-// the load keeps the days most recently used. A directory serves one journeyd at a
-// time (a flock on its LOCK file); a second one keeps its store in memory only.
+// StoreBytes of days. A file's time is when it was written, and Runner.Close sets the
+// times in the store's order of use, so that after a clean stop the load keeps the days
+// most recently used. A directory serves one journeyd at a time (a flock on its LOCK
+// file); a second one keeps its store in memory only.
 
 // diskFormat is the version of the files' layout and of every kind's encoding. Change it
 // whenever either changes (or what a kind's fields mean): files of another version are
