@@ -1,21 +1,28 @@
--- funnel_rows: what funnel.sql counts, by UTC day: one row per day and unit (the person key,
--- or the session) with an event read that day, in no order. journeyd keeps each day's rows
--- and counts the answer of funnel.sql from them when it keeps the days it has read
--- (sql/analysis/report/funneldays.go), the period is whole UTC days, no filter narrows the
--- events and the order is not strict: it resolves each person key through the person links
--- (person_links.sql), merges a person's rows of every day, takes the segment of the
--- person's first event of the period and rebuilds windowFunnel's level and the earliest
--- chain's step times as funnel.sql computes them.
+-- funnel_rows: what funnel.sql counts, by UTC day, in three kinds of rows in no order.
+-- journeyd keeps each day's rows and counts the answer of funnel.sql from them when it keeps
+-- the days it has read (sql/analysis/report/funneldays.go), the period is whole UTC days, no
+-- filter narrows the events and the order is not strict: it resolves each person key
+-- through the person links (person_links.sql), merges a person's rows of every day, takes
+-- the segment of the person's first event of the period and rebuilds windowFunnel's level
+-- and the earliest chain's step times as funnel.sql computes them.
 --
--- Each row: day_number (days since 1970-01-01), unit_key (cityHash64 of the user id where
--- known, else of the anonymous id; or of the session id), first (the time of the unit's
--- first event read that day, in seconds), events (the day's events that match a step or
--- the exclusion, each as 10 hex digits: 1 << 32 + its seconds into the day << 15 + its
--- mask, where bit i-1 is set when the event matches step i and bit n (n steps) when it
--- matches the exclusion), then the breakdown values of that first event (s1, s2, ...).
--- The events come as one string rather than arrays, which journeyd's driver reads several
--- times slower. Bots are left out (is_bot = 0). An event stored twice counts once: its copy
--- gives its time and mask again, which journeyd drops, and moves no first event.
+-- Every row has kind, day_number (days since 1970-01-01), unit_key, t, combo and names:
+--   kind 1, with a breakdown: per day and unit (unit_key: cityHash64 of the user id where
+--     known, else of the anonymous id; or of the session id), t the time of its first event
+--     that day (seconds) and combo the hash of that event's breakdown values;
+--   kind 2: per event that matches a step or the exclusion, its unit and t = its seconds
+--     into the day << 15 | its mask (bit i-1 set when it matches step i, bit n of n steps
+--     when it matches the exclusion);
+--   kind 3, with a breakdown: per day and hash of breakdown values (combo), the values,
+--     which the rows of kind 1 name by their hash alone: in names, each value as its
+--     length in bytes, a colon and the value (one column, empty in the rows of kinds 1 and
+--     2, which are most: three empty columns cost journeyd's driver a third of a second a
+--     month at 10 million events).
+-- Scalar rows rather than arrays per unit, and a hash rather than the values per unit: the
+-- driver reads arrays several times slower, and argMin of strings costs ClickHouse twice
+-- argMin of a hash. Bots are left out (is_bot = 0). An event stored twice counts once: its
+-- copy gives a row of kind 2 again, which changes neither windowFunnel nor the step times,
+-- and moves no first event.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -25,23 +32,37 @@
 --                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
 --   $person_key  the unit counted: if(user_id != '', user_id, anon_id) (people) or session_id
 --   $breakdowns  the breakdown columns as d1, d2, ...: device AS d1, channel AS d2; or '' AS d1
---   $segments    the day's first event's value of each breakdown: argMin(d1, ts) AS s1, argMin(d2, ts) AS s2;
---                or '' AS s1 with no breakdown
+--   $combo       the hash of an event's breakdown values: cityHash64(d1, d2); or toUInt64(0)
+--   $broken      1 with a breakdown (rows of kinds 1 and 3), else 0
+--   $names       the values of a hash: concat(toString(length(any(d1))), ':', any(d1), toString(length(any(d2))), ':', any(d2));
+--                or '' with no breakdown
 --   $mask        the step and exclusion bits of an event:
---                toUInt32(type = 'pageview' AND path LIKE '/product/%') + 2 * toUInt32(name = 'purchase') + 4 * toUInt32(name = 'refund')
---   $keep        which events are read: 1 with a breakdown (the segment is the first
---                event's), else those of a step or the exclusion: ($mask) != 0
-SELECT
-    toUInt16(day) AS day_number,
-    unit_key,
-    toUInt32(min(ts)) AS first,
-    arrayStringConcat(arrayMap(x -> hex(x), groupArrayIf(toUInt64(4294967296 + toUInt32(ts) % 86400 * 32768 + mask), mask != 0))) AS events,
-    $segments
+--                1 * toUInt32(type = 'pageview' AND path LIKE '/product/%') + 2 * toUInt32(name = 'purchase') + 4 * toUInt32(name = 'refund')
+SELECT toUInt8(1) AS kind, toUInt16(day) AS day_number, unit_key, toUInt32(min(ts)) AS t, argMin(h, ts) AS combo, '' AS names
 FROM
 (
-    SELECT toDate(ts, 'UTC') AS day, cityHash64($person_key) AS unit_key, ts, $breakdowns, toUInt32($mask) AS mask
+    SELECT toDate(ts, 'UTC') AS day, cityHash64($person_key) AS unit_key, ts, $breakdowns, $combo AS h
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
-        AND ($keep)
+        AND $broken
 )
 GROUP BY day, unit_key
+UNION ALL
+SELECT toUInt8(2) AS kind, toUInt16(day) AS day_number, unit_key, toUInt32(toUInt32(ts) % 86400 * 32768 + mask) AS t, toUInt64(0) AS combo, '' AS names
+FROM
+(
+    SELECT toDate(ts, 'UTC') AS day, cityHash64($person_key) AS unit_key, ts, toUInt32($mask) AS mask
+    FROM $db.events
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
+)
+WHERE mask != 0
+UNION ALL
+SELECT toUInt8(3) AS kind, toUInt16(day) AS day_number, toUInt64(0) AS unit_key, toUInt32(0) AS t, h AS combo, $names AS names
+FROM
+(
+    SELECT toDate(ts, 'UTC') AS day, $breakdowns, $combo AS h
+    FROM $db.events
+    WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
+        AND $broken
+)
+GROUP BY day, h

@@ -293,9 +293,9 @@ func decodeRetentionDay(d *dayDecoder) keptDay {
 	return r
 }
 
-// funnel_rows' days (funneldays.go): the day's start, how many breakdowns a key keeps,
-// each key, its first event, its breakdown values' indexes, the values, where each key's
-// events end and the events.
+// funnel_rows' days (funneldays.go): the day's start, how many values a hash names, each
+// unit key with its first event and hash of values, the hashes and their values, and each
+// step or exclusion event's unit key and item.
 
 func (*funnelDay) diskKind() string { return "funnel" }
 
@@ -304,42 +304,31 @@ func (f *funnelDay) encode(e *dayEncoder) {
 	e.u32(f.cols)
 	e.u64s(f.keys)
 	e.u32s(f.first)
-	e.u32s(f.segs)
-	e.u32(uint32(len(f.values)))
-	for _, v := range f.values {
+	e.u64s(f.combos)
+	e.u64s(f.hashes)
+	e.u32(uint32(len(f.names)))
+	for _, v := range f.names {
 		e.str(v)
 	}
-	e.u32s(f.ends)
+	e.u64s(f.evKeys)
 	e.u32s(f.items)
 }
 
 func decodeFunnelDay(d *dayDecoder) keptDay {
-	f := &funnelDay{start: d.u32(), cols: d.u32(), keys: d.u64s(), first: d.u32s(), segs: d.u32s()}
-	f.values = make([]string, d.count(4))
-	for i := range f.values {
-		f.values[i] = d.str()
+	f := &funnelDay{start: d.u32(), cols: d.u32(), keys: d.u64s(), first: d.u32s(), combos: d.u64s(), hashes: d.u64s()}
+	f.names = make([]string, d.count(4))
+	for i := range f.names {
+		f.names[i] = d.str()
 	}
-	f.ends, f.items = d.u32s(), d.u32s()
-	n, secs := len(f.keys), uint32(day/time.Second)
+	f.evKeys, f.items = d.u64s(), d.u32s()
+	secs := uint32(day / time.Second)
 	switch {
-	case f.cols > 0 && len(f.first) != n, f.cols == 0 && len(f.first) != 0:
-		d.fail("%d keys' first events, %d keys of %d breakdowns", len(f.first), n, f.cols)
-	case uint64(len(f.segs)) != uint64(n)*uint64(f.cols):
-		d.fail("%d breakdown values, %d keys of %d breakdowns", len(f.segs), n, f.cols)
-	case len(f.ends) != n || n > 0 && f.ends[n-1] != uint32(len(f.items)):
-		d.fail("%d keys' ends of events, %d keys, %d events", len(f.ends), n, len(f.items))
-	}
-	for i, end := range f.ends {
-		if i > 0 && end < f.ends[i-1] {
-			d.fail("key %d's events end at %d, before the key before's", i, end)
-			break
-		}
-	}
-	for _, s := range f.segs {
-		if s >= uint32(len(f.values)) {
-			d.fail("a breakdown value %d of %d", s, len(f.values))
-			break
-		}
+	case len(f.first) != len(f.keys) || len(f.combos) != len(f.keys):
+		d.fail("%d keys, %d first events, %d hashes of values", len(f.keys), len(f.first), len(f.combos))
+	case uint64(len(f.names)) != uint64(len(f.hashes))*uint64(f.cols):
+		d.fail("%d values, %d hashes of %d values", len(f.names), len(f.hashes), f.cols)
+	case len(f.evKeys) != len(f.items):
+		d.fail("%d events' keys, %d events", len(f.evKeys), len(f.items))
 	}
 	for _, t := range f.first {
 		if t >= secs {

@@ -27,7 +27,7 @@ import (
 // codecDays are one day of each kind the store writes, made by hand: a touch day of three
 // rows (two of one group, which holds one conversion twice), a page day of two paths, a
 // stage day of three rows of two kinds, a retention day of two events and a funnel day of
-// two keys with two breakdowns and three events.
+// two keys with two breakdowns (two hashes of values) and three events.
 func codecDays() []diskDay {
 	touch := &dayRows{keyOf: map[string]uint32{}}
 	c := rowConversion{t: 1000, v: 20.5, id: "buy-1"}
@@ -49,8 +49,9 @@ func codecDays() []diskDay {
 	stages := &stageDay{start: 86400 * 20000, keys: []uint64{1, 2, 1}, items: []uint32{5<<stageKindBits | 1, 7 << stageKindBits, 9<<stageKindBits | 1},
 		kinds: []stageKind{{bits: 0, mask: 1}, {bits: 77, mask: 3}}, channels: []stageChannel{{"Email", 77}}}
 	retention := &retentionDay{start: 86400 * 20000, keys: []uint64{4, 5}, items: []uint32{10<<2 | 1, 20<<2 | 2}}
-	funnel := &funnelDay{start: 86400 * 20000, cols: 2, keys: []uint64{6, 7}, first: []uint32{30, 40}, segs: []uint32{0, 1, 1, 1},
-		values: []string{"mobile", "Email"}, ends: []uint32{2, 3}, items: []uint32{30<<funnelMaskBits | 1, 50<<funnelMaskBits | 2, 40<<funnelMaskBits | 5}}
+	funnel := &funnelDay{start: 86400 * 20000, cols: 2, keys: []uint64{6, 7}, first: []uint32{30, 40}, combos: []uint64{11, 12},
+		hashes: []uint64{11, 12}, names: []string{"mobile", "Email", "desktop", "Email"}, evKeys: []uint64{6, 6, 7},
+		items: []uint32{30<<funnelMaskBits | 1, 50<<funnelMaskBits | 2, 40<<funnelMaskBits | 5}}
 	return []diskDay{touch, pages, stages, retention, funnel}
 }
 
@@ -373,7 +374,7 @@ func TestDayCodecCoversFields(t *testing.T) {
 		{stageKind{}, "bits mask rank upto after"},
 		{stageChannel{}, "name bits"},
 		{retentionDay{}, "start keys items"},
-		{funnelDay{}, "start cols keys first segs values ends items"},
+		{funnelDay{}, "start cols keys first combos hashes names evKeys items"},
 	} {
 		typ := reflect.TypeOf(c.v)
 		var names []string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,20 +55,21 @@ import (
 // An event stored twice (a replay not yet merged away) adds its time and mask twice, which
 // changes neither the level, nor the chain, nor the first event.
 
-// funnelDay is one UTC day of funnel_rows, as the store keeps it: per unit key, its first
-// event's seconds into the day and breakdown values (only with a breakdown), and its step
-// and exclusion events, sorted and without repeats, 4 bytes each (seconds into the day <<
-// funnelMaskBits | mask). About 20 bytes a unit and 4 an event. Once stored it is never
-// changed: readers share it.
+// funnelDay is one UTC day of funnel_rows, as the store keeps it: with a breakdown, per
+// unit key its first event's seconds into the day and the hash of its breakdown values,
+// and the values of each hash; per step or exclusion event, its unit key and item (seconds
+// into the day << funnelMaskBits | mask). 20 bytes a unit and 12 an event. Once stored it
+// is never changed: readers share it.
 type funnelDay struct {
 	start  uint32   // the day's first second
-	cols   uint32   // the breakdowns whose values each key keeps (segs)
-	keys   []uint64 // each unit key of the day
-	first  []uint32 // each key's first event, seconds into the day (with a breakdown)
-	segs   []uint32 // each key's values of the breakdowns read, cols a key: an index into values
-	values []string // the day's distinct breakdown values
-	ends   []uint32 // where each key's events end in items (they start where the key before's end)
-	items  []uint32 // the keys' events: seconds into the day << funnelMaskBits | mask
+	cols   uint32   // how many breakdown values a hash names
+	keys   []uint64 // each unit key of the day (with a breakdown)
+	first  []uint32 // each key's first event, seconds into the day
+	combos []uint64 // each key's first event's hash of breakdown values
+	hashes []uint64 // the hashes of the day's breakdown values
+	names  []string // the values of each hash, cols a hash
+	evKeys []uint64 // each step or exclusion event's unit key
+	items  []uint32 // each step or exclusion event: seconds into the day << funnelMaskBits | mask
 }
 
 // funnelMaskBits is the bits of an event's mask in funnelDay.items: the steps and the
@@ -76,8 +78,8 @@ const funnelMaskBits = 15
 
 // size is about how many bytes the day holds.
 func (d *funnelDay) size() int64 {
-	n := int64(cap(d.keys))*8 + int64(cap(d.first)+cap(d.segs)+cap(d.ends)+cap(d.items))*4 + int64(cap(d.values))*16 + 128
-	for _, v := range d.values {
+	n := int64(cap(d.keys)+cap(d.combos)+cap(d.hashes)+cap(d.evKeys))*8 + int64(cap(d.first)+cap(d.items))*4 + int64(cap(d.names))*16 + 128
+	for _, v := range d.names {
 		n += int64(len(v))
 	}
 	return n
@@ -118,21 +120,23 @@ func funnelRowsParams(req *Request, by []string) (map[string]Value, []int, error
 		bits = append(bits, fmt.Sprintf("%d * toUInt32(%s)", 1<<len(req.Steps), strings.Join(ex, " OR ")))
 	}
 	mask := strings.Join(bits, " + ")
-	segments := []string{"'' AS s1"}
+	names, refs := []string{"''"}, []string{}
 	if len(cols) > 0 {
-		segments = segments[:0]
+		names = names[:0]
 		for _, b := range cols {
-			segments = append(segments, fmt.Sprintf("argMin(d%d, ts) AS s%d", b+1, b+1))
+			names = append(names, fmt.Sprintf("toString(length(any(d%d))), ':', any(d%d)", b+1, b+1))
+			refs = append(refs, fmt.Sprintf("d%d", b+1))
 		}
 	}
 	p := map[string]Value{"site": fp["site"], "from": fp["from"], "until": fp["until"], "days": fragment("1"),
-		"person_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"], "segments": fragment(strings.Join(segments, ", ")),
-		"mask": fragment(mask), "keep": fragment("(" + mask + ") != 0")}
+		"person_key": fragment("if(user_id != '', user_id, anon_id)"), "breakdowns": fp["breakdowns"],
+		"combo": fragment("toUInt64(0)"), "broken": fragment("0"), "names": fragment("''"), "mask": fragment(mask)}
 	if req.PerSession {
 		p["person_key"] = fragment("session_id")
 	}
 	if len(cols) > 0 {
-		p["keep"] = fragment("1")
+		p["combo"], p["broken"] = fragment("cityHash64("+strings.Join(refs, ", ")+")"), fragment("1")
+		p["names"] = fragment("concat(" + strings.Join(names, ", ") + ")")
 	}
 	return p, cols, nil
 }
@@ -241,53 +245,47 @@ func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint
 // the breakdowns cols (indices into the row's segments, funnelRowsParams). When keep, the days' slices are trimmed to their contents.
 func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
 	days := make([]*funnelDay, end-first)
-	index := make([]map[string]uint32, len(days))
 	for i := range days {
 		days[i] = &funnelDay{start: uint32(first+uint16(i)) * uint32(day/time.Second), cols: uint32(len(cols))}
-		index[i] = map[string]uint32{}
 	}
 	err := r.stream(ctx, "funnel_rows", p, func(rows driver.Rows) error {
 		var (
-			n        uint16
-			key      uint64
-			firstT   uint32
-			events   string
-			segments = make([]string, max(len(cols), 1))
-			dest     = []any{&n, &key, &firstT, &events}
+			kind  uint8
+			n     uint16
+			key   uint64
+			t     uint32
+			combo uint64
+			names string
+			dest  = []any{&kind, &n, &key, &t, &combo, &names}
 		)
-		for i := range segments {
-			dest = append(dest, &segments[i])
-		}
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			if n < first || int(n-first) >= len(days) || firstT/uint32(day/time.Second) != uint32(n) {
-				return fmt.Errorf("a row of day %d (first at %d) is outside the period's days %d to %d", n, firstT, first, end)
+			if n < first || int(n-first) >= len(days) {
+				return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, end)
 			}
-			d, index := days[n-first], index[n-first]
-			d.keys = append(d.keys, key)
-			if len(cols) > 0 {
-				d.first = append(d.first, firstT-d.start)
-				for _, v := range segments {
-					id, ok := index[v]
-					if !ok {
-						id = uint32(len(d.values))
-						d.values = append(d.values, v)
-						index[v] = id
-					}
-					d.segs = append(d.segs, id)
+			d := days[n-first]
+			switch kind {
+			case 1:
+				if t-d.start >= uint32(day/time.Second) || t < d.start {
+					return fmt.Errorf("a first event of day %d at %d, another day", n, t)
 				}
+				d.keys, d.first, d.combos = append(d.keys, key), append(d.first, t-d.start), append(d.combos, combo)
+			case 2:
+				if t>>funnelMaskBits >= uint32(day/time.Second) {
+					return fmt.Errorf("an event of day %d at %d s into it", n, t>>funnelMaskBits)
+				}
+				d.evKeys, d.items = append(d.evKeys, key), append(d.items, t)
+			case 3:
+				d.hashes = append(d.hashes, combo)
+				var err error
+				if d.names, err = appendNames(d.names, names, len(cols)); err != nil {
+					return fmt.Errorf("day %d: %w", n, err)
+				}
+			default:
+				return fmt.Errorf("a row of kind %d", kind)
 			}
-			from := len(d.items)
-			var err error
-			if d.items, err = appendFunnelEvents(d.items, events); err != nil {
-				return fmt.Errorf("day %d: %w", n, err)
-			}
-			own := d.items[from:]
-			slices.Sort(own)
-			d.items = d.items[:from+len(slices.Compact(own))]
-			d.ends = append(d.ends, uint32(len(d.items)))
 		}
 		return rows.Err()
 	})
@@ -297,7 +295,8 @@ func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, 
 	out := make([]keptDay, len(days))
 	for i, d := range days {
 		if keep {
-			d.keys, d.first, d.segs, d.ends, d.items = slices.Clip(d.keys), slices.Clip(d.first), slices.Clip(d.segs), slices.Clip(d.ends), slices.Clone(d.items)
+			d.keys, d.first, d.combos, d.evKeys, d.items = slices.Clone(d.keys), slices.Clone(d.first), slices.Clone(d.combos), slices.Clone(d.evKeys), slices.Clone(d.items)
+			d.hashes, d.names = slices.Clip(d.hashes), slices.Clip(d.names)
 		}
 		out[i] = d
 	}
@@ -316,14 +315,17 @@ type funnelShape struct {
 	stepSorted bool
 }
 
-// funnelEntry is one day row of a unit: its resolved unit, its first event's time (with a
-// breakdown), its day and index in the day.
+// funnelEntry is one row of a unit in a day: its resolved unit, the day, and v: for a
+// first event (idx < firstRows) its time; for a step or exclusion event its item.
 type funnelEntry struct {
 	unit uint64
-	at   uint32
+	v    uint32
 	day  uint32
-	idx  uint32
+	idx  uint32 // the row's index in the day's keys, or eventRow | its index in the day's events
 }
+
+// eventRow marks a funnelEntry of a step or exclusion event.
+const eventRow = 1 << 31
 
 // sortEntries returns entries sorted by unit: counted into runs by the unit's top 16 bits
 // (the units are hashes, spread evenly), then each run sorted; a third of a sort of them
@@ -363,7 +365,7 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 	n := 0
 	steps := uint32(1)<<s.steps - 1
 	for _, d := range days {
-		n += len(d.keys)
+		n += len(d.keys) + len(d.evKeys)
 		if s.stepSorted {
 			continue
 		}
@@ -373,47 +375,47 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 			}
 		}
 	}
+	resolve := func(key uint64) uint64 {
+		if person, ok := links[key]; ok {
+			return person
+		}
+		return key
+	}
 	entries := make([]funnelEntry, 0, n)
 	for di, d := range days {
 		for j, key := range d.keys {
-			if person, ok := links[key]; ok {
-				key = person
-			}
-			at := uint32(0)
-			if len(s.cols) > 0 {
-				at = d.start + d.first[j]
-			}
-			entries = append(entries, funnelEntry{key, at, uint32(di), uint32(j)})
+			entries = append(entries, funnelEntry{resolve(key), d.start + d.first[j], uint32(di), uint32(j)})
+		}
+		for j, key := range d.evKeys {
+			entries = append(entries, funnelEntry{resolve(key), d.items[j], uint32(di), eventRow | uint32(j)})
 		}
 	}
 	// by unit: the order of a unit's rows matters nowhere (its events are sorted, its first
 	// event is the least time, then key)
 	entries = sortEntries(entries)
-	// the breakdowns' values, one id each over every day (global), and each day's values' ids
-	ids := map[string]int{}
-	var names []string
-	dayIDs := make([][]int, len(days))
-	for di, d := range days {
-		dayIDs[di] = make([]int, len(d.values))
-		for i, v := range d.values {
-			id, ok := ids[v]
-			if !ok {
-				id = len(names)
-				names = append(names, v)
-				ids[v] = id
+	// each breakdown value an id over every day, and each hash of values its values' ids
+	// (the same hash names the same values on every day, barring a collision)
+	ids := map[string]int{"": 0}
+	names := []string{""}
+	combos := map[uint64][]int{}
+	for _, d := range days {
+		for i, h := range d.hashes {
+			if _, ok := combos[h]; ok {
+				continue
 			}
-			dayIDs[di][i] = id
+			vals := make([]int, d.cols)
+			for c := range vals {
+				v := d.names[i*int(d.cols)+c]
+				id, ok := ids[v]
+				if !ok {
+					id = len(names)
+					names = append(names, v)
+					ids[v] = id
+				}
+				vals[c] = id
+			}
+			combos[h] = vals
 		}
-	}
-	if len(names) == 0 {
-		names = []string{""}
-	}
-	empty := 0 // the id of "": the segment of the breakdowns ""
-	if id, ok := ids[""]; ok {
-		empty = id
-	} else {
-		empty = len(names)
-		names = append(names, "")
 	}
 	cells := make([][]*funnelCell, len(s.by)) // by breakdown and value id
 	for b := range cells {
@@ -432,26 +434,25 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 			j++
 		}
 		pairs, excl = pairs[:0], excl[:0]
-		firstEntry := i
+		firstEntry := -1
 		for k, e := range entries[i:j] {
 			d := days[e.day]
-			if f := entries[firstEntry]; k > 0 && len(s.cols) > 0 && (e.at < f.at || e.at == f.at && d.keys[e.idx] < days[f.day].keys[f.idx]) {
-				firstEntry = i + k
-			}
-			from := uint32(0)
-			if e.idx > 0 {
-				from = d.ends[e.idx-1]
-			}
-			for _, item := range d.items[from:d.ends[e.idx]] {
-				t, mask := uint64(d.start+item>>funnelMaskBits), item&(1<<funnelMaskBits-1)
-				for step := 1; step <= s.steps; step++ {
-					if mask&(1<<(step-1)) != 0 {
-						pairs = append(pairs, t<<8|uint64(step))
-					}
+			if e.idx&eventRow == 0 {
+				if firstEntry < 0 {
+					firstEntry = i + k
+				} else if f := entries[firstEntry]; e.v < f.v || e.v == f.v && d.keys[e.idx] < days[f.day].keys[f.idx] {
+					firstEntry = i + k
 				}
-				if s.exclusion && mask&(1<<s.steps) != 0 {
-					excl = append(excl, uint32(t))
+				continue
+			}
+			t, mask := uint64(d.start+e.v>>funnelMaskBits), e.v&(1<<funnelMaskBits-1)
+			for step := 1; step <= s.steps; step++ {
+				if mask&(1<<(step-1)) != 0 {
+					pairs = append(pairs, t<<8|uint64(step))
 				}
+			}
+			if s.exclusion && mask&(1<<s.steps) != 0 {
+				excl = append(excl, uint32(t))
 			}
 		}
 		i = j
@@ -470,13 +471,14 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 			continue
 		}
 		for b := range segs {
-			segs[b] = empty
+			segs[b] = 0 // ""
 		}
-		if len(s.cols) > 0 {
+		if len(s.cols) > 0 && firstEntry >= 0 {
 			e := entries[firstEntry]
-			d := days[e.day]
-			for c, b := range s.cols {
-				segs[b] = dayIDs[e.day][d.segs[int(e.idx)*len(s.cols)+c]]
+			if vals, ok := combos[days[e.day].combos[e.idx]]; ok {
+				for c, b := range s.cols {
+					segs[b] = vals[c]
+				}
 			}
 		}
 		for b := range s.by {
@@ -580,32 +582,20 @@ func quantileExactHalf(values []int64) int64 {
 	return values[len(values)/2]
 }
 
-// appendFunnelEvents appends to items the events of a funnel_rows row: 10 hex digits each,
-// 01 then the 8 of seconds into the day << funnelMaskBits | mask.
-func appendFunnelEvents(items []uint32, events string) ([]uint32, error) {
-	if len(events)%10 != 0 {
-		return items, fmt.Errorf("cannot read the events %.30q: not 10 hex digits each", events)
+// appendNames appends to names the n values of a row of kind 3 of funnel_rows, each its
+// length in bytes, a colon and the value.
+func appendNames(names []string, s string, n int) ([]string, error) {
+	for range n {
+		colon := strings.IndexByte(s, ':')
+		size, err := strconv.Atoi(s[:max(colon, 0)])
+		if colon < 0 || err != nil || size < 0 || size > len(s)-colon-1 {
+			return names, fmt.Errorf("cannot read the breakdown values %.40q: want length:value each", s)
+		}
+		names = append(names, s[colon+1:colon+1+size])
+		s = s[colon+1+size:]
 	}
-	for i := 0; i < len(events); i += 10 {
-		if events[i] != '0' || events[i+1] != '1' {
-			return items, fmt.Errorf("cannot read the event %q: it does not start with 01", events[i:i+10])
-		}
-		var x uint32
-		for _, c := range []byte(events[i+2 : i+10]) {
-			switch {
-			case c >= '0' && c <= '9':
-				c -= '0'
-			case c >= 'A' && c <= 'F':
-				c -= 'A' - 10
-			default:
-				return items, fmt.Errorf("cannot read the event %q: not hex", events[i:i+10])
-			}
-			x = x<<4 | uint32(c)
-		}
-		if x>>funnelMaskBits >= uint32(day/time.Second) {
-			return items, fmt.Errorf("cannot read the event %q: %d s into a day", events[i:i+10], x>>funnelMaskBits)
-		}
-		items = append(items, x)
+	if s != "" {
+		return names, fmt.Errorf("cannot read the breakdown values: %.40q left over", s)
 	}
-	return items, nil
+	return names, nil
 }
