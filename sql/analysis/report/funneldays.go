@@ -17,11 +17,12 @@ import (
 )
 
 // The funnel and barriers (funnel.sql) group every event of their period by person with
-// windowFunnel and the segments' argMin: 9-14 s of ClickHouse's CPU at 10 million events,
-// every time. A Runner that keeps days (StoreBytes) answers them here instead when the
+// windowFunnel and the segments' argMin: 5.5-7.5 s of ClickHouse's CPU at 10 million events
+// with journeyd's settings, every time (docs/BENCHMARKS.md). A Runner that keeps days (StoreBytes) answers them here instead when the
 // period is whole UTC days, no filter narrows the events and the order is not strict: each
-// day's rows of funnel_rows.sql (per day and unit: its first event's time and breakdown
-// values, the times of its step and exclusion events) come from the store while the day's
+// day's rows of funnel_rows.sql (per day and unit: its first event's time and the hash of
+// its breakdown values; each step and exclusion event; the values of each hash) come from
+// the store while the day's
 // events are unchanged (daystore.go), and journeyd counts what funnel.sql counts:
 //
 //   - the unit: with per person, each person key resolved through the person links
@@ -53,7 +54,8 @@ import (
 //     when there are none.
 //
 // An event stored twice (a replay not yet merged away) adds its time and mask twice, which
-// changes neither the level, nor the chain, nor the first event.
+// changes neither the level (on a server that sorts a second's events by step, or when no
+// event matches two steps), nor the chain, nor the first event.
 
 // funnelDay is one UTC day of funnel_rows, as the store keeps it: with a breakdown, per
 // unit key its first event's seconds into the day and the hash of its breakdown values,
@@ -95,7 +97,7 @@ func (r *Runner) funnelDaysRoute(req *Request) bool {
 }
 
 // funnelRowsParams returns the parameters of funnel_rows.sql for req and the breakdowns by
-// (funnelParams' breakdowns and segments), and the indices of by that are breakdowns ("" is
+// (funnelParams' breakdowns), and the indices of by that are breakdowns ("" is
 // none).
 func funnelRowsParams(req *Request, by []string) (map[string]Value, []int, error) {
 	fp, err := funnelParams(req, by)
@@ -241,8 +243,9 @@ func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint
 }
 
 // readFunnelDays runs funnel_rows filled with p and returns its rows by day: days[n-first]
-// holds day n's, every day of first to end (excluded) one; each key keeps its values of
-// the breakdowns cols (indices into the row's segments, funnelRowsParams). When keep, the days' slices are trimmed to their contents.
+// holds day n's, every day of first to end (excluded) one, whose hashes name the values of
+// the breakdowns cols (the indices of the breakdowns asked that are not "",
+// funnelRowsParams). When keep, the days' slices are trimmed to their contents.
 func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
 	days := make([]*funnelDay, end-first)
 	for i := range days {
