@@ -209,6 +209,7 @@ type keptFunnel struct {
 	days  []*funnelDay
 	links map[uint64]uint64
 	rows  *Rows // nil: left to funnel.sql
+	bytes int64 // the days' size
 }
 
 // keptFunnels are a Runner's kept funnel counts, the most recently used first.
@@ -232,13 +233,28 @@ func (r *Runner) keptFunnel(key string, days []*funnelDay, links map[uint64]uint
 	return nil, false
 }
 
-// keepFunnel keeps the count rows of the funnel key over days with links.
+// keepFunnel keeps the count rows of the funnel key over days with links. The days a
+// kept count holds stay in memory while it is kept, evicted from the store or not: the
+// counts kept hold at most StoreBytes of days (about 75 MB the dashboard's barriers over a
+// month at 10 million events), the least recently used going first.
 func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint64, rows *Rows) {
+	k := &keptFunnel{key: key, days: days, links: links, rows: rows}
+	for _, d := range days {
+		k.bytes += d.size()
+	}
+	if k.bytes > r.StoreBytes {
+		return
+	}
 	r.funnelsMu.Lock()
 	defer r.funnelsMu.Unlock()
-	r.countedFunnels = append([]*keptFunnel{{key: key, days: days, links: links, rows: rows}}, r.countedFunnels...)
-	if len(r.countedFunnels) > keptFunnelsMax {
-		r.countedFunnels = r.countedFunnels[:keptFunnelsMax]
+	r.countedFunnels = append([]*keptFunnel{k}, r.countedFunnels...)
+	total := int64(0)
+	for i, other := range r.countedFunnels {
+		total += other.bytes
+		if i >= keptFunnelsMax || total > r.StoreBytes {
+			r.countedFunnels = r.countedFunnels[:i]
+			break
+		}
 	}
 }
 

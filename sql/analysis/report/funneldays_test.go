@@ -327,6 +327,31 @@ func TestFunnelDays(t *testing.T) {
 		t.Fatalf("funnel after the merge:\n%s\nwant\n%s", got, withLate)
 	}
 	s.expect("merge", 6, 1, 4)
+
+	// Counted again from the same stored days with the same links, the funnel is the count
+	// kept (keepFunnel), the very rows; a day read again makes another count.
+	req, err := ParseRequest("store", goal.Definitions{}, map[string]string{"from": "2026-03-01", "to": "2026-03-08",
+		"steps": "pageview:/product/*,event:add_to_cart,event:purchase", "window": "2d"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.db = db
+	ctx := context.Background()
+	count := func() *Rows {
+		rows, ok, err := s.r.funnelFromDays(ctx, req, []string{"channel"})
+		if err != nil || !ok {
+			t.Fatalf("the funnel from the days: %v, %v", ok, err)
+		}
+		return rows
+	}
+	first := count()
+	if again := count(); again != first {
+		t.Errorf("the funnel counted again from unchanged days: other rows, want the kept ones")
+	}
+	journeytest.Insert(t, conn, []event.Event{funnelEvent("m4-1", 6, 9, 0, "pageview", "/product/4", "m4", "", "Direct")})
+	if after := count(); after == first {
+		t.Errorf("the funnel after a new event on the 6th: the kept rows, want a new count")
+	}
 }
 
 // TestWindowFunnel: the level, chain and median of funneldays.go on events worked by hand,
