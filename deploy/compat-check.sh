@@ -5,7 +5,10 @@
 # The current release is chdb (ClickHouse as a library) from the npm registry, run through
 # Node (deploy/compat/chdb.js): this machine has no other way to a current server. The
 # events are generated once into the local 18.16 (journeyd gen, every scenario), copied to
-# the current release, and every report's SQL (journeyd report --sql) runs on both.
+# the current release, and every report's SQL (journeyd report --sql) runs on both, and so
+# does the SQL journeyd serve runs for the dashboard's reports through the days it keeps
+# (--kept-sql: the days' prints, settled.sql, each day's rows, over a long period and over
+# two days, which touch_rows reads from the events), and page_names.sql.
 set -euo pipefail
 bin=${1:-bin/journeyd}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +55,7 @@ echo "schema applied, $(wc -l < "$work/events.tsv") events copied"
 
 echo "== every report on ClickHouse $old and $current"
 steps='pageview:/product/*,event:add_to_cart,event:checkout,event:purchase'
+dashboard_steps='pageview:/product/*,event:add_to_cart,event:checkout,conversion' # app.js's DEFAULT_STEPS
 n=0
 add() { # add TAG REPORT ARGS...: the SQL of a report, one file per statement
   local tag=$1 name=$2; shift 2
@@ -77,6 +81,33 @@ for s in $sites; do
   add "$s-top" top --site "$s" --dimension channel,source,campaign,entry_page,country,device,browser,page
   add "$s-filtered" channels --site "$s" --filter 'device!=desktop;visitor=new;trait.plan!=pro;page=/*;prop.sku!=x'
   add "$s-filtered-funnel" funnel --site "$s" --steps "$steps" --filter 'channel=Organic Search;entry_page!=/nope;event=add_to_cart'
+  # what journeyd serve runs for the dashboard through its kept days, on a cold read
+  # (--kept-sql): the days' prints, settled.sql and each day's rows, over the whole period
+  # and over the last two days of events, which touch_rows reads from the events themselves
+  last=$(ch -q "SELECT toDate(max(ts)) FROM $db.events WHERE site_id = '$s'")
+  two=(--from "$(date -u -d "$last - 1 day" +%F)" --to "$(date -u -d "$last + 1 day" +%F)")
+  add "$s-kept-funnel" funnel --kept-sql --site "$s" --steps "$dashboard_steps" --window 7d --by device
+  add "$s-kept-funnel-session" funnel --kept-sql --site "$s" --steps "$steps" --window 7d --per session
+  add "$s-kept-barriers" barriers --kept-sql --site "$s" --steps "$dashboard_steps" --by device,channel
+  add "$s-kept-retention" retention --kept-sql --site "$s" --cohort first_visit --return purchase --within 7d,14d,30d,60d,90d
+  add "$s-kept-pages" top --kept-sql --site "$s" --dimension page
+  add "$s-kept-top" top --kept-sql --site "$s" --dimension channel,source,campaign,entry_page,country,device,browser
+  add "$s-kept-stages" stages --kept-sql --site "$s"
+  add "$s-kept-channels" channels --kept-sql --site "$s"
+  add "$s-kept-attribution" attribution --kept-sql --site "$s" --model all --by channel
+  add "$s-kept-paths" paths --kept-sql --site "$s"
+  add "$s-kept-time-to-convert" time-to-convert --kept-sql --site "$s"
+  add "$s-kept-overview" overview --kept-sql --site "$s" --from 2026-06-01 --to 2027-06-01 --interval week
+  add "$s-kept-days-channels" channels --kept-sql --site "$s" "${two[@]}"
+  add "$s-kept-days-stages" stages --kept-sql --site "$s" "${two[@]}"
+  add "$s-kept-days-funnel" funnel --kept-sql --site "$s" --steps "$dashboard_steps" --by device "${two[@]}"
+  add "$s-kept-days-retention" retention --kept-sql --site "$s" --cohort first_visit --return purchase "${two[@]}"
+  add "$s-kept-days-pages" top --kept-sql --site "$s" --dimension page "${two[@]}"
+  # page_names.sql, asked for the paths of the hashes page_rows.sql gave: here every path's
+  sed -E -e "s/\\\$db\\./$db./g" -e "s/\\\$site\\b/'$s'/g" -e "s/\\\$from\\b/toDateTime('2000-01-01 00:00:00')/g" \
+    -e "s/\\\$until\\b/toDateTime('2099-12-31 00:00:00')/g" \
+    -e "s/\\\$hashes\\b/SELECT cityHash64(path) FROM $db.events WHERE site_id = '$s'/g" \
+    sql/analysis/queries/page_names.sql > "$work/sql/$s-kept-page-names.sql"
 done
 # the person-level queries of journeyd journey and journeyd erase, for the busiest signed-in person
 read -r psite person anon < <(ch -q "SELECT site_id, user_id, any(anon_id) FROM $db.events WHERE user_id != '' AND anon_id != '' GROUP BY site_id, user_id ORDER BY count() DESC, site_id, user_id LIMIT 1")

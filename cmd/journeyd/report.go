@@ -24,6 +24,7 @@ func init() {
 type reportFlags struct {
 	site, format string
 	showSQL      bool
+	keptSQL      bool
 	opts         map[string]*string
 }
 
@@ -37,6 +38,7 @@ func bindReportFlags(f *reportFlags, name string) func(*flag.FlagSet) {
 		fs.StringVar(&f.site, "site", "", "site id whose events the report reads (required)")
 		fs.StringVar(&f.format, "format", "table", "output format: table, csv or json")
 		fs.BoolVar(&f.showSQL, "sql", false, "print the filled SQL instead of running it")
+		fs.BoolVar(&f.keptSQL, "kept-sql", false, "print the filled SQL journeyd serve runs for the dashboard on a cold read of the days it keeps\n(the days' prints, settled, each day's rows) instead of running it")
 		f.opts = map[string]*string{}
 		for _, n := range report.Options(name) {
 			f.opts[n] = fs.String(n, "", report.OptionNames[n])
@@ -100,8 +102,11 @@ func runReport(ctx context.Context, args []string) error {
 		return err
 	}
 	runner := &report.Runner{DB: reportDatabase(c.ClickHouse)}
-	if f.showSQL {
+	if f.showSQL || f.keptSQL {
 		runner.ShowSQL = os.Stdout
+		if f.keptSQL {
+			runner.StoreBytes = report.DefaultStoreBytes
+		}
 		_, err := runner.Run(ctx, name, req)
 		return err
 	}

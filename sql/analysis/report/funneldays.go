@@ -91,7 +91,7 @@ func (d *funnelDay) size() int64 {
 // (funnelFromDays): a Runner with a store, whole UTC days, no filter, not strict order,
 // and steps that fit a day's masks.
 func (r *Runner) funnelDaysRoute(req *Request) bool {
-	return r.dayStore() != nil && r.ShowSQL == nil && len(req.Filter) == 0 && !req.Strict &&
+	return r.dayStore() != nil && len(req.Filter) == 0 && !req.Strict &&
 		midnight(req.From) && midnight(req.To) && req.From.Before(req.To) && req.From.Unix() >= 0 && req.To.Unix() <= 1<<32-1 &&
 		len(req.Steps) >= 2 && len(req.Steps)+1 <= funnelMaskBits
 }
@@ -157,10 +157,6 @@ func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) 
 	if err != nil {
 		return nil, false, err
 	}
-	v, err := clickhouse.ServerVersion(r.Conn)
-	if err != nil {
-		return nil, false, err
-	}
 	first, end := epochDay(req.From), epochDay(req.To)
 	days, err := r.keptDays(ctx, "funnel_rows", p, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
 		return r.readFunnelDays(ctx, p, first, end, cols, keep)
@@ -173,6 +169,13 @@ func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) 
 		if links, err = r.siteLinks(ctx, p["site"]); err != nil {
 			return nil, false, err
 		}
+	}
+	if r.ShowSQL != nil { // shown: funnel.sql is shown too, which answers where the days cannot
+		return nil, false, nil
+	}
+	v, err := clickhouse.ServerVersion(r.Conn)
+	if err != nil {
+		return nil, false, err
 	}
 	fd := make([]*funnelDay, len(days))
 	for i, d := range days {

@@ -38,6 +38,11 @@ type funnelRead struct {
 // and the breakdowns of those rows in their order: breakdown i of the rows is read[i-1].
 func (r *Runner) sharedFunnel(ctx context.Context, req *Request, by []string) (rows *Rows, read []string, err error) {
 	if r.ShowSQL != nil || r.Conn == nil {
+		if r.ShowSQL != nil && r.funnelDaysRoute(req) { // the kept days' queries (funneldays.go) first
+			if _, _, err := r.funnelFromDays(ctx, req, by); err != nil {
+				return nil, nil, err
+			}
+		}
 		p, err := funnelParams(req, by)
 		if err != nil {
 			return nil, nil, err

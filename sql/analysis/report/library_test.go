@@ -5,6 +5,7 @@ import (
 
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,9 +20,16 @@ var reportOptions = map[string]string{
 	"after": "event:add_to_cart", "by": "device", "did": "event:add_to_cart", "not": "event:purchase",
 }
 
-// TestEveryReportFillsItsQueries runs every report in ShowSQL mode: each library query it
-// uses must get a value for every placeholder and keep no $ outside literals.
+// TestEveryReportFillsItsQueries runs every report in ShowSQL mode, without a store (--sql)
+// and with one (--kept-sql): each library query it uses must get a value for every
+// placeholder and keep no $ outside literals.
 func TestEveryReportFillsItsQueries(t *testing.T) {
+	for _, store := range []int64{0, 1 << 20} {
+		t.Run(fmt.Sprintf("store %d", store), func(t *testing.T) { everyReportFillsItsQueries(t, store) })
+	}
+}
+
+func everyReportFillsItsQueries(t *testing.T, store int64) {
 	for _, name := range Names() {
 		opts := reportOptions
 		if name == "attribution" || name == "paths" || name == "time-to-convert" {
@@ -32,7 +40,7 @@ func TestEveryReportFillsItsQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		r := &Runner{DB: "journeyd", ShowSQL: &out}
+		r := &Runner{DB: "journeyd", ShowSQL: &out, StoreBytes: store}
 		if _, err := r.Run(context.Background(), name, req); err != nil {
 			t.Fatalf("report %s: %v", name, err)
 		}
@@ -42,6 +50,48 @@ func TestEveryReportFillsItsQueries(t *testing.T) {
 		}
 		if m := regexp.MustCompile(`\$[a-z_]+`).FindString(stripLiterals(sql)); m != "" {
 			t.Fatalf("report %s: placeholder %s left in its query", name, m)
+		}
+	}
+}
+
+// TestKeptSQL checks what a Runner with a store shows (journeyd report --kept-sql): a cold
+// read of the kept days of each route, the days' prints, settled.sql and the day rows over
+// the period, in the order it runs them, where the Runner without a store shows the
+// period's query alone.
+func TestKeptSQL(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts map[string]string
+		want string // the names of the queries shown, in order
+	}{
+		// funnel_rows read through the store, the links, then funnel.sql, which answers on
+		// a server where an event matching two steps cannot be counted by day (before 21.2)
+		{"funnel", map[string]string{"by": "device"}, "day_prints settled funnel_rows person_links funnel"},
+		{"funnel", map[string]string{"per": "session"}, "day_prints settled funnel_rows funnel"},
+		{"retention", nil, "day_prints settled retention_rows person_links"},
+		{"top", map[string]string{"dimension": "page"}, "day_prints settled page_rows person_links"},
+		{"channels", nil, "person_links day_prints settled touch_rows"},
+		{"stages", nil, "person_links day_prints settled stage_rows stage_channels"},
+	} {
+		opts := map[string]string{"from": "2026-01-01", "to": "2026-02-01", "steps": "pageview:/product/*,event:add_to_cart,event:purchase"}
+		for k, v := range c.opts {
+			opts[k] = v
+		}
+		req, err := ParseRequest("s", goal.Definitions{}, opts, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		r := &Runner{DB: "journeyd", ShowSQL: &out, StoreBytes: 1 << 20}
+		if _, err := r.Run(context.Background(), c.name, req); err != nil {
+			t.Fatalf("report %s %v: %v", c.name, c.opts, err)
+		}
+		var got []string
+		for _, m := range regexp.MustCompile(`(?m)^-- (\S+)$`).FindAllStringSubmatch(out.String(), -1) {
+			got = append(got, m[1])
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("report %s %v shows the queries %v, want %s", c.name, c.opts, got, c.want)
 		}
 	}
 }

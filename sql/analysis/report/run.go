@@ -22,7 +22,8 @@ type Runner struct {
 	Conn driver.Conn
 	DB   string // database holding the events table
 	// ShowSQL, when set, receives each filled query instead of ClickHouse; the queries then
-	// return no rows. `journeyd report --sql` uses it to print what it would run.
+	// return no rows. `journeyd report --sql` uses it to print what it would run; with
+	// StoreBytes, `--kept-sql`, what a cold read of the kept days runs (daystore.go).
 	ShowSQL io.Writer
 	// MaxMemory bounds the memory of each query, in bytes (ClickHouse's max_memory_usage);
 	// grouping and sorting spill to disk past a third of it, so that a long period slows
