@@ -48,6 +48,7 @@ type config struct {
 	ReportStoreBytes int64         `yaml:"report_store_bytes"`
 	ReportStoreDir   string        `yaml:"report_store_dir"`
 	ReportWarm       bool          `yaml:"report_warm"`
+	ReportWarmEvery  time.Duration `yaml:"report_warm_every"`
 
 	// Secrets: from the environment or from a file, never from the config file itself.
 	AdminTokenFile   string `yaml:"admin_token_file"`
@@ -81,6 +82,7 @@ func defaultConfig() config {
 		ErasurePoll:         5 * time.Second,
 		ReportStoreBytes:    report.DefaultStoreBytes,
 		ReportWarm:          true,
+		ReportWarmEvery:     10 * time.Minute,
 	}
 }
 
@@ -115,6 +117,7 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.Int64Var(&c.ReportStoreBytes, "report-store-bytes", c.ReportStoreBytes, "bytes of the reports' rows of past days kept in memory (and as much again at most for the groups of the last few reads), so that attribution, paths, time-to-convert, channels, the overview, the top pages, the journey map, retention, the funnel and barriers read from ClickHouse only the days whose events changed since (the least recently used days are evicted); 0: keep none")
 	fs.StringVar(&c.ReportStoreDir, "report-store-dir", c.ReportStoreDir, "directory that keeps the report store's days on disk too, each written once in the background when stored, so that a restart starts with them (loaded within --report-store-bytes; a day whose events changed meanwhile is read again); one journeyd per directory; empty: the store is in memory only and starts empty")
 	fs.BoolVar(&c.ReportWarm, "report-warm", c.ReportWarm, "once ready, read into the report store the days the dashboard opens on (the overview of the last 30 days and the 30 before, and the top pages, for every site, one after the other), so that the first analyst after a start does not wait for them")
+	fs.DurationVar(&c.ReportWarmEvery, "report-warm-every", c.ReportWarmEvery, "with --report-warm, warm the store again this often: only the days whose events changed since are read (today's, a late event's), so that the dashboard finds them kept however long since anyone opened it; 0: only at start")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file holding the admin token for /api/v1 and /dashboard (or env JOURNEYD_ADMIN_TOKEN)")
 	fs.StringVar(&c.LinkKeysFile, "link-keys-file", c.LinkKeysFile, "file holding the email link signing keys as id:secret,id:secret (or env JOURNEYD_LINK_KEYS)")
 }

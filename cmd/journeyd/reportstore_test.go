@@ -141,3 +141,49 @@ func TestReportStoreSurvivesKill(t *testing.T) {
 		t.Errorf("channels over the 30 days took %v days from the store and %v from ClickHouse, want 30 and 0", h-hits, m-misses)
 	}
 }
+
+// TestReportsWarmAgain: with --report-warm-every, journeyd serve warms its store again and
+// again, so that a day whose events changed is read into it without anyone asking a
+// report. The first warm-up reads the 120 days of the overview (both periods), the top
+// lists and the top pages (TestReportsWarmAtStart). Then a Paid Search visit lands 2 days
+// ago, and the next warm-up reads that day again for each of its three reads (the
+// overview's and top's keys, the page views): 123 days read from ClickHouse in all, and no
+// more once nothing changes. The channels over the 30 days then come from the store, every
+// day, none read from ClickHouse: by hand, Paid Search 1 session (v3) of 1 person, no
+// purchase.
+func TestReportsWarmAgain(t *testing.T) {
+	t.Setenv("JOURNEYD_ADMIN_TOKEN", "admin-secret")
+	a := startApp(t, e2eConfig, "--report-warm-every", "1s")
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	const misses = "journeyd_report_store_misses_total"
+	waitFor(t, func() (bool, string) {
+		m := metricValue(t, a.URL, misses)
+		return m >= 120, fmt.Sprintf("%s is %v, want the first warm-up's 120", misses, m)
+	})
+	journeytest.Insert(t, a.Conn, []event.Event{storeVisit("v3-1", 2, 15, 0, "v3", "Paid Search", 0)})
+	waitFor(t, func() (bool, string) {
+		m := metricValue(t, a.URL, misses)
+		return m >= 123, fmt.Sprintf("%s is %v, want 123: the warm-ups after the visit did not read its day", misses, m)
+	})
+	// A warm-up that read the day while the insert was being written keeps nothing and reads
+	// it again at the next one: wait until two warm-ups in a row read nothing.
+	m := metricValue(t, a.URL, misses)
+	for stable := 0; stable < 2; {
+		time.Sleep(1500 * time.Millisecond)
+		if now := metricValue(t, a.URL, misses); now != m {
+			m, stable = now, 0
+		} else {
+			stable++
+		}
+	}
+	if time.Now().UTC().Truncate(24*time.Hour) != today {
+		t.Skip("the UTC day changed during the test: the warm-ups' periods differ")
+	}
+	const want = "[[Paid Search 1 1 0 0]]"
+	if got := channelsOver30(t, a.URL); got != want {
+		t.Errorf("channels: %s, want %s", got, want)
+	}
+	if now := metricValue(t, a.URL, misses); now != m {
+		t.Errorf("channels over the 30 days read %v days from ClickHouse, want none: the warm-ups kept them", now-m)
+	}
+}

@@ -75,14 +75,32 @@ func (a *app) startup(ctx context.Context) {
 }
 
 // warmReports reads the days the dashboard opens on into the report store (--report-warm,
-// report.Runner.Warm) and logs how long it took, or what it could not warm.
+// report.Runner.Warm) and logs how long it took, or what it could not warm; then again every
+// --report-warm-every until ctx ends. Each warm-up after the first reads from ClickHouse only
+// the days whose events changed since (today's, mostly), so the store stays as new as that
+// interval whether or not anyone opens the dashboard.
 func (a *app) warmReports(ctx context.Context) {
-	start := a.clock.Now()
-	if err := a.runner.Warm(ctx, a.defs, start); err != nil {
-		a.log.Warn("cannot warm every report; the first dashboard opened reads those days from ClickHouse", "err", err)
-		return
+	for first := true; ; first = false {
+		start := a.clock.Now()
+		switch err := a.runner.Warm(ctx, a.defs, start); {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			a.log.Warn("cannot warm every report; the next dashboard opened reads those days from ClickHouse", "err", err)
+		case first:
+			a.log.Info("reports warmed: the days the dashboard opens on are kept", "sites", len(a.defs), "took", a.clock.Now().Sub(start).Round(time.Millisecond))
+		default:
+			a.log.Debug("reports warmed again", "sites", len(a.defs), "took", a.clock.Now().Sub(start).Round(time.Millisecond))
+		}
+		if a.cfg.ReportWarmEvery <= 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.clock.After(a.cfg.ReportWarmEvery):
+		}
 	}
-	a.log.Info("reports warmed: the days the dashboard opens on are kept", "sites", len(a.defs), "took", a.clock.Now().Sub(start).Round(time.Millisecond))
 }
 
 // prepare pings ClickHouse, migrates when asked to, and loads the erasures, which opens the

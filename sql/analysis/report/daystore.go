@@ -9,7 +9,6 @@ import (
 	"maps"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -453,20 +452,11 @@ func (r *Runner) readRows(ctx context.Context, sql string, first, end uint16, ke
 	// The days are grouped on up to groupWorkers goroutines, each taking the next day not
 	// taken: once the read has ended, ClickHouse leaves the cores to journeyd, and a day is
 	// grouped on its own (dayRows.group).
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range min(groupWorkers, len(days)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(days)); i = next.Add(1) - 1 {
-				if d := days[i]; d != nil {
-					d.done(keep)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	eachDay(len(days), func(i int) {
+		if d := days[i]; d != nil {
+			d.done(keep)
+		}
+	})
 	return days, err
 }
 

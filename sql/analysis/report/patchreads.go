@@ -3,8 +3,6 @@ package report
 import (
 	"cmp"
 	"slices"
-	"sync"
-	"sync/atomic"
 )
 
 // A kept read (keptreads.go) answers only when every day's rows and the person links are
@@ -161,18 +159,7 @@ func groupHashes(days []*dayRows, links map[uint64]uint64, hashes []uint64) (*to
 	slices.Sort(hashes)
 	hashes = slices.Compact(hashes)
 	picked := make([]*dayRows, len(days))
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range min(groupWorkers, len(days)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(days)); i = next.Add(1) - 1 {
-				picked[i] = days[i].pick(hashes)
-			}
-		}()
-	}
-	wg.Wait()
+	eachDay(len(days), func(i int) { picked[i] = days[i].pick(hashes) })
 	g := &touchGrouper{links: links}
 	return g, g.group(picked)
 }

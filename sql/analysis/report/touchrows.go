@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -207,6 +208,23 @@ func (g *touchGrouper) group(days []*dayRows) error {
 // groupWorkers is up to how many goroutines gather the groups of a read (group) and sort
 // them by person (sortByPerson).
 const groupWorkers = 4
+
+// eachDay calls fn(i) for every i below n, on up to groupWorkers goroutines, each taking
+// the next i not taken, and returns when every call has.
+func eachDay(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range min(groupWorkers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				fn(int(i))
+			}
+		}()
+	}
+	wg.Wait()
+}
 
 // minRangeRows is the fewest day parts of groups (or groups) worth a goroutine of their own
 // in group and sortByPerson; a variable so that a test can split a few rows among them.
