@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -212,28 +211,18 @@ type keptFunnel struct {
 	days  []*funnelDay
 	links map[uint64]uint64
 	rows  *Rows // nil: left to funnel.sql
-	bytes int64 // the days' size
-}
-
-// keptFunnels are a Runner's kept funnel counts, the most recently used first.
-type keptFunnels struct {
-	funnelsMu      sync.Mutex
-	countedFunnels []*keptFunnel
 }
 
 // keptFunnel returns the count kept of the funnel key over days with links, and whether
 // there is one.
 func (r *Runner) keptFunnel(key string, days []*funnelDay, links map[uint64]uint64) (*Rows, bool) {
-	r.funnelsMu.Lock()
-	defer r.funnelsMu.Unlock()
-	for i, k := range r.countedFunnels {
-		if k.key == key && slices.Equal(k.days, days) && maps.Equal(k.links, links) {
-			copy(r.countedFunnels[1:i+1], r.countedFunnels[:i])
-			r.countedFunnels[0] = k
-			return k.rows, true
-		}
+	k, ok := r.countedFunnels.find(func(k *keptFunnel) bool {
+		return k.key == key && slices.Equal(k.days, days) && maps.Equal(k.links, links)
+	}, true)
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return k.rows, true
 }
 
 // keepFunnel keeps the count rows of the funnel key over days with links. The days a
@@ -241,24 +230,12 @@ func (r *Runner) keptFunnel(key string, days []*funnelDay, links map[uint64]uint
 // counts kept hold at most StoreBytes of days (about 75 MB the dashboard's barriers over a
 // month at 10 million events), the least recently used going first.
 func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint64, rows *Rows) {
-	k := &keptFunnel{key: key, days: days, links: links, rows: rows}
+	var bytes int64
 	for _, d := range days {
-		k.bytes += d.size()
+		bytes += d.size()
 	}
-	if k.bytes > r.StoreBytes {
-		return
-	}
-	r.funnelsMu.Lock()
-	defer r.funnelsMu.Unlock()
-	r.countedFunnels = append([]*keptFunnel{k}, r.countedFunnels...)
-	total := int64(0)
-	for i, other := range r.countedFunnels {
-		total += other.bytes
-		if i >= keptFunnelsMax || total > r.StoreBytes {
-			r.countedFunnels = r.countedFunnels[:i]
-			break
-		}
-	}
+	r.countedFunnels.keep(&keptFunnel{key: key, days: days, links: links, rows: rows}, bytes, keptFunnelsMax, r.StoreBytes,
+		func(*keptFunnel) bool { return false })
 }
 
 // readFunnelDays runs funnel_rows filled with p and returns its rows by day: days[n-first]

@@ -30,7 +30,6 @@ type keptRead struct {
 	links   map[uint64]uint64
 	batches []*personBatch
 	groups  []keptGroup
-	bytes   int64
 }
 
 // keptGroup is one group of a kept read, in the read's order (by person, then hash): its
@@ -48,25 +47,68 @@ func keptGroups(g *touchGrouper) []keptGroup {
 	return out
 }
 
-// keptReads are a Runner's kept reads, the most recently used first.
-type keptReads struct {
-	keptMu sync.Mutex
-	kept   []*keptRead
+// recent keeps the results of a Runner's last few reads (keptRead, keptFunnel), the most
+// recently used first, within a count and a bound on their bytes together.
+type recent[T any] struct {
+	mu    sync.Mutex
+	items []recentItem[T]
+}
+
+// recentItem is one result recent keeps, and about how many bytes it holds.
+type recentItem[T any] struct {
+	v     T
+	bytes int64
+}
+
+// find returns the most recently used item match accepts, and whether there is one; when
+// use, the item becomes the most recently used.
+func (l *recent[T]) find(match func(T) bool, use bool) (T, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, it := range l.items {
+		if match(it.v) {
+			if use {
+				copy(l.items[1:i+1], l.items[:i])
+				l.items[0] = it
+			}
+			return it.v, true
+		}
+	}
+	var none T
+	return none, false
+}
+
+// keep drops the items replaced accepts, puts v (about bytes bytes) first, and drops the
+// least recently used past most items or limit bytes together. An item larger than limit
+// alone is not kept.
+func (l *recent[T]) keep(v T, bytes int64, most int, limit int64, replaced func(T) bool) {
+	if bytes > limit {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.items = slices.DeleteFunc(l.items, func(it recentItem[T]) bool { return replaced(it.v) })
+	l.items = append([]recentItem[T]{{v, bytes}}, l.items...)
+	total := int64(0)
+	for i, it := range l.items {
+		total += it.bytes
+		if i >= most || total > limit {
+			l.items = l.items[:i]
+			break
+		}
+	}
 }
 
 // keptBatches returns the batches kept of a read of sql over days with links, or nil.
 func (r *Runner) keptBatches(sql string, days []*dayRows, links map[uint64]uint64) []*personBatch {
-	r.keptMu.Lock()
-	defer r.keptMu.Unlock()
-	for i, k := range r.kept {
-		if k.sql == sql && slices.Equal(k.days, days) && maps.Equal(k.links, links) {
-			copy(r.kept[1:i+1], r.kept[:i])
-			r.kept[0] = k
-			r.Metrics.keptRead()
-			return k.batches
-		}
+	k, ok := r.kept.find(func(k *keptRead) bool {
+		return k.sql == sql && slices.Equal(k.days, days) && maps.Equal(k.links, links)
+	}, true)
+	if !ok {
+		return nil
 	}
-	return nil
+	r.Metrics.keptRead()
+	return k.batches
 }
 
 // keepBatches keeps the batches of a read of sql over days with links, and its groups (by
@@ -81,25 +123,11 @@ func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint6
 		return
 	}
 	k := &keptRead{sql: sql, days: days, links: links, batches: batches, groups: groups}
+	var bytes int64
 	for _, b := range batches {
-		k.bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
+		bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
 			int64(cap(b.visits))*int64(unsafe.Sizeof(sessionVisit{})) + int64(cap(b.ends))*int64(unsafe.Sizeof(personEnd{}))
 	}
-	k.bytes += int64(cap(groups)) * int64(unsafe.Sizeof(keptGroup{}))
-	limit := r.StoreBytes
-	if k.bytes > limit {
-		return
-	}
-	r.keptMu.Lock()
-	defer r.keptMu.Unlock()
-	r.kept = slices.DeleteFunc(r.kept, func(other *keptRead) bool { return other.sql == sql })
-	r.kept = append([]*keptRead{k}, r.kept...)
-	total := int64(0)
-	for i, other := range r.kept {
-		total += other.bytes
-		if i >= keptReadsMax || total > limit {
-			r.kept = r.kept[:i]
-			break
-		}
-	}
+	bytes += int64(cap(groups)) * int64(unsafe.Sizeof(keptGroup{}))
+	r.kept.keep(k, bytes, keptReadsMax, r.StoreBytes, func(other *keptRead) bool { return other.sql == sql })
 }

@@ -49,14 +49,8 @@ func patchable(remake, n int) bool {
 
 // keptToPatch returns the kept read of sql over as many days as days, or nil.
 func (r *Runner) keptToPatch(sql string, days []*dayRows) *keptRead {
-	r.keptMu.Lock()
-	defer r.keptMu.Unlock()
-	for _, k := range r.kept {
-		if k.sql == sql && len(k.days) == len(days) && len(k.groups) > 0 {
-			return k
-		}
-	}
-	return nil
+	k, _ := r.kept.find(func(k *keptRead) bool { return k.sql == sql && len(k.days) == len(days) && len(k.groups) > 0 }, false)
+	return k
 }
 
 // patchRead returns the batches of a read of sql over days with links, and its groups,

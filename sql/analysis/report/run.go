@@ -53,10 +53,10 @@ type Runner struct {
 	once  sync.Once
 	turns chan struct{}
 
-	pathNames   // the paths of the top pages' hashes met so far (pagedays.go)
-	keptReads   // the batches of the last reads of touch_rows (keptreads.go)
-	keptFunnels // the counts of the last funnels counted from kept days (funneldays.go)
-	printShares // the reads of the days' prints in flight (printshare.go)
+	pathNames                          // the paths of the top pages' hashes met so far (pagedays.go)
+	kept           recent[*keptRead]   // the batches of the last reads of touch_rows (keptreads.go)
+	countedFunnels recent[*keptFunnel] // the counts of the last funnels counted from kept days (funneldays.go)
+	printShares                        // the reads of the days' prints in flight (printshare.go)
 
 	sharesMu    sync.Mutex
 	shares      map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
