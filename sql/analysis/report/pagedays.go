@@ -95,8 +95,9 @@ func (r *Runner) readPageDays(ctx context.Context, sql string, first, end uint16
 	err := r.streamSQL(ctx, "page_rows", sql, func(rows driver.Rows) error {
 		var n uint16
 		var path, person, id uint64
+		dest := []any{&n, &path, &person, &id} // built once: a slice per Scan call costs an allocation per row
 		for rows.Next() {
-			if err := rows.Scan(&n, &path, &person, &id); err != nil {
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			if n < first || int(n-first) >= len(days) {

@@ -1,0 +1,92 @@
+package report
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/store/chtest"
+)
+
+// The reads of the days' route (touch_rows, page_rows, stage_rows) scan millions of rows
+// a report; these benchmarks read rows of the same columns and types from a real
+// ClickHouse (system.numbers, no table) through the scan of each, so that b.ReportAllocs
+// shows what a row costs journeyd besides the driver's blocks: a day of the bench's
+// busiest size, 300 000 rows, spread over benchDays days as a month's read is.
+
+// benchScanRows is how many rows each benchmark reads an iteration.
+const benchScanRows = 300_000
+
+// benchDays is how many days the rows of an iteration fall on.
+const benchDays = 30
+
+// benchFirst is the first day of the rows (2026-01-01).
+const benchFirst = uint16(20454)
+
+// benchRunner returns a Runner on a database of the package's shared ClickHouse.
+func benchRunner(b *testing.B) *Runner {
+	b.Helper()
+	db, conn := chtest.Shared(b).NewDatabase(b)
+	return &Runner{Conn: conn, DB: db}
+}
+
+// BenchmarkScanDays: touch_rows' columns (one key in 8, a conversion in 40 rows) through
+// scanDays.
+func BenchmarkScanDays(b *testing.B) {
+	r := benchRunner(b)
+	sql := `SELECT cityHash64(number) AS touch_hash, toUInt64(number % 7) AS user_hash, number AS anon_hash,
+		toUInt32(1767225600 + number % 86400) AS visit_t, concat('channel ', toString(number % 8)) AS touch_key,
+		toUInt8(0) AS is_email, toUInt8(number % 40 = 0) AS is_conversion, toUInt32(1767225600) AS conv_time,
+		toFloat64(20) AS conv_value, if(number % 40 = 0, toString(number), '') AS conv_id,
+		toUInt16(20454 + number % 30) AS day_number
+		FROM system.numbers LIMIT 300000`
+	b.ReportAllocs()
+	for b.Loop() {
+		days := make([]*dayRows, benchDays)
+		err := r.streamSQL(context.Background(), "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, benchFirst, days) })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchScanRows, "ns/row")
+}
+
+// BenchmarkReadPageDays: page_rows' columns (200 paths, 20 000 people) through
+// readPageDays.
+func BenchmarkReadPageDays(b *testing.B) {
+	r := benchRunner(b)
+	sql := `SELECT toUInt16(20454 + number % 30) AS day_number, cityHash64(number % 200) AS path_hash,
+		cityHash64(number % 20000) AS person_key, cityHash64(number) AS id
+		FROM system.numbers LIMIT 300000`
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.readPageDays(context.Background(), sql, benchFirst, benchFirst+benchDays); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchScanRows, "ns/row")
+}
+
+// BenchmarkScanStageDays: stage_rows' columns (20 000 people, 8 channels, 4 stages)
+// through scanStageDays.
+func BenchmarkScanStageDays(b *testing.B) {
+	r := benchRunner(b)
+	sql := `SELECT cityHash64(number % 20000) AS person_key,
+		bitOr(bitShiftLeft(toUInt64(1767225600 + (number % 30) * 86400 + number % 86400), 32), number % 8) AS item,
+		toUInt64(number % 16) AS stages
+		FROM system.numbers LIMIT 300000`
+	b.ReportAllocs()
+	for b.Loop() {
+		days := make([]*stageDay, benchDays)
+		for i := range days {
+			days[i] = &stageDay{start: uint32(benchFirst+uint16(i)) * uint32(day/time.Second), kindOf: map[[2]uint64]uint32{}}
+		}
+		err := r.streamSQL(context.Background(), "stage_rows", sql, func(rows driver.Rows) error { return scanStageDays(rows, benchFirst, days) })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchScanRows, "ns/row")
+}
