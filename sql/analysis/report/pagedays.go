@@ -51,15 +51,33 @@ func distinct(xs []uint64) []uint64 {
 	return slices.Compact(xs)
 }
 
-// distinctCount returns how many distinct values xs holds, sorting xs by radix (millions
-// of ids sort about five times faster so than by comparison).
+// distinctCount returns how many distinct values xs holds, sorting xs (idSorter.count).
 func distinctCount(xs []uint64) uint64 {
-	if len(xs) < 1<<12 {
-		return uint64(len(distinct(xs)))
+	var s idSorter
+	return s.count(xs)
+}
+
+// idSorter sorts hashes (event ids, person keys) by radix when they are many: millions of
+// them sort about five times faster so than by comparison. It keeps the room of its passes
+// for the next sort, so that sorting path after path allocates it once.
+type idSorter struct {
+	tmp []uint64
+}
+
+// radixMin is the fewest values idSorter sorts by radix; fewer sort by comparison.
+const radixMin = 1 << 12
+
+// sort sorts xs in place.
+func (s *idSorter) sort(xs []uint64) {
+	if len(xs) < radixMin {
+		slices.Sort(xs)
+		return
 	}
-	tmp := make([]uint64, len(xs))
-	src, dst := xs, tmp
-	const bits = 11 // six passes whose 2048 counters stay in cache
+	if cap(s.tmp) < len(xs) {
+		s.tmp = make([]uint64, len(xs))
+	}
+	src, dst := xs, s.tmp[:len(xs)]
+	const bits = 11 // six passes whose 2048 counters stay in cache; an even count ends in xs
 	for shift := 0; shift < 64; shift += bits {
 		var counts [1 << bits]int
 		for _, x := range src {
@@ -76,54 +94,127 @@ func distinctCount(xs []uint64) uint64 {
 		}
 		src, dst = dst, src
 	}
+}
+
+// count returns how many distinct values xs holds, sorting xs.
+func (s *idSorter) count(xs []uint64) uint64 {
+	s.sort(xs)
 	n := uint64(0)
-	for i, x := range src {
-		if i == 0 || x != src[i-1] {
+	for i, x := range xs {
+		if i == 0 || x != xs[i-1] {
 			n++
 		}
 	}
 	return n
 }
 
+// distinct sorts xs and returns its distinct values, in xs's array.
+func (s *idSorter) distinct(xs []uint64) []uint64 {
+	s.sort(xs)
+	return slices.Compact(xs)
+}
+
+// pageRows is one day's rows of a page_rows read while it is read: each row's path (an
+// index into paths), person key and event id, in the order read, each in one slice for
+// the day rather than a slice for each path and day, whose sizes nothing tells before the
+// rows are read: grown row by row, those cost about eight times the bytes of the views on
+// the bench's cold dashboard.
+type pageRows struct {
+	slot        []uint32
+	people, ids []uint64
+	paths       []uint64          // the path hashes met, by slot
+	slotOf      map[uint64]uint32 // the slot of each path hash met
+}
+
 // readPageDays runs sql, a page_rows query, and returns its views by day: days[n-first]
 // holds day n's, every day of first to end (excluded) one, empty when it has no view.
-func (r *Runner) readPageDays(ctx context.Context, sql string, first, end uint16) ([]keptDay, error) {
-	days := make([]*pageDay, max(int(end)-int(first), 0))
-	for i := range days {
-		days[i] = &pageDay{paths: map[uint64]*pageViews{}}
-	}
-	err := r.streamSQL(ctx, "page_rows", sql, func(rows driver.Rows) error {
-		var n uint16
-		var path, person, id uint64
-		dest := []any{&n, &path, &person, &id} // built once: a slice per Scan call costs an allocation per row
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if n < first || int(n-first) >= len(days) {
-				return fmt.Errorf("a page view of day %d is outside the period's days %d to %d", n, first, end)
-			}
-			v := days[n-first].paths[path]
-			if v == nil {
-				v = &pageViews{}
-				days[n-first].paths[path] = v
-			}
-			v.ids, v.people = append(v.ids, id), append(v.people, person)
+// events, when not nil, is how many events each day holds (keptDaysSized): room a day's
+// views (a subset of its events) get at once.
+func (r *Runner) readPageDays(ctx context.Context, sql string, first, end uint16, events []uint64) ([]keptDay, error) {
+	rows := make([]pageRows, max(int(end)-int(first), 0))
+	for i := range rows {
+		rows[i].slotOf = map[uint64]uint32{}
+		if events != nil && events[i] > 0 {
+			n := events[i]
+			rows[i].slot, rows[i].people, rows[i].ids = make([]uint32, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 		}
-		return rows.Err()
-	})
+	}
+	err := r.streamSQL(ctx, "page_rows", sql, func(rs driver.Rows) error { return scanPageRows(rs, first, rows) })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]keptDay, len(days))
-	for i, d := range days {
-		for _, v := range d.paths {
-			v.ids = slices.Clip(v.ids) // counted once at the period's count: copies may fall on two days
-			v.people = slices.Clip(distinct(v.people))
-		}
-		out[i] = d
-	}
+	out := make([]keptDay, len(rows))
+	// once the read has ended, ClickHouse leaves the cores to journeyd: each day on its own
+	eachDay(len(rows), func(i int) {
+		out[i] = rows[i].day()
+		rows[i] = pageRows{}
+	})
 	return out, nil
+}
+
+// scanPageRows reads the rows of page_rows into days by their day (days[day-first]).
+func scanPageRows(rows driver.Rows, first uint16, days []pageRows) error {
+	var n uint16
+	var path, person, id uint64
+	dest := []any{&n, &path, &person, &id} // built once: a slice per Scan call costs an allocation per row
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if n < first || int(n-first) >= len(days) {
+			return fmt.Errorf("a page view of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
+		}
+		d := &days[n-first]
+		slot, ok := d.slotOf[path]
+		if !ok {
+			slot = uint32(len(d.paths))
+			d.paths = append(d.paths, path)
+			d.slotOf[path] = slot
+		}
+		d.slot, d.people, d.ids = append(d.slot, slot), append(d.people, person), append(d.ids, id)
+	}
+	return rows.Err()
+}
+
+// day returns the day's views as the store keeps them: by path, the event ids (a replay's
+// copies too: they are counted once at the period's count, for copies may fall on two
+// days) and the distinct people, sorted. The views are put in path order by counting, into
+// one slice of ids and one of people for the day, exactly as long as they need: each path's
+// are a part of them.
+func (d *pageRows) day() *pageDay {
+	day := &pageDay{paths: make(map[uint64]*pageViews, len(d.paths))}
+	if len(d.paths) == 0 {
+		return day
+	}
+	bounds := make([]int, len(d.paths)+1) // slot s's views are [bounds[s], bounds[s+1])
+	for _, s := range d.slot {
+		bounds[s+1]++
+	}
+	for s := 1; s < len(bounds); s++ {
+		bounds[s] += bounds[s-1]
+	}
+	next := slices.Clone(bounds[:len(d.paths)]) // the next place of each slot's views
+	ids, people := make([]uint64, len(d.ids)), make([]uint64, len(d.people))
+	for i, s := range d.slot {
+		ids[next[s]], people[next[s]] = d.ids[i], d.people[i]
+		next[s]++
+	}
+	var sorter idSorter
+	kept := 0 // the distinct people of the slots before, moved down to the front
+	for s := range d.paths {
+		part := sorter.distinct(people[bounds[s]:bounds[s+1]])
+		next[s] = kept // now where slot s's distinct people start
+		kept += copy(people[kept:], part)
+	}
+	people = slices.Clone(people[:kept]) // the repeats' room is not kept
+	for s, path := range d.paths {
+		to := kept
+		if s+1 < len(d.paths) {
+			to = next[s+1]
+		}
+		day.paths[path] = &pageViews{ids: ids[bounds[s]:bounds[s+1]:bounds[s+1]], people: people[next[s]:to:to]}
+	}
+	return day
 }
 
 // pageCount is one path's line of the top pages.
@@ -138,12 +229,12 @@ type pageCount struct {
 // store) and the person links.
 func (r *Runner) pagesFromDays(ctx context.Context, params map[string]Value, first, end uint16, limit int) (Table, error) {
 	p := map[string]Value{"site": params["site"], "from": params["from"], "until": params["until"], "days": fragment("1")}
-	days, err := r.keptDays(ctx, "page_rows", p, first, end, func(p map[string]Value, _ bool) ([]keptDay, error) {
+	days, err := r.keptDaysSized(ctx, "page_rows", p, first, end, func(p map[string]Value, _ bool, events []uint64) ([]keptDay, error) {
 		sql, err := r.SQL("page_rows", p)
 		if err != nil {
 			return nil, err
 		}
-		return r.readPageDays(ctx, sql, first, end)
+		return r.readPageDays(ctx, sql, first, end, events)
 	})
 	if err != nil {
 		return Table{}, err
@@ -152,33 +243,42 @@ func (r *Runner) pagesFromDays(ctx context.Context, params map[string]Value, fir
 	if err != nil {
 		return Table{}, err
 	}
-	// Each path's ids and people of all the days, in one slice each, sized first: grown
-	// day by day, they would be copied over and over.
-	sizes := map[uint64][2]int{}
+	// Each path's views of all the days are counted path by path, in two slices reused
+	// for every path and made once as long as the longest path needs: a slice of each path's
+	// ids and people at once held the whole period's views twice over, in fresh memory.
+	byPath := map[uint64][]*pageViews{}
 	for _, d := range days {
 		for path, v := range d.(*pageDay).paths {
-			n := sizes[path]
-			sizes[path] = [2]int{n[0] + len(v.ids), n[1] + len(v.people)}
+			byPath[path] = append(byPath[path], v)
 		}
 	}
-	ids, people := make(map[uint64][]uint64, len(sizes)), make(map[uint64][]uint64, len(sizes))
-	for path, n := range sizes {
-		ids[path], people[path] = make([]uint64, 0, n[0]), make([]uint64, 0, n[1])
+	longest := [2]int{}
+	for _, views := range byPath {
+		n := [2]int{}
+		for _, v := range views {
+			n[0], n[1] = n[0]+len(v.ids), n[1]+len(v.people)
+		}
+		longest = [2]int{max(longest[0], n[0]), max(longest[1], n[1])}
 	}
-	for _, d := range days {
-		for path, v := range d.(*pageDay).paths {
-			ids[path] = append(ids[path], v.ids...)
+	ids, people := make([]uint64, 0, longest[0]), make([]uint64, 0, longest[1])
+	var sorter idSorter
+	counts := make([]pageCount, 0, len(byPath))
+	for path, views := range byPath {
+		ids, people = ids[:0], people[:0]
+		for _, v := range views {
+			ids = append(ids, v.ids...)
+			if len(links) == 0 {
+				people = append(people, v.people...)
+				continue
+			}
 			for _, key := range v.people {
 				if person, ok := links[key]; ok {
 					key = person
 				}
-				people[path] = append(people[path], key)
+				people = append(people, key)
 			}
 		}
-	}
-	counts := make([]pageCount, 0, len(ids))
-	for path := range ids {
-		counts = append(counts, pageCount{path, distinctCount(people[path]), distinctCount(ids[path])})
+		counts = append(counts, pageCount{path, sorter.count(people), sorter.count(ids)})
 	}
 	byCount := func(a, b pageCount) int {
 		if c := cmp.Compare(b.people, a.people); c != 0 {

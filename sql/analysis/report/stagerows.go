@@ -95,14 +95,14 @@ func (r *Runner) stagesFromDays(ctx context.Context, p map[string]Value, n, purc
 	for _, k := range []string{"site", "from", "until", "filter", "steps"} {
 		rp[k] = p[k]
 	}
-	read := func(p map[string]Value, keep bool) ([]keptDay, error) {
-		return r.readStageDays(ctx, p, first, end, keep)
+	read := func(p map[string]Value, keep bool, events []uint64) ([]keptDay, error) {
+		return r.readStageDays(ctx, p, first, end, keep, events)
 	}
 	var days []keptDay
 	if keep {
-		days, err = r.keptDays(ctx, "stage_rows", rp, first, end, read)
+		days, err = r.keptDaysSized(ctx, "stage_rows", rp, first, end, read)
 	} else {
-		days, err = read(rp, false)
+		days, err = read(rp, false, nil)
 	}
 	if errors.Is(err, errStageKinds) {
 		return nil, false, nil
@@ -151,11 +151,16 @@ func (d *stageDay) size() int64 {
 
 // readStageDays reads stage_rows and then stage_channels, filled with p, and returns what
 // they give of each day first to end (excluded), as stageDays: days[n-first] is day n's,
-// none nil. When keep, the days' slices are trimmed to their rows.
-func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, end uint16, keep bool) ([]keptDay, error) {
+// none nil. When keep, the days' slices are trimmed to their rows. events, when not nil,
+// is how many events each day holds (keptDaysSized): a day's rows, one per event but bots',
+// identifies' and aliases', get that room at once.
+func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, end uint16, keep bool, events []uint64) ([]keptDay, error) {
 	days := make([]*stageDay, end-first)
 	for i := range days {
 		days[i] = &stageDay{start: uint32(first+uint16(i)) * uint32(day/time.Second), kindOf: map[[2]uint64]uint32{}}
+		if events != nil && events[i] > 0 {
+			days[i].keys, days[i].items = make([]uint64, 0, events[i]), make([]uint32, 0, events[i])
+		}
 	}
 	if err := r.stream(ctx, "stage_rows", p, func(rows driver.Rows) error { return scanStageDays(rows, first, days) }); err != nil {
 		return nil, err
