@@ -13,18 +13,17 @@
 -- visit and no row with is_email (an email open, email click or impression is a touchpoint
 -- of its own, not a session). Bots are left out (is_bot = 0). day is the row's UTC day as a
 -- number (days since 1970-01-01): journeyd keeps the rows of each day it has read and reads
--- again only the days whose events changed (sql/analysis/report/daystore.go).
+-- again only the days whose events changed (sql/analysis/report/daystore.go). touch_key is
+-- the same whatever key a report asks for (a session's whole first visit, an email's
+-- channel, source, medium and campaign, 0xFF-joined: include/session_touch_rows.sql), so
+-- that one read, and the days journeyd keeps of it, serve every report and key at once;
+-- journeyd takes the key's field out of each distinct touch_key (sessiontouches.go).
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
 --   $from, $until   the period, both at midnight UTC: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $filter      1 (a filter is on events: touchpoints.sql reads them)
---   $key         the touchpoint key column: channel, source, medium or campaign
---   $visit_key   the same key in a session's visit: substring(visit, 1, position(visit, '\xff') - 1)
---                for channel, splitByChar('\xff', visit)[2], [3] or [4] for source, medium or campaign;
---                or visit itself, the whole first visit (the top report splits it into its dimensions)
---   $empty_key   what an empty key reads as, quoted: 'Direct'
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
 --   $days        which days of the period to read, by the rows' column day: 1 for all, or

@@ -59,8 +59,10 @@ import (
 
 // diskFormat is the version of the files' layout and of every kind's encoding. Change it
 // whenever either changes (or what a kind's fields mean): files of another version are
-// dropped at load.
-const diskFormat = 2
+// dropped at load. 3: touch_rows' days hold every key's rows at once (touch_key a session's
+// whole first visit, an email's channel, source, medium and campaign), where 2's held one
+// key's.
+const diskFormat = 3
 
 // diskMagic starts every day file.
 const diskMagic = "jrnyday\n"

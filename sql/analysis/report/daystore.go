@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +21,9 @@ import (
 // of ClickHouse's CPU and 4-5 s of journeyd's at 10 million events, although the days
 // before today have seldom changed since the last report. A Runner with StoreBytes keeps
 // each day's rows, as read, in a store of its own, keyed by the query that fills them
-// (touch_rows.sql with everything but the period and its days filled: site, key, visit key,
-// conversion, value) and the day, and reads from ClickHouse only the days whose events have
+// (touch_rows.sql with everything but the period and its days filled: site, conversion,
+// value; not the key, which journeyd takes out of the rows, so that one kind of day serves
+// every report and key) and the day, and reads from ClickHouse only the days whose events have
 // changed since (dayPrints), in one query of their contiguous ranges ($days): from the
 // events of those days when they span up to eventDays (include/event_day_rows.sql, the
 // same rows as session_aggregates gives, a sixth of the cost for a day), else from
@@ -189,6 +191,61 @@ type dayStore struct {
 	lru     list.List // of *storedDay, the most recently used first
 	metrics *Metrics
 	disk    *dayDisk // where the days are kept across restarts (daydisk.go); nil: memory only
+	reading map[dayKey]*dayRead
+}
+
+// dayRead is a day a read of a query is taking now (keptDays: from the store or from
+// ClickHouse), which another read of the same query waits for instead of reading it too:
+// the dashboard opens the overview (its period and the one before) and the top lists (its
+// period) at once, and the two would each read the same days of touch_rows from
+// ClickHouse, the costliest query of the dashboard, at the same time. print, rows and ok
+// are set before done is closed; ok false: the read failed, and whoever waited reads the
+// day itself.
+type dayRead struct {
+	done  chan struct{}
+	print dayPrint
+	rows  keptDay
+	ok    bool
+}
+
+// claim returns, of the days first to end (excluded) of query, those another read is
+// taking (wait) and the others, ascending, which the caller takes now (own) and must end
+// (finish).
+func (s *dayStore) claim(query string, first, end uint16) (own []uint16, wait map[uint16]*dayRead) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reading == nil {
+		s.reading = map[dayKey]*dayRead{}
+	}
+	for n := first; n < end; n++ {
+		k := dayKey{query, n}
+		if d, ok := s.reading[k]; ok {
+			if wait == nil {
+				wait = map[uint16]*dayRead{}
+			}
+			wait[n] = d
+			continue
+		}
+		s.reading[k] = &dayRead{done: make(chan struct{})}
+		own = append(own, n)
+	}
+	return own, wait
+}
+
+// finish ends the days of query claim gave the caller (own): days[n-first] is day n's
+// rows, of print prints[n-first]; days is nil when the caller could not take them.
+func (s *dayStore) finish(query string, own []uint16, first uint16, prints []dayPrint, days []keptDay) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range own {
+		k := dayKey{query, n}
+		d := s.reading[k]
+		if days != nil {
+			d.print, d.rows, d.ok = prints[n-first], days[n-first], true
+		}
+		delete(s.reading, k)
+		close(d.done)
+	}
 }
 
 // get returns the rows of day k stored with print p, or nil; a day stored with another
@@ -354,10 +411,12 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead) ([]*dayRows, er
 // keptDays returns what the library query name, filled with params (whose $from and
 // $until are first and end, and $days 1), gives of each day first to end (excluded):
 // days[n-first] is day n's. Where the Runner keeps a store, a day whose print has not
-// changed since it was stored comes from there; the others are read (read, with params
-// narrowed to them: $from, $until and $days), in one query, and stored when ClickHouse was
-// settled (keep), as the comment at the top of this file says. read returns an entry for
-// every day of first to end, none nil, those of the days it did not read aside.
+// changed since it was stored comes from there; a day another read of the same query is
+// taking now comes from that read when its print is the same (dayRead); the others are
+// read (read, with params narrowed to them: $from, $until and $days), in one query, and
+// stored when ClickHouse was settled (keep), as the comment at the top of this file says.
+// read returns an entry for every day of first to end, none nil, those of the days it did
+// not read aside.
 func (r *Runner) keptDays(ctx context.Context, name string, params map[string]Value, first, end uint16,
 	read func(params map[string]Value, keep bool) ([]keptDay, error)) ([]keptDay, error) {
 	return r.keptDaysSized(ctx, name, params, first, end, func(p map[string]Value, keep bool, _ []uint64) ([]keptDay, error) {
@@ -381,25 +440,87 @@ func (r *Runner) keptDaysSized(ctx context.Context, name string, params map[stri
 	if err != nil {
 		return nil, err
 	}
-	prints, err := r.dayPrints(ctx, params, first, end)
+	// The days are claimed before their prints are read, so that of the reports asked at
+	// once the first to come takes every day it asks for (the dashboard's overview, whose
+	// prints the others share, printshare.go) and the others wait for those they share.
+	// The claimed days are ended before this read waits for others' (which may wait for
+	// these), and also when it fails or panics: no read waits for ever.
+	own, wait := s.claim(query, first, end)
+	days, prints, err := func() (days []keptDay, prints []dayPrint, err error) {
+		done := false
+		defer func() {
+			if !done {
+				s.finish(query, own, first, nil, nil)
+			}
+		}()
+		if prints, err = r.dayPrints(ctx, params, first, end); err != nil {
+			return nil, nil, err
+		}
+		days = make([]keptDay, end-first)
+		var missing []uint16
+		for _, n := range own {
+			if d := s.get(dayKey{query, n}, prints[n-first]); d != nil {
+				days[n-first] = d
+			} else {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			if err = r.readMissing(ctx, s, query, params, first, end, missing, prints, days, read); err != nil {
+				return nil, nil, err
+			}
+		}
+		s.finish(query, own, first, prints, days)
+		done = true
+		return days, prints, nil
+	}()
 	if err != nil {
 		return nil, err
 	}
-	days := make([]keptDay, end-first)
-	var missing []uint16
-	for n := first; n < end; n++ {
-		if d := s.get(dayKey{query, n}, prints[n-first]); d != nil {
-			days[n-first] = d
+	var again []uint16 // the days whose other read failed or saw another print: read here
+	for n, d := range wait {
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cannot wait for the rows of query %s of day %s: %w", name, dayTime(n).Format(time.DateOnly), ctx.Err())
+		}
+		if d.ok && d.print == prints[n-first] {
+			s.metrics.hit() // read once, for both
+			days[n-first] = d.rows
+		} else if x := s.get(dayKey{query, n}, prints[n-first]); x != nil {
+			days[n-first] = x
 		} else {
-			missing = append(missing, n)
+			again = append(again, n)
 		}
 	}
-	if len(missing) == 0 {
-		return days, nil
+	if len(again) > 0 {
+		slices.Sort(again)
+		if err := r.readMissing(ctx, s, query, params, first, end, again, prints, days, read); err != nil {
+			return nil, err
+		}
 	}
+	return days, nil
+}
+
+// readMissing reads the days missing (ascending) of first to end into days (readDaysOf).
+func (r *Runner) readMissing(ctx context.Context, s *dayStore, query string, params map[string]Value, first, end uint16,
+	missing []uint16, prints []dayPrint, days []keptDay, read func(params map[string]Value, keep bool, events []uint64) ([]keptDay, error)) error {
+	return r.readDaysOf(ctx, s, query, params, first, end, missing, prints, read, func(all []keptDay) {
+		for _, n := range missing {
+			days[n-first] = all[n-first]
+		}
+	})
+}
+
+// readDaysOf reads the days missing (ascending) of first to end in one query (read, its
+// params narrowed to them unless they are all the days, told each day's event count),
+// stores each when ClickHouse was settled, and hands what read returned for every day of
+// first to end to got.
+func (r *Runner) readDaysOf(ctx context.Context, s *dayStore, query string, params map[string]Value, first, end uint16,
+	missing []uint16, prints []dayPrint, read func(params map[string]Value, keep bool, events []uint64) ([]keptDay, error), got func([]keptDay)) error {
 	settled, err := r.settled(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p := params
 	if len(missing) < int(end-first) {
@@ -410,20 +531,19 @@ func (r *Runner) keptDaysSized(ctx context.Context, name string, params map[stri
 	for _, n := range missing {
 		events[n-first] = prints[n-first].events
 	}
-	got, err := read(p, settled, events)
+	all, err := read(p, settled, events)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, n := range missing {
-		d := got[n-first]
 		if settled {
-			s.put(dayKey{query, n}, prints[n-first], d)
+			s.put(dayKey{query, n}, prints[n-first], all[n-first])
 		} else {
 			r.Metrics.unsettled()
 		}
-		days[n-first] = d
 	}
-	return days, nil
+	got(all)
+	return nil
 }
 
 // eventDays is up to how many days (from the first to the last read) a read of touch_rows

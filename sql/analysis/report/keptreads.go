@@ -10,7 +10,7 @@ import (
 // A report of the session route whose days all come from the store (daystore.go) still
 // merges their parts of the touch groups (daygroups.go) and sorts the groups by person:
 // about 1 s of journeyd's CPU at 10 million events, the most of a warm report. Yet when the same read (the same
-// touch_rows query: site, period, key, conversion) finds the very same days' rows, the
+// touch_rows query: site, period, conversion, whatever the key) finds the very same days' rows, the
 // stored ones themselves, and the same person links, its groups are those of the last time.
 // The Runner therefore keeps the batches of the last few reads with the rows and links
 // they came from, and hands them out again while both are unchanged: exact as the store
@@ -22,14 +22,33 @@ import (
 // keptReadsMax is how many reads' batches a Runner keeps at most.
 const keptReadsMax = 4
 
-// keptRead is the batches of one grouped read and what they came from, with the groups
-// that gave them (patchreads.go).
+// keptRead is the batches of one grouped read, of each key its readers took (touchKey: one
+// read serves every key, and the batches differ only in their keys and the order of a
+// person's touchpoints of the same second), and what they came from, with the groups that
+// gave them (patchreads.go). Every key's batches end at the same persons: a batch ends on
+// counts of touchpoints and conversions, which no key changes.
 type keptRead struct {
-	sql     string
-	days    []*dayRows
-	links   map[uint64]uint64
-	batches []*personBatch
-	groups  []keptGroup
+	sql    string
+	days   []*dayRows
+	links  map[uint64]uint64
+	views  map[touchKey][]*personBatch
+	groups []keptGroup
+	g      *touchGrouper // the groups themselves, which cut another key's batches (send); nil for a patched read
+}
+
+// keys returns the keys k holds the batches of, in no order.
+func (k *keptRead) keys() []touchKey {
+	return slices.Collect(maps.Keys(k.views))
+}
+
+// holds reports whether k has the batches of every one of keys.
+func (k *keptRead) holds(keys []touchKey) bool {
+	for _, key := range keys {
+		if _, ok := k.views[key]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // keptGroup is one group of a kept read, in the read's order (by person, then hash): its
@@ -99,35 +118,52 @@ func (l *recent[T]) keep(v T, bytes int64, most int, limit int64, replaced func(
 	}
 }
 
-// keptBatches returns the batches kept of a read of sql over days with links, or nil.
-func (r *Runner) keptBatches(sql string, days []*dayRows, links map[uint64]uint64) []*personBatch {
+// keptRead returns the kept read of sql over days with links, or nil; its batches of a key
+// are what a read of it gives for that key.
+func (r *Runner) keptRead(sql string, days []*dayRows, links map[uint64]uint64) *keptRead {
 	k, ok := r.kept.find(func(k *keptRead) bool {
 		return k.sql == sql && slices.Equal(k.days, days) && maps.Equal(k.links, links)
 	}, true)
 	if !ok {
 		return nil
 	}
-	r.Metrics.keptRead()
-	return k.batches
+	return k
 }
 
-// keepBatches keeps the batches of a read of sql over days with links, and its groups (by
-// person, then hash), when the Runner keeps days (StoreBytes); the reads kept take at most
-// StoreBytes besides the store's own (276 MB a read of the bench's month at 10 million
-// events, 40 MB of it the groups: the dashboard's three, the overview's, the top lists' and
-// the journey panels', fit in the default), the least recently used going first. It
-// replaces a kept read of the same sql: that one's days are older (a read of the same sql
-// gets the store's newest), and it can answer no later read.
-func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, batches []*personBatch, groups []keptGroup) {
-	if r.dayStore() == nil || len(batches) == 0 {
+// keepBatches keeps the batches of a read of sql over days with links, of each key its
+// readers took (views), and its groups (by person, then hash; and g, its grouper, when it
+// was grouped rather than patched: another key's batches are then cut from it, about a
+// tenth of grouping the days again), when the Runner keeps days
+// (StoreBytes); the reads kept take at most StoreBytes besides the store's own (276 MB a
+// read of the bench's month at 10 million events for one key, 40 MB of it the groups: the
+// dashboard's three, the overview's, the top lists' and the journey panels', fit in the
+// default), the least recently used going first. It replaces a kept read of the same sql:
+// that one's days are older (a read of the same sql gets the store's newest), and it can
+// answer no later read (its batches of other keys, when the days and links are the same,
+// are in views already: groupTouchRows).
+func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, views map[touchKey][]*personBatch, groups []keptGroup, g *touchGrouper) {
+	if r.dayStore() == nil || len(views) == 0 {
 		return
 	}
-	k := &keptRead{sql: sql, days: days, links: links, batches: batches, groups: groups}
 	var bytes int64
-	for _, b := range batches {
-		bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
-			int64(cap(b.visits))*int64(unsafe.Sizeof(sessionVisit{})) + int64(cap(b.ends))*int64(unsafe.Sizeof(personEnd{}))
+	for key, batches := range views {
+		if len(batches) == 0 {
+			delete(views, key) // a read with no person: nothing to keep
+			continue
+		}
+		for _, b := range batches {
+			bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
+				int64(cap(b.visits))*int64(unsafe.Sizeof(sessionVisit{})) + int64(cap(b.ends))*int64(unsafe.Sizeof(personEnd{}))
+		}
+	}
+	if len(views) == 0 {
+		return
 	}
 	bytes += int64(cap(groups)) * int64(unsafe.Sizeof(keptGroup{}))
+	if g != nil { // its keys are the days' strings, held by the store
+		bytes += int64(cap(g.groups))*int64(unsafe.Sizeof(touchGroup{})) + int64(cap(g.hashes))*8 +
+			int64(cap(g.convs))*int64(unsafe.Sizeof(conversionAt{})) + int64(cap(g.keys))*16
+	}
+	k := &keptRead{sql: sql, days: days, links: links, views: views, groups: groups, g: g}
 	r.kept.keep(k, bytes, keptReadsMax, r.StoreBytes, func(other *keptRead) bool { return other.sql == sql })
 }

@@ -12,8 +12,9 @@ import (
 // from parsed, validated specifications; user input never reaches the SQL unquoted. A
 // Time's value also keeps its time, from which the Runner reads a period's days (daystore.go).
 type Value struct {
-	sql string
-	at  time.Time
+	sql  string
+	at   time.Time
+	text string // a String's text, unquoted (the empty value of a touch_rows reader's key, touchRowsParams)
 }
 
 // SQL returns the text of v as it goes into the query.
@@ -21,7 +22,7 @@ func (v Value) SQL() string { return v.sql }
 
 // String returns v as a ClickHouse string literal: single quotes, with backslashes, quotes
 // and control characters escaped.
-func String(s string) Value { return Value{sql: quote(s)} }
+func String(s string) Value { return Value{sql: quote(s), text: s} }
 
 // Strings returns v as an array of string literals, ['a', 'b'].
 func Strings(ss []string) Value {
@@ -36,7 +37,7 @@ func Strings(ss []string) Value {
 func Int(n int64) Value { return Value{sql: strconv.FormatInt(n, 10)} }
 
 // Time returns a DateTime literal built from Unix seconds, independent of time zones.
-func Time(t time.Time) Value { return Value{fmt.Sprintf("toDateTime(%d)", t.Unix()), t} }
+func Time(t time.Time) Value { return Value{sql: fmt.Sprintf("toDateTime(%d)", t.Unix()), at: t} }
 
 // Ident returns a back-quoted identifier, such as a database name.
 func Ident(name string) Value {

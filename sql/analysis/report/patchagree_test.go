@@ -12,7 +12,9 @@ import (
 // (so that a person has several groups), some rows email opens, some conversions, a few of
 // them copies of another day's (a replay: the same event id, time and value).
 func randomDay(rng *rand.Rand, n int) *dayRows {
-	keys := []string{"Direct", "Paid Search", "Email", "Organic Search"}
+	// touch_keys as touch_rows gives them: channel, source, ... joined by 0xFF, so that the
+	// keys readers take (testKeys) differ
+	keys := []string{"\xffg\xff", "Paid Search\xffgoogle", "Email\xffnews\xffemail", "Organic Search\xff", "Referral"}
 	d := &dayRows{keyOf: map[string]uint32{}}
 	for range n {
 		row := touchRow{hash: uint64(rng.Intn(400))<<50 | 1, anon: uint64(1 + rng.Intn(60))}
@@ -42,16 +44,25 @@ func randomLinks(rng *rand.Rand) map[uint64]uint64 {
 	return links
 }
 
-// regroup returns the batches and groups of one read of days grouped afresh.
-func regroup(t *testing.T, days []*dayRows, links map[uint64]uint64) ([]*personBatch, []keptGroup) {
+// testKeys are the keys the readers of the patched reads take: the whole touch_key, the
+// channel, the source.
+var testKeys = []touchKey{{}, {field: 1, empty: "Direct"}, {field: 2, empty: "(none)"}}
+
+// regroup returns the batches of each of testKeys and the groups of one read of days
+// grouped afresh.
+func regroup(t *testing.T, days []*dayRows, links map[uint64]uint64) (map[touchKey][]*personBatch, []keptGroup) {
 	t.Helper()
 	g := &touchGrouper{links: links}
 	if err := g.group(days); err != nil {
 		t.Fatal(err)
 	}
-	var batches []*personBatch
-	g.send(func(b *personBatch) { batches = append(batches, b) })
-	return batches, keptGroups(g)
+	views := map[touchKey][]*personBatch{}
+	for _, key := range testKeys {
+		var batches []*personBatch
+		g.send(g.keysBy(key), func(b *personBatch) { batches = append(batches, b) })
+		views[key] = batches
+	}
+	return views, keptGroups(g)
 }
 
 // TestPatchAgreesWithRegroup: on random days (groups across days, replays, email opens,
@@ -72,7 +83,7 @@ func TestPatchAgreesWithRegroup(t *testing.T) {
 		}
 		links := randomLinks(rng)
 		batches, groups := regroup(t, days, links)
-		r.keepBatches("q", days, links, batches, groups)
+		r.keepBatches("q", days, links, batches, groups, nil)
 		for step := range 6 {
 			days = append([]*dayRows(nil), days...)
 			for range 1 + rng.Intn(2) {
@@ -89,7 +100,7 @@ func TestPatchAgreesWithRegroup(t *testing.T) {
 			if rng.Intn(2) == 0 {
 				links = randomLinks(rng)
 			}
-			got, gotGroups, err := r.patchRead("q", days, links)
+			patch, err := r.patchRead("q", days, links)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,13 +108,14 @@ func TestPatchAgreesWithRegroup(t *testing.T) {
 			if len(wantGroups) == 0 {
 				continue
 			}
-			if got == nil {
+			if patch == nil {
 				t.Fatalf("seed %d step %d: not patched", seed, step)
 			}
+			got, gotGroups := patch.cut(testKeys)
 			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotGroups, wantGroups) {
 				t.Fatalf("seed %d step %d: the patched read differs from the regrouped one:\n%+v\n%+v", seed, step, got, want)
 			}
-			r.keepBatches("q", days, links, got, gotGroups)
+			r.keepBatches("q", days, links, got, gotGroups, nil)
 		}
 	}
 }

@@ -53,13 +53,28 @@ func (r *Runner) keptToPatch(sql string, days []*dayRows) *keptRead {
 	return k
 }
 
-// patchRead returns the batches of a read of sql over days with links, and its groups,
-// patched from the kept read of sql as the comment at the top of this file says; nil when
-// there is none to patch or patching would make too many groups again.
-func (r *Runner) patchRead(sql string, days []*dayRows, links map[uint64]uint64) ([]*personBatch, []keptGroup, error) {
+// readPatch is what patching a kept read takes, whatever key its readers take: the kept
+// read, the groups made again (g, by person then hash) and their persons (remade, all of
+// them made again).
+type readPatch struct {
+	kept   *keptRead
+	g      *touchGrouper
+	remade []uint64
+}
+
+// cut returns the patched read's batches of each of keys (which the kept read holds) and
+// its groups (keptRead.patched).
+func (p *readPatch) cut(keys []touchKey) (map[touchKey][]*personBatch, []keptGroup) {
+	return p.kept.patched(p.g, p.remade, keys)
+}
+
+// patchRead returns what patches the kept read of sql into a read of sql over days with
+// links, as the comment at the top of this file says; nil when there is none to patch or
+// patching would make too many groups again.
+func (r *Runner) patchRead(sql string, days []*dayRows, links map[uint64]uint64) (*readPatch, error) {
 	k := r.keptToPatch(sql, days)
 	if k == nil {
-		return nil, nil, nil
+		return nil, nil
 	}
 	var touched []uint64
 	for i, d := range days {
@@ -73,27 +88,25 @@ func (r *Runner) patchRead(sql string, days []*dayRows, links map[uint64]uint64)
 			touched = append(touched, x.hash)
 		}
 		if !patchable(len(touched), len(k.groups)) {
-			return nil, nil, nil
+			return nil, nil
 		}
 	}
 	remake, persons := k.touchedPersons(newHashSet(touched), movedPersons(k.links, links))
 	if !patchable(len(remake), len(k.groups)) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	g, err := groupHashes(days, links, remake)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// the persons the remade groups go to, and the groups of those none of whose groups was remade
 	gained := distinctPersons(g.groups)
 	if extra := k.groupsOf(subtract(gained, persons)); len(extra) > 0 {
 		if g, err = groupHashes(days, links, append(remake, extra...)); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	batches, groups := k.patched(g, union(persons, gained))
-	r.Metrics.patchedRead()
-	return batches, groups, nil
+	return &readPatch{kept: k, g: g, remade: union(persons, gained)}, nil
 }
 
 // movedPersons returns the persons, in k's groups, of the keys whose link differs between
@@ -186,12 +199,16 @@ func (d *dayRows) pick(hashes []uint64) *dayRows {
 	return out
 }
 
-// patched returns k's batches and groups with the persons of remade (all of them made
-// again: g, by person then hash) in place of k's: every person of k's not among remade is
-// copied, and every person of g's gathered anew, in person order.
-func (k *keptRead) patched(g *touchGrouper, remade []uint64) ([]*personBatch, []keptGroup) {
-	w := &batchWriter{b: newBatch()}
-	w.b.visits = make([]sessionVisit, 0, batchRows)
+// patched returns k's batches of each of keys and its groups with the persons of remade
+// (all of them made again: g, by person then hash) in place of k's: every person of k's not
+// among remade is copied, and every person of g's gathered anew, in person order. The walk
+// is one for every key: each key's batches end at the same persons (keptRead).
+func (k *keptRead) patched(g *touchGrouper, remade []uint64, keys []touchKey) (map[touchKey][]*personBatch, []keptGroup) {
+	ws := make([]*batchWriter, len(keys))
+	for i, key := range keys {
+		ws[i] = &batchWriter{b: newBatch(), src: nil, keys: g.keysBy(key), kept: k.views[key]}
+		ws[i].b.visits = make([]sessionVisit, 0, batchRows)
+	}
 	groups := make([]keptGroup, 0, len(k.groups)+len(g.groups))
 	oi, gi, ri := 0, 0, 0 // where the walk stands in k.groups, g.groups and remade
 	ob, op := 0, 0        // and in k's batches: person op of batch ob
@@ -208,11 +225,15 @@ func (k *keptRead) patched(g *touchGrouper, remade []uint64) ([]*personBatch, []
 			if ri < len(remade) && remade[ri] == p { // made again: left out
 				groups = append(groups, k.groups[copied:oi]...)
 				copied = end
-				w.flush()
+				for _, w := range ws {
+					w.flush()
+				}
 			} else {
-				w.copyPerson(k.batches[ob], op)
+				for _, w := range ws {
+					w.copyPerson(w.kept[ob], op)
+				}
 			}
-			if op++; op == len(k.batches[ob].ends) {
+			if op++; op == len(ws[0].kept[ob].ends) {
 				ob, op = ob+1, 0
 			}
 			oi = end
@@ -227,15 +248,21 @@ func (k *keptRead) patched(g *touchGrouper, remade []uint64) ([]*personBatch, []
 		for _, x := range g.groups[gi:end] {
 			groups = append(groups, keptGroup{x.person, g.hashes[x.idx]})
 		}
-		w.newPerson(g, g.groups[gi:end])
+		for _, w := range ws {
+			w.newPerson(g, g.groups[gi:end])
+		}
 		gi = end
 	}
 	groups = append(groups, k.groups[copied:]...)
-	w.flush()
-	if len(w.b.ends) > 0 {
-		w.out = append(w.out, w.b)
+	views := make(map[touchKey][]*personBatch, len(keys))
+	for i, w := range ws {
+		w.flush()
+		if len(w.b.ends) > 0 {
+			w.out = append(w.out, w.b)
+		}
+		views[keys[i]] = w.out
 	}
-	return w.out, groups
+	return views, groups
 }
 
 // batchWriter cuts batches of whole people as touchGrouper.send does, from people copied
@@ -246,6 +273,8 @@ type batchWriter struct {
 	out         []*personBatch
 	src         *personBatch
 	first, next int
+	keys        []string       // the key of each of the grouper's touch_keys (keysBy)
+	kept        []*personBatch // the kept read's batches of the key
 }
 
 // copyPerson adds person i of the kept batch src, whose touchpoints and conversions are
@@ -269,7 +298,7 @@ func (w *batchWriter) newPerson(g *touchGrouper, groups []touchGroup) {
 	w.flush()
 	from := personEnd{len(w.b.touches), len(w.b.convs), len(w.b.visits)}
 	for _, x := range groups {
-		g.appendGroup(w.b, x)
+		g.appendGroup(w.b, w.keys, x)
 	}
 	w.b, _ = w.b.endPerson(from, func(b *personBatch) { w.out = append(w.out, b) })
 }

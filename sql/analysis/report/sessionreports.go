@@ -13,7 +13,8 @@ import (
 // analysts still run): that regrouping costs it about what grouping every event does,
 // where journeyd groups the rows in a fraction of it (touchrows.go, docs/BENCHMARKS.md).
 // The groups come in batches of whole people (share.go), so a read asked for by channels
-// and the journey reports at once (the same site, period, key and conversion) is shared,
+// and the journey reports at once (the same site, period and conversion, whatever their
+// keys, touchKey) is shared,
 // and distinct people are counted by noting the last person counted, without sets.
 
 // sessionVisit is one session of a person in a batch of a touch_rows read: its visit's
@@ -25,9 +26,10 @@ type sessionVisit struct {
 	value float64
 }
 
-// visit returns group's session: its visit, and its conversions' count and summed value.
-func (g *touchGrouper) visit(group touchGroup) sessionVisit {
-	v := sessionVisit{t: group.t, convs: group.to - group.from, k: g.keys[group.k]}
+// visit returns group's session: its visit, keyed by keys (keysBy), and its conversions'
+// count and summed value.
+func (g *touchGrouper) visit(group touchGroup, keys []string) sessionVisit {
+	v := sessionVisit{t: group.t, convs: group.to - group.from, k: keys[group.k]}
 	for _, c := range g.convs[group.from:group.to] {
 		v.value += c.v
 	}

@@ -8,13 +8,15 @@ import (
 )
 
 // The top lists of the session dimensions, on the session route (fromSessions, dimensions
-// a visit holds), are counted here from the touch groups of one touch_rows.sql read whose
-// key is the session's whole first visit (visit_state's fields joined by 0xFF), split in
-// journeyd once per distinct visit: the answers of top_sessions.sql and top.sql, without
+// a visit holds), are counted here from the touch groups of a touch_rows.sql read (the one
+// the overview and the journey reports read too) taken by the session's whole first visit
+// (touchKey's field 0: visit_state's fields joined by 0xFF), split in journeyd once per
+// distinct visit: the answers of top_sessions.sql and top.sql, without
 // ClickHouse grouping the millions of sessions (docs/BENCHMARKS.md).
 
-// wholeVisit is the $visit_key that keys each session by its whole first visit.
-const wholeVisit = "visit"
+// wholeVisit is the $visit_key that keys each session by its whole first visit: touch_key
+// itself (touchKey's field 0).
+const wholeVisit = "touch_key"
 
 // topValue is one value of one dimension of the top report (or one channel of the
 // channels report) as it is counted.

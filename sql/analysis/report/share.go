@@ -96,6 +96,7 @@ type sharedRead struct {
 
 // member is one reader of a shared read.
 type member struct {
+	key     touchKey          // the key it takes the touchpoints and sessions by (a read of touch_rows)
 	batches chan *personBatch // the read's batches; closed by the read when it ends
 	gone    chan struct{}     // closed when the member leaves before the end
 }
@@ -104,14 +105,14 @@ type member struct {
 // that has not handed out anything yet, and calls fn with each batch of people in the
 // query's order. It returns the read's error, or ctx's when ctx ends first.
 func (r *Runner) readPeople(ctx context.Context, params map[string]Value, fn func(*personBatch)) error {
-	name, sql, links, err := r.touchpointsSQL(params)
+	name, sql, links, key, params, err := r.touchpointsSQL(params)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("cannot run query %s: %w", name, err)
 	}
-	read, m := r.join(ctx, &sharedRead{sql: sql, links: links, params: params, from: params["from"].at, until: params["until"].at})
+	read, m := r.join(ctx, &sharedRead{sql: sql, links: links, params: params, from: params["from"].at, until: params["until"].at}, key)
 	for ctx.Err() == nil { // a member whose context has ended takes no further batch
 		select {
 		case b, ok := <-m.batches:
@@ -128,23 +129,27 @@ func (r *Runner) readPeople(ctx context.Context, params map[string]Value, fn fun
 
 // touchpointsSQL returns the query that reads the touch groups for params, filled: name
 // and sql, touchpoints.sql, or, when params read the sessions (touchParams), touch_rows.sql
-// with the person_links.sql (links) its groups are resolved with, here (touchrows.go).
-func (r *Runner) touchpointsSQL(params map[string]Value) (name, sql, links string, err error) {
+// with the person_links.sql (links) its groups are resolved with, here (touchrows.go), and
+// the key the reader takes from its rows; and the params the query was filled with.
+// touch_rows.sql is filled without the key (touchRowsParams): readers of any key share
+// its read.
+func (r *Runner) touchpointsSQL(params map[string]Value) (name, sql, links string, key touchKey, filled map[string]Value, err error) {
 	name = "touchpoints"
-	if _, ok := params[visitKeyParam]; ok {
+	if readsSessions(params) {
 		name = "touch_rows"
 		if links, err = r.SQL("person_links", map[string]Value{"site": params["site"]}); err != nil {
-			return "", "", "", err
+			return "", "", "", touchKey{}, nil, err
 		}
+		params, key = touchRowsParams(params)
 	}
 	sql, err = r.SQL(name, params)
-	return name, sql, links, err
+	return name, sql, links, key, params, err
 }
 
-// join makes a member of the read of want.sql that is open to joiners, starting want
-// (its sql, links, params and period set) if there is none.
-func (r *Runner) join(ctx context.Context, want *sharedRead) (*sharedRead, *member) {
-	m := &member{batches: make(chan *personBatch, batchesAhead), gone: make(chan struct{})}
+// join makes a member, taking key, of the read of want.sql that is open to joiners,
+// starting want (its sql, links, params and period set) if there is none.
+func (r *Runner) join(ctx context.Context, want *sharedRead, key touchKey) (*sharedRead, *member) {
+	m := &member{key: key, batches: make(chan *personBatch, batchesAhead), gone: make(chan struct{})}
 	r.sharesMu.Lock()
 	defer r.sharesMu.Unlock()
 	read := r.shares[want.sql]
@@ -195,34 +200,41 @@ func (r *Runner) closeShare(read *sharedRead) {
 }
 
 // runShared runs read's query with ctx and hands its batches to the members, each in
-// turn, skipping those who have left; it ends by closing every member's batches.
+// turn, skipping those who have left; it ends by closing every member's batches. A read of
+// touch_rows hands each member the batches of its key (groupTouchRows); the members of a
+// touchpoints read all take its rows' keys.
 func (r *Runner) runShared(ctx context.Context, read *sharedRead) {
 	defer read.cancel()
 	var members []*member
 	sealed := false
-	send := func(b *personBatch) {
+	seal := func() []*member {
 		if !sealed {
 			members, sealed = r.seal(read), true
 		}
-		for _, m := range members {
-			select {
-			case m.batches <- b:
-			case <-m.gone:
-			}
-		}
+		return members
 	}
 	var err error
 	if read.links != "" {
-		err = r.groupTouchRows(ctx, read, send)
+		err = r.groupTouchRows(ctx, read, seal)
 	} else {
-		err = r.streamSQL(ctx, "touchpoints", read.sql, func(rows driver.Rows) error { return scanPeople(rows, send) })
+		err = r.streamSQL(ctx, "touchpoints", read.sql, func(rows driver.Rows) error {
+			return scanPeople(rows, func(b *personBatch) { handOut(seal(), b) })
+		})
 	}
-	if !sealed {
-		members = r.seal(read)
-	}
+	seal()
 	read.err = err
 	for _, m := range members {
 		close(m.batches)
+	}
+}
+
+// handOut hands b to each of members in turn, skipping those who have left.
+func handOut(members []*member, b *personBatch) {
+	for _, m := range members {
+		select {
+		case m.batches <- b:
+		case <-m.gone:
+		}
 	}
 }
 

@@ -83,7 +83,7 @@ func waitMembers(t *testing.T, r *Runner, req *Request, n int) *sharedRead {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sql, _, err := r.touchpointsSQL(p)
+	_, sql, _, _, _, err := r.touchpointsSQL(p)
 	if err != nil {
 		t.Fatal(err)
 	}

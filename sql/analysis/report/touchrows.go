@@ -39,44 +39,135 @@ type touchGroup struct {
 // groupTouchRows reads the person links (read.links, person_links.sql) and the rows of
 // touch_rows (read.sql: from ClickHouse, or, for the days whose events have not changed,
 // from the Runner's store, daystore.go), groups the rows into touch groups, resolves each
-// group's person, and hands the groups to send in batches of whole people, in person order.
-// When the Runner grouped the very same days' rows with the same links before, it hands out
-// the batches it kept of that read instead (keptreads.go); when it grouped the same query
-// over days of which a few changed since, or with other links, it patches those batches
-// with the groups of the persons the change touches (patchreads.go).
-func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, send func(*personBatch)) error {
+// group's person, and hands the groups to the members seal returns (closing the read to
+// joiners) in batches of whole people, in person order, each member's touchpoints and
+// sessions by its key (member.key): the rows, their grouping and the persons are the same
+// for every key, and only the batches are cut once per key the members take, on a
+// goroutine each (sendByKey). When the Runner grouped the very same days' rows with the
+// same links before, it hands out the batches it kept of that read instead (keptreads.go),
+// cutting those of a key it did not keep from the groups made again; when it grouped the
+// same query over days of which a few changed since, or with other links, it patches those
+// batches with the groups of the persons the change touches (patchreads.go).
+func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func() []*member) error {
 	days, links, err := r.touchDays(ctx, read)
 	if err != nil {
 		return err
 	}
-	if batches := r.keptBatches(read.sql, days, links); batches != nil {
-		for _, b := range batches {
-			send(b)
+	var g *touchGrouper
+	k := r.keptRead(read.sql, days, links)
+	var patch *readPatch
+	if k == nil {
+		if patch, err = r.patchRead(read.sql, days, links); err != nil {
+			return err
 		}
-		return nil
-	}
-	batches, groups, err := r.patchRead(read.sql, days, links)
-	if err != nil {
-		return err
-	} else if batches != nil {
-		for _, b := range batches {
-			send(b)
+		if patch == nil {
+			if g, err = groupDays(days, links); err != nil {
+				return err
+			}
 		}
-		r.keepBatches(read.sql, days, links, batches, groups)
-		return nil
 	}
-	g := &touchGrouper{links: links}
-	if err := g.group(days); err != nil {
-		return err
+	members := seal()
+	if len(members) == 0 {
+		return nil // every reader left: none to cut batches for
 	}
-	g.send(func(b *personBatch) {
-		batches = append(batches, b)
-		send(b)
+	keys := memberKeys(members)
+	switch {
+	case k != nil && !k.holds(keys) && k.g != nil:
+		g = k.g // a key the kept read has no batches of, cut from the groups it kept
+	case k != nil && !k.holds(keys) || patch != nil && !patch.kept.holds(keys):
+		// a key the kept read has no batches of, nor groups to cut them from: made again
+		if g, err = groupDays(days, links); err != nil {
+			return err
+		}
+		patch = nil
+	}
+	var views map[touchKey][]*personBatch
+	var groups []keptGroup
+	switch {
+	case k != nil && g == nil:
+		r.Metrics.keptRead()
+		views = k.views
+	case patch != nil:
+		// every key the kept read holds, not only its readers': a reader of another key
+		// soon after (the dashboard's next panels) finds its batches kept too
+		views, groups = patch.cut(patch.kept.keys())
+		r.Metrics.patchedRead()
+	}
+	cut := sendByKey(members, keys, func(key touchKey, send func(*personBatch)) []*personBatch {
+		if batches, ok := views[key]; ok {
+			for _, b := range batches {
+				send(b)
+			}
+			return batches
+		}
+		var batches []*personBatch
+		g.send(g.keysBy(key), func(b *personBatch) {
+			batches = append(batches, b)
+			send(b)
+		})
+		return batches
 	})
-	if r.dayStore() != nil {
-		r.keepBatches(read.sql, days, links, batches, keptGroups(g))
+	switch {
+	case r.dayStore() == nil:
+	case k != nil && g == nil:
+	case k != nil: // the same days and links: k's batches of other keys hold still
+		for key, batches := range k.views {
+			if _, ok := cut[key]; !ok {
+				cut[key] = batches
+			}
+		}
+		r.keepBatches(read.sql, days, links, cut, k.groups, g)
+	case patch != nil:
+		r.keepBatches(read.sql, days, links, views, groups, nil) // every key patched, cut's among them
+	default:
+		r.keepBatches(read.sql, days, links, cut, keptGroups(g), g)
 	}
 	return nil
+}
+
+// groupDays groups the touch groups of days with links (touchGrouper.group).
+func groupDays(days []*dayRows, links map[uint64]uint64) (*touchGrouper, error) {
+	g := &touchGrouper{links: links}
+	return g, g.group(days)
+}
+
+// memberKeys returns the distinct keys of members, in the order they first come.
+func memberKeys(members []*member) []touchKey {
+	var keys []touchKey
+	for _, m := range members {
+		if !slices.Contains(keys, m.key) {
+			keys = append(keys, m.key)
+		}
+	}
+	return keys
+}
+
+// sendByKey calls cut for each of keys on a goroutine of its own, with a send that hands a
+// batch to the members of that key (handOut), and returns the batches each cut returns, by
+// key, once all have returned. Each key's members take their batches at their own pace
+// (batchesAhead), so one key's slow reader does not hold the others'.
+func sendByKey(members []*member, keys []touchKey, cut func(key touchKey, send func(*personBatch)) []*personBatch) map[touchKey][]*personBatch {
+	out := make([][]*personBatch, len(keys))
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		var of []*member
+		for _, m := range members {
+			if m.key == key {
+				of = append(of, m)
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = cut(key, func(b *personBatch) { handOut(of, b) })
+		}()
+	}
+	wg.Wait()
+	byKey := make(map[touchKey][]*personBatch, len(keys))
+	for i, key := range keys {
+		byKey[key] = out[i]
+	}
+	return byKey
 }
 
 // touchDays reads the person links and the rows of every day of read (readDays).
@@ -112,7 +203,7 @@ func (r *Runner) touchDays(ctx context.Context, read *sharedRead) ([]*dayRows, m
 // (daygroups.go).
 type touchGrouper struct {
 	links  map[uint64]uint64
-	keys   []string       // the touchpoint keys met, by index
+	keys   []string       // the touch_keys met, by index (each reader takes its key out of them: keysBy)
 	groups []touchGroup   // sorted by person (group)
 	convs  []conversionAt // the groups' conversions (touchGroup.from, to)
 	hashes []uint64       // the groups' hashes, ascending (touchGroup.idx)
@@ -258,20 +349,35 @@ func (r *groupRange) seen(from int, id string, t uint32, v float64) bool {
 	return false
 }
 
+// keysBy returns the key, by key, of each of g.keys (touchKey.of): the table a reader of
+// that key takes its touchpoints' and sessions' keys from, made once per distinct
+// touch_key rather than once per touchpoint.
+func (g *touchGrouper) keysBy(key touchKey) []string {
+	if key.field == 0 {
+		return g.keys
+	}
+	out := make([]string, len(g.keys))
+	for i, raw := range g.keys {
+		out[i] = key.of(raw)
+	}
+	return out
+}
+
 // send hands the groups, sorted by person, to send in batches of whole people, each
 // person's touchpoints and conversions sorted (sortPerson), as scanPeople does, and its
-// sessions (visits, for channels and the overview).
-func (g *touchGrouper) send(send func(*personBatch)) {
+// sessions (visits, for channels and the overview), their keys those of keys (keysBy: g's
+// by the reader's key; a person's touchpoints sort by it).
+func (g *touchGrouper) send(keys []string, send func(*personBatch)) {
 	b := newBatch()
 	b.visits = make([]sessionVisit, 0, batchRows)
 	from := personEnd{}
 	for i, group := range g.groups {
 		// appendGroup's, written out: the call costs about a tenth of send at 10 million events
 		if group.t != 0 {
-			b.touches = append(b.touches, touchpoint{group.t, g.keys[group.k]})
+			b.touches = append(b.touches, touchpoint{group.t, keys[group.k]})
 		}
 		if group.session {
-			b.visits = append(b.visits, g.visit(group))
+			b.visits = append(b.visits, g.visit(group, keys))
 		}
 		b.convs = append(b.convs, g.convs[group.from:group.to]...)
 		if i+1 < len(g.groups) && g.groups[i+1].person == group.person {
@@ -285,13 +391,13 @@ func (g *touchGrouper) send(send func(*personBatch)) {
 }
 
 // appendGroup adds group's touchpoint (when it has a visit), session (when it is one) and
-// conversions to the person b is filling.
-func (g *touchGrouper) appendGroup(b *personBatch, group touchGroup) {
+// conversions to the person b is filling, keyed by keys (keysBy).
+func (g *touchGrouper) appendGroup(b *personBatch, keys []string, group touchGroup) {
 	if group.t != 0 {
-		b.touches = append(b.touches, touchpoint{group.t, g.keys[group.k]})
+		b.touches = append(b.touches, touchpoint{group.t, keys[group.k]})
 	}
 	if group.session {
-		b.visits = append(b.visits, g.visit(group))
+		b.visits = append(b.visits, g.visit(group, keys))
 	}
 	b.convs = append(b.convs, g.convs[group.from:group.to]...)
 }

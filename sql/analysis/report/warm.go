@@ -16,10 +16,12 @@ const WarmDays = 30
 
 // warmReports are what Warm runs for each site, with their options: the reports the
 // dashboard draws first that read the days the store keeps (daystore.go, pagedays.go). The
-// overview reads the opening period and the one before it, keyed by channel, as channels,
-// attribution, paths and time-to-convert read theirs by default, so their opening days are
-// then stored too; the top lists read the sessions keyed by their whole first visit, and
-// the page views (app.js asks for them in these two requests).
+// overview reads the opening period and the one before it, the same days of touch_rows as
+// channels, attribution, paths, time-to-convert and the top lists of the session
+// dimensions read (one kind of day whatever their key, touchKey), so their opening days
+// are then stored too; the top lists read them again (from the store: the read whose
+// batches the journey panels find kept, keptreads.go), and the page views (app.js asks for
+// them in these two requests).
 var warmReports = []struct {
 	name string
 	opts map[string]string

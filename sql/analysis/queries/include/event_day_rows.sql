@@ -18,7 +18,6 @@ SELECT
     minIf(toUInt32(ts), is_visit = 1 AND is_bot = 0) AS visit_t,
     argMinIf(concat(channel, '\xff', source, '\xff', medium, '\xff', campaign, '\xff', referrer, '\xff',
         path, '\xff', country, '\xff', device, '\xff', browser), visit_order, is_visit) AS visit,
-    $visit_key AS visit_field,
     toDate(ts) AS day
 FROM $db.events
 WHERE site_id = $site AND day >= toDate($from, 'UTC') AND day < toDate($until, 'UTC') AND ts >= $from AND ts < $until

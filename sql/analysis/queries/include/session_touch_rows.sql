@@ -7,12 +7,18 @@
 -- key, and, for a conversion (is_conversion), its time, value and event id. journeyd groups
 -- them itself for the journey reports (touch_rows.sql), where 18.16's GROUP BY of millions
 -- of groups costs more than the read (docs/BENCHMARKS.md).
+-- The key (touch_key) is the same whatever key a report asks for, so that one read serves
+-- them all (the overview and channels by channel, the top lists by every field, attribution
+-- by channel, source, medium or campaign): a session's whole first visit (visit_state's
+-- fields, channel, source, medium, campaign, referrer, path, country, device and browser,
+-- joined by the byte 0xFF), and an email open, click or impression's channel, source,
+-- medium and campaign joined the same way (the only fields a key of an event can be; the
+-- other event rows are never a visit and carry ''). Whoever reads it takes the field it
+-- keys by out of it (journeyd, sql/analysis/report/sessiontouches.go; session_touches.sql
+-- by $visit_key), an empty field reading as the key's empty value.
 -- The constants of the sessions' part are materialized: 18.16 refuses a UNION ALL whose
 -- column is constant in one part and not in the other. $filter is 1 here (journeyd reads
--- the events themselves for a filter). $visit_key is the key's field of the session's
--- visit (0xFF-joined channel, source, medium, campaign, ...): substring(visit, 1,
--- position(visit, '\xff') - 1) for channel, else splitByChar('\xff', visit)[2], [3] or [4]
--- for source, medium or campaign, or visit, the whole first visit. Each row carries its UTC
+-- the events themselves for a filter). Each row carries its UTC
 -- day (day: a session's row's date, an event's toDate(ts), UTC as ts is), and $days narrows
 -- the rows to some days of the period by it: 1 for all of them (journeyd keeps the rows of
 -- days it has read, sql/analysis/report/daystore.go). The events are narrowed by toDate(ts) as well as by ts:
@@ -22,7 +28,7 @@
 -- same rows grouped from those days' events).
 SELECT
     touch_hash, user_hash, anon_hash, visit_t,
-    if(visit_field = '', $empty_key, visit_field) AS touch_key,
+    visit AS touch_key,
     materialize(toUInt8(0)) AS is_email, materialize(toUInt8(0)) AS is_conversion,
     materialize(toUInt32(0)) AS conv_time, materialize(toFloat64(0)) AS conv_value, materialize('') AS conv_id, day
 FROM
@@ -36,7 +42,7 @@ SELECT
     if(user_id != '', cityHash64(user_id), toUInt64(0)) AS user_hash,
     cityHash64(anon_id) AS anon_hash,
     if(is_email = 1, toUInt32(ts), toUInt32(0)) AS visit_t,
-    if($key = '', $empty_key, $key) AS touch_key,
+    if(is_email = 1, concat(channel, '\xff', source, '\xff', medium, '\xff', campaign), '') AS touch_key,
     toUInt8(type IN ('email_open', 'email_click', 'impression')) AS is_email,
     toUInt8($conversion) AS is_conversion,
     toUInt32(ts) AS conv_time, toFloat64($value) AS conv_value, event_id AS conv_id,

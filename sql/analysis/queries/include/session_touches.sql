@@ -18,18 +18,27 @@
 --   session, or the events outside sessions of its user id, else its anonymous id) by the
 --   hash touches.sql keys the group with; it is never the group's visit: a session's
 --   visit events are in its row, and events outside sessions are never a visit.
--- The rows are include/session_touch_rows.sql's, which says what fills $visit_key.
+-- The rows are include/session_touch_rows.sql's, keyed the same for every key (touch_key: a
+-- session's whole first visit, an email's channel, source, medium and campaign, joined by
+-- the byte 0xFF); $visit_key takes the key's field out of touch_key, per row as touches.sql
+-- keys each event: substring(touch_key, 1, position(touch_key, '\xff') - 1) for channel,
+-- else splitByChar('\xff', touch_key)[2], [3] or [4] for source, medium or campaign, and an
+-- empty field reads as $empty_key.
 SELECT
     if(max(user_hash) != 0, max(user_hash), max(anon_hash)) AS person_key,
     toUInt8(max(visit_t) != 0) AS visit,
     toUInt8(visit = 1 AND max(is_email) = 0) AS session,
     minIf(visit_t, visit_t != 0) AS t,
-    argMinIf(touch_key, visit_t, visit_t != 0) AS k,
+    argMinIf(if(key_field = '', $empty_key, key_field), visit_t, visit_t != 0) AS k,
     arrayDistinct(groupArrayIf((conv_time, conv_value, conv_id), is_conversion = 1)) AS convs,
     arrayMap(x -> x.1, convs) AS conv_t,
     arrayMap(x -> x.2, convs) AS conv_v
 FROM
 (
-    -- include: session_touch_rows.sql
+    SELECT touch_hash, user_hash, anon_hash, visit_t, $visit_key AS key_field, is_email, is_conversion, conv_time, conv_value, conv_id
+    FROM
+    (
+        -- include: session_touch_rows.sql
+    )
 )
 GROUP BY touch_hash
