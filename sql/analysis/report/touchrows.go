@@ -45,7 +45,8 @@ type touchGroup struct {
 // for every key, and only the batches are cut once per key the members take, on a
 // goroutine each (sendByKey). When the Runner grouped the very same days' rows with the
 // same links before, it hands out the batches it kept of that read instead (keptreads.go),
-// cutting those of a key it did not keep from the groups made again; when it grouped the
+// cutting those of a key it did not keep from the groups it kept (or, after a patch, made
+// again); when it grouped the
 // same query over days of which a few changed since, or with other links, it patches those
 // batches with the groups of the persons the change touches (patchreads.go).
 func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func() []*member) error {
@@ -84,9 +85,11 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func
 	var views map[touchKey][]*personBatch
 	var groups []keptGroup
 	switch {
-	case k != nil && g == nil:
-		r.Metrics.keptRead()
+	case k != nil: // its batches of the keys it holds; the others cut from g
 		views = k.views
+		if g == nil {
+			r.Metrics.keptRead()
+		}
 	case patch != nil:
 		// every key the kept read holds, not only its readers': a reader of another key
 		// soon after (the dashboard's next panels) finds its batches kept too
