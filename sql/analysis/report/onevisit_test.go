@@ -3,6 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +211,58 @@ func TestOneReadServesEveryKey(t *testing.T) {
 	}
 	if got, want := reportJSON(t, r, "attribution", req), reportJSON(t, events, "attribution", req); got != want {
 		t.Errorf("attribution by campaign from the store:\n%s\nfrom the events:\n%s", got, want)
+	}
+}
+
+// TestSessionTouchesSQLKeys: include/session_touches.sql, where a query that includes
+// touches.sql reads the sessions (the library's SQL route, run by hand: no report runs it),
+// takes each key out of touch_rows' one key per row ($visit_key over touch_key), so that
+// touchpoints.sql gives the same rows from the sessions as from the events for every key,
+// on keysTraffic: by hand, for the channel, P1's Paid Search visit and Email click, P2's
+// Direct and Organic Search visits, P3's Email open and Referral visit, 6 touchpoints, and
+// the conversion rows of the three persons (P1's 40 in its visitless session, P2's 25 in
+// its Organic Search session, P3's 10 outside any).
+func TestSessionTouchesSQLKeys(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, keysTraffic())
+	sessions := &Runner{Conn: conn, DB: db}
+	events := &Runner{Conn: conn, DB: db, EventsOnly: true}
+	for _, by := range []string{"channel", "source", "medium", "campaign"} {
+		req, err := ParseRequest("keys", goal.Definitions{}, map[string]string{"from": "2026-03-10", "to": "2026-03-13", "by": by}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := func(r *Runner, route string) []string {
+			p, err := r.touchpointParams(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := readsSessions(p); got != (route == "sessions") {
+				t.Fatalf("by %s: the %s route reads the sessions: %v", by, route, got)
+			}
+			res, err := r.Query(context.Background(), "touchpoints", p)
+			if err != nil {
+				t.Fatalf("by %s, the %s route: %v", by, route, err)
+			}
+			out := make([]string, len(res.Data))
+			for i, row := range res.Data {
+				out[i] = fmt.Sprint(row)
+			}
+			slices.Sort(out)
+			return out
+		}
+		got, want := rows(sessions, "sessions"), rows(events, "events")
+		touches := 0
+		for _, row := range want {
+			if strings.Contains(row, " 1 ") { // visit = 1
+				touches++
+			}
+		}
+		if touches != 6 || len(want) != 8 {
+			t.Errorf("by %s, the events route: %d rows, %d touchpoints, want 8 and 6 (the traffic as planted): %v", by, len(want), touches, want)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("by %s: touchpoints.sql from the sessions\n%v\nfrom the events\n%v", by, got, want)
+		}
 	}
 }

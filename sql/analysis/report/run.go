@@ -206,6 +206,11 @@ func (r *Runner) sqlWith(name string, params map[string]Value, instead map[strin
 		all[k] = v
 	}
 	all["db"] = Ident(r.DB)
+	if _, ok := params[visitKeyParam]; ok {
+		// session_touches.sql takes the key out of touch_key ($visit_key), the same for
+		// every key (include/session_touch_rows.sql): no column of the events is $key there
+		delete(all, "key")
+	}
 	return Fill(text, all)
 }
 
