@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,4 +120,48 @@ func TestDistinctCount(t *testing.T) {
 			t.Errorf("%d values: %d distinct, want %d", n, got, len(seen))
 		}
 	}
+}
+
+// TestPageRowsDay: a day's views, read in no order, put in path order in place
+// (pageRows.day): each path's ids as read (a replay's copy twice) and its distinct people,
+// sorted, whichever order the views came in, with room to spare (as the day's event count
+// gives it) or none.
+func TestPageRowsDay(t *testing.T) {
+	f := func(room int, views [][3]uint64, want map[uint64]pageViews) {
+		t.Helper()
+		d := pageRows{slot: make([]uint32, 0, room), people: make([]uint64, 0, room), ids: make([]uint64, 0, room), slotOf: map[uint64]uint32{}}
+		for _, v := range views { // path, person, id
+			s, ok := d.slotOf[v[0]]
+			if !ok {
+				s = uint32(len(d.paths))
+				d.paths = append(d.paths, v[0])
+				d.slotOf[v[0]] = s
+			}
+			d.slot, d.people, d.ids = append(d.slot, s), append(d.people, v[1]), append(d.ids, v[2])
+		}
+		got := d.day()
+		if len(got.paths) != len(want) {
+			t.Fatalf("%d paths, want %d", len(got.paths), len(want))
+		}
+		for path, w := range want {
+			g := got.paths[path]
+			if g == nil {
+				t.Fatalf("path %d: none, want %+v", path, w)
+			}
+			ids := slices.Sorted(slices.Values(g.ids)) // the ids' order is the read's: only their count counts
+			if !slices.Equal(ids, w.ids) || !slices.Equal(g.people, w.people) || cap(g.ids) != len(g.ids) || cap(g.people) != len(g.people) {
+				t.Errorf("path %d: %+v, want %+v", path, g, w)
+			}
+		}
+	}
+	// path 7: views 1, 3, 3 (a replay), 6 by people 20, 10, 10, 20: people 10 and 20.
+	// path 8: views 2, 5 by person 30 twice: person 30. path 9: view 4 by person 10.
+	views := [][3]uint64{{7, 20, 1}, {8, 30, 2}, {7, 10, 3}, {9, 10, 4}, {8, 30, 5}, {7, 10, 3}, {7, 20, 6}}
+	want := map[uint64]pageViews{7: {ids: []uint64{1, 3, 3, 6}, people: []uint64{10, 20}}, 8: {ids: []uint64{2, 5}, people: []uint64{30}}, 9: {ids: []uint64{4}, people: []uint64{10}}}
+	f(0, views, want)
+	f(7, views, want)
+	f(100, views, want) // room far beyond the views: the ids are copied out of it
+	slices.Reverse(views)
+	f(7, views, want)
+	f(0, nil, map[uint64]pageViews{})
 }

@@ -34,11 +34,12 @@ func benchRunner(b *testing.B) *Runner {
 }
 
 // BenchmarkScanDays: touch_rows' columns (one key in 8, a conversion in 40 rows) through
-// scanDays.
+// scanDays. A day's rows come in runs of 8 with the same key, as a touch group's rows come
+// together in touch_rows while the days of the rows alternate.
 func BenchmarkScanDays(b *testing.B) {
 	r := benchRunner(b)
 	sql := `SELECT cityHash64(number) AS touch_hash, toUInt64(number % 7) AS user_hash, number AS anon_hash,
-		toUInt32(1767225600 + number % 86400) AS visit_t, concat('channel ', toString(number % 8)) AS touch_key,
+		toUInt32(1767225600 + number % 86400) AS visit_t, concat('channel ', toString(intDiv(number, 240) % 8)) AS touch_key,
 		toUInt8(0) AS is_email, toUInt8(number % 40 = 0) AS is_conversion, toUInt32(1767225600) AS conv_time,
 		toFloat64(20) AS conv_value, if(number % 40 = 0, toString(number), '') AS conv_id,
 		toUInt16(20454 + number % 30) AS day_number
