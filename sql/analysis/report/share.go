@@ -13,7 +13,10 @@ import (
 // touchpoints query: the same rows, about two passes over the events, three times. A read
 // of touchpoints is therefore shared: a journey report that asks for the same SQL (its
 // placeholders filled) as a read waiting for its turn, or running but not yet handing out
-// rows, joins it instead of running its own, and every member gets every person.
+// rows, joins it instead of running its own, and every member gets every person. On the
+// sessions' route the SQL (touch_rows.sql) is the same whatever the key, so readers of
+// other keys (the top lists by the whole first visit, attribution by source) join it too,
+// each taking its own key (member.key, touchrows.go).
 //
 // The rows are fanned out, not held: the read gathers whole people into small batches
 // (batchRows touchpoints and conversions, and one person whatever its size) and hands each
