@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -214,5 +216,43 @@ func TestStagesChannelsThatShareBits(t *testing.T) {
 	// three people aware, two by Channel 9708, one by Channel 203793
 	if got := fmt.Sprint(res.Tables[0].Rows[0]); got != "[1 awareness 3 1 1 0 Channel 9708, Channel 203793]" {
 		t.Errorf("awareness: %s, want 3 people, Channel 9708 then Channel 203793", got)
+	}
+}
+
+// TestSortByPerson: sortByPerson leaves rows in person order with each row kept (its time
+// and kind with it): a few rows by hand, then runs of the size gather sorts, from a handful
+// of people with many rows each to as many people as rows.
+func TestSortByPerson(t *testing.T) {
+	f := func(rows []stageRow) {
+		t.Helper()
+		want := slices.Clone(rows)
+		byRow := func(a, b stageRow) int {
+			return cmp.Or(cmp.Compare(a.person, b.person), cmp.Compare(a.t, b.t), cmp.Compare(a.kind, b.kind))
+		}
+		slices.SortFunc(want, byRow)
+		sortByPerson(rows)
+		if !slices.IsSortedFunc(rows, func(a, b stageRow) int { return cmp.Compare(a.person, b.person) }) {
+			t.Fatalf("%d rows not in person order", len(rows))
+		}
+		slices.SortFunc(rows, byRow) // within a person any order: compare as sets
+		if !slices.Equal(rows, want) {
+			t.Fatalf("%d rows: the rows changed", len(rows))
+		}
+	}
+	// persons 3, 1, 3, 2, 1 -> 1, 1, 2, 3, 3
+	f([]stageRow{{3, 10, 0}, {1, 20, 1}, {3, 30, 2}, {2, 40, 3}, {1, 50, 4}})
+	f(nil)
+	x := uint64(88172645463325252)
+	for _, size := range []int{13, 40, 150, 600, 5000} {
+		for _, people := range []int{1, 3, 30, size} {
+			rows := make([]stageRow, size)
+			for i := range rows {
+				x ^= x << 13 // xorshift
+				x ^= x >> 7
+				x ^= x << 17
+				rows[i] = stageRow{person: x % uint64(people) * 0x9E3779B97F4A7C15, t: uint32(i), kind: uint32(x >> 60)}
+			}
+			f(rows)
+		}
 	}
 }
