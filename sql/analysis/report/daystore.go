@@ -161,8 +161,14 @@ const dayChunkBits = 13
 // done ends the day's read: it drops the key index, groups the rows (dayRows.group, which
 // drops them) and, when kept, trims the room the slices grew beyond their contents.
 func (d *dayRows) done(keep bool) {
+	d.doneParted(keep, nil)
+}
+
+// doneParted is done for a day whose first chunks a dayParter partitioned while they were
+// read (runs, as dayParter.runs holds them for the day).
+func (d *dayRows) doneParted(keep bool, runs []*chunkRuns) {
 	d.keyOf = nil
-	d.group()
+	d.group(runs)
 	if keep && cap(d.groups) > len(d.groups)+len(d.groups)/8 {
 		d.groups = append([]dayGroup(nil), d.groups...)
 	}
@@ -597,20 +603,74 @@ func (r *Runner) storeQuery(name string, params map[string]Value) (string, error
 // day n's (nil: none), for the days first to end (excluded), trimmed to keep when keep.
 func (r *Runner) readRows(ctx context.Context, sql string, first, end uint16, keep bool) ([]*dayRows, error) {
 	days := make([]*dayRows, max(int(end)-int(first), 0))
-	err := r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, first, days) })
+	p := newDayParter(len(days))
+	err := r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, first, days, p) })
+	p.wait()
 	// The days are grouped on up to groupWorkers goroutines, each taking the next day not
 	// taken: once the read has ended, ClickHouse leaves the cores to journeyd, and a day is
 	// grouped on its own (dayRows.group).
 	eachDay(len(days), func(i int) {
 		if d := days[i]; d != nil {
-			d.done(keep)
+			d.doneParted(keep, p.runs[i])
 		}
 	})
 	return days, err
 }
 
-// scanDays reads the rows of touch_rows into days by their day (days[day-first]).
-func scanDays(rows driver.Rows, first uint16, days []*dayRows) error {
+// dayParter partitions the chunks of a read's days by their rows' top hash byte
+// (partChunk), each as soon as it is full, on a goroutine of its own while the read goes
+// on: the first step of grouping a day (dayRows.group), which waits for the day's last row,
+// and so for the end of the read. While the rows stream in, the cores are not all busy
+// (ClickHouse makes them about as fast as journeyd decodes and keeps them); after it,
+// ClickHouse is idle and the report waits for the grouping.
+type dayParter struct {
+	runs [][]*chunkRuns // by day, the runs of its chunks handed over (the first len of them); read once wait returned
+	jobs chan partJob
+	wg   sync.WaitGroup
+}
+
+// partJob is a full chunk to partition, and where its runs go.
+type partJob struct {
+	chunk []touchRow
+	runs  *chunkRuns
+}
+
+// newDayParter returns a dayParter for a read of days days, its goroutine started; the
+// caller must call wait.
+func newDayParter(days int) *dayParter {
+	// room for every chunk of the bench's cold month (about 370), so that the scan seldom
+	// waits for the goroutine
+	p := &dayParter{runs: make([][]*chunkRuns, days), jobs: make(chan partJob, 512)}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		var scratch []touchRow
+		for j := range p.jobs {
+			scratch = partChunk(j.chunk, j.runs, scratch)
+		}
+	}()
+	return p
+}
+
+// full hands over the chunks of day i (d) before its last not yet handed over: full ones,
+// to which the scan adds no more rows.
+func (p *dayParter) full(i int, d *dayRows) {
+	for c := len(p.runs[i]); c < len(d.rows)-1; c++ {
+		runs := new(chunkRuns)
+		p.runs[i] = append(p.runs[i], runs)
+		p.jobs <- partJob{d.rows[c], runs}
+	}
+}
+
+// wait returns once every chunk handed over is partitioned. No chunk may be handed over after.
+func (p *dayParter) wait() {
+	close(p.jobs)
+	p.wg.Wait()
+}
+
+// scanDays reads the rows of touch_rows into days by their day (days[day-first]), handing
+// each full chunk of a day to p (nil: none).
+func scanDays(rows driver.Rows, first uint16, days []*dayRows, p *dayParter) error {
 	var (
 		row             touchRow
 		key, id         string
@@ -649,8 +709,12 @@ func scanDays(rows driver.Rows, first uint16, days []*dayRows) error {
 			row.k = d.keyIndex(key)
 			l.key, l.k = key, row.k
 		}
+		chunks := len(d.rows)
 		if err := d.add(row, isConv == 1, c); err != nil {
 			return err
+		}
+		if p != nil && len(d.rows) != chunks { // a new chunk: the one before is full
+			p.full(int(n-first), d)
 		}
 	}
 	return rows.Err()

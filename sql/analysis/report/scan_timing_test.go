@@ -47,7 +47,7 @@ func BenchmarkScanDays(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		days := make([]*dayRows, benchDays)
-		err := r.streamSQL(context.Background(), "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, benchFirst, days) })
+		err := r.streamSQL(context.Background(), "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, benchFirst, days, nil) })
 		if err != nil {
 			b.Fatal(err)
 		}
