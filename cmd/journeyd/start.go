@@ -74,8 +74,8 @@ func (a *app) startup(ctx context.Context) {
 	a.pollErasures(ctx)
 }
 
-// warmReports reads the days the dashboard opens on into the report store (--report-warm,
-// report.Runner.Warm) and logs how long it took, or what it could not warm; then again every
+// warmReports reads the days of every panel the dashboard opens with into the report store
+// (--report-warm, report.Runner.Warm, report.DashboardPanels) and logs how long it took, or what it could not warm; then again every
 // --report-warm-every until ctx ends. Each warm-up after the first reads from ClickHouse only
 // the days whose events changed since (today's, mostly), so the store stays as new as that
 // interval whether or not anyone opens the dashboard.

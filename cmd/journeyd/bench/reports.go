@@ -400,26 +400,19 @@ func selfCPU() time.Duration {
 }
 
 // DashboardPanels are the reports the dashboard runs when it opens with its default
-// options (sql/analysis/dashboard/static/app.js): first the overview and the top lists,
-// together, then every other panel at once. The journey map draws its channels from the
-// first top list's rows (sharedTop), so it asks for no top list of its own.
-var DashboardPanels = [][]Panel{
-	{
-		{"overview", map[string]string{}},
-		{"top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser", "top": "10"}},
-		{"top", map[string]string{"dimension": "page", "top": "10"}},
-	},
-	{
-		{"stages", map[string]string{}},
-		{"channels", map[string]string{}},
-		{"time-to-convert", map[string]string{}},
-		{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
-		{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}},
-		{"attribution", map[string]string{"model": "all", "lookback": "30d"}},
-		{"paths", map[string]string{"top": "20"}},
-		{"retention", map[string]string{"cohort": "first_purchase", "within": "7d,14d,30d,60d,90d"}}, // the grid's five windows, one query
-	},
-}
+// options, in its two groups (report.DashboardPanels, which the dashboard's tests hold to
+// app.js, and which journeyd serve warms).
+var DashboardPanels = func() [][]Panel {
+	var out [][]Panel
+	for _, group := range report.DashboardPanels {
+		var g []Panel
+		for _, p := range group {
+			g = append(g, Panel{p.Name, p.Opts})
+		}
+		out = append(out, g)
+	}
+	return out
+}()
 
 // TimeDashboard times the dashboard's default panels run as the page runs them
 // (DashboardPanels: each group's reports at once, one group after the other), runs times,

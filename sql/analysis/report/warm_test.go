@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
 )
@@ -15,11 +16,15 @@ import (
 // TestWarm: on the 7th of March 2026 at noon, Warm reads the dashboard's opening days of
 // sites store (storeTraffic, the 1st to the 5th) and empty (no events) into the store: the
 // overview of the 30 days from the 6th of February to the 7th of March and of the 30
-// before, 60 days of each site, and the top lists and top pages of the 30, 120 days a site,
-// of which the top lists' 30 are days of touch_rows the overview read already (one kind
-// of day whatever the key): 90 read a site.
-// The dashboard opened afterwards reads every day of its overview, channels, top lists and
-// top pages from the store; the channels, sources and pages are those worked out by hand. A Runner without a store
+// before, 60 days of each site, and of the 30 the top lists, the top pages, the journey
+// map, barriers, the funnel and retention, 240 days a site, of which the top lists' 30 are
+// days of touch_rows the overview read already (one kind of day whatever the key): 210
+// read a site (the overview's 60, and 30 each of the page views, stage_rows, funnel_rows
+// with barriers' breakdowns, funnel_rows without, and retention_rows). Channels,
+// time-to-convert, attribution and paths are not run: their 30 days are touch_rows' days
+// the overview read.
+// The dashboard opened afterwards reads every day of every default panel from the store;
+// the channels, sources and pages are those worked out by hand. A Runner without a store
 // warms nothing.
 func TestWarm(t *testing.T) {
 	conn, db := journeytest.Database(t)
@@ -39,8 +44,8 @@ func TestWarm(t *testing.T) {
 	if err := s.r.Warm(context.Background(), defs, now); err != nil {
 		t.Fatal(err)
 	}
-	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 60 || misses != 180 {
-		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 60 and 180 (120 days of 2 sites, the top lists' 30 the overview's)", hits, misses)
+	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 60 || misses != 420 {
+		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 60 and 420 (210 days of 2 sites, the top lists' 30 the overview's)", hits, misses)
 	}
 
 	for _, rep := range []struct {
@@ -64,6 +69,15 @@ func TestWarm(t *testing.T) {
 		// Top pages, by hand: every pageview is of /, by a1 (twice), a5, a2, u3 and a4: 5
 		// people, 6 views.
 		{"top", map[string]string{"dimension": "page", "top": "10"}, 30, "[[page / 5 6]]"},
+		// The other panels the page opens with (DashboardPanels), each its 30 days; those
+		// Warm skips read the overview's days of touch_rows.
+		{"stages", nil, 30, ""},
+		{"barriers", dashboardOpts(t, "barriers"), 30, ""},
+		{"funnel", dashboardOpts(t, "funnel"), 30, ""},
+		{"retention", dashboardOpts(t, "retention"), 30, ""},
+		{"attribution", dashboardOpts(t, "attribution"), 30, ""},
+		{"paths", dashboardOpts(t, "paths"), 30, ""},
+		{"time-to-convert", nil, 30, ""},
 	} {
 		opts := map[string]string{"from": "2026-02-06", "to": "2026-03-08"}
 		for k, v := range rep.opts {
@@ -91,5 +105,66 @@ func TestWarm(t *testing.T) {
 		if got := fmt.Sprint(res.Tables[0].Rows); got != rep.want {
 			t.Errorf("%s after warming: %s, want %s", rep.name, got, rep.want)
 		}
+	}
+}
+
+// dashboardOpts returns the options of the DashboardPanels panel name.
+func dashboardOpts(t *testing.T, name string) map[string]string {
+	t.Helper()
+	for _, group := range DashboardPanels {
+		for _, p := range group {
+			if p.Name == name {
+				return p.Opts
+			}
+		}
+	}
+	t.Fatalf("no dashboard panel %s", name)
+	return nil
+}
+
+// TestWarmAgain: a warm-up after the first reads from ClickHouse only the days whose events
+// changed, for each kind of day. After the first warm-up of site store (TestWarm: 210 days
+// read), a late pageview of the 3rd of March lands (a9, Email); the next warm-up reads that
+// one day again for each of the six kinds it keeps (touch_rows for the overview, whose
+// period before holds no changed day, and the top lists; the page views; stage_rows;
+// funnel_rows with barriers' breakdowns and without; retention_rows): 6 days from
+// ClickHouse, the other 234 of its 240 from the store. A third warm-up, nothing having
+// changed, reads none. Then channels count the late visit: by hand, Email's 2 sessions
+// (a1's, u3's) become 3 of 3 people, still 2 purchases for 50.
+func TestWarmAgain(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	defs := map[string]goal.Definitions{"store": {}}
+	now := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	s := newStoreRig(t, conn, db, 1<<24)
+	warm := func(step string, hits, misses float64) {
+		t.Helper()
+		h, m := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses)
+		if err := s.r.Warm(context.Background(), defs, now); err != nil {
+			t.Fatal(err)
+		}
+		if h, m := testutil.ToFloat64(s.m.hits)-h, testutil.ToFloat64(s.m.misses)-m; h != hits || m != misses {
+			t.Errorf("%s: %v days from the store and %v from ClickHouse, want %v and %v", step, h, m, hits, misses)
+		}
+	}
+	warm("the first warm-up", 30, 210)
+	journeytest.Insert(t, conn, []event.Event{storeEvent("a9-1", 3, 15, 0, "pageview", "", "a9", "", "s9", "Email", 0)})
+	warm("the warm-up after a late event", 234, 6)
+	warm("a warm-up with nothing changed", 240, 0)
+
+	req, err := ParseRequest("store", goal.Definitions{}, map[string]string{"from": "2026-02-06", "to": "2026-03-08"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, m := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses)
+	res, err := s.r.Run(context.Background(), "channels", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(res.Tables[0].Rows), "[[Email 3 3 2 50] [Paid Search 3 3 0 0] [Referral 1 1 0 0]]"; got != want {
+		t.Errorf("channels after the late visit: %s, want %s", got, want)
+	}
+	if h, m := testutil.ToFloat64(s.m.hits)-h, testutil.ToFloat64(s.m.misses)-m; h != 30 || m != 0 {
+		t.Errorf("channels after the warm-ups: %v days from the store and %v from ClickHouse, want 30 and 0", h, m)
 	}
 }
