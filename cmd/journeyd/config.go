@@ -80,7 +80,7 @@ func defaultConfig() config {
 		SessionMemory:       256 << 20,
 		DedupWindow:         24 * time.Hour,
 		ErasurePoll:         5 * time.Second,
-		ReportStoreBytes:    report.DefaultStoreBytes,
+		ReportStoreBytes:    defaultStoreBytes("/", goMemoryLimit()),
 		ReportWarm:          true,
 		ReportWarmEvery:     10 * time.Minute,
 	}
@@ -114,7 +114,7 @@ func configFlags(fs *flag.FlagSet, c *config) {
 	fs.Int64Var(&c.SessionMemory, "session-memory", c.SessionMemory, "bytes of visitor state the sessionizer keeps before evicting idle visitors")
 	fs.DurationVar(&c.DedupWindow, "dedup-window", c.DedupWindow, "how long a messageId is remembered to drop duplicates")
 	fs.DurationVar(&c.ErasurePoll, "erasure-poll", c.ErasurePoll, "how often the erasures (journeyd erase) are read; journeyd erase --collectors applies one at once")
-	fs.Int64Var(&c.ReportStoreBytes, "report-store-bytes", c.ReportStoreBytes, "bytes of the reports' rows of past days kept in memory (and as much again at most for the groups of the last few reads), so that attribution, paths, time-to-convert, channels, the overview, the top pages, the journey map, retention, the funnel and barriers read from ClickHouse only the days whose events changed since (the least recently used days are evicted); 0: keep none")
+	fs.Int64Var(&c.ReportStoreBytes, "report-store-bytes", c.ReportStoreBytes, "bytes of the reports' rows of past days kept in memory (and as much again at most for the groups of the last few reads; default 1/8 of the memory, or of the cgroup's limit or GOMEMLIMIT when lower, at least 1 GiB, at most 8 GiB and a quarter of the memory), so that attribution, paths, time-to-convert, channels, the overview, the top pages, the journey map, retention, the funnel and barriers read from ClickHouse only the days whose events changed since (the least recently used days are evicted); 0: keep none")
 	fs.StringVar(&c.ReportStoreDir, "report-store-dir", c.ReportStoreDir, "directory that keeps the report store's days on disk too, each written once in the background when stored, so that a restart starts with them (loaded within --report-store-bytes; a day whose events changed meanwhile is read again); one journeyd per directory; empty: the store is in memory only and starts empty")
 	fs.BoolVar(&c.ReportWarm, "report-warm", c.ReportWarm, "once ready, read into the report store the days the dashboard opens on (every panel it opens with over the last 30 days, and the overview's 30 before, for every site, one report after the other), so that the first analyst after a start does not wait for them")
 	fs.DurationVar(&c.ReportWarmEvery, "report-warm-every", c.ReportWarmEvery, "with --report-warm, warm the store again this often: only the days whose events changed since are read (today's, a late event's), so that the dashboard finds them kept however long since anyone opened it; 0: only at start")

@@ -60,8 +60,10 @@ import (
 // shards later, out of the sight of the node journeyd asks: settled.sql is never settled
 // there, and the store keeps nothing.
 
-// DefaultStoreBytes is the bound journeyd serve gives the days' rows it keeps (Runner.StoreBytes)
-// unless configured otherwise: about 90 million events' days.
+// DefaultStoreBytes is the bound `journeyd report` gives the days' rows it keeps
+// (Runner.StoreBytes), and the least journeyd serve's default gives them (which scales with
+// the memory, cmd/journeyd/storebytes.go): every default dashboard panel's days of about 20
+// million events a month.
 const DefaultStoreBytes = 1 << 30
 
 //go:embed day_prints.sql
