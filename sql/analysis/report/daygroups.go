@@ -1,10 +1,5 @@
 package report
 
-import (
-	"cmp"
-	"slices"
-)
-
 // Each day of a touch_rows read is grouped on its own when it is read (dayRows.group): its
 // rows become the day's part of each touch group, sorted by the group's hash, and only
 // those parts are kept, in the store with the day (daystore.go), not the rows. A read then
@@ -188,108 +183,132 @@ func (d *dayRows) groupEnd(i int) uint32 {
 	return uint32(len(d.groupConv))
 }
 
-// dayCursor is where a merge stands in one day's groups: the hash of the group it is at,
-// and where the day's groups of the merge's range end.
-type dayCursor struct {
-	hash        uint64
-	day, i, end int
-}
-
-// before orders cursors by hash, then day, so that the parts of one group come out in the
-// days' order.
-func (c dayCursor) before(o dayCursor) bool {
-	return c.hash < o.hash || c.hash == o.hash && c.day < o.day
+// dayPart is one day's part of a group as mergeRange orders them: the group's hash, the
+// day (its index in the read's days) and the part's index in the day's groups.
+type dayPart struct {
+	hash   uint64
+	day, i uint32
 }
 
 // mergeRange merges the day parts of the groups of days whose hash's top byte is from to
 // end (excluded) into r, in hash order, their visits' keys renumbered (keys[day], group),
 // each group's person resolved through g.links, as the comment at the top of this file
 // says. A group that is neither a touchpoint nor holds a conversion is left out, as
-// touchpoints.sql leaves it.
+// touchpoints.sql leaves it. The parts are merged one top byte at a time: the days' parts
+// of the byte (a few thousand on the bench's month, in cache) are gathered in the days'
+// order and sorted by hash keeping that order (sortParts), so that the parts of one group
+// come out in the days' order, as a merge of the days through a heap of them gave them,
+// in linear passes rather than a heap's comparisons for every part.
 func (g *touchGrouper) mergeRange(r *groupRange, days []*dayRows, keys [][]uint32, from, end int) {
-	var heap []dayCursor
+	next := make([]int, len(days)) // where each day's parts of the current top byte start
 	for i, d := range days {
-		if d == nil {
-			continue
-		}
-		first, last := 0, 0
-		for p := range end {
-			if p < from {
-				first += int(d.parts[p])
+		if d != nil {
+			for p := range from {
+				next[i] += int(d.parts[p])
 			}
-			last += int(d.parts[p])
-		}
-		if first < last {
-			heap = append(heap, dayCursor{d.groups[first].hash, i, first, last})
 		}
 	}
-	slices.SortFunc(heap, func(a, b dayCursor) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.day, b.day)) }) // a sorted slice is a heap
-	for len(heap) > 0 {
-		hash := heap[0].hash
-		var maxUser, maxAnon uint64
-		var t, k uint32
-		email := false
-		from := len(r.convs)
-		r.ids = r.ids[:0]
-		for parts := 0; len(heap) > 0 && heap[0].hash == hash; parts++ {
-			c := heap[0]
-			d := days[c.day]
-			x := d.groups[c.i]
-			maxUser, maxAnon = max(maxUser, x.user), max(maxAnon, x.anon)
-			email = email || x.email
-			if x.t != 0 && (t == 0 || x.t < t) {
-				t, k = x.t, keys[c.day][x.k]
+	var parts, spare []dayPart
+	for p := from; p < end; p++ {
+		parts = parts[:0]
+		for i, d := range days {
+			if d == nil {
+				continue
 			}
-			if c.i+1 < c.end {
-				heap[0] = dayCursor{d.groups[c.i+1].hash, c.day, c.i + 1, c.end}
-			} else {
-				heap[0] = heap[len(heap)-1]
-				heap = heap[:len(heap)-1]
+			n := next[i] + int(d.parts[p])
+			for j := next[i]; j < n; j++ {
+				parts = append(parts, dayPart{d.groups[j].hash, uint32(i), uint32(j)})
 			}
-			siftDown(heap)
-			more := len(heap) > 0 && heap[0].hash == hash // another day's part of the group follows
-			for _, ci := range d.groupConv[x.from:d.groupEnd(c.i)] {
-				cv := d.conv[ci]
-				if parts > 0 && r.seen(from, cv.id, cv.t, cv.v) {
-					continue
+			next[i] = n
+		}
+		parts, spare = sortParts(parts, spare)
+		for at := 0; at < len(parts); {
+			hash := parts[at].hash
+			var maxUser, maxAnon uint64
+			var t, k uint32
+			email := false
+			from := len(r.convs)
+			r.ids = r.ids[:0]
+			for first := at; at < len(parts) && parts[at].hash == hash; at++ {
+				c := parts[at]
+				d := days[c.day]
+				x := d.groups[c.i]
+				maxUser, maxAnon = max(maxUser, x.user), max(maxAnon, x.anon)
+				email = email || x.email
+				if x.t != 0 && (t == 0 || x.t < t) {
+					t, k = x.t, keys[c.day][x.k]
 				}
-				r.convs = append(r.convs, conversionAt{cv.t, cv.v})
-				if parts > 0 || more {
-					r.ids = append(r.ids, cv.id)
+				more := at+1 < len(parts) && parts[at+1].hash == hash // another day's part of the group follows
+				for _, ci := range d.groupConv[x.from:d.groupEnd(int(c.i))] {
+					cv := d.conv[ci]
+					if at > first && r.seen(from, cv.id, cv.t, cv.v) {
+						continue
+					}
+					r.convs = append(r.convs, conversionAt{cv.t, cv.v})
+					if at > first || more {
+						r.ids = append(r.ids, cv.id)
+					}
 				}
 			}
+			if t == 0 && len(r.convs) == from {
+				continue
+			}
+			person := maxAnon
+			if maxUser != 0 {
+				person = maxUser
+			}
+			if linked, ok := g.links[person]; ok {
+				person = linked
+			}
+			r.groups = append(r.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(r.convs)),
+				session: t != 0 && !email})
+			r.hashes = append(r.hashes, hash)
 		}
-		if t == 0 && len(r.convs) == from {
-			continue
-		}
-		person := maxAnon
-		if maxUser != 0 {
-			person = maxUser
-		}
-		if linked, ok := g.links[person]; ok {
-			person = linked
-		}
-		r.groups = append(r.groups, touchGroup{person: person, t: t, k: k, from: uint32(from), to: uint32(len(r.convs)),
-			session: t != 0 && !email})
-		r.hashes = append(r.hashes, hash)
 	}
 }
 
-// siftDown restores the heap order of cursors after its first was replaced.
-func siftDown(heap []dayCursor) {
-	i := 0
-	for {
-		least, l, r := i, 2*i+1, 2*i+2
-		if l < len(heap) && heap[l].before(heap[least]) {
-			least = l
+// sortParts sorts parts, one top byte's day parts gathered in the days' order, by hash,
+// keeping the order of the parts of one hash (their days'), and returns them and spare
+// (room for the next call; either may be the one parts came in). Two stable counting
+// passes, by the hash's third byte then its second, leave parts ordered by their top three
+// bytes, and an insertion sort, which keeps the order of equal hashes, moves each of the
+// few that share them into place.
+func sortParts(parts, spare []dayPart) ([]dayPart, []dayPart) {
+	if len(parts) < 64 { // too few to be worth the 256 counts
+		insertionParts(parts)
+		return parts, spare
+	}
+	if cap(spare) < len(parts) {
+		spare = make([]dayPart, len(parts), 2*len(parts))
+	}
+	spare = spare[:len(parts)]
+	for _, shift := range []uint{40, 48} {
+		var next [257]int
+		for _, x := range parts {
+			next[x.hash>>shift&0xFF+1]++
 		}
-		if r < len(heap) && heap[r].before(heap[least]) {
-			least = r
+		for b := 1; b < len(next); b++ {
+			next[b] += next[b-1]
 		}
-		if least == i {
-			return
+		for _, x := range parts {
+			spare[next[x.hash>>shift&0xFF]] = x
+			next[x.hash>>shift&0xFF]++
 		}
-		heap[i], heap[least] = heap[least], heap[i]
-		i = least
+		parts, spare = spare, parts
+	}
+	insertionParts(parts)
+	return parts, spare
+}
+
+// insertionParts sorts parts by hash with an insertion sort, which keeps the order of
+// equal hashes: cheap when each part is near its place.
+func insertionParts(parts []dayPart) {
+	for i := 1; i < len(parts); i++ {
+		x := parts[i]
+		j := i
+		for ; j > 0 && parts[j-1].hash > x.hash; j-- {
+			parts[j] = parts[j-1]
+		}
+		parts[j] = x
 	}
 }

@@ -162,3 +162,140 @@ func BenchmarkDayGroup(b *testing.B) {
 		})
 	}
 }
+
+// TestMergeDaysByByte merges three days of 12 000 groups' parts (about 70 parts a top
+// byte, so that sortParts takes its counting passes) and holds the groups to those worked
+// out by hand. Group g (hash partedHash(g)):
+//   - g even: a part on day 0 (anonymous 10g, visit at 500 keyed "A", conversion
+//     ("c<g>", 50, 1)) and one on day 1 (user g+1 when g%4 == 0, visit at 500 keyed "B",
+//     conversion ("c<g>", 50, 1) again and ("e<g>", 70, 3));
+//   - g odd: a part on day 2 only (anonymous 10g, no visit), with conversion ("o<g>", 80,
+//     4) unless g%4 == 3.
+func TestMergeDaysByByte(t *testing.T) {
+	const groups = 12000
+	days := []*dayRows{{keyOf: map[string]uint32{}}, {keyOf: map[string]uint32{}}, {keyOf: map[string]uint32{}}}
+	add := func(d *dayRows, row touchRow, key string, c *rowConversion) {
+		var conv rowConversion
+		if c != nil {
+			conv = *c
+		}
+		if err := d.row(row, key, c != nil, conv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g := range groups {
+		h := partedHash(g)
+		if g%2 == 0 {
+			add(days[0], touchRow{hash: h, anon: uint64(10 * g), t: 500}, "A", &rowConversion{t: 50, v: 1, id: fmt.Sprint("c", g)})
+			var user uint64
+			if g%4 == 0 {
+				user = uint64(g + 1)
+			}
+			add(days[1], touchRow{hash: h, user: user, t: 500}, "B", &rowConversion{t: 50, v: 1, id: fmt.Sprint("c", g)})
+			add(days[1], touchRow{hash: h}, "", &rowConversion{t: 70, v: 3, id: fmt.Sprint("e", g)})
+		} else if g%4 == 1 {
+			add(days[2], touchRow{hash: h, anon: uint64(10 * g)}, "", &rowConversion{t: 80, v: 4, id: fmt.Sprint("o", g)})
+		} else {
+			add(days[2], touchRow{hash: h, anon: uint64(10 * g)}, "", nil)
+		}
+	}
+	for _, d := range days {
+		d.done(false)
+	}
+	// By hand: an even group's person is g+1 when g%4 == 0, else 10g; its visit 500 of day
+	// 0 (key "A", the earliest day's when the days' visits tie), a session; its
+	// conversions (50, 1) once (day 1's is the same event) and (70, 3). An odd group with
+	// g%4 == 1: person 10g, no visit, conversion (80, 4). One with g%4 == 3 has neither
+	// and is left out. That is 6000 + 3000 groups; no person is two groups'. The keys: "A"
+	// (0) then "B" (1), in the days' order.
+	type want struct {
+		person uint64
+		t, k   uint32
+		convs  []conversionAt
+	}
+	wants := map[uint64]want{}
+	for g := range groups {
+		switch {
+		case g%4 == 0:
+			wants[partedHash(g)] = want{uint64(g + 1), 500, 0, []conversionAt{{50, 1}, {70, 3}}}
+		case g%2 == 0:
+			wants[partedHash(g)] = want{uint64(10 * g), 500, 0, []conversionAt{{50, 1}, {70, 3}}}
+		case g%4 == 1:
+			wants[partedHash(g)] = want{uint64(10 * g), 0, 0, []conversionAt{{80, 4}}}
+		}
+	}
+	for _, minRows := range []int{1 << 16, 1} {
+		old := minRangeRows
+		minRangeRows = minRows // 1: the top bytes split among four goroutines
+		g := &touchGrouper{links: map[uint64]uint64{}}
+		if err := g.group(days); err != nil {
+			t.Fatal(err)
+		}
+		minRangeRows = old
+		if len(g.groups) != len(wants) || !reflect.DeepEqual(g.keys, []string{"A", "B"}) || !slices.IsSorted(g.hashes) {
+			t.Fatalf("minRangeRows %d: %d groups, keys %q, hashes sorted %v; want %d, [A B], true",
+				minRows, len(g.groups), g.keys, slices.IsSorted(g.hashes), len(wants))
+		}
+		bad := 0
+		for i, x := range g.groups {
+			w := wants[g.hashes[x.idx]]
+			convs := g.convs[x.from:x.to]
+			if x.person != w.person || x.t != w.t || x.k != w.k || x.session != (w.t != 0) || !slices.Equal(convs, w.convs) ||
+				i > 0 && g.groups[i-1].person >= x.person {
+				if bad++; bad <= 3 {
+					t.Errorf("minRangeRows %d: group %d %+v (convs %v); want %+v, persons ascending", minRows, i, x, convs, w)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkMergeDays gathers the touch groups of a month of days (touchGrouper.group: the
+// merge of the days' parts, mergeRange, and the sort by person): 30 days of 30 000 group
+// parts each, a third of each day's groups also on the next day (sessions across
+// midnight), one conversion in 40 parts; 620 000 groups of 207 000 people.
+func BenchmarkMergeDays(b *testing.B) {
+	days := make([]*dayRows, 30)
+	c := rowConversion{t: 1000, v: 20, id: "00000000-0000-4000-8000-000000000000"}
+	for i := range days {
+		d := &dayRows{keyOf: map[string]uint32{}}
+		for g := i * 20000; g < i*20000+30000; g++ {
+			row := touchRow{hash: uint64(g+1) * 0x9E3779B97F4A7C15, anon: uint64(g/3+1) * 0xBF58476D1CE4E5B9, t: uint32(g)}
+			if err := d.row(row, "channel", g%40 == 0, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		d.done(false)
+		days[i] = d
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g := &touchGrouper{links: map[uint64]uint64{}}
+		if err := g.group(days); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestSortGroups sorts 1000 groups, group i of person i*7%50 and idx 999-i (so that a
+// person's groups come in descending idx), and holds them to the order worked out by
+// enumeration: person 0 to 49, and for each the i with i*7%50 == p by descending i
+// (ascending idx).
+func TestSortGroups(t *testing.T) {
+	var groups []touchGroup
+	for i := range 1000 {
+		groups = append(groups, touchGroup{person: uint64(i * 7 % 50), idx: uint32(999 - i)})
+	}
+	var want []touchGroup
+	for p := range 50 {
+		for i := 999; i >= 0; i-- {
+			if i*7%50 == p {
+				want = append(want, touchGroup{person: uint64(p), idx: uint32(999 - i)})
+			}
+		}
+	}
+	sortGroups(groups)
+	if !reflect.DeepEqual(groups, want) {
+		t.Errorf("sorted groups %v..., want %v...", groups[:5], want[:5])
+	}
+}

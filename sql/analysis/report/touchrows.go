@@ -1,7 +1,6 @@
 package report
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -454,7 +453,7 @@ func (g *touchGrouper) sortByPerson(ranges []groupRange, all []touchGroup, hashe
 				run := g.groups[counts[top]:counts[top+1]]
 				runs := byteRuns(run, 48)
 				for b := range 256 {
-					slices.SortFunc(run[runs[b]:runs[b+1]], byPersonHash)
+					sortGroups(run[runs[b]:runs[b+1]])
 				}
 			}
 		}(from, end)
@@ -463,12 +462,58 @@ func (g *touchGrouper) sortByPerson(ranges []groupRange, all []touchGroup, hashe
 	wg.Wait()
 }
 
-// byPersonHash orders groups by person, then hash (the order of idx).
-func byPersonHash(a, b touchGroup) int {
-	if a.person != b.person {
-		return cmp.Compare(a.person, b.person)
+// byPersonHash reports whether group a comes before b: by person, then hash (the order of
+// idx, unique in a read).
+func byPersonHash(a, b touchGroup) bool {
+	return a.person < b.person || a.person == b.person && a.idx < b.idx
+}
+
+// sortGroups sorts groups by person, then hash (byPersonHash), with a quicksort written for
+// touchGroup, whose comparisons inline, where slices.SortFunc calls its comparison through a
+// function value (on a month of the bench's groups, BenchmarkMergeDays, the sort's calls
+// were most of sortByPerson). sortByPerson's runs are a few dozen groups.
+func sortGroups(groups []touchGroup) {
+	for len(groups) > 12 {
+		m, last := len(groups)/2, len(groups)-1
+		if byPersonHash(groups[m], groups[0]) {
+			groups[0], groups[m] = groups[m], groups[0]
+		}
+		if byPersonHash(groups[last], groups[0]) {
+			groups[0], groups[last] = groups[last], groups[0]
+		}
+		if byPersonHash(groups[last], groups[m]) {
+			groups[m], groups[last] = groups[last], groups[m]
+		}
+		pivot := groups[m] // the median of three
+		i, j := 0, last
+		for i <= j { // Hoare's partition; no two groups are equal (idx)
+			for byPersonHash(groups[i], pivot) {
+				i++
+			}
+			for byPersonHash(pivot, groups[j]) {
+				j--
+			}
+			if i <= j {
+				groups[i], groups[j] = groups[j], groups[i]
+				i, j = i+1, j-1
+			}
+		}
+		if j+1 < len(groups)-i { // the smaller side recursively, so the stack stays shallow
+			sortGroups(groups[:j+1])
+			groups = groups[i:]
+		} else {
+			sortGroups(groups[i:])
+			groups = groups[:j+1]
+		}
 	}
-	return cmp.Compare(a.idx, b.idx)
+	for i := 1; i < len(groups); i++ {
+		x := groups[i]
+		j := i
+		for ; j > 0 && byPersonHash(x, groups[j-1]); j-- {
+			groups[j] = groups[j-1]
+		}
+		groups[j] = x
+	}
 }
 
 // byteRuns moves groups, in place, into 256 runs by the byte of their person at shift (56:
