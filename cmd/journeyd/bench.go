@@ -24,13 +24,13 @@ func runBenchReports(ctx context.Context, args []string) error {
 	var events int64
 	var runs, chPID int
 	var site string
-	c, _, err := loadCommandConfig("bench-reports", args, []string{"clickhouse"}, func(fs *flag.FlagSet) {
+	c, _, err := loadCommandConfig("bench-reports", args, []string{"clickhouse", "report-store-bytes"}, func(fs *flag.FlagSet) {
 		fs.Int64Var(&events, "events", 10_000_000, "synthetic events to time the reports on")
 		fs.IntVar(&runs, "runs", 3, "runs of each query; the median is reported")
 		fs.StringVar(&site, "site", "", "site id of the synthetic events (default bench-N); reused when it already holds N events")
 		fs.IntVar(&chPID, "clickhouse-pid", 0, "process id of a local ClickHouse server, to report the CPU time each report costs it too")
 	}, func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: journeyd bench-reports [--events N] [--runs N] [--site S] [--clickhouse-pid PID]\n\nTimes every report on N synthetic events (inserted first unless the site holds them), as a ratio to one plain pass over them: cold, each run reading its whole period; then warm, the reports that keep days' rows (attribution, paths, time-to-convert, channels, the overview, top, stages, retention, the funnel, barriers) and the dashboard's panels run a second time, as journeyd serve runs them with --report-store-bytes.\n")
+		fmt.Fprintf(w, "Usage: journeyd bench-reports [--events N] [--runs N] [--site S] [--clickhouse-pid PID] [--report-store-bytes N]\n\nTimes every report on N synthetic events (inserted first unless the site holds them), as a ratio to one plain pass over them: cold, each run reading its whole period; then warm, the reports that keep days' rows (attribution, paths, time-to-convert, channels, the overview, top, stages, retention, the funnel, barriers) and the dashboard's panels run a second time, as journeyd serve runs them with --report-store-bytes (the same default as serve's).\n")
 	})
 	if err != nil {
 		return err
@@ -46,5 +46,5 @@ func runBenchReports(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	return bench.Reports(ctx, &report.Runner{Conn: conn, DB: reportDatabase(c.ClickHouse)}, site, events, runs, chPID, os.Stdout)
+	return bench.Reports(ctx, &report.Runner{Conn: conn, DB: reportDatabase(c.ClickHouse), StoreBytes: c.ReportStoreBytes}, site, events, runs, chPID, os.Stdout)
 }

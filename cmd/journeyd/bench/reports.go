@@ -33,9 +33,11 @@ var benchData string
 //
 // Every report is timed cold, through a Runner like r that keeps no days' rows
 // (Runner.StoreBytes 0), so that each run reads its whole period from ClickHouse. Then the
-// reports that read touch_rows (Warm) and the dashboard's panels are timed warm as journeyd
-// serve runs them the second time: through a Runner with a store of its own
-// (report.DefaultStoreBytes), filled by one run of the same report first, untimed.
+// dashboard's panels are timed as serve's first open runs them, through an empty store, and
+// the reports that keep days (Warm) and the dashboard's panels are timed warm as journeyd
+// serve runs them the second time: through a Runner with a store of its own, filled by one
+// run of the same report first, untimed. Those stores keep r.StoreBytes (serve's
+// --report-store-bytes; report.DefaultStoreBytes when r keeps none).
 func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs, chPID int, w io.Writer) error {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := ensureData(ctx, r, site, events, start); err != nil {
@@ -54,7 +56,7 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 	// The dashboard's first open in journeyd serve goes through its store, empty then: the
 	// panels of the second group find the days the first group's read (the touch groups'
 	// rows) kept, which a Runner without a store reads again.
-	first, err := TimeDashboard(ctx, func() *report.Runner { return runnerLike(r, report.DefaultStoreBytes) }, site, from, to, runs, chPID, timings[0])
+	first, err := TimeDashboard(ctx, func() *report.Runner { return runnerLike(r, storeBytes(r)) }, site, from, to, runs, chPID, timings[0])
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 		return err
 	}
 	fmt.Fprintln(w)
-	return printTimings(w, fmt.Sprintf("warm: the same again, its days' rows kept (median of %d)", runs), warm)
+	return printTimings(w, fmt.Sprintf("warm: the same again, its days' rows kept in a %.2f GiB store (median of %d)", float64(storeBytes(r))/(1<<30), runs), warm)
 }
 
 // printTimings writes timings as a table headed by title, with the server's CPU when the
@@ -90,6 +92,15 @@ func printTimings(w io.Writer, title string, timings []Timing) error {
 	return tw.Flush()
 }
 
+// storeBytes returns the bound of the stores the benchmark's warm Runners keep: r's, or
+// report.DefaultStoreBytes when r keeps none.
+func storeBytes(r *report.Runner) int64 {
+	if r.StoreBytes > 0 {
+		return r.StoreBytes
+	}
+	return report.DefaultStoreBytes
+}
+
 // runnerLike returns a Runner on r's connection and database, with r's bounds, that keeps
 // storeBytes of days' rows (0: none).
 func runnerLike(r *report.Runner, storeBytes int64) *report.Runner {
@@ -104,7 +115,7 @@ func runnerLike(r *report.Runner, storeBytes int64) *report.Runner {
 var Warm = []string{"attribution", "paths", "time-to-convert", "channels", "overview", "top", "stages", "retention", "funnel", "barriers"}
 
 // TimeWarm times each report of Timed named in Warm, and the dashboard's panels, a second
-// time: each through a fresh Runner like r with a store (report.DefaultStoreBytes) that
+// time: each through a fresh Runner like r with a store (storeBytes) that
 // one untimed run of the same report (or panels) has filled. The baseline, base, comes
 // first in what it returns, as in TimeReports.
 func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs, chPID int, base Timing) ([]Timing, error) {
@@ -117,7 +128,7 @@ func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.
 		if err != nil {
 			return nil, err
 		}
-		warm := runnerLike(r, report.DefaultStoreBytes)
+		warm := runnerLike(r, storeBytes(r))
 		if _, err := warm.Run(ctx, b.Name, req); err != nil {
 			return nil, err
 		}
@@ -128,7 +139,7 @@ func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.
 		out = append(out, ratios(m.timing(b.Name), base))
 		fmt.Fprintf(os.Stderr, "bench-reports: %s warm %.3f s, ClickHouse CPU %.3f s\n", b.Name, m.wall.Seconds(), m.cpu.Seconds())
 	}
-	warm := runnerLike(r, report.DefaultStoreBytes)
+	warm := runnerLike(r, storeBytes(r))
 	same := func() *report.Runner { return warm }
 	if _, err := TimeDashboard(ctx, same, site, from, to, 1, 0, base); err != nil {
 		return nil, err
