@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/journeyd/journeyd/event"
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/sql/analysis/journey/journeytest"
+	"github.com/journeyd/journeyd/sql/store/chtest"
 )
 
 // funnelSite is one site of plantFunnelDays: its traffic and the funnel asked of it.
@@ -398,6 +400,101 @@ func TestWindowFunnel(t *testing.T) {
 	}{{nil, 0}, {[]int64{7}, 7}, {[]int64{4, 1, 3, 2}, 3}, {[]int64{9, 1, 5}, 5}} {
 		if got := quantileExactHalf(c.values); got != c.want {
 			t.Errorf("median of %v: %d, want %d", c.values, got, c.want)
+		}
+	}
+}
+
+// TestRowChunks: values appended one by one come out of flat in order, in a slice of
+// exactly their length when asked exact: none (nil), one, a first chunk full (256), one
+// more (a second chunk of 256), and 200 000 over twelve chunks: 256, 256, 512, ...,
+// 32 768 (65 536 values in nine), then three of 65 536, the largest, the last of them
+// being filled.
+func TestRowChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 256, 257, 200_000} {
+		var c rowChunks[uint32]
+		for v := range n {
+			c.add(uint32(v))
+		}
+		want := make([]uint32, n)
+		for v := range want {
+			want[v] = uint32(v)
+		}
+		if n == 0 {
+			want = nil
+		}
+		for _, exact := range []bool{true, false} {
+			got := c.flat(exact)
+			if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+				t.Errorf("%d values, exact %v: %d values out, want 0 to %d in order", n, exact, len(got), n-1)
+			}
+			if exact && cap(got) != len(got) {
+				t.Errorf("%d values, exact: room for %d, want %d", n, cap(got), len(got))
+			}
+		}
+		if n == 200_000 && (len(c.full) != 11 || cap(c.cur) != 65_536) {
+			t.Errorf("200 000 values: %d chunks full and one of %d, want 11 and one of 65 536", len(c.full), cap(c.cur))
+		}
+	}
+}
+
+// TestReadFunnelDays: readFunnelDaysSQL gives each day its rows in the order read, in
+// slices of exactly their length when kept, on rows of funnel_rows' columns that a real
+// ClickHouse makes of the numbers 0 to 199 999: an even number is a row of kind 1 of day
+// 20454 (2026-01-01); an odd one of day 20455, of kind 2 when it is 3 modulo 4, else of
+// kind 1; day 20456 has none. So day 20454 holds 100 000 first events, unit keys 0, 2, ...,
+// 199 998 (more than a chunk of the largest size), and day 20455 50 000 of each kind,
+// first events 1, 5, ..., step events 3, 7, .... A row's first event is its
+// number modulo 86 400 into the day, its hash of values 7 times its number; a step event's
+// item is its number modulo 86 400 << 15 | 1. Two rows of kind 3 name hash 42 "mobile" and
+// hash 43 "tablet" on day 20454.
+func TestReadFunnelDays(t *testing.T) {
+	db, conn := chtest.Shared(t).NewDatabase(t)
+	r := &Runner{Conn: conn, DB: db}
+	sql := `SELECT multiIf(number % 2 = 0, 1, number % 4 = 3, 2, 1) AS kind, toUInt16(20454 + number % 2) AS day_number,
+		number AS unit_key, toUInt32(if(kind = 1, day_number * 86400 + number % 86400, bitOr(bitShiftLeft(number % 86400, 15), 1))) AS t,
+		if(kind = 1, number * 7, 0) AS combo, '' AS names
+		FROM system.numbers LIMIT 200000
+		UNION ALL SELECT toUInt8(3), toUInt16(20454), toUInt64(0), toUInt32(0), toUInt64(42 + number), concat('6:', ['mobile', 'tablet'][number + 1])
+		FROM system.numbers LIMIT 2`
+	for _, keep := range []bool{true, false} {
+		days, err := r.readFunnelDaysSQL(context.Background(), sql, 20454, 20457, []int{0}, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d0, d1, d2 := days[0].(*funnelDay), days[1].(*funnelDay), days[2].(*funnelDay)
+		var keys0, keys1, ev1, combos0, combos1 []uint64
+		var first0, first1, items1 []uint32
+		for v := range uint64(200_000) {
+			switch {
+			case v%2 == 0:
+				keys0, first0, combos0 = append(keys0, v), append(first0, uint32(v%86400)), append(combos0, 7*v)
+			case v%4 == 3:
+				ev1, items1 = append(ev1, v), append(items1, uint32(v%86400)<<15|1)
+			default:
+				keys1, first1, combos1 = append(keys1, v), append(first1, uint32(v%86400)), append(combos1, 7*v)
+			}
+		}
+		if !slices.Equal(d0.keys, keys0) || !slices.Equal(d0.first, first0) || !slices.Equal(d0.combos, combos0) || d0.evKeys != nil || d0.items != nil {
+			t.Errorf("keep %v: day 20454 has %d first events and %d step events, want 100 000 (0, 2, ...) and none", keep, len(d0.keys), len(d0.evKeys))
+		}
+		if !slices.Equal(d0.hashes, []uint64{42, 43}) || !slices.Equal(d0.names, []string{"mobile", "tablet"}) {
+			t.Errorf("keep %v: day 20454 names %v %q, want [42 43] [mobile tablet]", keep, d0.hashes, d0.names)
+		}
+		if !slices.Equal(d1.keys, keys1) || !slices.Equal(d1.first, first1) || !slices.Equal(d1.combos, combos1) ||
+			!slices.Equal(d1.evKeys, ev1) || !slices.Equal(d1.items, items1) {
+			t.Errorf("keep %v: day 20455 has %d first events and %d step events, want 50 000 (1, 5, ...) and 50 000 (3, 7, ...)", keep, len(d1.keys), len(d1.evKeys))
+		}
+		if d2.keys != nil || d2.first != nil || d2.combos != nil || d2.evKeys != nil || d2.items != nil || d2.hashes != nil || d2.names != nil {
+			t.Errorf("keep %v: day 20456 has rows, want none", keep)
+		}
+		if !keep {
+			continue
+		}
+		for i, d := range []*funnelDay{d0, d1, d2} {
+			if cap(d.keys) != len(d.keys) || cap(d.first) != len(d.first) || cap(d.combos) != len(d.combos) ||
+				cap(d.evKeys) != len(d.evKeys) || cap(d.items) != len(d.items) || cap(d.hashes) != len(d.hashes) || cap(d.names) != len(d.names) {
+				t.Errorf("day %d kept with room beyond its rows", 20454+i)
+			}
 		}
 	}
 }

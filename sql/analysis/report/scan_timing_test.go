@@ -107,3 +107,29 @@ func BenchmarkScanStageDays(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadFunnelDays: funnel_rows' columns through readFunnelDaysSQL with one
+// breakdown, the store's read (kept) and one without a store: of every 20 rows 11 of kind
+// 1 (a unit's first event of the day) and 9 of kind 2 (a step event), as the bench's
+// barriers (about 100 000 and 82 000 a day), 20 000 units; the first 240 rows are of kind 3
+// (8 values of the breakdown a day).
+func BenchmarkReadFunnelDays(b *testing.B) {
+	r := benchRunner(b)
+	sql := `SELECT multiIf(number < 240, 3, number % 20 < 11, 1, 2) AS kind, toUInt16(20454 + number % 30) AS day_number,
+		if(kind = 3, toUInt64(0), cityHash64(number % 20000)) AS unit_key,
+		toUInt32(multiIf(kind = 1, (20454 + number % 30) * 86400 + number % 86400, kind = 2, number % 86400 * 32768 + bitShiftLeft(1, number % 3), 0)) AS t,
+		if(kind = 2, toUInt64(0), cityHash64(number % 8)) AS combo,
+		if(kind = 3, concat('8:device ', toString(number % 8)), '') AS names
+		FROM system.numbers LIMIT 300000`
+	for _, keep := range []bool{true, false} {
+		b.Run(map[bool]string{true: "kept", false: "unkept"}[keep], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.readFunnelDaysSQL(context.Background(), sql, benchFirst, benchFirst+benchDays, []int{0}, keep); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchScanRows, "ns/row")
+		})
+	}
+}
