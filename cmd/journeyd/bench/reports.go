@@ -124,7 +124,7 @@ func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.
 		if !slices.Contains(Warm, b.Name) {
 			continue
 		}
-		req, err := b.request(site, from, to)
+		req, err := request(b, site, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -182,19 +182,9 @@ func ensureData(ctx context.Context, r *report.Runner, site string, n int64, sta
 	return nil
 }
 
-// Panel is one report the benchmark runs, with its options besides the period.
-type Panel struct {
-	Name string
-	Opts map[string]string
-}
-
-// request returns p's request for site over [from, to).
-func (p Panel) request(site string, from, to time.Time) (*report.Request, error) {
-	opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
-	for k, v := range p.Opts {
-		opts[k] = v
-	}
-	req, err := report.ParseRequest(site, goal.Definitions{}, opts, to)
+// request returns p's request for site over [from, to), with no conversion definitions.
+func request(p report.Panel, site string, from, to time.Time) (*report.Request, error) {
+	req, err := p.Request(site, goal.Definitions{}, from, to, to)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse the options of report %s: %w", p.Name, err)
 	}
@@ -202,20 +192,20 @@ func (p Panel) request(site string, from, to time.Time) (*report.Request, error)
 }
 
 // Timed are the reports the benchmark times, with their options.
-var Timed = []Panel{
-	{"funnel", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase"}},
-	{"barriers", map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "by": "device"}},
-	{"attribution", map[string]string{"model": "all"}},
-	{"paths", map[string]string{}},
-	{"time-to-convert", map[string]string{}},
-	{"channels", map[string]string{}},
-	{"retention", map[string]string{}},
-	{"stages", map[string]string{}},
-	{"next", map[string]string{"after": "event:add_to_cart"}},
-	{"dropped", map[string]string{"did": "event:add_to_cart", "not": "event:purchase", "within": "1d"}},
-	{"overview", map[string]string{}},
-	{"top", map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser"}},
-	{"top", map[string]string{"dimension": "page"}},
+var Timed = []report.Panel{
+	{Name: "funnel", Opts: map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase"}},
+	{Name: "barriers", Opts: map[string]string{"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "by": "device"}},
+	{Name: "attribution", Opts: map[string]string{"model": "all"}},
+	{Name: "paths", Opts: map[string]string{}},
+	{Name: "time-to-convert", Opts: map[string]string{}},
+	{Name: "channels", Opts: map[string]string{}},
+	{Name: "retention", Opts: map[string]string{}},
+	{Name: "stages", Opts: map[string]string{}},
+	{Name: "next", Opts: map[string]string{"after": "event:add_to_cart"}},
+	{Name: "dropped", Opts: map[string]string{"did": "event:add_to_cart", "not": "event:purchase", "within": "1d"}},
+	{Name: "overview", Opts: map[string]string{}},
+	{Name: "top", Opts: map[string]string{"dimension": "channel,source,campaign,entry_page,country,device,browser"}},
+	{Name: "top", Opts: map[string]string{"dimension": "page"}},
 }
 
 // Timing is one report's median time and its ratio to the baseline pass, the median CPU
@@ -266,7 +256,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 	base.Ratio, base.CPURatio = 1, 1
 	out := []Timing{base}
 	for _, b := range Timed {
-		req, err := b.request(site, from, to)
+		req, err := request(b, site, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -410,33 +400,19 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// DashboardPanels are the reports the dashboard runs when it opens with its default
-// options, in its two groups (report.DashboardPanels, which the dashboard's tests hold to
-// app.js, and which journeyd serve warms).
-var DashboardPanels = func() [][]Panel {
-	var out [][]Panel
-	for _, group := range report.DashboardPanels {
-		var g []Panel
-		for _, p := range group {
-			g = append(g, Panel{p.Name, p.Opts})
-		}
-		out = append(out, g)
-	}
-	return out
-}()
-
 // TimeDashboard times the dashboard's default panels run as the page runs them
-// (DashboardPanels: each group's reports at once, one group after the other), runs times,
+// (report.DashboardPanels, which the dashboard's tests hold to app.js and journeyd serve
+// warms: each group's reports at once, one group after the other), runs times,
 // each run through the Runner runner returns (the same one, or a fresh one each run), and
 // returns the medians as one Timing, with its ratios to base.
 func TimeDashboard(ctx context.Context, runner func() *report.Runner, site string, from, to time.Time, runs, chPID int, base Timing) (Timing, error) {
 	var reqs [][]*report.Request
 	var names [][]string
-	for _, group := range DashboardPanels {
+	for _, group := range report.DashboardPanels {
 		var rs []*report.Request
 		var ns []string
 		for _, p := range group {
-			req, err := p.request(site, from, to)
+			req, err := request(p, site, from, to)
 			if err != nil {
 				return Timing{}, err
 			}

@@ -21,6 +21,16 @@ type Panel struct {
 	Opts map[string]string
 }
 
+// Request returns p's request for site, with its conversion defs, over [from, to), as asked
+// at now.
+func (p Panel) Request(site string, defs goal.Definitions, from, to, now time.Time) (*Request, error) {
+	opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
+	for k, v := range p.Opts {
+		opts[k] = v
+	}
+	return ParseRequest(site, defs, opts, now)
+}
+
 // DashboardPanels are the reports the dashboard (sql/analysis/dashboard/static/app.js) asks
 // for when it opens with its default options, as it asks for them: first the overview and
 // the top lists, together, then every other panel at once. The journey map draws its
@@ -83,11 +93,7 @@ func (r *Runner) Warm(ctx context.Context, defs map[string]goal.Definitions, now
 			if err := ctx.Err(); err != nil {
 				return errors.Join(append(errs, fmt.Errorf("cannot warm the reports: %w", err))...)
 			}
-			opts := map[string]string{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}
-			for k, v := range rep.Opts {
-				opts[k] = v
-			}
-			req, err := ParseRequest(site, defs[site], opts, now)
+			req, err := rep.Request(site, defs[site], from, to, now)
 			if err == nil {
 				_, err = r.Run(ctx, rep.Name, req)
 			}
