@@ -14,10 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/journeyd/journeyd/event/goal"
 	"github.com/journeyd/journeyd/sql/analysis/report"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 //go:embed benchdata.sql
@@ -350,9 +349,10 @@ func watchHeap() func() uint64 {
 
 // withTag tags the queries run with the returned context with tag, as their quota key:
 // unlike a query id it may be shared by queries that run at once (a report may run
-// several), and system.query_log records it.
+// several), and system.query_log records it; reads through clickhouse.Select carry it
+// too.
 func withTag(ctx context.Context, tag string) context.Context {
-	return clickhouse.Context(ctx, clickhouse.WithQuotaKey(tag))
+	return clickhouse.WithQuotaKey(ctx, tag)
 }
 
 // queryStats returns the server CPU time (user and system) of the finished queries tagged

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // The reports on the sessions' route (fromSessions: whole UTC days, no filter) that read
@@ -125,6 +127,14 @@ func (d *dayRows) keyIndex(key string) uint32 {
 		d.keyOf[key] = idx
 	}
 	return idx
+}
+
+// keyIndexBytes is keyIndex of key's bytes, which it copies only when the key is new.
+func (d *dayRows) keyIndexBytes(key []byte) uint32 {
+	if idx, ok := d.keyOf[string(key)]; ok {
+		return idx
+	}
+	return d.keyIndex(string(key))
 }
 
 // add adds row, whose k is its key's index already (0 when row.t is 0), and conversion c
@@ -606,7 +616,8 @@ func (r *Runner) storeQuery(name string, params map[string]Value) (string, error
 func (r *Runner) readRows(ctx context.Context, sql string, first, end uint16, keep bool) ([]*dayRows, error) {
 	days := make([]*dayRows, max(int(end)-int(first), 0))
 	p := newDayParter(len(days))
-	err := r.streamSQL(ctx, "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, first, days, p) })
+	scan := newDayScan(first, days, p)
+	err := r.selectSQL(ctx, "touch_rows", sql, scan.cols.all(), scan.block)
 	p.wait()
 	// The days are grouped on up to groupWorkers goroutines, each taking the next day not
 	// taken: once the read has ended, ClickHouse leaves the cores to journeyd, and a day is
@@ -670,56 +681,86 @@ func (p *dayParter) wait() {
 	p.wg.Wait()
 }
 
-// scanDays reads the rows of touch_rows into days by their day (days[day-first]), handing
-// each full chunk of a day to p (nil: none).
-func scanDays(rows driver.Rows, first uint16, days []*dayRows, p *dayParter) error {
-	var (
-		row             touchRow
-		key, id         string
-		isEmail, isConv uint8
-		c               rowConversion
-		n               uint16
-		d               *dayRows
-		// built once: Scan's variadic slice of eleven pointers, made per call, cost an
-		// allocation of 176 bytes a row (about 1 GB on the bench's cold dashboard)
-		dest = []any{&row.hash, &row.user, &row.anon, &row.t, &key, &isEmail, &isConv, &c.t, &c.v, &id, &n}
-		// each day's last key and its index: a touch group's rows come together, with
-		// its key, though the days of the rows alternate; a string compare is cheaper
-		// than the map lookup, which hashes the key (a third of dayRows.row's time)
-		last = make([]struct {
-			key string
-			k   uint32
-		}, len(days))
-	)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
+// touchColumns are the columns of touch_rows, which each block of a read fills
+// (clickhouse.Select): decoded into the same memory block after block, rather than into
+// new columns a block and then a row at a time through Scan, which cost journeyd about as
+// much CPU as ClickHouse spent on the query (docs/BENCHMARKS.md).
+type touchColumns struct {
+	hash, user, anon clickhouse.UInt64s
+	visit            clickhouse.UInt32s
+	key              clickhouse.Strings
+	email, conv      clickhouse.UInt8s
+	convT            clickhouse.UInt32s
+	convV            clickhouse.Float64s
+	id               clickhouse.Strings
+	day              clickhouse.UInt16s
+}
+
+// all returns the columns in touch_rows' order.
+func (c *touchColumns) all() []clickhouse.Column {
+	return []clickhouse.Column{&c.hash, &c.user, &c.anon, &c.visit, &c.key, &c.email, &c.conv, &c.convT, &c.convV, &c.id, &c.day}
+}
+
+// dayScan reads the blocks of touch_rows into days by their rows' day (days[day-first]),
+// handing each full chunk of a day to p (nil: none).
+type dayScan struct {
+	first uint16
+	days  []*dayRows
+	p     *dayParter
+	cols  touchColumns
+	// each day's last key and its index: a touch group's rows come together, with its
+	// key, though the days of the rows alternate; a compare with the last key is cheaper
+	// than the map lookup, which hashes the key (a third of dayRows.row's time)
+	last []lastKey
+}
+
+// lastKey is a day's last key (one of the day's keys) and its index.
+type lastKey struct {
+	key string
+	k   uint32
+}
+
+// newDayScan returns a dayScan of days, the days from first on.
+func newDayScan(first uint16, days []*dayRows, p *dayParter) *dayScan {
+	return &dayScan{first: first, days: days, p: p, last: make([]lastKey, len(days))}
+}
+
+// block adds the rows of the block s.cols holds to their days.
+func (s *dayScan) block(rows int) error {
+	c := &s.cols
+	for i := range rows {
+		n := c.day[i]
+		if n < s.first || int(n-s.first) >= len(s.days) {
+			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, s.first, int(s.first)+len(s.days))
 		}
-		row.email = isEmail == 1
-		if n < first || int(n-first) >= len(days) {
-			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
-		}
-		if d = days[n-first]; d == nil {
+		d := s.days[n-s.first]
+		if d == nil {
 			d = &dayRows{keyOf: map[string]uint32{}}
-			days[n-first] = d
+			s.days[n-s.first] = d
 		}
-		c.id = id
-		row.k = 0
-		if l := &last[n-first]; row.t != 0 && l.key == key && key != "" {
-			row.k = l.k
-		} else if row.t != 0 {
-			row.k = d.keyIndex(key)
-			l.key, l.k = key, row.k
+		row := touchRow{hash: c.hash[i], user: c.user[i], anon: c.anon[i], t: c.visit[i], email: c.email[i] == 1}
+		if key := c.key.Bytes(i); row.t != 0 {
+			if l := &s.last[n-s.first]; len(key) > 0 && l.key == string(key) {
+				row.k = l.k
+			} else {
+				row.k = d.keyIndexBytes(key)
+				l.key, l.k = d.keys[row.k], row.k
+			}
+		}
+		isConv := c.conv[i] == 1
+		var conv rowConversion
+		if isConv {
+			conv = rowConversion{t: c.convT[i], v: c.convV[i], id: c.id.String(i)}
 		}
 		chunks := len(d.rows)
-		if err := d.add(row, isConv == 1, c); err != nil {
+		if err := d.add(row, isConv, conv); err != nil {
 			return err
 		}
-		if p != nil && len(d.rows) != chunks { // a new chunk: the one before is full
-			p.full(int(n-first), d)
+		if s.p != nil && len(d.rows) != chunks { // a new chunk: the one before is full
+			s.p.full(int(n-s.first), d)
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // readPrints reads the print of each day first to end (excluded) of the site of params

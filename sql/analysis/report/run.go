@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/journeyd/journeyd/sql/analysis/queries"
+	chstore "github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // Runner runs library queries against one ClickHouse database. Journey reports of one
@@ -176,6 +177,26 @@ func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driv
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("cannot read the rows of query %s: %w", name, err)
+	}
+	return nil
+}
+
+// selectSQL runs sql, the library query name filled, and calls each with the rows of each
+// block of its result once decoded into cols (clickhouse.Select): for the widest reads, of
+// millions of rows, whose blocks are decoded into the same columns block after block
+// rather than scanned a row at a time.
+func (r *Runner) selectSQL(ctx context.Context, name, sql string, cols []chstore.Column, each func(rows int) error) error {
+	if r.ShowSQL != nil {
+		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
+		return err
+	}
+	done, err := r.turn(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot run query %s: %w", name, err)
+	}
+	defer done()
+	if err := chstore.Select(ctx, r.Conn, sql, r.settings(), cols, each); err != nil {
+		return fmt.Errorf("cannot run query %s: %w", name, err)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func benchRunner(b *testing.B) *Runner {
 }
 
 // BenchmarkScanDays: touch_rows' columns (one key in 8, a conversion in 40 rows) through
-// scanDays. A day's rows come in runs of 8 with the same key, as a touch group's rows come
+// dayScan. A day's rows come in runs of 8 with the same key, as a touch group's rows come
 // together in touch_rows while the days of the rows alternate.
 func BenchmarkScanDays(b *testing.B) {
 	r := benchRunner(b)
@@ -47,7 +47,8 @@ func BenchmarkScanDays(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		days := make([]*dayRows, benchDays)
-		err := r.streamSQL(context.Background(), "touch_rows", sql, func(rows driver.Rows) error { return scanDays(rows, benchFirst, days, nil) })
+		scan := newDayScan(benchFirst, days, nil)
+		err := r.selectSQL(context.Background(), "touch_rows", sql, scan.cols.all(), scan.block)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 // Package clickhouse opens journeyd's connections to ClickHouse: it parses a DSN such as
 // clickhouse://user:password@127.0.0.1:9000/journeyd, applies journeyd's defaults (native
-// protocol, short dial timeout, LZ4), pings the server and reports its version. It does not
+// protocol, short dial timeout, LZ4), pings the server and reports its version, and reads
+// large SELECT results block by block into reused columns (Select). It does not
 // own any table or query: the schema is in sql/store/schema, the writer in sql/store/writer.
 //
 // Only the native protocol is supported: clickhouse-go's HTTP mode fails on the 18.16
@@ -92,7 +93,7 @@ func Dial(dsn string) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open ClickHouse connection to %s: %w", strings.Join(opt.Addr, ","), err)
 	}
-	return conn, nil
+	return wrap(conn, opt), nil
 }
 
 // OpenAt connects to the ClickHouse at addr (host:port), with the database, user and
@@ -115,7 +116,7 @@ func open(ctx context.Context, opt *ch.Options) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("cannot ping ClickHouse at %s: %w", strings.Join(opt.Addr, ","), err)
 	}
-	return conn, nil
+	return wrap(conn, opt), nil
 }
 
 // redact hides the user info of a DSN, which may hold a password, for error messages.
