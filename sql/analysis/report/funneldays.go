@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
@@ -257,6 +255,22 @@ type funnelDayRows struct {
 	first, items         rowChunks[uint32]
 }
 
+// funnelColumns are the columns of funnel_rows, which each block of a read fills
+// (clickhouse.Select).
+type funnelColumns struct {
+	kind  clickhouse.UInt8s
+	day   clickhouse.UInt16s
+	key   clickhouse.UInt64s
+	t     clickhouse.UInt32s
+	combo clickhouse.UInt64s
+	names clickhouse.Strings
+}
+
+// all returns the columns in funnel_rows' order.
+func (c *funnelColumns) all() []clickhouse.Column {
+	return []clickhouse.Column{&c.kind, &c.day, &c.key, &c.t, &c.combo, &c.names}
+}
+
 // readFunnelDaysSQL is readFunnelDays of sql, a funnel_rows query.
 //
 // A day's rows of kinds 1 and 2 are gathered in chunks and copied once, when the read has
@@ -274,20 +288,10 @@ func (r *Runner) readFunnelDaysSQL(ctx context.Context, sql string, first, end u
 	for i := range days {
 		days[i] = &funnelDay{start: uint32(first+uint16(i)) * uint32(day/time.Second), cols: uint32(len(cols))}
 	}
-	err := r.streamSQL(ctx, "funnel_rows", sql, func(rows driver.Rows) error {
-		var (
-			kind  uint8
-			n     uint16
-			key   uint64
-			t     uint32
-			combo uint64
-			names string
-			dest  = []any{&kind, &n, &key, &t, &combo, &names} // built once: a slice per Scan call costs an allocation per row
-		)
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
+	var fc funnelColumns
+	err := r.selectSQL(ctx, "funnel_rows", sql, fc.all(), func(rows int) error {
+		for i := range rows {
+			kind, n, key, t, combo := fc.kind[i], fc.day[i], fc.key[i], fc.t[i], fc.combo[i]
 			if n < first || int(n-first) >= len(days) {
 				return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, end)
 			}
@@ -309,14 +313,14 @@ func (r *Runner) readFunnelDaysSQL(ctx context.Context, sql string, first, end u
 			case 3: // a few a day (the values met): appended
 				d.hashes = append(d.hashes, combo)
 				var err error
-				if d.names, err = appendNames(d.names, names, len(cols)); err != nil {
+				if d.names, err = appendNames(d.names, fc.names.String(i), len(cols)); err != nil {
 					return fmt.Errorf("day %d: %w", n, err)
 				}
 			default:
 				return fmt.Errorf("a row of kind %d", kind)
 			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // The dashboard opens its top pages with the overview. pages.sql counts them from every
@@ -139,7 +141,8 @@ func (r *Runner) readPageDays(ctx context.Context, sql string, first, end uint16
 			rows[i].slot, rows[i].people, rows[i].ids = make([]uint32, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 		}
 	}
-	err := r.streamSQL(ctx, "page_rows", sql, func(rs driver.Rows) error { return scanPageRows(rs, first, rows) })
+	var c pageColumns
+	err := r.selectSQL(ctx, "page_rows", sql, c.all(), func(n int) error { return addPageRows(&c, n, first, rows) })
 	if err != nil {
 		return nil, err
 	}
@@ -152,15 +155,23 @@ func (r *Runner) readPageDays(ctx context.Context, sql string, first, end uint16
 	return out, nil
 }
 
-// scanPageRows reads the rows of page_rows into days by their day (days[day-first]).
-func scanPageRows(rows driver.Rows, first uint16, days []pageRows) error {
-	var n uint16
-	var path, person, id uint64
-	dest := []any{&n, &path, &person, &id} // built once: a slice per Scan call costs an allocation per row
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
+// pageColumns are the columns of page_rows, which each block of a read fills
+// (clickhouse.Select).
+type pageColumns struct {
+	day              clickhouse.UInt16s
+	path, person, id clickhouse.UInt64s
+}
+
+// all returns the columns in page_rows' order.
+func (c *pageColumns) all() []clickhouse.Column {
+	return []clickhouse.Column{&c.day, &c.path, &c.person, &c.id}
+}
+
+// addPageRows adds the rows of the block c holds (rows of them) to days by their day
+// (days[day-first]).
+func addPageRows(c *pageColumns, rows int, first uint16, days []pageRows) error {
+	for i := range rows {
+		n, path := c.day[i], c.path[i]
 		if n < first || int(n-first) >= len(days) {
 			return fmt.Errorf("a page view of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
 		}
@@ -171,9 +182,9 @@ func scanPageRows(rows driver.Rows, first uint16, days []pageRows) error {
 			d.paths = append(d.paths, path)
 			d.slotOf[path] = slot
 		}
-		d.slot, d.people, d.ids = append(d.slot, slot), append(d.people, person), append(d.ids, id)
+		d.slot, d.people, d.ids = append(d.slot, slot), append(d.people, c.person[i]), append(d.ids, c.id[i])
 	}
-	return rows.Err()
+	return nil
 }
 
 // day returns the day's views as the store keeps them: by path, the event ids (a replay's

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/journeyd/journeyd/sql/store/chtest"
 )
 
@@ -81,7 +79,7 @@ func BenchmarkReadPageDays(b *testing.B) {
 }
 
 // BenchmarkScanStageDays: stage_rows' columns (20 000 people, 8 channels, 4 stages)
-// through scanStageDays.
+// through stageScan.
 func BenchmarkScanStageDays(b *testing.B) {
 	r := benchRunner(b)
 	sql := `SELECT cityHash64(number % 20000) AS person_key,
@@ -99,7 +97,8 @@ func BenchmarkScanStageDays(b *testing.B) {
 						days[i].keys, days[i].items = make([]uint64, 0, benchScanRows/benchDays), make([]uint32, 0, benchScanRows/benchDays)
 					}
 				}
-				err := r.streamSQL(context.Background(), "stage_rows", sql, func(rows driver.Rows) error { return scanStageDays(rows, benchFirst, days) })
+				scan := &stageScan{first: benchFirst, days: days}
+				err := r.selectSQL(context.Background(), "stage_rows", sql, scan.columns(), scan.block)
 				if err != nil {
 					b.Fatal(err)
 				}

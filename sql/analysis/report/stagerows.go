@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // The journey map (stages) is drawn here from the events' rows, as the journey reports cut
@@ -162,7 +164,12 @@ func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, e
 			days[i].keys, days[i].items = make([]uint64, 0, events[i]), make([]uint32, 0, events[i])
 		}
 	}
-	if err := r.stream(ctx, "stage_rows", p, func(rows driver.Rows) error { return scanStageDays(rows, first, days) }); err != nil {
+	sql, err := r.SQL("stage_rows", p)
+	if err != nil {
+		return nil, err
+	}
+	scan := &stageScan{first: first, days: days}
+	if err := r.selectSQL(ctx, "stage_rows", sql, scan.columns(), scan.block); err != nil {
 		return nil, err
 	}
 	cp := map[string]Value{"site": p["site"], "from": p["from"], "until": p["until"], "days": p["days"]}
@@ -180,32 +187,38 @@ func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, e
 	return out, nil
 }
 
-// scanStageDays reads the rows of stage_rows, in any order, into the day of their time
-// (days[day-first]), each with its kind among its day's.
-func scanStageDays(rows driver.Rows, first uint16, days []*stageDay) error {
-	var (
-		key, item, mask uint64
-		dest            = []any{&key, &item, &mask} // built once: a slice per Scan call costs an allocation per row
-		// the kinds met lately, by a hash of theirs and their day: a map lookup per row
-		// costs a tenth of the read
-		recent [64]struct {
-			key  [2]uint64
-			day  *stageDay
-			kind uint32
-		}
-	)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
+// stageScan reads the blocks of stage_rows, in any order, into the day of their rows'
+// time (days[day-first]), each row with its kind among its day's.
+type stageScan struct {
+	first           uint16
+	days            []*stageDay
+	key, item, mask clickhouse.UInt64s // the columns of stage_rows, which each block fills (clickhouse.Select)
+	// the kinds met lately, by a hash of theirs and their day: a map lookup per row
+	// costs a tenth of the read
+	recent [64]struct {
+		key  [2]uint64
+		day  *stageDay
+		kind uint32
+	}
+}
+
+// columns returns the columns in stage_rows' order.
+func (s *stageScan) columns() []clickhouse.Column {
+	return []clickhouse.Column{&s.key, &s.item, &s.mask}
+}
+
+// block adds the rows of the block s's columns hold to their days.
+func (s *stageScan) block(rows int) error {
+	for i := range rows {
+		key, item, mask := s.key[i], s.item[i], s.mask[i]
 		t := uint32(item >> 32)
 		n := uint16(t / uint32(day/time.Second))
-		if n < first || int(n-first) >= len(days) {
-			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, first, int(first)+len(days))
+		if n < s.first || int(n-s.first) >= len(s.days) {
+			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, s.first, int(s.first)+len(s.days))
 		}
-		d := days[n-first]
+		d := s.days[n-s.first]
 		kk := [2]uint64{item & 0xFFFFFFFF, mask}
-		slot := &recent[(kk[0]^kk[1]*0x9E3779B97F4A7C15)>>58]
+		slot := &s.recent[(kk[0]^kk[1]*0x9E3779B97F4A7C15)>>58]
 		if slot.key != kk || slot.day != d {
 			kind, ok := d.kindOf[kk]
 			if !ok {
@@ -221,7 +234,7 @@ func scanStageDays(rows driver.Rows, first uint16, days []*stageDay) error {
 		d.keys = append(d.keys, key)
 		d.items = append(d.items, (t-d.start)<<stageKindBits|slot.kind)
 	}
-	return rows.Err()
+	return nil
 }
 
 // scanStageChannels reads stage_channels: every channel name with its hash bits, into the
