@@ -360,7 +360,8 @@ func (r *Runner) pageNames(ctx context.Context, params map[string]Value, counts 
 	if len(unknown) == 0 {
 		return names, nil
 	}
-	p := map[string]Value{"site": params["site"], "from": params["from"], "until": params["until"], "hashes": fragment(strings.Join(unknown, ", "))}
+	p := map[string]Value{"site": params["site"], "from": params["from"], "until": params["until"],
+		"hashes": fragment(strings.Join(unknown, ", ")), "count": fragment(strconv.Itoa(len(unknown)))}
 	sql, err := r.SQL("page_names", p)
 	if err != nil {
 		return nil, err
