@@ -46,5 +46,6 @@ func runBenchReports(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	return bench.Reports(ctx, &report.Runner{Conn: conn, DB: reportDatabase(c.ClickHouse), StoreBytes: c.ReportStoreBytes}, site, events, runs, chPID, os.Stdout)
+	return bench.Reports(ctx, &report.Runner{Conn: conn, DB: reportDatabase(c.ClickHouse), StoreBytes: c.ReportStoreBytes,
+		PrintsReuse: report.DefaultPrintsReuse}, site, events, runs, chPID, os.Stdout)
 }

@@ -291,7 +291,7 @@ func (a *app) routes(sites *site.Registry, db string) error {
 		return err
 	}
 	a.runner, a.defs = &report.Runner{Conn: a.conn, DB: db, StoreBytes: a.cfg.ReportStoreBytes, StoreDir: a.cfg.ReportStoreDir,
-		Log: a.log, Metrics: metrics}, defs
+		PrintsReuse: report.DefaultPrintsReuse, Log: a.log, Metrics: metrics}, defs
 	reports := adminauth.Guard(a.cfg.AdminToken, report.RunnerHandler(a.runner, defs))
 	a.server.Handle("/api/v1/reports", reports)
 	a.server.Handle("/api/v1/reports/", reports)

@@ -100,11 +100,11 @@ func storeBytes(r *report.Runner) int64 {
 	return report.DefaultStoreBytes
 }
 
-// runnerLike returns a Runner on r's connection and database, with r's bounds, that keeps
-// storeBytes of days' rows (0: none).
+// runnerLike returns a Runner on r's connection and database, with r's bounds and reuse of
+// the days' prints, that keeps storeBytes of days' rows (0: none).
 func runnerLike(r *report.Runner, storeBytes int64) *report.Runner {
 	return &report.Runner{Conn: r.Conn, DB: r.DB, MaxMemory: r.MaxMemory, MaxConcurrent: r.MaxConcurrent,
-		EventsOnly: r.EventsOnly, StoreBytes: storeBytes}
+		EventsOnly: r.EventsOnly, StoreBytes: storeBytes, PrintsReuse: r.PrintsReuse}
 }
 
 // Warm are the reports of Timed that keep their days' rows over whole days (daystore.go in

@@ -11,13 +11,16 @@ import (
 // same site, and each reads the prints of its period's days first (day_prints.sql, about
 // 0.4 s of ClickHouse's CPU at 10 million events): the same days, or, for the overview, the
 // period before them too. A read of the prints still running answers any report that asks
-// for days within its period meanwhile, instead of a query of its own. Only a read in
+// for days within its period meanwhile, instead of a query of its own, and a report that
+// asks for more days (the overview, when a top list asked first) reads only those beyond
+// it. Only a read in
 // flight is shared, never one that has ended: a report that joins one gets prints read
 // between a moment before it asked and a moment after, as a query of its own begun a little
 // earlier would have given them, and the day store's rule holds for it as for the report
 // that started the read (settled.sql is asked and the rows are read after the prints,
 // daystore.go). A report whose shared read fails (the context of the report that started it
-// ended) reads the prints itself.
+// ended) reads the prints itself. Reads that have ended are kept with PrintsReuse only,
+// under the rule of printcache.go.
 
 // printShares are a Runner's reads of day_prints in flight.
 type printShares struct {
@@ -35,8 +38,9 @@ type printsRead struct {
 }
 
 // dayPrints returns the print of each day first to end (excluded) of the site of params
-// (day_prints.sql): prints[n-first] is day n's. A read of them in flight that covers these
-// days answers them (printShares).
+// (day_prints.sql): prints[n-first] is day n's. With PrintsReuse, a kept read answers the
+// days nothing can have changed since it (printcache.go); a read of them in flight answers
+// those it covers (printShares); the others are read.
 func (r *Runner) dayPrints(ctx context.Context, params map[string]Value, first, end uint16) ([]dayPrint, error) {
 	if r.ShowSQL != nil { // every query shown, in order
 		return r.readPrints(ctx, params, first, end)
@@ -46,38 +50,128 @@ func (r *Runner) dayPrints(ctx context.Context, params map[string]Value, first, 
 	if err != nil {
 		return nil, err
 	}
-	s := &r.printShares
-	s.mu.Lock()
-	for _, read := range s.reads[key] {
-		if read.first <= first && end <= read.end {
-			read.joined++
-			s.mu.Unlock()
-			select {
-			case <-read.done:
-			case <-ctx.Done():
-				return nil, fmt.Errorf("cannot read the prints of the days: %w", ctx.Err())
-			}
-			if read.err != nil {
-				return r.readPrints(ctx, params, first, end)
-			}
-			return slices.Clone(read.prints[first-read.first : end-read.first]), nil
+	prints := make([]dayPrint, end-first)
+	var before *partsAt // the parts listed before the prints are read; nil: none kept
+	rest := dayRange(first, end)
+	if reuse := r.printsReuse(); reuse > 0 {
+		at := r.now()
+		parts, err := r.readParts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if parts != nil {
+			before = &partsAt{parts, at}
+			rest = r.printCache.fill(key, *before, reuse, first, end, prints)
 		}
 	}
-	read := &printsRead{first: first, end: end, joined: 1, done: make(chan struct{})}
-	if s.reads == nil {
-		s.reads = map[string][]*printsRead{}
+	for i := 0; i < len(rest); {
+		j := i + 1
+		for j < len(rest) && rest[j] == rest[j-1]+1 {
+			j++
+		}
+		from, until := rest[i], rest[j-1]+1
+		if err := r.sharedPrints(ctx, key, params, before, from, until, prints[from-first:until-first]); err != nil {
+			return nil, err
+		}
+		i = j
 	}
-	s.reads[key] = append(s.reads[key], read)
+	return prints, nil
+}
+
+// dayRange returns the days first to end (excluded).
+func dayRange(first, end uint16) []uint16 {
+	days := make([]uint16, 0, end-first)
+	for n := first; n < end; n++ {
+		days = append(days, n)
+	}
+	return days
+}
+
+// joinedPrints is the part of a read in flight that a report takes: its days first to end.
+type joinedPrints struct {
+	read       *printsRead
+	first, end uint16
+}
+
+// sharedPrints sets out[n-first] to the print of each day n of first to end (excluded):
+// the days a read of key in flight covers from it, the others in reads of their own (one
+// for each range between those in flight), open to others meanwhile and, with before (the
+// parts listed before this report asked), kept (printCache). A report whose shared read
+// fails (the context of the report that started it ended) reads those days itself.
+func (r *Runner) sharedPrints(ctx context.Context, key string, params map[string]Value, before *partsAt, first, end uint16, out []dayPrint) error {
+	s := &r.printShares
+	var joined []joinedPrints
+	var own []*printsRead
+	s.mu.Lock()
+	for n := first; n < end; {
+		var in *printsRead
+		for _, read := range s.reads[key] {
+			if read.first <= n && n < read.end {
+				in = read
+				break
+			}
+		}
+		if in != nil {
+			in.joined++
+			until := min(end, in.end)
+			joined = append(joined, joinedPrints{in, n, until})
+			n = until
+			continue
+		}
+		until := end // up to the next read in flight
+		for _, read := range s.reads[key] {
+			if read.first > n && read.first < until {
+				until = read.first
+			}
+		}
+		read := &printsRead{first: n, end: until, joined: 1, done: make(chan struct{})}
+		if s.reads == nil {
+			s.reads = map[string][]*printsRead{}
+		}
+		s.reads[key] = append(s.reads[key], read)
+		own = append(own, read)
+		n = until
+	}
 	s.mu.Unlock()
 
-	read.prints, read.err = r.readPrints(ctx, params, first, end)
-	s.mu.Lock()
-	if others := slices.DeleteFunc(s.reads[key], func(x *printsRead) bool { return x == read }); len(others) > 0 {
-		s.reads[key] = others
-	} else {
-		delete(s.reads, key)
+	var failed error
+	for _, read := range own {
+		read.prints, read.err = r.readPrints(ctx, params, read.first, read.end)
+		if read.err == nil && before != nil {
+			r.printCache.keep(key, *before, r.printsReuse(), read.first, read.end, read.prints)
+		}
+		s.mu.Lock()
+		if others := slices.DeleteFunc(s.reads[key], func(x *printsRead) bool { return x == read }); len(others) > 0 {
+			s.reads[key] = others
+		} else {
+			delete(s.reads, key)
+		}
+		s.mu.Unlock()
+		close(read.done)
+		if read.err != nil && failed == nil {
+			failed = read.err
+		}
+		copy(out[read.first-first:], read.prints)
 	}
-	s.mu.Unlock()
-	close(read.done)
-	return read.prints, read.err
+	if failed != nil {
+		return failed
+	}
+	for _, j := range joined {
+		select {
+		case <-j.read.done:
+		case <-ctx.Done():
+			return fmt.Errorf("cannot read the prints of the days: %w", ctx.Err())
+		}
+		prints := j.read.prints
+		from := j.first - j.read.first
+		if j.read.err != nil {
+			var err error
+			if prints, err = r.readPrints(ctx, params, j.first, j.end); err != nil {
+				return err
+			}
+			from = 0
+		}
+		copy(out[j.first-first:j.end-first], prints[from:])
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,6 +118,83 @@ func waitPrints(t *testing.T, r *Runner, n int) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d reports wait for the days' prints, want %d", have, n)
+		}
+	}
+}
+
+// TestTopListFirstSharesDayPrints: when a top list asks before the overview (the two are
+// asked at once, and either may come first), its read of the prints of March 4 to 7 is in
+// flight when the overview asks for February 28 to March 7 (its period and the one before):
+// the overview joins it for March 4 to 7 and reads only February 28 to March 3 itself, not
+// the whole of its days again. Each answers what it answers alone.
+func TestTopListFirstSharesDayPrints(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	ctx := context.Background()
+	request := func(opts map[string]string) *Request {
+		o := map[string]string{"from": "2026-03-04", "to": "2026-03-08"}
+		for k, v := range opts {
+			o[k] = v
+		}
+		req, err := ParseRequest("store", goal.Definitions{}, o, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	names := []string{"top", "overview"}
+	reqs := []*Request{request(map[string]string{"dimension": "channel,country"}), request(nil)}
+	alone := make([]string, len(names))
+	for i := range names {
+		var err error
+		if alone[i], err = runJSON(ctx, &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26}, names[i], reqs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, MaxConcurrent: 1}
+	endTurn, err := r.turn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		i    int
+		json string
+		err  error
+	}
+	answers := make(chan answer, len(names))
+	for i := range names {
+		go func() {
+			got, err := runJSON(ctx, r, names[i], reqs[i])
+			answers <- answer{i, got, err}
+		}()
+		waitPrints(t, r, 2*i+1) // the top list's read (1), then the overview joining it and reading the rest (3 in all)
+	}
+	march := func(d int) uint16 { return epochDay(time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC)) }
+	type span struct {
+		first, end uint16
+		joined     int
+	}
+	var inFlight []span
+	r.printShares.mu.Lock()
+	for _, reads := range r.printShares.reads {
+		for _, read := range reads {
+			inFlight = append(inFlight, span{read.first, read.end, read.joined})
+		}
+	}
+	r.printShares.mu.Unlock()
+	slices.SortFunc(inFlight, func(a, b span) int { return int(a.first) - int(b.first) })
+	if want := []span{{march(4) - 4, march(4), 1}, {march(4), march(8), 2}}; !slices.Equal(inFlight, want) {
+		t.Errorf("reads of prints in flight %v, want %v (the overview's of February 28 to March 3, the top list's of March 4 to 7, joined by the overview)", inFlight, want)
+	}
+	endTurn()
+	for range names {
+		a := <-answers
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		if a.json != alone[a.i] {
+			t.Errorf("%s asked at once:\n%s\nalone:\n%s", names[a.i], a.json, alone[a.i])
 		}
 	}
 }

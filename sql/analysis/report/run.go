@@ -46,6 +46,16 @@ type Runner struct {
 	// too, so that a Runner made after a restart starts with them (daydisk.go); Close
 	// writes those not written yet. Empty: the store is in memory only.
 	StoreDir string
+	// PrintsReuse, when above 0 with StoreBytes, keeps the prints of the days a report read
+	// (day_prints.sql) up to that long (at most 5 minutes), and answers a later report's
+	// days from them where the list of the events' data parts shows that nothing can have
+	// changed them since (printcache.go): the dashboard's second wave of panels and the
+	// warm-up's panels then list the parts (a few milliseconds) instead of reading every
+	// day's print again. Each report then lists the parts before it reads prints: one query
+	// more when nothing is kept. 0 keeps none.
+	PrintsReuse time.Duration
+	// Now is the Runner's clock, for PrintsReuse; nil is time.Now.
+	Now func() time.Time
 	// Log receives what the store on disk could not do and what it loaded; nil logs nothing.
 	Log *slog.Logger
 	// Metrics counts the store's hits, misses, evictions and bytes; nil counts nothing.
@@ -58,6 +68,7 @@ type Runner struct {
 	kept           recent[*keptRead]   // the batches of the last reads of touch_rows (keptreads.go)
 	countedFunnels recent[*keptFunnel] // the counts of the last funnels counted from kept days (funneldays.go)
 	printShares                        // the reads of the days' prints in flight (printshare.go)
+	printCache                         // the reads of the days' prints kept (printcache.go)
 
 	sharesMu    sync.Mutex
 	shares      map[string]*sharedRead // reads of touchpoints open to joiners, by their SQL (share.go)
