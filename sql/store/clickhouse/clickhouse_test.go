@@ -131,3 +131,26 @@ func FuzzOptions(f *testing.F) {
 		}
 	})
 }
+
+// TestSelecterOf: Select's own connections serve a DSN of one address without TLS, with LZ4
+// (journeyd's default) or no compression.
+func TestSelecterOf(t *testing.T) {
+	f := func(dsn string, want, compress bool) {
+		t.Helper()
+		opt, err := Options(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newSelecter(opt)
+		if (s != nil) != want || (s != nil && s.compress != compress) {
+			t.Fatalf("%s: selecter %v, want %v (compress %v)", dsn, s != nil, want, compress)
+		}
+	}
+	f("clickhouse://127.0.0.1:9000/j", true, true)
+	f("clickhouse://[::1]:9000/j?compress=lz4", true, true)
+	f("clickhouse://ch.example:9000/j?compress=none", true, false)
+	f("clickhouse://a:9000/j?log_queries=1&max_threads=2", true, true)
+	f("clickhouse://ch.example:9000/j?compress=zstd", false, false)
+	f("clickhouse://ch.example:9000/j?secure=true", false, false)
+	f("clickhouse://a:9000,b:9000/j", false, false)
+}

@@ -83,10 +83,10 @@ func readNumbers(t *testing.T, conn driver.Conn, n int) int {
 
 // TestSelectManyBlocks: 200 000 rows in blocks of at most 1 000 (max_block_size, so the
 // setting reaches the server) come as at least 200 blocks, every value as the SQL makes it,
-// through Select's connections with LZ4 (journeyd's default), without compression, and
-// through the driver (a driver.Conn that is not a Conn).
+// through Select's connections with LZ4 (journeyd's default, or named) and without
+// compression, and through the driver (a driver.Conn that is not a Conn).
 func TestSelectManyBlocks(t *testing.T) {
-	for _, q := range []string{"", "?compress=none"} {
+	for _, q := range []string{"", "?compress=none", "?compress=lz4"} {
 		conn, _ := open(t, q)
 		if blocks := readNumbers(t, conn, 200_000); blocks < 200 {
 			t.Fatalf("DSN query %q: %d blocks of at most 1 000 rows for 200 000 rows", q, blocks)
