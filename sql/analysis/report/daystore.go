@@ -230,46 +230,90 @@ type dayStore struct {
 // period) at once, and the two would each read the same days of touch_rows from
 // ClickHouse, the costliest query of the dashboard, at the same time. print, rows and ok
 // are set before done is closed; ok false: the read failed, and whoever waited reads the
-// day itself.
+// day itself. owner is the read taking it (under dayStore.mu).
 type dayRead struct {
 	done  chan struct{}
 	print dayPrint
 	rows  keptDay
 	ok    bool
+	owner *dayClaim
+}
+
+// dayClaim is one read's claim on days of a query: the days first to end (excluded) it
+// asks for, and whether it has begun to take the days it claimed (started, under
+// dayStore.mu). Until then, a read asking for more days, all of this one's among them (the
+// overview, when a top list came first), takes its claimed days over: it reads them with
+// its own in one query, and this read waits for them, where otherwise each would read its
+// days in a query of its own (on touch_rows, from session_aggregates, whose key makes a
+// read of a few days cost about what the month does).
+type dayClaim struct {
+	first, end uint16
+	started    bool
 }
 
 // claim returns, of the days first to end (excluded) of query, those another read is
 // taking (wait) and the others, ascending, which the caller takes now (own) and must end
-// (finish).
-func (s *dayStore) claim(query string, first, end uint16) (own []uint16, wait map[uint16]*dayRead) {
+// (finish), as c, its claim: those no read takes and those of a read not started yet
+// whose days are all within first to end, fewer than these (dayClaim).
+func (s *dayStore) claim(query string, c *dayClaim) (own []uint16, wait map[uint16]*dayRead) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.reading == nil {
 		s.reading = map[dayKey]*dayRead{}
 	}
-	for n := first; n < end; n++ {
+	for n := c.first; n < c.end; n++ {
 		k := dayKey{query, n}
 		if d, ok := s.reading[k]; ok {
+			if o := d.owner; !o.started && c.first <= o.first && o.end <= c.end && o.end-o.first < c.end-c.first {
+				d.owner = c
+				own = append(own, n)
+				continue
+			}
 			if wait == nil {
 				wait = map[uint16]*dayRead{}
 			}
 			wait[n] = d
 			continue
 		}
-		s.reading[k] = &dayRead{done: make(chan struct{})}
+		s.reading[k] = &dayRead{done: make(chan struct{}), owner: c}
 		own = append(own, n)
 	}
 	return own, wait
 }
 
-// finish ends the days of query claim gave the caller (own): days[n-first] is day n's
-// rows, of print prints[n-first]; days is nil when the caller could not take them.
-func (s *dayStore) finish(query string, own []uint16, first uint16, prints []dayPrint, days []keptDay) {
+// start begins c's taking of its days: of own, those claim gave it, it returns those still
+// its own and adds those another read took over to wait (made when nil).
+func (s *dayStore) start(query string, c *dayClaim, own []uint16, wait map[uint16]*dayRead) ([]uint16, map[uint16]*dayRead) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.started = true
+	still := own[:0:0]
+	for _, n := range own {
+		d := s.reading[dayKey{query, n}]
+		if d.owner == c {
+			still = append(still, n)
+			continue
+		}
+		if wait == nil {
+			wait = map[uint16]*dayRead{}
+		}
+		wait[n] = d
+	}
+	return still, wait
+}
+
+// finish ends the days of query claim gave c (own) that are still its own: days[n-first]
+// is day n's rows, of print prints[n-first]; days is nil when the caller could not take
+// them.
+func (s *dayStore) finish(query string, c *dayClaim, own []uint16, first uint16, prints []dayPrint, days []keptDay) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, n := range own {
 		k := dayKey{query, n}
 		d := s.reading[k]
+		if d == nil || d.owner != c {
+			continue
+		}
 		if days != nil {
 			d.print, d.rows, d.ok = prints[n-first], days[n-first], true
 		}
@@ -475,17 +519,19 @@ func (r *Runner) keptDaysSized(ctx context.Context, name string, params map[stri
 	// prints the others share, printshare.go) and the others wait for those they share.
 	// The claimed days are ended before this read waits for others' (which may wait for
 	// these), and also when it fails or panics: no read waits for ever.
-	own, wait := s.claim(query, first, end)
+	c := &dayClaim{first: first, end: end}
+	own, wait := s.claim(query, c)
 	days, prints, err := func() (days []keptDay, prints []dayPrint, err error) {
 		done := false
 		defer func() {
 			if !done {
-				s.finish(query, own, first, nil, nil)
+				s.finish(query, c, own, first, nil, nil)
 			}
 		}()
 		if prints, err = r.dayPrints(ctx, params, first, end); err != nil {
 			return nil, nil, err
 		}
+		own, wait = s.start(query, c, own, wait)
 		days = make([]keptDay, end-first)
 		var missing []uint16
 		for _, n := range own {
@@ -500,7 +546,7 @@ func (r *Runner) keptDaysSized(ctx context.Context, name string, params map[stri
 				return nil, nil, err
 			}
 		}
-		s.finish(query, own, first, prints, days)
+		s.finish(query, c, own, first, prints, days)
 		done = true
 		return days, prints, nil
 	}()

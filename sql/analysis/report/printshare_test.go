@@ -126,7 +126,10 @@ func waitPrints(t *testing.T, r *Runner, n int) {
 // asked at once, and either may come first), its read of the prints of March 4 to 7 is in
 // flight when the overview asks for February 28 to March 7 (its period and the one before):
 // the overview joins it for March 4 to 7 and reads only February 28 to March 3 itself, not
-// the whole of its days again. Each answers what it answers alone.
+// the whole of its days again; and it takes over the top list's claim on March 4 to 7 of
+// touch_rows (dayClaim), not started yet, so that it reads all its days in one query and the
+// top list waits for them, where each would read its own days. Each answers what it
+// answers alone.
 func TestTopListFirstSharesDayPrints(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	journeytest.Insert(t, conn, storeTraffic())
@@ -152,11 +155,14 @@ func TestTopListFirstSharesDayPrints(t *testing.T) {
 		}
 	}
 
+	offset := selectQueries(t, conn)
+	offset = selectQueries(t, conn) - offset
 	r := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, MaxConcurrent: 1}
 	endTurn, err := r.turn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := selectQueries(t, conn)
 	type answer struct {
 		i    int
 		json string
@@ -196,5 +202,10 @@ func TestTopListFirstSharesDayPrints(t *testing.T) {
 		if a.json != alone[a.i] {
 			t.Errorf("%s asked at once:\n%s\nalone:\n%s", names[a.i], a.json, alone[a.i])
 		}
+	}
+	// The top list: its prints and the person links; the overview: its prints, settled,
+	// the links and touch_rows of all seven days. 6, where two reads of touch_rows made 8.
+	if n := queriesSince(t, conn, before, offset); n != 6 {
+		t.Errorf("the two asked at once ran %d queries, want 6 (one read of touch_rows, not two)", n)
 	}
 }
