@@ -47,7 +47,9 @@ import (
 // the same id has another receipt time). A count and max(received_at) alone would miss
 // that case: a late event received before the newest one while a merge drops a replay.
 // A change the print misses costs the day's rows kept from before; a print that changes
-// while the rows do not (a merge dropping a replay copy) costs one read of the day.
+// while the rows do not (a merge dropping a replay copy) costs one read of the day. With
+// PrintsReuse, a print read a moment ago stands for a later report's while the list of the
+// events' data parts shows that nothing can have changed the day since (printcache.go).
 //
 // The rows of a day are kept only when ClickHouse was not writing while they were read
 // (settled.sql): an INSERT into events writes its events first and the sessions of
