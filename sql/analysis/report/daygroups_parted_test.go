@@ -255,6 +255,18 @@ func TestMergeDaysByByte(t *testing.T) {
 // parts each, a third of each day's groups also on the next day (sessions across
 // midnight), one conversion in 40 parts; 620 000 groups of 207 000 people.
 func BenchmarkMergeDays(b *testing.B) {
+	days := benchMergeDays(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		g := &touchGrouper{links: map[uint64]uint64{}}
+		if err := g.group(days); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchMergeDays returns the days of BenchmarkMergeDays.
+func benchMergeDays(b *testing.B) []*dayRows {
 	days := make([]*dayRows, 30)
 	c := rowConversion{t: 1000, v: 20, id: "00000000-0000-4000-8000-000000000000"}
 	for i := range days {
@@ -268,13 +280,23 @@ func BenchmarkMergeDays(b *testing.B) {
 		d.done(false)
 		days[i] = d
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		g := &touchGrouper{links: map[uint64]uint64{}}
-		if err := g.group(days); err != nil {
-			b.Fatal(err)
-		}
+	return days
+}
+
+// BenchmarkSendPeople cuts the touch groups of BenchmarkMergeDays (620 000 groups of
+// 207 000 people, three groups a person) into batches of whole people (touchGrouper.send),
+// as a read of touch_rows hands them to its members.
+func BenchmarkSendPeople(b *testing.B) {
+	g := &touchGrouper{links: map[uint64]uint64{}}
+	if err := g.group(benchMergeDays(b)); err != nil {
+		b.Fatal(err)
 	}
+	b.ReportAllocs()
+	batches := 0
+	for b.Loop() {
+		g.send(g.keys, func(*personBatch) { batches++ })
+	}
+	b.ReportMetric(float64(batches)/float64(b.N), "batches/op")
 }
 
 // TestSortGroups sorts 1000 groups, group i of person i*7%50 and idx 999-i (so that a

@@ -49,10 +49,13 @@ type personBatch struct {
 }
 
 // newBatch returns an empty batch with room for batchRows touchpoints and conversions
-// (mostly touchpoints), so that filling it seldom grows it.
+// (mostly touchpoints), so that filling it seldom grows it, and for as many people: a
+// person holds a touchpoint or a conversion at least, and most of the bench's hold one or
+// two: room for a quarter as many grew three or four times a batch, 0.48 s of the 1.69 s
+// touchGrouper.send took in a profile of the cold dashboard at 10 million events.
 func newBatch() *personBatch {
 	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4),
-		ends: make([]personEnd, 0, batchRows/4)}
+		ends: make([]personEnd, 0, batchRows)}
 }
 
 // personEnd is where one person of a batch ends: an index into touches, convs and visits.
