@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -164,4 +165,32 @@ func TestPageRowsDay(t *testing.T) {
 	slices.Reverse(views)
 	f(7, views, want)
 	f(0, nil, map[uint64]pageViews{})
+}
+
+// TestIDSorterSort: idSorter sorts as slices.Sort does, on values spread over all 64 bits,
+// values below 2^32 (one run of the top byte, whose top three of the seven byte passes
+// move nothing), a few values repeated (runs of one value), values that differ in their
+// top byte only, and counts around radixMin, reusing its room from one sort to the next.
+func TestIDSorterSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	draws := map[string]func() uint64{
+		"any":   rng.Uint64,
+		"small": func() uint64 { return uint64(rng.Uint32()) },
+		"few":   func() uint64 { return []uint64{0, 7, 1 << 63, 1<<64 - 1}[rng.IntN(4)] },
+		"top":   func() uint64 { return uint64(rng.IntN(256))<<56 | 0x1234 },
+	}
+	var s idSorter
+	for name, draw := range draws {
+		for _, n := range []int{radixMin - 1, radixMin, 100_000} {
+			xs := make([]uint64, n)
+			for i := range xs {
+				xs[i] = draw()
+			}
+			want := slices.Sorted(slices.Values(xs))
+			s.sort(xs)
+			if !slices.Equal(xs, want) {
+				t.Errorf("%s, %d values: not sorted as slices.Sort sorts them", name, n)
+			}
+		}
+	}
 }
