@@ -19,8 +19,9 @@ import (
 //     the day's rows are gone through in order, not once a unit at a random place in its
 //     day;
 //   - the seconds between steps are kept once a unit and step (unitGap), with the unit's
-//     segment of each breakdown once (funnelCounter.segs), not once a breakdown in a list
-//     of each cell that grows; their medians are taken at the end, each segment's gaps
+//     segment of each breakdown once (funnelCounter.segs), both in chunks that are never
+//     copied, not once a breakdown in a list of each cell that grows (each growth a copy
+//     into fresh memory); their medians are taken at the end, each segment's gaps
 //     counted into place and the middle one selected by radix (selectHalf) rather than
 //     sorted.
 
@@ -239,7 +240,7 @@ type funnelCell struct {
 }
 
 // unitGap is the seconds from one step's chain time to the previous step's of a unit
-// (funnelCounter.gaps): unit is the unit's index in funnelCounter.segs.
+// (funnelCounter.gaps): unit is the unit's index in funnelCounter.segs (unitSegs.add).
 type unitGap struct{ unit, gap uint32 }
 
 // funnelCounter counts the units of a funnel, one at a time (unit), then their medians
@@ -247,9 +248,9 @@ type unitGap struct{ unit, gap uint32 }
 type funnelCounter struct {
 	s     funnelShape
 	fv    *funnelValues
-	cells [][]*funnelCell // by breakdown and value id
-	segs  []uint32        // each unit with a gap: its segment (value id) of each breakdown, len(s.by) a unit
-	gaps  [][]unitGap     // by step (index step - 1): each unit's gap to the previous step, where it has one
+	cells [][]*funnelCell      // by breakdown and value id
+	segs  unitSegs             // each unit with a gap: its segment (value id) of each breakdown
+	gaps  []rowChunks[unitGap] // by step (index step - 1): each unit's gap to the previous step, where it has one
 	// scratch for one unit
 	pairs []uint64 // its step events: time << 8 | step (1-based)
 	excl  []uint32 // its exclusion times
@@ -260,7 +261,7 @@ type funnelCounter struct {
 
 // newFunnelCounter returns a counter of the funnel s with the breakdown values fv.
 func newFunnelCounter(s funnelShape, fv *funnelValues) *funnelCounter {
-	c := &funnelCounter{s: s, fv: fv, cells: make([][]*funnelCell, len(s.by)), gaps: make([][]unitGap, s.steps),
+	c := &funnelCounter{s: s, fv: fv, cells: make([][]*funnelCell, len(s.by)), segs: unitSegs{n: len(s.by)}, gaps: make([]rowChunks[unitGap], s.steps),
 		chain: make([]uint32, s.steps), start: make([]int64, s.steps), seg: make([]int, len(s.by))}
 	for b := range c.cells {
 		c.cells[b] = make([]*funnelCell, len(fv.names))
@@ -334,13 +335,10 @@ func (c *funnelCounter) enter(level int) {
 			continue
 		}
 		if unit < 0 {
-			unit = len(c.segs) / len(c.seg)
-			for _, v := range c.seg {
-				c.segs = append(c.segs, uint32(v))
-			}
+			unit = int(c.segs.add(c.seg))
 		}
 		// the chain's times do not decrease: each step's is the least from the previous one's
-		c.gaps[step-1] = append(c.gaps[step-1], unitGap{uint32(unit), c.chain[step-1] - c.chain[step-2]})
+		c.gaps[step-1].add(unitGap{uint32(unit), c.chain[step-1] - c.chain[step-2]})
 	}
 	for b, seg := range c.seg {
 		cell := c.cells[b][seg]
@@ -358,27 +356,32 @@ func (c *funnelCounter) enter(level int) {
 // place by the units' segment of a breakdown (a stable counting pass), and the middle one
 // of each segment's selected (selectHalf).
 func (c *funnelCounter) medians() {
-	nb := len(c.seg)
 	counts := make([]int, len(c.fv.names))
 	var buf []uint32
-	for k, gaps := range c.gaps {
-		if len(gaps) == 0 {
+	for k := range c.gaps {
+		gaps := append(slices.Clip(c.gaps[k].full), c.gaps[k].cur)
+		n := c.gaps[k].n + len(c.gaps[k].cur)
+		if n == 0 {
 			continue
 		}
-		buf = slices.Grow(buf[:0], len(gaps))[:len(gaps)]
-		for b := range nb {
+		buf = slices.Grow(buf[:0], n)[:n]
+		for b := range c.seg {
 			clear(counts)
-			for _, g := range gaps {
-				counts[c.segs[int(g.unit)*nb+b]]++
+			for _, chunk := range gaps {
+				for _, g := range chunk {
+					counts[c.segs.of(g.unit, b)]++
+				}
 			}
 			at := 0
 			for s, n := range counts {
 				counts[s], at = at, at+n
 			}
-			for _, g := range gaps { // counts[s] ends as where segment s ends
-				s := c.segs[int(g.unit)*nb+b]
-				buf[counts[s]] = g.gap
-				counts[s]++
+			for _, chunk := range gaps { // counts[s] ends as where segment s ends
+				for _, g := range chunk {
+					s := c.segs.of(g.unit, b)
+					buf[counts[s]] = g.gap
+					counts[s]++
+				}
 			}
 			from := 0
 			for s, end := range counts {
@@ -389,6 +392,35 @@ func (c *funnelCounter) medians() {
 			}
 		}
 	}
+}
+
+// unitSegs holds the segments of the units with a gap, n a unit, in chunks of
+// segChunkUnits units that are never copied.
+type unitSegs struct {
+	n      int
+	chunks [][]uint32
+}
+
+// segChunkUnits is how many units' segments a chunk of unitSegs holds.
+const segChunkUnits = 1 << 12
+
+// add appends the segments of a unit and returns its index.
+func (u *unitSegs) add(segs []int) uint32 {
+	last := len(u.chunks) - 1
+	if last < 0 || len(u.chunks[last]) == cap(u.chunks[last]) {
+		u.chunks = append(u.chunks, make([]uint32, 0, segChunkUnits*u.n))
+		last++
+	}
+	unit := last*segChunkUnits + len(u.chunks[last])/u.n
+	for _, s := range segs {
+		u.chunks[last] = append(u.chunks[last], uint32(s))
+	}
+	return uint32(unit)
+}
+
+// of returns the segment of breakdown b of the unit of index unit.
+func (u *unitSegs) of(unit uint32, b int) uint32 {
+	return u.chunks[unit/segChunkUnits][int(unit%segChunkUnits)*u.n+b]
 }
 
 // rows returns funnel.sql's rows of the counted units: by breakdown, segment (by value)
