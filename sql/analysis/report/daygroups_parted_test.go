@@ -293,10 +293,12 @@ func BenchmarkSendPeople(b *testing.B) {
 	}
 	b.ReportAllocs()
 	batches := 0
+	cpu := processCPU(b)
 	for b.Loop() {
 		g.send(g.keys, func(*personBatch) { batches++ })
 	}
 	b.ReportMetric(float64(batches)/float64(b.N), "batches/op")
+	reportRowCPU(b, cpu, len(g.groups))
 }
 
 // TestSortGroups sorts 1000 groups, group i of person i*7%50 and idx 999-i (so that a
