@@ -8,13 +8,17 @@ import (
 
 // funnelCount goes through every row of a funnel's kept days: 4.6 million at 10 million
 // events for the dashboard's barriers (2.5 million first events of a unit's day, 2.1
-// million step events), about 2 s of journeyd's CPU on the first open before this file's
-// ways (docs/BENCHMARKS.md). What it does with them, and why so:
+// million step events), 1.8-2.4 s of journeyd's CPU on the dashboard's first open before
+// this file's ways and about half of that since (docs/BENCHMARKS.md). What it does with
+// them, and why so:
 //
-//   - the rows are put together by unit with a radix sort of 8 bits a pass over the top 32
-//     bits of the unit (sortEntries): a pass moves each row into one of 256 runs, which
-//     the caches and the address translation hold, where one pass of 16 bits (65 536 runs)
-//     missed them for nearly every row and cost more than the four;
+//   - the rows are put together by unit with a radix sort (sortEntries): each entry is
+//     written once, while it is made, into one of 256 runs by the unit's top byte, and
+//     each run (some 430 KB) is then sorted in cache by three passes of a byte. A pass
+//     moves each entry into one of 256 places, which the caches and the address
+//     translation hold, where one pass of 16 bits over all of them (65 536 places) missed
+//     them for nearly every entry, and a copy into fresh room of their size cost its first
+//     touch (110 MB);
 //   - a first event carries the id of its breakdown values (funnelValues), looked up while
 //     the day's rows are gone through in order, not once a unit at a random place in its
 //     day;
