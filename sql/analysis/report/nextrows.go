@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // The next report is gathered here from the events' rows, as the journey map is
@@ -46,6 +46,7 @@ type nextGatherer struct {
 	parts   [256][][]nextRow  // the rows, by the top byte of their person, in chunks of nextChunk
 	times   []int64           // per label: how many times it followed
 	people  []int64           // per label: how many people it followed for
+	cols    nextColumns       // the columns of next_rows' blocks
 }
 
 // nextChunk is how many rows a chunk of a part holds, and nextIDBlock how many bytes of
@@ -60,7 +61,11 @@ const (
 // people), most times first, then by label.
 func (r *Runner) nextFromRows(ctx context.Context, p map[string]Value, limit int) (*Rows, error) {
 	g := &nextGatherer{labelOf: map[string]uint32{}}
-	if err := r.stream(ctx, "next_rows", p, g.scan); err != nil {
+	sql, err := r.SQL("next_rows", p)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.selectSQL(ctx, "next_rows", sql, g.cols.all(), g.block); err != nil {
 		return nil, err
 	}
 	end := g.label(nextEnd)
@@ -157,12 +162,20 @@ func (g *nextGatherer) onceByID(dst, events []nextRow) []nextRow {
 
 // idSum returns a 16-bit digest of an event id: of its last 8 bytes, where random and
 // counting ids differ.
-func idSum(id string) uint16 {
+func idSum[T string | []byte](id T) uint16 {
 	var x uint64
 	for i := max(len(id)-8, 0); i < len(id); i++ {
 		x = x<<8 | uint64(id[i])
 	}
 	return uint16((x * 0x9E3779B97F4A7C15) >> 48)
+}
+
+// labelBytes is label of label's bytes, which it copies only when the label is new.
+func (g *nextGatherer) labelBytes(label []byte) uint32 {
+	if idx, ok := g.labelOf[string(label)]; ok {
+		return idx
+	}
+	return g.label(string(label))
 }
 
 // label returns the index of label in g.labels, adding it when new.
@@ -176,25 +189,33 @@ func (g *nextGatherer) label(label string) uint32 {
 	return idx
 }
 
-// scan reads the rows of next_rows, in any order, keeping each in the part of its person's
-// top byte.
-func (g *nextGatherer) scan(rows driver.Rows) error {
-	var (
-		person     uint64
-		t          uint32
-		id, label  string
-		after      uint8
-		last       string
-		lastOf     uint32
-		dest       = []any{&person, &t, &id, &label, &after} // built once: a slice per Scan call costs an allocation per row
-		labelKnown = false
-	)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		if !labelKnown || label != last {
-			last, lastOf, labelKnown = label, g.label(label), true
+// nextColumns are the columns of next_rows, which each block of a read fills
+// (clickhouse.Select), and the last label met, which the next block's rows likely share.
+type nextColumns struct {
+	person    clickhouse.UInt64s
+	t         clickhouse.UInt32s
+	id, label clickhouse.Strings
+	after     clickhouse.UInt8s
+
+	last   string // the last label met (one of labels), when known
+	lastOf uint32
+	known  bool
+}
+
+// all returns the columns in next_rows' order.
+func (c *nextColumns) all() []clickhouse.Column {
+	return []clickhouse.Column{&c.person, &c.t, &c.id, &c.label, &c.after}
+}
+
+// block keeps the rows of the block g.cols holds, in any order, each in the part of its
+// person's top byte.
+func (g *nextGatherer) block(rows int) error {
+	c := &g.cols
+	for i := range rows {
+		person, t, id := c.person[i], c.t[i], c.id.Bytes(i)
+		if label := c.label.Bytes(i); !c.known || string(label) != c.last {
+			c.lastOf, c.known = g.labelBytes(label), true
+			c.last = g.labels[c.lastOf]
 		}
 		if len(id) >= 1<<16 || len(g.labels) >= nextAfter {
 			return fmt.Errorf("an event id of 64 KiB or more, or 2^31 labels, are more than a read can hold")
@@ -207,8 +228,8 @@ func (g *nextGatherer) scan(rows driver.Rows) error {
 			g.ids = append(g.ids, make([]byte, 0, nextIDBlock))
 			n++
 		}
-		row := nextRow{person: person, t: t, label: lastOf, off: uint32((n-1)*nextIDBlock + len(g.ids[n-1])), n: uint16(len(id)), sum: idSum(id)}
-		if after == 1 {
+		row := nextRow{person: person, t: t, label: c.lastOf, off: uint32((n-1)*nextIDBlock + len(g.ids[n-1])), n: uint16(len(id)), sum: idSum(id)}
+		if c.after[i] == 1 {
 			row.label |= nextAfter
 		}
 		g.ids[n-1] = append(g.ids[n-1], id...)
@@ -219,7 +240,7 @@ func (g *nextGatherer) scan(rows driver.Rows) error {
 		chunk := &(*part)[len(*part)-1]
 		*chunk = append(*chunk, row)
 	}
-	return rows.Err()
+	return nil
 }
 
 // rows returns the counts as next.sql's rows, most times first, then by label, at most

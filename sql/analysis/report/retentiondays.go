@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 // The retention grid (retention.sql) reads every event of its period, about one pass over
@@ -74,25 +74,26 @@ func (r *Runner) readRetentionDays(ctx context.Context, p map[string]Value, firs
 	for i := range days {
 		days[i] = &retentionDay{start: uint32(first+uint16(i)) * uint32(day/time.Second)}
 	}
-	err := r.stream(ctx, "retention_rows", p, func(rows driver.Rows) error {
-		var (
-			n    uint16
-			key  uint64
-			t    uint32
-			kind uint8
-			dest = []any{&n, &key, &t, &kind}
-		)
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
+	sql, err := r.SQL("retention_rows", p)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		ns   clickhouse.UInt16s
+		keys clickhouse.UInt64s
+		ts   clickhouse.UInt32s
+		kind clickhouse.UInt8s
+	)
+	err = r.selectSQL(ctx, "retention_rows", sql, []clickhouse.Column{&ns, &keys, &ts, &kind}, func(rows int) error {
+		for i := range rows {
+			n, t := ns[i], ts[i]
 			if n < first || int(n-first) >= len(days) || t/uint32(day/time.Second) != uint32(n) {
 				return fmt.Errorf("an event of day %d (at %d) is outside the period's days %d to %d", n, t, first, end)
 			}
 			d := days[n-first]
-			d.keys, d.items = append(d.keys, key), append(d.items, (t-d.start)<<2|uint32(kind&3))
+			d.keys, d.items = append(d.keys, keys[i]), append(d.items, (t-d.start)<<2|uint32(kind[i]&3))
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err
