@@ -153,4 +153,5 @@ func TestSelecterOf(t *testing.T) {
 	f("clickhouse://ch.example:9000/j?compress=zstd", false, false)
 	f("clickhouse://ch.example:9000/j?secure=true", false, false)
 	f("clickhouse://a:9000,b:9000/j", false, false)
+	f("clickhouse://a:9000/j?send_logs_level=trace", false, false)
 }

@@ -154,6 +154,9 @@ func newSelecter(opt *ch.Options) *selecter {
 	if _, err := encodeSettings(s.settings, nil, time.Time{}); err != nil {
 		return nil
 	}
+	if _, ok := s.settings["send_logs_level"]; ok {
+		return nil // the server's log packets, which Select does not read
+	}
 	return s
 }
 
