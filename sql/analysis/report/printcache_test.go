@@ -154,3 +154,94 @@ func TestPrintsFill(t *testing.T) {
 	// Past the minute: nothing answers.
 	f("old", before, time.Minute+time.Second, 10, 14, []uint16{10, 11, 12, 13}, make([]dayPrint, 4))
 }
+
+// TestPrintsInFlightAfterInsert: a read of the week's prints is in flight, begun with the
+// parts listed before a late purchase on the 3rd was inserted; a report that asks once the
+// insert has ended joins it for every day but the 3rd, whose new part its own list shows,
+// and reads the 3rd itself: it sees the purchase though the read in flight (given the
+// prints of before the insert here) does not.
+func TestPrintsInFlightAfterInsert(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+".events"); err != nil {
+		t.Fatal(err)
+	}
+	journeytest.Insert(t, conn, storeTraffic())
+	ctx := context.Background()
+	r := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 20, PrintsReuse: time.Minute}
+	march := func(d int) uint16 { return epochDay(time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC)) }
+	params := map[string]Value{"site": String("store")}
+	first, end := march(1), march(8)
+	stale, err := r.readPrints(ctx, params, first, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := r.readParts(ctx)
+	if err != nil || list == nil {
+		t.Fatalf("cannot list the parts: %v (%d listed)", err, len(list))
+	}
+	key, err := Fill(dayPrintsSQL, map[string]Value{"db": Ident(r.DB), "site": params["site"], "from": fragment("FROM"), "until": fragment("UNTIL")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := &printsRead{first: first, end: end, joined: 1, done: make(chan struct{}), before: &partsAt{list, r.now()}}
+	r.printShares.reads = map[string][]*printsRead{key: {inFlight}}
+
+	late := storeEvent("a2-2", 3, 9, 20, "track", "purchase", "a2", "", "s3", "", 5)
+	late.ReceivedAt = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+	journeytest.Insert(t, conn, []event.Event{late})
+	type answer struct {
+		prints []dayPrint
+		err    error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		p, err := r.dayPrints(ctx, params, first, end)
+		answers <- answer{p, err}
+	}()
+	for deadline := time.Now().Add(stuck); ; time.Sleep(5 * time.Millisecond) {
+		r.printShares.mu.Lock()
+		joined := inFlight.joined
+		r.printShares.mu.Unlock()
+		if joined == 2 {
+			break
+		}
+		select {
+		case a := <-answers:
+			t.Fatalf("the report answered %v, %v without joining the read in flight", a.prints, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the report did not join the read in flight")
+		}
+	}
+	inFlight.prints = stale
+	close(inFlight.done)
+	a := <-answers
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	// By hand: the 3rd held a2's page view alone, now its late purchase too: 2 events;
+	// every other day as before (the 1st 2, the 2nd 2, the 4th 2, the 5th 1, none after).
+	for n := first; n < end; n++ {
+		want := stale[n-first]
+		if n == march(3) {
+			if want.events != 1 {
+				t.Fatalf("before the insert the 3rd held %d events, want 1", want.events)
+			}
+			if a.prints[n-first].events != 2 || a.prints[n-first].hash == want.hash {
+				t.Errorf("the 3rd's print %+v after the insert, want 2 events and another hash than %+v", a.prints[n-first], want)
+			}
+			continue
+		}
+		if a.prints[n-first] != want {
+			t.Errorf("%s: print %+v, want %+v, as before the insert", dayTime(n).Format(time.DateOnly), a.prints[n-first], want)
+		}
+	}
+	fresh, err := r.readPrints(ctx, params, first, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.prints, fresh) {
+		t.Errorf("prints %v, a read of them now %v", a.prints, fresh)
+	}
+}

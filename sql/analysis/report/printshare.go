@@ -19,8 +19,11 @@ import (
 // earlier would have given them, and the day store's rule holds for it as for the report
 // that started the read (settled.sql is asked and the rows are read after the prints,
 // daystore.go). A report whose shared read fails (the context of the report that started it
-// ended) reads the prints itself. Reads that have ended are kept with PrintsReuse only,
-// under the rule of printcache.go.
+// ended) reads the prints itself. With PrintsReuse, where each report lists the events'
+// parts before its prints, a report joins a read in flight only for the days no part has
+// changed since the list taken before that read (printcache.go): an insert that ended
+// after the read began and before the report asked is seen; and reads that have ended are
+// kept, under the same rule.
 
 // printShares are a Runner's reads of day_prints in flight.
 type printShares struct {
@@ -35,6 +38,7 @@ type printsRead struct {
 	done       chan struct{} // closed once prints and err are set
 	prints     []dayPrint
 	err        error
+	before     *partsAt // the parts listed before it began (PrintsReuse); nil: none
 }
 
 // dayPrints returns the print of each day first to end (excluded) of the site of params
@@ -96,40 +100,56 @@ type joinedPrints struct {
 // sharedPrints sets out[n-first] to the print of each day n of first to end (excluded):
 // the days a read of key in flight covers from it, the others in reads of their own (one
 // for each range between those in flight), open to others meanwhile and, with before (the
-// parts listed before this report asked), kept (printCache). A report whose shared read
-// fails (the context of the report that started it ended) reads those days itself.
+// parts listed before this report asked), kept (printCache). With before, a read in flight
+// answers only the days no part changed since the list taken before it (changedDays): an
+// insert that ended after that read began and before this report asked is not missed. A
+// report whose shared read fails (the context of the report that started it ended) reads
+// those days itself.
 func (r *Runner) sharedPrints(ctx context.Context, key string, params map[string]Value, before *partsAt, first, end uint16, out []dayPrint) error {
 	s := &r.printShares
 	var joined []joinedPrints
 	var own []*printsRead
 	s.mu.Lock()
-	for n := first; n < end; {
-		var in *printsRead
-		for _, read := range s.reads[key] {
-			if read.first <= n && n < read.end {
-				in = read
-				break
+	src := make([]*printsRead, end-first) // the read in flight that answers each day; nil: read here
+	for _, read := range s.reads[key] {
+		var changed [][2]uint16
+		if before != nil {
+			if read.before == nil {
+				continue
 			}
+			changed = changedDays(read.before.parts, before.parts)
+		}
+	days:
+		for n := max(first, read.first); n < min(end, read.end); n++ {
+			for _, c := range changed {
+				if c[0] <= n && n <= c[1] {
+					continue days
+				}
+			}
+			if src[n-first] == nil {
+				src[n-first] = read
+			}
+		}
+	}
+	for n := first; n < end; {
+		in := src[n-first]
+		until := n + 1
+		for until < end && src[until-first] == in {
+			until++
 		}
 		if in != nil {
-			in.joined++
-			until := min(end, in.end)
-			joined = append(joined, joinedPrints{in, n, until})
-			n = until
-			continue
-		}
-		until := end // up to the next read in flight
-		for _, read := range s.reads[key] {
-			if read.first > n && read.first < until {
-				until = read.first
+			if !slices.ContainsFunc(joined, func(j joinedPrints) bool { return j.read == in }) {
+				in.joined++ // once a report, for all the days it takes from the read
 			}
+			joined = append(joined, joinedPrints{in, n, until})
+		} else {
+			read := &printsRead{first: n, end: until, joined: 1, done: make(chan struct{}), before: before}
+			if s.reads == nil {
+				s.reads = map[string][]*printsRead{}
+			}
+			s.reads[key] = append(s.reads[key], read)
+			own = append(own, read)
 		}
-		read := &printsRead{first: n, end: until, joined: 1, done: make(chan struct{})}
-		if s.reads == nil {
-			s.reads = map[string][]*printsRead{}
-		}
-		s.reads[key] = append(s.reads[key], read)
-		own = append(own, read)
 		n = until
 	}
 	s.mu.Unlock()
