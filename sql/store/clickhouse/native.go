@@ -55,6 +55,10 @@ const (
 	serverTableColumns = 11
 )
 
+// queryPacket is the packet code send gives a query: clientQuery but in a test of a server
+// that does not understand Select's connections.
+var queryPacket uint64 = clientQuery
+
 // stageComplete asks the server for the query's final result.
 const stageComplete = 2
 
@@ -163,7 +167,7 @@ func (c *nativeConn) flush(deadline time.Time) error {
 func (c *nativeConn) send(query string, settings []setting, quotaKey string, deadline time.Time) error {
 	b := &c.out
 	b.Reset()
-	b.PutUVarInt(clientQuery)
+	b.PutUVarInt(queryPacket)
 	b.PutString("")          // query id: the server makes one
 	b.PutByte(1)             // client info: an initial query
 	b.PutString("")          // initial user

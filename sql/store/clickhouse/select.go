@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"io"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -18,12 +20,12 @@ import (
 // reused columns.
 //
 // clickhouse-go decodes each block into columns it makes anew, and hands a row at a time to
-// Scan: on the widest report reads (millions of rows) that cost journeyd as much CPU as
-// ClickHouse spent making them, most of it clearing and first touching the new columns'
+// Scan: on the widest report reads (millions of rows) that cost journeyd 3-4 s of CPU in
+// the bench's cold dashboard, most of it clearing and first touching the new columns'
 // memory (docs/BENCHMARKS.md). Select's connections speak the native protocol themselves,
 // at a revision 18.16 and current releases both read (native.go), and are used when the DSN
 // asks for nothing they lack: one address, no TLS, LZ4 or no compression, settings that are
-// numbers or strings.
+// numbers or strings, no send_logs_level.
 type Conn struct {
 	driver.Conn
 	sel *selecter // nil: Select reads through the driver
@@ -51,12 +53,58 @@ func wrap(conn driver.Conn, opt *ch.Options) *Conn {
 //
 // The query's quota key is WithQuotaKey's; a deadline of ctx more than a second away is
 // sent as max_execution_time (as clickhouse-go does); the end of ctx cancels the query.
+//
+// Should a server fail Select's own connections in a way that says it did not understand
+// them (an unknown packet or setting, a malformed answer) before any row came, the query
+// is read through the driver, and when the driver succeeds Select uses the driver for that
+// Conn from then on: the protocol revision Select speaks is one that every release since
+// 18.16 reads, but the tests here run against 18.16 only.
 func Select(ctx context.Context, conn driver.Conn, query string, settings ch.Settings, cols []Column, each func(rows int) error) error {
-	if c, ok := conn.(*Conn); ok && c.sel != nil {
-		return c.sel.run(ctx, query, settings, cols, each)
+	c, ok := conn.(*Conn)
+	if !ok || c.sel == nil || c.sel.off.Load() {
+		return selectDriver(ctx, conn, query, settings, cols, each)
 	}
-	return selectDriver(ctx, conn, query, settings, cols, each)
+	delivered := false
+	err := c.sel.run(ctx, query, settings, cols, func(n int) error { delivered = true; return each(n) })
+	if err == nil || delivered || ctx.Err() != nil || !misunderstood(err) {
+		return err
+	}
+	if err := selectDriver(ctx, c.Conn, query, settings, cols, each); err != nil {
+		return err
+	}
+	c.sel.off.Store(true)
+	return nil
 }
+
+// protocolCodes are the server's exceptions that may say it misread Select's packets:
+// UNKNOWN_PACKET_FROM_CLIENT, UNEXPECTED_PACKET_FROM_CLIENT, UNKNOWN_SETTING,
+// CANNOT_READ_ALL_DATA, ATTEMPT_TO_READ_AFTER_EOF, POCO_EXCEPTION.
+var protocolCodes = map[int32]bool{100: true, 101: true, 115: true, 33: true, 32: true, 1000: true}
+
+// misunderstood reports whether err, Select's own connections' error, may come from the
+// server and Select not understanding each other: a protocolError, or neither a network
+// error nor an exception of the query.
+func misunderstood(err error) bool {
+	var ex *ch.Exception
+	if errors.As(err, &ex) {
+		return protocolCodes[ex.Code]
+	}
+	if errors.As(err, new(protocolError)) {
+		return true
+	}
+	var ne net.Error
+	return !errors.As(err, &ne) && !eof(err)
+}
+
+// protocolError is an error of Select's own connections that says the server did not
+// understand them.
+type protocolError struct{ err error }
+
+func (e protocolError) Error() string { return e.err.Error() }
+func (e protocolError) Unwrap() error { return e.err }
+
+// eof reports whether err is the server closing the connection.
+func eof(err error) bool { return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) }
 
 type quotaKeyKey struct{}
 
@@ -126,6 +174,7 @@ type selecter struct {
 	mu     sync.Mutex
 	idle   []*nativeConn
 	closed bool
+	off    atomic.Bool // the server did not understand these connections: Select reads through the driver
 }
 
 // maxIdle is how many connections a selecter keeps open between queries: as many as a
@@ -160,60 +209,6 @@ func newSelecter(opt *ch.Options) *selecter {
 	return s
 }
 
-// setting is a setting as a query sends it in the binary format: a number, or a string.
-type setting struct {
-	key      string
-	isString bool
-	str      string
-	num      uint64
-}
-
-// encodeSettings returns dsn's settings overridden by query's, in key order, and
-// max_execution_time when deadline is more than a second away.
-func encodeSettings(dsn, query ch.Settings, deadline time.Time) ([]setting, error) {
-	all := make(map[string]any, len(dsn)+len(query)+1)
-	for k, v := range dsn {
-		all[k] = v
-	}
-	for k, v := range query {
-		all[k] = v
-	}
-	if !deadline.IsZero() {
-		if sec := time.Until(deadline).Seconds(); sec > 1 {
-			all["max_execution_time"] = int(sec + 5)
-		}
-	}
-	out := make([]setting, 0, len(all))
-	for k, v := range all {
-		s := setting{key: k}
-		switch v := v.(type) {
-		case int:
-			if v < 0 {
-				return nil, fmt.Errorf("cannot send setting %s = %d: a negative number", k, v)
-			}
-			s.num = uint64(v)
-		case int64:
-			if v < 0 {
-				return nil, fmt.Errorf("cannot send setting %s = %d: a negative number", k, v)
-			}
-			s.num = uint64(v)
-		case uint64:
-			s.num = v
-		case bool:
-			if v {
-				s.num = 1
-			}
-		case string:
-			s.isString, s.str = true, v
-		default:
-			return nil, fmt.Errorf("cannot send setting %s of type %T", k, v)
-		}
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
-	return out, nil
-}
-
 // run is Select on s's connections. A connection kept from an earlier query that fails
 // before the server answers (the server closed it meanwhile) is dropped and the query
 // sent once more on a new one: a SELECT, it has done nothing.
@@ -230,11 +225,19 @@ func (s *selecter) run(ctx context.Context, query string, settings ch.Settings, 
 		}
 		c, reused, err := s.get(ctx)
 		if err != nil {
+			if eof(err) { // the server hung up on the hello
+				err = protocolError{err}
+			}
 			return fmt.Errorf("cannot connect to ClickHouse at %s: %w", s.addr, err)
 		}
 		answered, err := s.query(ctx, c, query, enc, quotaKey, cols, each)
 		if err != nil && reused && !answered && !retried && ctx.Err() == nil {
 			continue
+		}
+		if err != nil && !reused && !answered && eof(err) {
+			// a new connection, hung up on without an answer: 18.16 does that to a
+			// packet it does not know
+			err = protocolError{err}
 		}
 		return err
 	}

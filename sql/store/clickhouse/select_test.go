@@ -267,3 +267,30 @@ func TestSelectAfterRestart(t *testing.T) {
 	}
 	readNumbers(t, conn, 10)
 }
+
+// TestSelectFallsBack: when the server does not understand Select's own connections (here
+// a query sent as a packet it does not know: UNKNOWN_PACKET_FROM_CLIENT) and no row came,
+// the query is read through the driver, and from then on the Conn's Select uses the
+// driver; a network error (nothing listening) or an exception of the query (no such
+// table) does not turn Select's connections off.
+func TestSelectFallsBack(t *testing.T) {
+	conn, db := open(t, "")
+	var a clickhouse.UInt64s
+	err := clickhouse.Select(context.Background(), conn, "SELECT x FROM "+db+".missing", nil, []clickhouse.Column{&a}, func(int) error { return nil })
+	if err == nil || clickhouse.SelectOff(conn) {
+		t.Fatalf("a missing table: err %v, Select off %v; want an error and Select on", err, clickhouse.SelectOff(conn))
+	}
+	clickhouse.SelectAt(conn, "127.0.0.1:1")
+	err = clickhouse.Select(context.Background(), conn, "SELECT 1", nil, []clickhouse.Column{&a}, func(int) error { return nil })
+	if err == nil || clickhouse.SelectOff(conn) {
+		t.Fatalf("nothing listening: err %v, Select off %v; want an error and Select on", err, clickhouse.SelectOff(conn))
+	}
+	clickhouse.SelectAt(conn, chtest.Shared(t).Addr())
+	restore := clickhouse.SelectSendsUnknownPacket()
+	defer restore()
+	readNumbers(t, conn, 10)
+	if !clickhouse.SelectOff(conn) {
+		t.Fatal("the server did not understand Select's query packet, and Select stayed on")
+	}
+	readNumbers(t, conn, 20_000)
+}
