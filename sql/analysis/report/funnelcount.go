@@ -12,16 +12,16 @@ import (
 // this file's ways and about half of that since (docs/BENCHMARKS.md). What it does with
 // them, and why so:
 //
-//   - the rows are put together by unit with a radix sort (sortEntries): each entry is
-//     written once, while it is made, into one of 256 runs by the unit's top byte, and
-//     each run (some 430 KB) is then sorted in cache by three passes of a byte. A pass
-//     moves each entry into one of 256 places, which the caches and the address
-//     translation hold, where one pass of 16 bits over all of them (65 536 places) missed
-//     them for nearly every entry, and a copy into fresh room of their size cost its first
-//     touch (110 MB);
-//   - a first event carries the id of its breakdown values (funnelValues), looked up while
-//     the day's rows are gone through in order, not once a unit at a random place in its
-//     day;
+//   - the rows are put together by unit with a radix sort (sortEntries): each entry (16
+//     bytes, funnelEntry) is written once, while it is made, into one of 256 runs by the
+//     unit's top byte, and each run (some 290 KB) is then sorted in cache by three passes
+//     of a byte. A pass moves each entry into one of 256 places, which the caches and the
+//     address translation hold, where one pass of 16 bits over all of them (65 536 places)
+//     missed them for nearly every entry, and a copy into fresh room of their size cost its
+//     first touch (110 MB of entries of 24 bytes then; 73 MB now);
+//   - a first event is named by its index among all the days' (funnelPeriod), which keeps
+//     an entry at 16 bytes; its day, key and breakdown values are looked up only for the
+//     first event of a unit counted, and for ties;
 //   - the seconds between steps are kept once a unit and step (unitGap), with the unit's
 //     segment of each breakdown once (funnelCounter.segs), both in chunks that are never
 //     copied, not once a breakdown in a list of each cell that grows (each growth a copy
@@ -41,19 +41,56 @@ type funnelShape struct {
 	stepSorted bool
 }
 
-// funnelEntry is one row of a unit in a day, 24 bytes: its resolved unit, the day, v: for
-// a first event (idx < eventRow) its time, for a step or exclusion event its item; and for
-// a first event its combination of breakdown values (funnelValues.combo), 0 for none.
+// funnelEntry is one row of a unit, 16 bytes: its resolved unit; for a unit's first event
+// of a day (ref below eventRow), v its time and ref its index among the first events of
+// all the days (funnelPeriod.first); for a step or exclusion event, v its item and ref
+// eventRow | its day's index. 16 bytes rather than 24 (the day and the row's index in it
+// apart): the 4.6 million entries of the bench's barriers are written into fresh memory,
+// whose first touch costs more than the writes.
 type funnelEntry struct {
-	unit  uint64
-	v     uint32
-	day   uint32
-	idx   uint32 // the row's index in the day's keys, or eventRow | its index in the day's events
-	combo uint32
+	unit uint64
+	v    uint32
+	ref  uint32
 }
 
 // eventRow marks a funnelEntry of a step or exclusion event.
 const eventRow = 1 << 31
+
+// funnelPeriod is the days a funnel is counted from, with where each day's first events
+// start among those of all the days: day i's are firsts[i] to firsts[i+1].
+type funnelPeriod struct {
+	days   []*funnelDay
+	firsts []int
+}
+
+// newFunnelPeriod returns the period of days; ok is false when they hold more first events
+// than a funnelEntry can tell apart.
+func newFunnelPeriod(days []*funnelDay) (p *funnelPeriod, ok bool) {
+	p = &funnelPeriod{days: days, firsts: make([]int, len(days)+1)}
+	for i, d := range days {
+		p.firsts[i+1] = p.firsts[i] + len(d.keys)
+	}
+	return p, p.firsts[len(days)] < eventRow && len(days) < eventRow
+}
+
+// first returns the day of the first event ref (a funnelEntry's) and its index there.
+func (r *funnelPeriod) first(ref uint32) (*funnelDay, int) {
+	lo, hi := 0, len(r.days)-1 // the last day whose first events start at or before ref
+	for lo < hi {
+		if m := (lo + hi + 1) / 2; r.firsts[m] <= int(ref) {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return r.days[lo], int(ref) - r.firsts[lo]
+}
+
+// key returns the person key of the first event ref.
+func (r *funnelPeriod) key(ref uint32) uint64 {
+	d, j := r.first(ref)
+	return d.keys[j]
+}
 
 // funnelCount counts funnel.sql's rows from the days (links resolving person keys; nil per
 // session), as the comment at the top of funneldays.go says; nil when an event matches two
@@ -63,18 +100,21 @@ func funnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape) *Row
 	if !s.stepSorted && twoStepEvent(days, s.steps) {
 		return nil
 	}
-	fv := newFunnelValues(days, len(s.cols))
+	period, ok := newFunnelPeriod(days)
+	if !ok {
+		return nil
+	}
 	// by unit: the order of a unit's rows matters nowhere (its events are sorted, its first
 	// event is the least time, then key)
-	entries, runs := funnelEntries(days, links, fv)
+	entries, runs := funnelEntries(days, links)
 	sortEntries(entries, runs)
-	c := newFunnelCounter(s, fv)
+	c := newFunnelCounter(s, period, newFunnelValues(days, len(s.cols)))
 	for i := 0; i < len(entries); {
 		j := i + 1
 		for j < len(entries) && entries[j].unit == entries[i].unit {
 			j++
 		}
-		c.unit(days, entries[i:j])
+		c.unit(entries[i:j])
 		i = j
 	}
 	c.medians()
@@ -130,13 +170,12 @@ func newFunnelValues(days []*funnelDay, cols int) *funnelValues {
 	return fv
 }
 
-// funnelEntries returns an entry for every row of the days, its key resolved through links
-// and a first event's combination looked up in fv (once for each run of equal hashes), in
-// 256 runs by the unit's top byte (the units are hashes, spread evenly), the run of byte b
+// funnelEntries returns an entry for every row of the days, its key resolved through links,
+// in 256 runs by the unit's top byte (the units are hashes, spread evenly), the run of byte b
 // from runs[b] to runs[b+1]: the entries are counted first and then each written once, in
 // its run, rather than all written and then moved into fresh room of their size, whose
-// first touch (110 MB at the bench's 4.6 million entries) cost more than the moves.
-func funnelEntries(days []*funnelDay, links map[uint64]uint64, fv *funnelValues) (entries []funnelEntry, runs [257]int) {
+// first touch (73 MB at the bench's 4.6 million entries) cost more than the moves.
+func funnelEntries(days []*funnelDay, links map[uint64]uint64) (entries []funnelEntry, runs [257]int) {
 	for _, d := range days {
 		for _, key := range d.keys {
 			runs[resolveUnit(links, key)>>56+1]++
@@ -149,21 +188,17 @@ func funnelEntries(days []*funnelDay, links map[uint64]uint64, fv *funnelValues)
 		runs[b] += runs[b-1]
 	}
 	entries = make([]funnelEntry, runs[256])
-	next := runs
+	next, first := runs, uint32(0)
 	for di, d := range days {
-		var hash uint64
-		var combo uint32
 		for j, key := range d.keys {
-			if h := d.combos[j]; j == 0 || h != hash {
-				hash, combo = h, fv.combo[h]
-			}
 			unit := resolveUnit(links, key)
-			entries[next[unit>>56]] = funnelEntry{unit, d.start + d.first[j], uint32(di), uint32(j), combo}
+			entries[next[unit>>56]] = funnelEntry{unit, d.start + d.first[j], first}
 			next[unit>>56]++
+			first++
 		}
 		for j, key := range d.evKeys {
 			unit := resolveUnit(links, key)
-			entries[next[unit>>56]] = funnelEntry{unit: unit, v: d.items[j], day: uint32(di), idx: eventRow | uint32(j)}
+			entries[next[unit>>56]] = funnelEntry{unit, d.items[j], eventRow | uint32(di)}
 			next[unit>>56]++
 		}
 	}
@@ -179,7 +214,7 @@ func resolveUnit(links map[uint64]uint64, key uint64) uint64 {
 }
 
 // sortEntries sorts entries, in runs by the unit's top byte (funnelEntries), by unit, the
-// entries of one unit in no particular order. Each run (some 18 000 entries, 430 KB, at the
+// entries of one unit in no particular order. Each run (some 18 000 entries, 290 KB, at the
 // bench's 4.6 million) is sorted in cache, through room of the largest run's size, by
 // three stable counting passes by the unit's fifth to seventh bytes, which leave it
 // ordered by the unit's top 32 bits; then the few stretches of one top half that hold more
@@ -250,11 +285,12 @@ type unitGap struct{ unit, gap uint32 }
 // funnelCounter counts the units of a funnel, one at a time (unit), then their medians
 // (medians) and the rows (rows).
 type funnelCounter struct {
-	s     funnelShape
-	fv    *funnelValues
-	cells [][]*funnelCell      // by breakdown and value id
-	segs  unitSegs             // each unit with a gap: its segment (value id) of each breakdown
-	gaps  []rowChunks[unitGap] // by step (index step - 1): each unit's gap to the previous step, where it has one
+	s      funnelShape
+	period *funnelPeriod
+	fv     *funnelValues
+	cells  [][]*funnelCell      // by breakdown and value id
+	segs   unitSegs             // each unit with a gap: its segment (value id) of each breakdown
+	gaps   []rowChunks[unitGap] // by step (index step - 1): each unit's gap to the previous step, where it has one
 	// scratch for one unit
 	pairs []uint64 // its step events: time << 8 | step (1-based)
 	excl  []uint32 // its exclusion times
@@ -263,9 +299,10 @@ type funnelCounter struct {
 	seg   []int // its segment of each breakdown
 }
 
-// newFunnelCounter returns a counter of the funnel s with the breakdown values fv.
-func newFunnelCounter(s funnelShape, fv *funnelValues) *funnelCounter {
-	c := &funnelCounter{s: s, fv: fv, cells: make([][]*funnelCell, len(s.by)), segs: unitSegs{n: len(s.by)}, gaps: make([]rowChunks[unitGap], s.steps),
+// newFunnelCounter returns a counter of the funnel s over the days of period, with their
+// breakdown values fv.
+func newFunnelCounter(s funnelShape, period *funnelPeriod, fv *funnelValues) *funnelCounter {
+	c := &funnelCounter{s: s, period: period, fv: fv, cells: make([][]*funnelCell, len(s.by)), segs: unitSegs{n: len(s.by)}, gaps: make([]rowChunks[unitGap], s.steps),
 		chain: make([]uint32, s.steps), start: make([]int64, s.steps), seg: make([]int, len(s.by))}
 	for b := range c.cells {
 		c.cells[b] = make([]*funnelCell, len(fv.names))
@@ -273,21 +310,21 @@ func newFunnelCounter(s funnelShape, fv *funnelValues) *funnelCounter {
 	return c
 }
 
-// unit counts the unit of run, all of its rows of days.
-func (c *funnelCounter) unit(days []*funnelDay, run []funnelEntry) {
+// unit counts the unit of run, all of its rows.
+func (c *funnelCounter) unit(run []funnelEntry) {
 	s := &c.s
 	c.pairs, c.excl = c.pairs[:0], c.excl[:0]
 	first := -1 // its first event: the least time, then key
 	for k, e := range run {
-		d := days[e.day]
-		if e.idx&eventRow == 0 {
+		if e.ref&eventRow == 0 {
 			if first < 0 {
 				first = k
-			} else if f := run[first]; e.v < f.v || e.v == f.v && d.keys[e.idx] < days[f.day].keys[f.idx] {
+			} else if f := run[first]; e.v < f.v || e.v == f.v && c.period.key(e.ref) < c.period.key(f.ref) {
 				first = k
 			}
 			continue
 		}
+		d := c.period.days[e.ref&^eventRow]
 		t, mask := uint64(d.start+e.v>>funnelMaskBits), e.v&(1<<funnelMaskBits-1)
 		for step := 1; step <= s.steps; step++ {
 			if mask&(1<<(step-1)) != 0 {
@@ -321,10 +358,15 @@ func (c *funnelCounter) unit(days []*funnelDay, run []funnelEntry) {
 // run[first] (none: -1): its values, or "" (0).
 func (c *funnelCounter) segments(run []funnelEntry, first int) {
 	clear(c.seg)
-	if first < 0 || run[first].combo == 0 {
+	if first < 0 || c.fv.cols == 0 {
 		return
 	}
-	vals := c.fv.vals[int(run[first].combo-1)*c.fv.cols:]
+	d, j := c.period.first(run[first].ref)
+	combo := c.fv.combo[d.combos[j]]
+	if combo == 0 {
+		return
+	}
+	vals := c.fv.vals[int(combo-1)*c.fv.cols:]
 	for i, b := range c.s.cols {
 		c.seg[b] = vals[i]
 	}

@@ -70,15 +70,15 @@ func TestSortEntries(t *testing.T) {
 			d.evKeys = append(d.evKeys, unit())
 			d.items = append(d.items, uint32(i))
 		}
-		entries, runs := funnelEntries([]*funnelDay{d}, links, &funnelValues{})
+		entries, runs := funnelEntries([]*funnelDay{d}, links)
 		sortEntries(entries, runs)
 		if !slices.IsSortedFunc(entries, func(a, b funnelEntry) int { return cmp.Compare(a.unit, b.unit) }) {
 			t.Errorf("%s: not sorted by unit", name)
 		}
 		seen := make([]bool, len(d.evKeys))
-		for _, e := range entries {
-			i := e.idx &^ eventRow
-			if seen[i] || e.v != uint32(i) || e.unit != resolveUnit(links, d.evKeys[i]) {
+		for _, e := range entries { // an event's item is its index here
+			i := e.v
+			if seen[i] || e.ref != eventRow || e.unit != resolveUnit(links, d.evKeys[i]) {
 				t.Fatalf("%s: entry %+v twice or not row %d's", name, e, i)
 			}
 			seen[i] = true
@@ -296,4 +296,27 @@ func directFunnelCount(days []*funnelDay, links map[uint64]uint64, s funnelShape
 		}
 	}
 	return out
+}
+
+// TestFunnelPeriodFirst: a first event's index among all the days' gives its day and its
+// index there, days without first events skipped: days of 0, 2, 0, 0 and 3 first events
+// number them 0-1 (the second day) and 2-4 (the fifth).
+func TestFunnelPeriodFirst(t *testing.T) {
+	var days []*funnelDay
+	for i, n := range []int{0, 2, 0, 0, 3} {
+		d := &funnelDay{start: uint32(i)}
+		for j := range n {
+			d.keys = append(d.keys, uint64(10*i+j))
+		}
+		days = append(days, d)
+	}
+	p, ok := newFunnelPeriod(days)
+	if !ok {
+		t.Fatal("five first events: too many")
+	}
+	for ref, want := range []uint64{10, 11, 40, 41, 42} {
+		if d, j := p.first(uint32(ref)); d.keys[j] != want || p.key(uint32(ref)) != want {
+			t.Errorf("first event %d: key %d of day %d, want %d", ref, d.keys[j], d.start, want)
+		}
+	}
 }

@@ -79,7 +79,7 @@ func BenchmarkFunnelCount(b *testing.B) {
 // unit.
 func BenchmarkSortEntries(b *testing.B) {
 	days := benchFunnelDays()
-	entries, runs := funnelEntries(days, nil, newFunnelValues(days, 3))
+	entries, runs := funnelEntries(days, nil)
 	work := make([]funnelEntry, len(entries))
 	b.ReportAllocs()
 	cpu := processCPU(b)
