@@ -107,6 +107,7 @@ for s in $sites; do
   sed -E -e "s/\\\$db\\./$db./g" -e "s/\\\$site\\b/'$s'/g" -e "s/\\\$from\\b/toDateTime('2000-01-01 00:00:00')/g" \
     -e "s/\\\$until\\b/toDateTime('2099-12-31 00:00:00')/g" \
     -e "s/\\\$hashes\\b/SELECT cityHash64(path) FROM $db.events WHERE site_id = '$s'/g" \
+    -e "s/\\\$count\\b/1000000/g" \
     sql/analysis/queries/page_names.sql > "$work/sql/$s-kept-page-names.sql"
 done
 # the person-level queries of journeyd journey and journeyd erase, for the busiest signed-in person
