@@ -85,11 +85,7 @@ func (s *idSorter) sort(xs []uint64) {
 	for _, x := range xs {
 		runs[x>>56+1]++
 	}
-	most := 0
-	for b := 1; b < len(runs); b++ {
-		most = max(most, runs[b])
-		runs[b] += runs[b-1]
-	}
+	most := runStarts(&runs)
 	next := runs
 	for b := range 256 {
 		for next[b] < runs[b+1] { // move the value at next[b] to its run, and take the one it displaces
@@ -103,6 +99,17 @@ func (s *idSorter) sort(xs []uint64) {
 		}
 	}
 	s.sortRuns(xs, &runs, most)
+}
+
+// runStarts turns runs, the count of values of each top byte b at runs[b+1], into where
+// each byte's run starts (runs[b]) and ends (runs[b+1]), and returns the longest run's
+// length: the first step of idSorter's sort and countParts.
+func runStarts(runs *[257]int) (most int) {
+	for b := 1; b < len(runs); b++ {
+		most = max(most, runs[b])
+		runs[b] += runs[b-1]
+	}
+	return most
 }
 
 // sortRuns sorts each of the 256 runs of xs by top byte (byte b's from runs[b] to
@@ -142,11 +149,7 @@ func (s *idSorter) countParts(parts [][]uint64, buf []uint64) uint64 {
 			runs[x>>56+1]++
 		}
 	}
-	most := 0
-	for b := 1; b < len(runs); b++ {
-		most = max(most, runs[b])
-		runs[b] += runs[b-1]
-	}
+	most := runStarts(&runs)
 	next := runs
 	for _, p := range parts {
 		for _, x := range p {

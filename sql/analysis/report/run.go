@@ -167,15 +167,27 @@ func (r *Runner) stream(ctx context.Context, name string, params map[string]Valu
 	return r.streamSQL(ctx, name, sql, read)
 }
 
-// streamSQL runs sql, the library query name filled, and hands its rows to read as stream does.
-func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driver.Rows) error) error {
+// begin starts query name (sql, filled) for streamSQL and selectSQL: with ShowSQL set it
+// writes sql there instead and returns a nil done (and the write's error); otherwise it
+// waits for the Runner's turn and returns the done that ends it, nil with the error when
+// the wait could not be had.
+func (r *Runner) begin(ctx context.Context, name, sql string) (done func(), err error) {
 	if r.ShowSQL != nil {
 		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
-		return err
+		return nil, err
 	}
-	done, err := r.turn(ctx)
+	done, err = r.turn(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot run query %s: %w", name, err)
+		return nil, fmt.Errorf("cannot run query %s: %w", name, err)
+	}
+	return done, nil
+}
+
+// streamSQL runs sql, the library query name filled, and hands its rows to read as stream does.
+func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driver.Rows) error) error {
+	done, err := r.begin(ctx, name, sql)
+	if done == nil {
+		return err
 	}
 	defer done()
 	rows, err := r.Conn.Query(clickhouse.Context(ctx, clickhouse.WithSettings(r.settings())), sql)
@@ -197,13 +209,9 @@ func (r *Runner) streamSQL(ctx context.Context, name, sql string, read func(driv
 // millions of rows, whose blocks are decoded into the same columns block after block
 // rather than scanned a row at a time.
 func (r *Runner) selectSQL(ctx context.Context, name, sql string, cols []chstore.Column, each func(rows int) error) error {
-	if r.ShowSQL != nil {
-		_, err := fmt.Fprintf(r.ShowSQL, "-- %s\n%s;\n\n", name, sql)
+	done, err := r.begin(ctx, name, sql)
+	if done == nil {
 		return err
-	}
-	done, err := r.turn(ctx)
-	if err != nil {
-		return fmt.Errorf("cannot run query %s: %w", name, err)
 	}
 	defer done()
 	if err := chstore.Select(ctx, r.Conn, sql, r.settings(), cols, each); err != nil {
