@@ -49,13 +49,15 @@ type personBatch struct {
 }
 
 // newBatch returns an empty batch with room for batchRows touchpoints and conversions
-// (mostly touchpoints), so that filling it seldom grows it, and for as many people: a
-// person holds a touchpoint or a conversion at least, and most of the bench's hold one or
-// two: room for a quarter as many grew three or four times a batch, 0.48 s of the 1.69 s
-// touchGrouper.send took in a profile of the cold dashboard at 10 million events.
+// (mostly touchpoints), so that filling it seldom grows it, and for a quarter as many
+// people, grown when more come. Room for batchRows people at once saved the growth (about
+// 0.5 s of a cold dashboard's profile at 10 million events) but every kept batch then held
+// that room: at 30 million events the warm dashboard's kept batches no longer fitted the
+// store's bound beside its days, and it grouped the touch rows again (4.8 s -> 14.3 s,
+// docs/BENCHMARKS.md).
 func newBatch() *personBatch {
 	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4),
-		ends: make([]personEnd, 0, batchRows)}
+		ends: make([]personEnd, 0, batchRows/4)}
 }
 
 // personEnd is where one person of a batch ends: an index into touches, convs and visits.
