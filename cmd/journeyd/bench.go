@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -24,7 +25,7 @@ func runBenchReports(ctx context.Context, args []string) error {
 	var events int64
 	var runs, chPID int
 	var site string
-	c, _, err := loadCommandConfig("bench-reports", args, []string{"clickhouse", "report-store-bytes"}, func(fs *flag.FlagSet) {
+	c, _, err := loadCommandConfig("bench-reports", args, []string{"clickhouse", "report-store-bytes", "huge-heap-bytes"}, func(fs *flag.FlagSet) {
 		fs.Int64Var(&events, "events", 10_000_000, "synthetic events to time the reports on")
 		fs.IntVar(&runs, "runs", 3, "runs of each query; the median is reported")
 		fs.StringVar(&site, "site", "", "site id of the synthetic events (default bench-N); reused when it already holds N events")
@@ -35,6 +36,7 @@ func runBenchReports(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	reserveHugeHeap(c, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if site == "" {
 		site = fmt.Sprintf("bench-%d", events)
 	}

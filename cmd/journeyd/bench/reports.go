@@ -264,7 +264,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 			return nil, err
 		}
 		out = append(out, ratios(m.timing(b.Name), base))
-		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s (%d of %d)\n", b.Name, m.wall.Seconds(), m.cpu.Seconds(), len(out)-1, len(Timed))
+		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s, journeyd CPU %.3f s, %d page faults (%d of %d)\n", b.Name, m.wall.Seconds(), m.cpu.Seconds(), m.self.Seconds(), m.faults, len(out)-1, len(Timed))
 	}
 	return out, nil
 }
@@ -275,6 +275,7 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 type measured struct {
 	wall, cpu, self time.Duration
 	chPeak, goPeak  uint64
+	faults          int64 // this process's minor page faults (the median run's count)
 }
 
 // timing returns m as the Timing of the report name, without ratios.
@@ -289,13 +290,15 @@ func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(t
 	times := make([]time.Duration, 0, runs)
 	cpus := make([]time.Duration, 0, runs)
 	selfs := make([]time.Duration, 0, runs)
+	faults := make([]int64, 0, runs)
 	var m measured
 	for i := 0; i < max(runs, 1); i++ {
 		tag := fmt.Sprintf("journeyd-bench-%d-%d", time.Now().UnixNano(), i)
 		runtime.GC() // the heap watched holds this run's objects, not the garbage of the last
 		heap := watchHeap()
-		start, c0, s0 := time.Now(), procCPU(chPID), selfCPU()
+		start, c0, s0, f0 := time.Now(), procCPU(chPID), selfCPU(), minorFaults()
 		err := f(tag)
+		faults = append(faults, minorFaults()-f0)
 		m.goPeak = max(m.goPeak, heap())
 		if err != nil {
 			return measured{}, err
@@ -311,7 +314,8 @@ func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(t
 	for _, d := range [][]time.Duration{times, cpus, selfs} {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	}
-	m.wall, m.cpu, m.self = times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2]
+	slices.Sort(faults)
+	m.wall, m.cpu, m.self, m.faults = times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2], faults[len(faults)/2]
 	return m, nil
 }
 
@@ -391,6 +395,17 @@ func queryStats(ctx context.Context, r *report.Runner, tag string) (time.Duratio
 	return 0, 0, false
 }
 
+// minorFaults returns the minor page faults this process has taken: the first write to
+// each page of memory the kernel maps (a 4 KiB page, or a 2 MiB one where huge pages back
+// the heap, cmd/journeyd/hugeheap).
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
+}
+
 // selfCPU returns the CPU time (user and system) this process has spent.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -439,6 +454,6 @@ func TimeDashboard(ctx context.Context, runner func() *report.Runner, site strin
 	if err != nil {
 		return Timing{}, fmt.Errorf("cannot time the dashboard's panels: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "bench-reports: the dashboard's default panels %.3f s, ClickHouse CPU %.3f s\n", m.wall.Seconds(), m.cpu.Seconds())
+	fmt.Fprintf(os.Stderr, "bench-reports: the dashboard's default panels %.3f s, ClickHouse CPU %.3f s, journeyd CPU %.3f s, %d page faults\n", m.wall.Seconds(), m.cpu.Seconds(), m.self.Seconds(), m.faults)
 	return ratios(m.timing("dashboard: its default panels, as the page runs them"), base), nil
 }
