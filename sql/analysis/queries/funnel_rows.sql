@@ -39,6 +39,14 @@
 -- hash of values, with the names (few groups), costed 2.1 s against 1.4 s for kinds 2 and 3
 -- apart.
 --
+-- ClickHouse 18.16 runs each query on one thread here (max_threads 1: it takes this VM's
+-- two cores for one physical core), so the three kinds ran one after the other on one
+-- core: in the dashboard's first open the longest read, the last to end, with little else
+-- left to run beside it (docs/BENCHMARKS.md, "funnel_rows in two queries"). With a breakdown,
+-- journeyd reads the rows of kind 1 in one query and those of kinds 2 and 3 in another at
+-- the same time (readFunnelDays): a kind left out is a constant false condition, which
+-- reads nothing. A server that runs one query on several threads answers the same.
+--
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
 --   $site        the site id, quoted: 'demo'
@@ -48,7 +56,10 @@
 --   $person_key  the unit counted: if(user_id != '', user_id, anon_id) (people) or session_id
 --   $breakdowns  the breakdown columns as d1, d2, ...: device AS d1, channel AS d2; or '' AS d1
 --   $combo       the hash of an event's breakdown values: cityHash64(d1, d2); or toUInt64(0)
---   $broken      1 with a breakdown (rows of kinds 1 and 3), else 0
+--   $first_rows, $step_rows, $name_rows
+--                which kinds of rows to read, 1 or 0 each: kind 1 ($first_rows) and kind 3
+--                ($name_rows) only with a breakdown; all three at once, or the rows of kind 1
+--                in one query and those of kinds 2 and 3 in another run beside it (below)
 --   $names       the values of a hash: concat(toString(length(any(d1))), ':', any(d1), toString(length(any(d2))), ':', any(d2));
 --                or '' with no breakdown
 --   $mask        the step and exclusion bits of an event:
@@ -59,7 +70,7 @@ FROM
     SELECT toDate(ts, 'UTC') AS day, bitXor(cityHash64($person_key), toUInt16(day)) AS k, ts, $breakdowns, $combo AS h
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
-        AND $broken
+        AND $first_rows
 )
 GROUP BY k
 UNION ALL
@@ -69,7 +80,7 @@ FROM
     SELECT toDate(ts, 'UTC') AS day, ts, toUInt32($mask) AS mask, $person_key AS person
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
-        AND mask != 0
+        AND mask != 0 AND $step_rows
 )
 UNION ALL
 SELECT toUInt8(3) AS kind, toUInt16(day) AS day_number, toUInt64(0) AS unit_key, toUInt32(0) AS t, h AS combo, $names AS names
@@ -78,6 +89,6 @@ FROM
     SELECT toDate(ts, 'UTC') AS day, $breakdowns, $combo AS h
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
-        AND $broken
+        AND $name_rows
 )
 GROUP BY day, h
