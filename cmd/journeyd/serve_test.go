@@ -135,16 +135,17 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // TestReportsWarmAtStart: once ready, journeyd serve reads the days the dashboard opens on
 // into its report store (--report-warm, on by default): the overview of site shop over the
 // 30 days to today and the 30 before, and its top lists, top pages, journey map, barriers,
-// funnel and retention over the 30 (report.DashboardPanels): 240 days, 210 read from
+// funnel and retention over the 30 (report.DashboardPanels): 270 days, 210 read from
 // ClickHouse (the top lists' 30 are days of touch_rows the overview read, one kind of day
-// whatever the key; the page views, stage_rows, funnel_rows with barriers' breakdowns and
-// without, and retention_rows are 30 each). The channels the dashboard then asks for over
+// whatever the key, and the funnel's 30 the step events barriers read; the page views,
+// stage_rows, funnel_rows' step events, its first events with barriers' breakdowns, and
+// retention_rows are 30 each). The channels the dashboard then asks for over
 // those 30 days come from the store, every day of them.
 func TestReportsWarmAtStart(t *testing.T) {
 	t.Setenv("JOURNEYD_ADMIN_TOKEN", "admin-secret")
 	a := startApp(t, e2eConfig)
 	const misses, hits = "journeyd_report_store_misses_total", "journeyd_report_store_hits_total"
-	for deadline := time.Now().Add(time.Minute); metricValue(t, a.URL, misses)+metricValue(t, a.URL, hits) < 240; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); metricValue(t, a.URL, misses)+metricValue(t, a.URL, hits) < 270; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s is %v a minute after ready, want 210: the start warmed no report", misses, metricValue(t, a.URL, misses))
 		}
@@ -167,7 +168,7 @@ func TestReportsWarmAtStart(t *testing.T) {
 	if time.Now().UTC().Truncate(24*time.Hour) != today {
 		t.Skip("the UTC day changed between the warm-up and the request: their periods differ")
 	}
-	if h, m := metricValue(t, a.URL, hits), metricValue(t, a.URL, misses); h != 30+30 || m != 210 {
-		t.Errorf("after channels over the 30 days: %v days from the store and %v read in all, want 60 (the top lists' 30 at the warm-up, channels' 30) and still 210", h, m)
+	if h, m := metricValue(t, a.URL, hits), metricValue(t, a.URL, misses); h != 30+30+30 || m != 210 {
+		t.Errorf("after channels over the 30 days: %v days from the store and %v read in all, want 90 (the top lists' 30 and the funnel's 30 at the warm-up, channels' 30) and still 210", h, m)
 	}
 }

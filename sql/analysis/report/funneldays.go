@@ -93,10 +93,28 @@ func (r *Runner) funnelDaysRoute(req *Request) bool {
 		len(req.Steps) >= 2 && len(req.Steps)+1 <= funnelMaskBits
 }
 
-// funnelRowsParams returns the parameters of funnel_rows.sql for req and the breakdowns by
-// (funnelParams' breakdowns), and the indices of by that are breakdowns ("" is
-// none).
-func funnelRowsParams(req *Request, by []string) (map[string]Value, []int, error) {
+// funnelRowsParams returns the parameters of the reads of funnel_rows.sql for req and the
+// breakdowns by (funnelParams' breakdowns): steps, of the rows of kind 2, which are the
+// same whatever the breakdowns, so that a funnel and barriers of the same steps share
+// their days (the dashboard asks for both at once); and firsts, of the rows of kinds 1 and
+// 3, with a breakdown (else nil); and the indices of by that are breakdowns ("" is none).
+// The two reads run at the same time (funnelFromDays): ClickHouse 18.16 runs each query
+// on one thread here (funnel_rows.sql).
+func funnelRowsParams(req *Request, by []string) (steps, firsts map[string]Value, cols []int, err error) {
+	if steps, _, err = funnelRowsQuery(req, []string{""}); err != nil {
+		return nil, nil, nil, err
+	}
+	if firsts, cols, err = funnelRowsQuery(req, by); err != nil || len(cols) == 0 {
+		return steps, nil, nil, err
+	}
+	firsts["step_rows"] = fragment("0")
+	return steps, firsts, cols, nil
+}
+
+// funnelRowsQuery returns the parameters of funnel_rows.sql for req and the breakdowns by,
+// every kind of row asked (kinds 1 and 3 only with a breakdown), and the indices of by
+// that are breakdowns.
+func funnelRowsQuery(req *Request, by []string) (map[string]Value, []int, error) {
 	fp, err := funnelParams(req, by)
 	if err != nil {
 		return nil, nil, err
@@ -151,20 +169,33 @@ var stepSortSince = clickhouse.Version{Major: 21, Minor: 2}
 // cannot be counted so on this server (an event matching two steps before ClickHouse 21.2):
 // funnel.sql must answer.
 func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) (rows *Rows, ok bool, err error) {
-	p, cols, err := funnelRowsParams(req, by)
+	steps, firsts, cols, err := funnelRowsParams(req, by)
 	if err != nil {
 		return nil, false, err
 	}
 	first, end := epochDay(req.From), epochDay(req.To)
-	days, err := r.keptDays(ctx, "funnel_rows", p, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
-		return r.readFunnelDays(ctx, p, first, end, cols, keep)
-	})
+	read := func(ctx context.Context, p map[string]Value, cols []int) ([]keptDay, error) {
+		return r.keptDays(ctx, "funnel_rows", p, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
+			return r.readFunnelDays(ctx, p, first, end, cols, keep)
+		})
+	}
+	var stepDays, firstDays []keptDay
+	if firsts == nil || r.ShowSQL != nil { // shown one after the other
+		if stepDays, err = read(ctx, steps, nil); err == nil && firsts != nil {
+			firstDays, err = read(ctx, firsts, cols)
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) { stepDays, err = read(gctx, steps, nil); return err })
+		g.Go(func() (err error) { firstDays, err = read(gctx, firsts, cols); return err })
+		err = g.Wait()
+	}
 	if err != nil {
 		return nil, false, err
 	}
 	var links map[uint64]uint64
 	if !req.PerSession {
-		if links, err = r.siteLinks(ctx, p["site"]); err != nil {
+		if links, err = r.siteLinks(ctx, steps["site"]); err != nil {
 			return nil, false, err
 		}
 	}
@@ -175,23 +206,46 @@ func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) 
 	if err != nil {
 		return nil, false, err
 	}
-	fd := make([]*funnelDay, len(days))
-	for i, d := range days {
-		fd[i] = d.(*funnelDay)
-	}
 	shape := funnelShape{steps: len(req.Steps), window: uint64(req.Window / time.Second),
 		exclusion: len(req.Exclude) > 0, by: by, cols: cols, stepSorted: v.AtLeast(stepSortSince)}
-	query, err := r.storeQuery("funnel_rows", p)
+	query, err := r.storeQuery("funnel_rows", steps)
 	if err != nil {
 		return nil, false, err
 	}
+	if firsts != nil {
+		q, err := r.storeQuery("funnel_rows", firsts)
+		if err != nil {
+			return nil, false, err
+		}
+		query += "\n" + q
+	}
 	key := fmt.Sprintf("%s\n%+v", query, shape)
-	if rows, ok := r.keptFunnel(key, fd, links); ok {
+	from := append(slices.Clip(stepDays), firstDays...)
+	if rows, ok := r.keptFunnel(key, from, links); ok {
 		return rows, rows != nil, nil
 	}
-	rows = funnelCount(fd, links, shape)
-	r.keepFunnel(key, fd, links, rows)
+	rows = funnelCount(joinFunnelDays(stepDays, firstDays), links, shape)
+	r.keepFunnel(key, from, links, rows)
 	return rows, rows != nil, nil
+}
+
+// joinFunnelDays returns the days of a funnel: each day of steps (the rows of kind 2) with
+// the rows of kinds 1 and 3 of the same day of firsts, when there is a breakdown (firsts
+// not nil). The kept days stay as they are: a joined day is a new one that shares their
+// slices.
+func joinFunnelDays(steps, firsts []keptDay) []*funnelDay {
+	out := make([]*funnelDay, len(steps))
+	for i, d := range steps {
+		s := d.(*funnelDay)
+		if firsts == nil {
+			out[i] = s
+			continue
+		}
+		f := firsts[i].(*funnelDay)
+		out[i] = &funnelDay{start: s.start, cols: f.cols, keys: f.keys, first: f.first, combos: f.combos,
+			hashes: f.hashes, names: f.names, evKeys: s.evKeys, items: s.items}
+	}
+	return out
 }
 
 // A funnel counted again from the same stored days with the same person links counts the
@@ -206,15 +260,15 @@ const keptFunnelsMax = 8
 
 // keptFunnel is the count of one funnel and what it came from.
 type keptFunnel struct {
-	key   string // the funnel_rows query, the period left open, and the funnelShape
-	days  []*funnelDay
+	key   string // the funnel_rows queries, the period left open, and the funnelShape
+	days  []keptDay // the days of its reads, those of steps then those of firsts
 	links map[uint64]uint64
 	rows  *Rows // nil: left to funnel.sql
 }
 
 // keptFunnel returns the count kept of the funnel key over days with links, and whether
 // there is one.
-func (r *Runner) keptFunnel(key string, days []*funnelDay, links map[uint64]uint64) (*Rows, bool) {
+func (r *Runner) keptFunnel(key string, days []keptDay, links map[uint64]uint64) (*Rows, bool) {
 	k, ok := r.countedFunnels.find(func(k *keptFunnel) bool {
 		return k.key == key && slices.Equal(k.days, days) && maps.Equal(k.links, links)
 	}, true)
@@ -228,10 +282,10 @@ func (r *Runner) keptFunnel(key string, days []*funnelDay, links map[uint64]uint
 // kept count holds stay in memory while it is kept, evicted from the store or not: the
 // counts kept hold at most StoreBytes of days (about 75 MB the dashboard's barriers over a
 // month at 10 million events), the least recently used going first.
-func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint64, rows *Rows) {
+func (r *Runner) keepFunnel(key string, days []keptDay, links map[uint64]uint64, rows *Rows) {
 	var bytes int64
 	for _, d := range days {
-		bytes += d.size()
+		bytes += d.(*funnelDay).size()
 	}
 	r.countedFunnels.keep(&keptFunnel{key: key, days: days, links: links, rows: rows}, bytes, keptFunnelsMax, r.StoreBytes,
 		func(*keptFunnel) bool { return false })
@@ -241,26 +295,12 @@ func (r *Runner) keepFunnel(key string, days []*funnelDay, links map[uint64]uint
 // holds day n's, every day of first to end (excluded) one, whose hashes name the values of
 // the breakdowns cols (the indices of the breakdowns asked that are not "",
 // funnelRowsParams). When keep, the days' slices hold no room beyond their rows.
-//
-// With a breakdown the rows of kind 1 (every unit's first event of each day: a GROUP BY of
-// every event, about 60 % of the read) come from one query and those of kinds 2 and 3 from
-// another, run at the same time (funnel_rows.sql says why).
 func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
-	parts := []map[string]Value{p}
-	if len(cols) > 0 {
-		firsts, rest := maps.Clone(p), maps.Clone(p)
-		firsts["step_rows"], firsts["name_rows"] = fragment("0"), fragment("0")
-		rest["first_rows"] = fragment("0")
-		parts = []map[string]Value{firsts, rest}
+	sql, err := r.SQL("funnel_rows", p)
+	if err != nil {
+		return nil, err
 	}
-	sqls := make([]string, len(parts))
-	for i, q := range parts {
-		var err error
-		if sqls[i], err = r.SQL("funnel_rows", q); err != nil {
-			return nil, err
-		}
-	}
-	return r.readFunnelDaysSQL(ctx, sqls, first, end, cols, keep)
+	return r.readFunnelDaysSQL(ctx, sql, first, end, cols, keep)
 }
 
 // funnelDayRows gathers one day's rows of kinds 1 and 2 while funnel_rows streams in, in
@@ -286,9 +326,7 @@ func (c *funnelColumns) all() []clickhouse.Column {
 	return []clickhouse.Column{&c.kind, &c.day, &c.key, &c.t, &c.combo, &c.names}
 }
 
-// readFunnelDaysSQL is readFunnelDays of sqls, funnel_rows queries that each read kinds of
-// rows the others do not (so that each writes fields of the days no other writes), run
-// at the same time (one after the other when the SQL is only shown).
+// readFunnelDaysSQL is readFunnelDays of sql, a funnel_rows query.
 //
 // A day's rows of kinds 1 and 2 are gathered in chunks and copied once, when the read has
 // ended, into slices of exactly their length, which the store keeps as they are: appended
@@ -299,53 +337,14 @@ func (c *funnelColumns) all() []clickhouse.Column {
 // are a quarter of its events on the bench, its step events anything from none to all of
 // them, and room for every event in both kinds is 32 bytes an event, the most of it
 // zeroed for nothing and the rows copied again to trim it.
-func (r *Runner) readFunnelDaysSQL(ctx context.Context, sqls []string, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
+func (r *Runner) readFunnelDaysSQL(ctx context.Context, sql string, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
 	days := make([]*funnelDay, end-first)
 	gathered := make([]funnelDayRows, end-first)
 	for i := range days {
 		days[i] = &funnelDay{start: uint32(first+uint16(i)) * uint32(day/time.Second), cols: uint32(len(cols))}
 	}
-	read := func(ctx context.Context, sql string) error {
-		return r.readFunnelRows(ctx, sql, days, gathered, first, end, len(cols))
-	}
-	var err error
-	if r.ShowSQL != nil || len(sqls) == 1 {
-		for _, sql := range sqls {
-			if err = read(ctx, sql); err != nil {
-				break
-			}
-		}
-	} else {
-		g, gctx := errgroup.WithContext(ctx)
-		for _, sql := range sqls {
-			g.Go(func() error { return read(gctx, sql) })
-		}
-		err = g.Wait()
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]keptDay, len(days))
-	for i, d := range days {
-		g := &gathered[i]
-		d.keys, d.first, d.combos = g.keys.flat(keep), g.first.flat(keep), g.combos.flat(keep)
-		d.evKeys, d.items = g.evKeys.flat(keep), g.items.flat(keep)
-		gathered[i] = funnelDayRows{} // the chunks are garbage now, before the next day's copy
-		if keep {
-			d.hashes, d.names = slices.Clip(d.hashes), slices.Clip(d.names)
-		}
-		out[i] = d
-	}
-	return out, nil
-}
-
-// readFunnelRows reads the rows of sql, a funnel_rows query, into days and gathered (the
-// days of first to end, excluded), cols the breakdowns' count. Rows of kind 1 go to
-// gathered's keys, first and combos, of kind 2 to its evKeys and items, of kind 3 to the
-// day's hashes and names.
-func (r *Runner) readFunnelRows(ctx context.Context, sql string, days []*funnelDay, gathered []funnelDayRows, first, end uint16, cols int) error {
 	var fc funnelColumns
-	return r.selectSQL(ctx, "funnel_rows", sql, fc.all(), func(rows int) error {
+	err := r.selectSQL(ctx, "funnel_rows", sql, fc.all(), func(rows int) error {
 		for i := range rows {
 			kind, n, key, t, combo := fc.kind[i], fc.day[i], fc.key[i], fc.t[i], fc.combo[i]
 			if n < first || int(n-first) >= len(days) {
@@ -369,7 +368,7 @@ func (r *Runner) readFunnelRows(ctx context.Context, sql string, days []*funnelD
 			case 3: // a few a day (the values met): appended
 				d.hashes = append(d.hashes, combo)
 				var err error
-				if d.names, err = appendNames(d.names, fc.names.String(i), cols); err != nil {
+				if d.names, err = appendNames(d.names, fc.names.String(i), len(cols)); err != nil {
 					return fmt.Errorf("day %d: %w", n, err)
 				}
 			default:
@@ -378,6 +377,21 @@ func (r *Runner) readFunnelRows(ctx context.Context, sql string, days []*funnelD
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keptDay, len(days))
+	for i, d := range days {
+		g := &gathered[i]
+		d.keys, d.first, d.combos = g.keys.flat(keep), g.first.flat(keep), g.combos.flat(keep)
+		d.evKeys, d.items = g.evKeys.flat(keep), g.items.flat(keep)
+		gathered[i] = funnelDayRows{} // the chunks are garbage now, before the next day's copy
+		if keep {
+			d.hashes, d.names = slices.Clip(d.hashes), slices.Clip(d.names)
+		}
+		out[i] = d
+	}
+	return out, nil
 }
 
 // rowChunksMin and rowChunksMax bound the rows of a chunk of rowChunks: the first chunks

@@ -125,7 +125,7 @@ func BenchmarkReadFunnelDays(b *testing.B) {
 		b.Run(map[bool]string{true: "kept", false: "unkept"}[keep], func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := r.readFunnelDaysSQL(context.Background(), []string{sql}, benchFirst, benchFirst+benchDays, []int{0}, keep); err != nil {
+				if _, err := r.readFunnelDaysSQL(context.Background(), sql, benchFirst, benchFirst+benchDays, []int{0}, keep); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,10 +17,12 @@ import (
 // sites store (storeTraffic, the 1st to the 5th) and empty (no events) into the store: the
 // overview of the 30 days from the 6th of February to the 7th of March and of the 30
 // before, 60 days of each site, and of the 30 the top lists, the top pages, the journey
-// map, barriers, the funnel and retention, 240 days a site, of which the top lists' 30 are
-// days of touch_rows the overview read already (one kind of day whatever the key): 210
-// read a site (the overview's 60, and 30 each of the page views, stage_rows, funnel_rows
-// with barriers' breakdowns, funnel_rows without, and retention_rows). Channels,
+// map, barriers (two kinds of day: the step events, and the units' first events for its
+// breakdowns), the funnel and retention, 270 days a site, of which the top lists' 30 are
+// days of touch_rows the overview read already (one kind of day whatever the key) and the
+// funnel's 30 the step events barriers read: 210 read a site (the overview's 60, and 30
+// each of the page views, stage_rows, funnel_rows' step events, its first events with
+// barriers' breakdowns, and retention_rows), 60 from the store. Channels,
 // time-to-convert, attribution and paths are not run: their 30 days are touch_rows' days
 // the overview read.
 // The dashboard opened afterwards reads every day of every default panel from the store;
@@ -44,8 +46,8 @@ func TestWarm(t *testing.T) {
 	if err := s.r.Warm(context.Background(), defs, now); err != nil {
 		t.Fatal(err)
 	}
-	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 60 || misses != 420 {
-		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 60 and 420 (210 days of 2 sites, the top lists' 30 the overview's)", hits, misses)
+	if hits, misses := testutil.ToFloat64(s.m.hits), testutil.ToFloat64(s.m.misses); hits != 120 || misses != 420 {
+		t.Fatalf("warming read %v days from the store and %v from ClickHouse, want 120 and 420 (210 days of 2 sites; the top lists' 30 the overview's, the funnel's 30 barriers')", hits, misses)
 	}
 
 	for _, rep := range []struct {
@@ -70,9 +72,10 @@ func TestWarm(t *testing.T) {
 		// people, 6 views.
 		{"top", map[string]string{"dimension": "page", "top": "10"}, 30, "[[page / 5 6]]"},
 		// The other panels the page opens with (DashboardPanels), each its 30 days; those
-		// Warm skips read the overview's days of touch_rows.
+		// Warm skips read the overview's days of touch_rows; barriers its 30 days of step
+		// events and 30 of first events.
 		{"stages", nil, 30, ""},
-		{"barriers", dashboardOpts(t, "barriers"), 30, ""},
+		{"barriers", dashboardOpts(t, "barriers"), 60, ""},
 		{"funnel", dashboardOpts(t, "funnel"), 30, ""},
 		{"retention", dashboardOpts(t, "retention"), 30, ""},
 		{"attribution", dashboardOpts(t, "attribution"), 30, ""},
@@ -127,8 +130,9 @@ func dashboardOpts(t *testing.T, name string) map[string]string {
 // read), a late pageview of the 3rd of March lands (a9, Email); the next warm-up reads that
 // one day again for each of the six kinds it keeps (touch_rows for the overview, whose
 // period before holds no changed day, and the top lists; the page views; stage_rows;
-// funnel_rows with barriers' breakdowns and without; retention_rows): 6 days from
-// ClickHouse, the other 234 of its 240 from the store. A third warm-up, nothing having
+// funnel_rows' step events, which the funnel shares, and its first events with barriers'
+// breakdowns; retention_rows): 6 days from ClickHouse, the other 264 of its 270 from the
+// store. A third warm-up, nothing having
 // changed, reads none. Then channels count the late visit: by hand, Email's 2 sessions
 // (a1's, u3's) become 3 of 3 people, still 2 purchases for 50.
 func TestWarmAgain(t *testing.T) {
@@ -147,10 +151,10 @@ func TestWarmAgain(t *testing.T) {
 			t.Errorf("%s: %v days from the store and %v from ClickHouse, want %v and %v", step, h, m, hits, misses)
 		}
 	}
-	warm("the first warm-up", 30, 210)
+	warm("the first warm-up", 60, 210)
 	journeytest.Insert(t, conn, []event.Event{storeEvent("a9-1", 3, 15, 0, "pageview", "", "a9", "", "s9", "Email", 0)})
-	warm("the warm-up after a late event", 234, 6)
-	warm("a warm-up with nothing changed", 240, 0)
+	warm("the warm-up after a late event", 264, 6)
+	warm("a warm-up with nothing changed", 270, 0)
 
 	req, err := ParseRequest("store", goal.Definitions{}, map[string]string{"from": "2026-02-06", "to": "2026-03-08"}, now)
 	if err != nil {
