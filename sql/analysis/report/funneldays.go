@@ -260,7 +260,7 @@ const keptFunnelsMax = 8
 
 // keptFunnel is the count of one funnel and what it came from.
 type keptFunnel struct {
-	key   string // the funnel_rows queries, the period left open, and the funnelShape
+	key   string    // the funnel_rows queries, the period left open, and the funnelShape
 	days  []keptDay // the days of its reads, those of steps then those of firsts
 	links map[uint64]uint64
 	rows  *Rows // nil: left to funnel.sql
