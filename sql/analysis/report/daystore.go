@@ -734,14 +734,14 @@ func (p *dayParter) wait() {
 // new columns a block and then a row at a time through Scan, which cost journeyd about as
 // much CPU as ClickHouse spent on the query (docs/BENCHMARKS.md).
 type touchColumns struct {
-	hash, user, anon clickhouse.UInt64s
-	visit            clickhouse.UInt32s
+	hash, user, anon clickhouse.Fixed[uint64]
+	visit            clickhouse.Fixed[uint32]
 	key              clickhouse.Strings
-	email, conv      clickhouse.UInt8s
-	convT            clickhouse.UInt32s
-	convV            clickhouse.Float64s
+	email, conv      clickhouse.Fixed[uint8]
+	convT            clickhouse.Fixed[uint32]
+	convV            clickhouse.Fixed[float64]
 	id               clickhouse.Strings
-	day              clickhouse.UInt16s
+	day              clickhouse.Fixed[uint16]
 }
 
 // all returns the columns in touch_rows' order.

@@ -313,11 +313,11 @@ type funnelDayRows struct {
 // funnelColumns are the columns of funnel_rows, which each block of a read fills
 // (clickhouse.Select).
 type funnelColumns struct {
-	kind  clickhouse.UInt8s
-	day   clickhouse.UInt16s
-	key   clickhouse.UInt64s
-	t     clickhouse.UInt32s
-	combo clickhouse.UInt64s
+	kind  clickhouse.Fixed[uint8]
+	day   clickhouse.Fixed[uint16]
+	key   clickhouse.Fixed[uint64]
+	t     clickhouse.Fixed[uint32]
+	combo clickhouse.Fixed[uint64]
 	names clickhouse.Strings
 }
 

@@ -192,10 +192,10 @@ func (g *nextGatherer) label(label string) uint32 {
 // nextColumns are the columns of next_rows, which each block of a read fills
 // (clickhouse.Select), and the last label met, which the next block's rows likely share.
 type nextColumns struct {
-	person    clickhouse.UInt64s
-	t         clickhouse.UInt32s
+	person    clickhouse.Fixed[uint64]
+	t         clickhouse.Fixed[uint32]
 	id, label clickhouse.Strings
-	after     clickhouse.UInt8s
+	after     clickhouse.Fixed[uint8]
 
 	last   string // the last label met (one of labels), when known
 	lastOf uint32

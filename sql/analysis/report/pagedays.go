@@ -262,8 +262,8 @@ func (r *Runner) readPageDays(ctx context.Context, sql string, first, end uint16
 // pageColumns are the columns of page_rows, which each block of a read fills
 // (clickhouse.Select).
 type pageColumns struct {
-	day              clickhouse.UInt16s
-	path, person, id clickhouse.UInt64s
+	day              clickhouse.Fixed[uint16]
+	path, person, id clickhouse.Fixed[uint64]
 }
 
 // all returns the columns in page_rows' order.

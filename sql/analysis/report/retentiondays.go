@@ -79,10 +79,10 @@ func (r *Runner) readRetentionDays(ctx context.Context, p map[string]Value, firs
 		return nil, err
 	}
 	var (
-		ns   clickhouse.UInt16s
-		keys clickhouse.UInt64s
-		ts   clickhouse.UInt32s
-		kind clickhouse.UInt8s
+		ns   clickhouse.Fixed[uint16]
+		keys clickhouse.Fixed[uint64]
+		ts   clickhouse.Fixed[uint32]
+		kind clickhouse.Fixed[uint8]
 	)
 	err = r.selectSQL(ctx, "retention_rows", sql, []clickhouse.Column{&ns, &keys, &ts, &kind}, func(rows int) error {
 		for i := range rows {

@@ -192,7 +192,7 @@ func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, e
 type stageScan struct {
 	first           uint16
 	days            []*stageDay
-	key, item, mask clickhouse.UInt64s // the columns of stage_rows, which each block fills (clickhouse.Select)
+	key, item, mask clickhouse.Fixed[uint64] // the columns of stage_rows, which each block fills (clickhouse.Select)
 	// the kinds met lately, by a hash of theirs and their day: a map lookup per row
 	// costs a tenth of the read
 	recent [64]struct {

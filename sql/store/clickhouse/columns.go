@@ -9,9 +9,9 @@ import (
 )
 
 // Column is a column of a SELECT's result that Select decodes each block into, reusing the
-// column's memory from one block to the next: UInt8s, UInt16s, UInt32s, UInt64s, Float64s
-// or Strings. What a block put in it is valid until the callback that was handed the block
-// returns; a caller that keeps a value copies it.
+// column's memory from one block to the next: a Fixed of the Go type of a fixed-width
+// ClickHouse type, or Strings. What a block put in it is valid until the callback that was
+// handed the block returns; a caller that keeps a value copies it.
 type Column interface {
 	// Type is the ClickHouse type the column holds, such as UInt64.
 	Type() string
@@ -28,91 +28,48 @@ type Column interface {
 	scanned(dest any)
 }
 
-// fixed is the Go type of a fixed-width column's values.
-type fixed interface {
-	uint8 | uint16 | uint32 | uint64 | float64
+// Fixed is a column of a fixed-width ClickHouse type (Select): Fixed[uint8] holds a UInt8
+// column, Fixed[uint16] UInt16, Fixed[uint32] UInt32, Fixed[uint64] UInt64 and
+// Fixed[float64] Float64. A block's values are read into it as they come, little-endian,
+// without a call a value.
+type Fixed[T uint8 | uint16 | uint32 | uint64 | float64] []T
+
+// Type returns the ClickHouse type of T: UInt8, UInt16, UInt32, UInt64 or Float64.
+func (c *Fixed[T]) Type() string {
+	switch any(c).(type) { // c a pointer: no allocation, whatever T
+	case *Fixed[uint8]:
+		return "UInt8"
+	case *Fixed[uint16]:
+		return "UInt16"
+	case *Fixed[uint32]:
+		return "UInt32"
+	case *Fixed[uint64]:
+		return "UInt64"
+	default: // *Fixed[float64], the last of T's types
+		return "Float64"
+	}
 }
 
-// UInt8s is a UInt8 column (Select).
-type UInt8s []uint8
-
-// UInt16s is a UInt16 column (Select).
-type UInt16s []uint16
-
-// UInt32s is a UInt32 column (Select).
-type UInt32s []uint32
-
-// UInt64s is a UInt64 column (Select).
-type UInt64s []uint64
-
-// Float64s is a Float64 column (Select).
-type Float64s []float64
-
-// Type returns UInt8.
-func (*UInt8s) Type() string          { return "UInt8" }
-func (*UInt8s) accepts(t string) bool { return t == "UInt8" }
-func (c *UInt8s) reset()              { *c = (*c)[:0] }
-func (c *UInt8s) scanDest() any       { return new(uint8) }
-func (c *UInt8s) scanned(dest any)    { *c = append(*c, *dest.(*uint8)) }
-func (c *UInt8s) decode(r *bufio.Reader, rows int) error {
-	return decodeFixed((*[]uint8)(c), r, rows)
-}
-
-// Type returns UInt16.
-func (*UInt16s) Type() string          { return "UInt16" }
-func (*UInt16s) accepts(t string) bool { return t == "UInt16" }
-func (c *UInt16s) reset()              { *c = (*c)[:0] }
-func (c *UInt16s) scanDest() any       { return new(uint16) }
-func (c *UInt16s) scanned(dest any)    { *c = append(*c, *dest.(*uint16)) }
-func (c *UInt16s) decode(r *bufio.Reader, rows int) error {
-	return decodeFixed((*[]uint16)(c), r, rows)
-}
-
-// Type returns UInt32.
-func (*UInt32s) Type() string          { return "UInt32" }
-func (*UInt32s) accepts(t string) bool { return t == "UInt32" }
-func (c *UInt32s) reset()              { *c = (*c)[:0] }
-func (c *UInt32s) scanDest() any       { return new(uint32) }
-func (c *UInt32s) scanned(dest any)    { *c = append(*c, *dest.(*uint32)) }
-func (c *UInt32s) decode(r *bufio.Reader, rows int) error {
-	return decodeFixed((*[]uint32)(c), r, rows)
-}
-
-// Type returns UInt64.
-func (*UInt64s) Type() string          { return "UInt64" }
-func (*UInt64s) accepts(t string) bool { return t == "UInt64" }
-func (c *UInt64s) reset()              { *c = (*c)[:0] }
-func (c *UInt64s) scanDest() any       { return new(uint64) }
-func (c *UInt64s) scanned(dest any)    { *c = append(*c, *dest.(*uint64)) }
-func (c *UInt64s) decode(r *bufio.Reader, rows int) error {
-	return decodeFixed((*[]uint64)(c), r, rows)
-}
-
-// Type returns Float64.
-func (*Float64s) Type() string          { return "Float64" }
-func (*Float64s) accepts(t string) bool { return t == "Float64" }
-func (c *Float64s) reset()              { *c = (*c)[:0] }
-func (c *Float64s) scanDest() any       { return new(float64) }
-func (c *Float64s) scanned(dest any)    { *c = append(*c, *dest.(*float64)) }
-func (c *Float64s) decode(r *bufio.Reader, rows int) error {
-	return decodeFixed((*[]float64)(c), r, rows)
-}
+func (c *Fixed[T]) accepts(t string) bool { return t == c.Type() }
+func (c *Fixed[T]) reset()                { *c = (*c)[:0] }
+func (c *Fixed[T]) scanDest() any         { return new(T) }
+func (c *Fixed[T]) scanned(dest any)      { *c = append(*c, *dest.(*T)) }
 
 // littleEndian is whether this machine stores numbers as the native format does, so
 // that a column's bytes are read straight into its values.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// decodeFixed replaces *c with rows values of fixed width read from r.
-func decodeFixed[T fixed](c *[]T, r *bufio.Reader, rows int) error {
+// decode replaces the column's values with rows values read from r in one copy: their
+// bytes straight into the column's memory, swapped after on a big-endian machine.
+func (c *Fixed[T]) decode(r *bufio.Reader, rows int) error {
 	if cap(*c) < rows {
-		*c = make([]T, rows)
+		*c = make(Fixed[T], rows)
 	}
 	*c = (*c)[:rows]
 	if rows == 0 {
 		return nil
 	}
-	var zero T
-	size := int(unsafe.Sizeof(zero))
+	size := int(unsafe.Sizeof((*c)[0]))
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&(*c)[0])), rows*size)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return err

@@ -52,8 +52,8 @@ func touchBlock(rows int) []byte {
 
 // touchColumns returns the columns Select decodes touchBlock into.
 func touchColumns() []Column {
-	return []Column{new(UInt64s), new(UInt64s), new(UInt64s), new(UInt32s), new(Strings), new(UInt8s), new(UInt8s),
-		new(UInt32s), new(Float64s), new(Strings), new(UInt16s)}
+	return []Column{new(Fixed[uint64]), new(Fixed[uint64]), new(Fixed[uint64]), new(Fixed[uint32]), new(Strings),
+		new(Fixed[uint8]), new(Fixed[uint8]), new(Fixed[uint32]), new(Fixed[float64]), new(Strings), new(Fixed[uint16])}
 }
 
 // TestBlockDecode: a block of 70 000 rows decoded through a read buffer of 16 bytes (so
@@ -71,15 +71,16 @@ func TestBlockDecode(t *testing.T) {
 		if err != nil || n != rows {
 			t.Fatalf("buffer of %d: %d rows, %v", size, n, err)
 		}
-		key, id, day := cols[4].(*Strings), cols[9].(*Strings), *cols[10].(*UInt16s)
+		key, id, day := cols[4].(*Strings), cols[9].(*Strings), *cols[10].(*Fixed[uint16])
 		for _, i := range []int{0, 1, 48, 49, 999, 1000, rows - 1} {
 			wantID := ""
 			if i%50 == 49 {
 				wantID = fmt.Sprintf("order-%d", i)
 			}
 			if got, want := key.String(i), fmt.Sprintf("google\xffcpc\xffwinter-%014d", i%1000); got != want || id.String(i) != wantID ||
-				day[i] != uint16(20454+i%30) || (*cols[0].(*UInt64s))[i] != uint64(i)*0x9e3779b97f4a7c15 ||
-				(*cols[8].(*Float64s))[i] != float64(i)/4 {
+				day[i] != uint16(20454+i%30) || (*cols[0].(*Fixed[uint64]))[i] != uint64(i)*0x9e3779b97f4a7c15 ||
+				(*cols[8].(*Fixed[float64]))[i] != float64(i)/4 || (*cols[3].(*Fixed[uint32]))[i] != uint32(1767225600+i) ||
+				(*cols[5].(*Fixed[uint8]))[i] != uint8(i%2) {
 				t.Fatalf("buffer of %d, row %d: key %q id %q day %d", size, i, got, id.String(i), day[i])
 			}
 		}

@@ -47,12 +47,12 @@ func numbersSQL(n int) string {
 func readNumbers(t *testing.T, conn driver.Conn, n int) int {
 	t.Helper()
 	var (
-		a    clickhouse.UInt64s
-		b    clickhouse.UInt32s
+		a    clickhouse.Fixed[uint64]
+		b    clickhouse.Fixed[uint32]
 		s    clickhouse.Strings
-		e    clickhouse.UInt8s
-		d    clickhouse.UInt16s
-		f    clickhouse.Float64s
+		e    clickhouse.Fixed[uint8]
+		d    clickhouse.Fixed[uint16]
+		f    clickhouse.Fixed[float64]
 		next uint64
 	)
 	blocks := 0
@@ -101,7 +101,7 @@ func TestSelectManyBlocks(t *testing.T) {
 // TestSelectEmpty: a result without rows never calls the callback.
 func TestSelectEmpty(t *testing.T) {
 	conn, _ := open(t, "")
-	var a clickhouse.UInt64s
+	var a clickhouse.Fixed[uint64]
 	calls := 0
 	err := clickhouse.Select(context.Background(), conn, "SELECT number FROM system.numbers LIMIT 0", nil,
 		[]clickhouse.Column{&a}, func(int) error { calls++; return nil })
@@ -114,7 +114,7 @@ func TestSelectEmpty(t *testing.T) {
 // such table), and the connection serves the next query.
 func TestSelectException(t *testing.T) {
 	conn, db := open(t, "")
-	var a clickhouse.UInt64s
+	var a clickhouse.Fixed[uint64]
 	err := clickhouse.Select(context.Background(), conn, "SELECT x FROM "+db+".missing", nil, []clickhouse.Column{&a}, func(int) error { return nil })
 	var ex *ch.Exception
 	if !errors.As(err, &ex) || ex.Code != 60 || !strings.Contains(err.Error(), "missing") {
@@ -130,7 +130,7 @@ func TestSelectException(t *testing.T) {
 func TestSelectSettings(t *testing.T) {
 	conn, _ := open(t, "?log_queries=1")
 	const group = "SELECT count() FROM (SELECT number FROM numbers(1000000) GROUP BY number)"
-	var n clickhouse.UInt64s
+	var n clickhouse.Fixed[uint64]
 	count := func(ctx context.Context, settings ch.Settings) error {
 		return clickhouse.Select(ctx, conn, group, settings, []clickhouse.Column{&n}, func(int) error { return nil })
 	}
@@ -180,7 +180,7 @@ func waitGone(t *testing.T, conn driver.Conn, key string) {
 // the connection pool serves the next query.
 func TestSelectCancel(t *testing.T) {
 	conn, _ := open(t, "")
-	var a clickhouse.UInt64s
+	var a clickhouse.Fixed[uint64]
 	cols := []clickhouse.Column{&a}
 
 	key := fmt.Sprintf("cancel-test-%d", time.Now().UnixNano())
@@ -233,7 +233,7 @@ func TestSelectCancel(t *testing.T) {
 // differs.
 func TestSelectWrongColumns(t *testing.T) {
 	conn, _ := open(t, "")
-	var a clickhouse.UInt64s
+	var a clickhouse.Fixed[uint64]
 	var s clickhouse.Strings
 	f := func(query, want string, cols ...clickhouse.Column) {
 		t.Helper()
@@ -275,7 +275,7 @@ func TestSelectAfterRestart(t *testing.T) {
 // table) does not turn Select's connections off.
 func TestSelectFallsBack(t *testing.T) {
 	conn, db := open(t, "")
-	var a clickhouse.UInt64s
+	var a clickhouse.Fixed[uint64]
 	err := clickhouse.Select(context.Background(), conn, "SELECT x FROM "+db+".missing", nil, []clickhouse.Column{&a}, func(int) error { return nil })
 	if err == nil || clickhouse.SelectOff(conn) {
 		t.Fatalf("a missing table: err %v, Select off %v; want an error and Select on", err, clickhouse.SelectOff(conn))
