@@ -284,14 +284,24 @@ func (s *dayStore) claim(query string, c *dayClaim) (own []uint16, wait map[uint
 }
 
 // start begins c's taking of its days: of own, those claim gave it, it returns those still
-// its own and adds those another read took over to wait (made when nil).
+// its own and adds those another read took over to wait (made when nil). A read that took
+// a day over may have ended it already (its prints came sooner than c's): that day waits
+// on a read ended without rows, so that c takes it from the store, or reads it again.
 func (s *dayStore) start(query string, c *dayClaim, own []uint16, wait map[uint16]*dayRead) ([]uint16, map[uint16]*dayRead) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.started = true
 	still := own[:0:0]
+	var ended *dayRead
 	for _, n := range own {
 		d := s.reading[dayKey{query, n}]
+		if d == nil {
+			if ended == nil {
+				ended = &dayRead{done: make(chan struct{})}
+				close(ended.done)
+			}
+			d = ended
+		}
 		if d.owner == c {
 			still = append(still, n)
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -324,6 +325,43 @@ func storeAgrees(t *testing.T, conn driver.Conn, db string, plain *Runner, days 
 					t.Errorf("%s %v on %s, run 2: %v days from the store and %v from ClickHouse, want every day (45, or 90 with the previous period) from the store", rep.name, rep.opts, site, h, m)
 				}
 			}
+		}
+	}
+}
+
+// TestClaimTakenOverAndEnded: a read (a top list) claims days 3 to 5 of a query and,
+// before it starts (its prints still coming), a read asking for more days (the overview,
+// 0 to 9) takes them over, reads and ends them. The first then starts: none of its days
+// is its own any more, and it waits for each on a read already ended without rows, after
+// which it takes the day from the store or reads it again. It found no read for them and
+// failed with a nil dereference in bench-reports' warm dashboard (seventeenth session).
+func TestClaimTakenOverAndEnded(t *testing.T) {
+	s := &dayStore{}
+	top := &dayClaim{first: 3, end: 6}
+	own, wait := s.claim("q", top)
+	if !slices.Equal(own, []uint16{3, 4, 5}) || wait != nil {
+		t.Fatalf("the first claim owns %v and waits for %d days, want 3 4 5 and none", own, len(wait))
+	}
+	overview := &dayClaim{first: 0, end: 10}
+	all, others := s.claim("q", overview)
+	if len(all) != 10 || others != nil {
+		t.Fatalf("the wider claim owns %v and waits for %d days, want all ten (three taken over) and none", all, len(others))
+	}
+	all, others = s.start("q", overview, all, others)
+	s.finish("q", overview, all, 0, make([]dayPrint, 10), make([]keptDay, 10))
+
+	still, wait := s.start("q", top, own, wait)
+	if len(still) != 0 || len(wait) != 3 {
+		t.Fatalf("the first read, started after the other ended its days, owns %v and waits for %d, want none and 3", still, len(wait))
+	}
+	for n, d := range wait {
+		select {
+		case <-d.done:
+		default:
+			t.Errorf("day %d waits on a read not ended", n)
+		}
+		if d.ok {
+			t.Errorf("day %d waits on a read with rows, want none (taken from the store or read again)", n)
 		}
 	}
 }
