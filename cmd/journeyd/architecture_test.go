@@ -26,6 +26,7 @@ var layers = []struct {
 	{"snippet", []string{"snippet"}},
 	{"cmd/journeyd/gen", []string{"event"}},
 	{"cmd/journeyd/bench", []string{"event/goal", "collector/pixel", "sql/store/clickhouse", "sql/analysis/report"}},
+	{"cmd/journeyd/hugeheap", nil},
 	{"cmd", []string{""}},
 }
 
