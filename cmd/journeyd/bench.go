@@ -43,6 +43,11 @@ func runBenchReports(ctx context.Context, args []string) error {
 	// Every query in system.query_log, so that the server CPU of each report is read per
 	// query there rather than from the whole server's /proc figures, which other work moves.
 	dsn := c.ClickHouse + map[bool]string{true: "&", false: "?"}[strings.Contains(c.ClickHouse, "?")] + "log_queries=1"
+	// The events are inserted in one INSERT ... SELECT, which answers nothing until it ends:
+	// 30 million took over the driver's default read timeout (5 minutes) on two cores.
+	if !strings.Contains(dsn, "read_timeout=") {
+		dsn += "&read_timeout=3600s"
+	}
 	conn, err := clickhouse.Open(ctx, dsn)
 	if err != nil {
 		return err
