@@ -42,10 +42,12 @@
 -- ClickHouse 18.16 runs each query on one thread here (max_threads 1: it takes this VM's
 -- two cores for one physical core), so the three kinds ran one after the other on one
 -- core: in the dashboard's first open the longest read, the last to end, with little else
--- left to run beside it (docs/BENCHMARKS.md, "funnel_rows in two queries"). With a breakdown,
--- journeyd reads the rows of kind 1 in one query and those of kinds 2 and 3 in another at
--- the same time (readFunnelDays): a kind left out is a constant false condition, which
--- reads nothing. A server that runs one query on several threads answers the same.
+-- left to run beside it (docs/BENCHMARKS.md, "funnel_rows in two queries"). journeyd
+-- reads the rows of kind 2 in one query, the same whatever the breakdowns (so that a
+-- funnel and barriers of the same steps share them), and, with a breakdown, those of kinds
+-- 1 and 3 in another at the same time (funnelRowsParams): a kind left out is a constant
+-- false condition, which reads nothing. A server that runs one query on several threads
+-- answers the same.
 --
 -- Run by hand in clickhouse-client: replace
 --   $db          the database, e.g. journeyd
@@ -58,8 +60,8 @@
 --   $combo       the hash of an event's breakdown values: cityHash64(d1, d2); or toUInt64(0)
 --   $first_rows, $step_rows, $name_rows
 --                which kinds of rows to read, 1 or 0 each: kind 1 ($first_rows) and kind 3
---                ($name_rows) only with a breakdown; all three at once, or the rows of kind 1
---                in one query and those of kinds 2 and 3 in another run beside it (below)
+--                ($name_rows) only with a breakdown; journeyd asks for kind 2 alone in one
+--                query and for kinds 1 and 3 in another run beside it (above)
 --   $names       the values of a hash: concat(toString(length(any(d1))), ':', any(d1), toString(length(any(d2))), ':', any(d2));
 --                or '' with no breakdown
 --   $mask        the step and exclusion bits of an event:
