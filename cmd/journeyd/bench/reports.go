@@ -296,15 +296,17 @@ func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(t
 		tag := fmt.Sprintf("journeyd-bench-%d-%d", time.Now().UnixNano(), i)
 		runtime.GC() // the heap watched holds this run's objects, not the garbage of the last
 		heap := watchHeap()
-		start, c0, s0, f0 := time.Now(), procCPU(chPID), selfCPU(), minorFaults()
+		s0, f0 := selfUsage()
+		start, c0 := time.Now(), procCPU(chPID)
 		err := f(tag)
-		faults = append(faults, minorFaults()-f0)
+		s1, f1 := selfUsage()
+		faults = append(faults, f1-f0)
 		m.goPeak = max(m.goPeak, heap())
 		if err != nil {
 			return measured{}, err
 		}
 		times = append(times, time.Since(start))
-		selfs = append(selfs, selfCPU()-s0)
+		selfs = append(selfs, s1-s0)
 		c := procCPU(chPID) - c0
 		if q, peak, ok := queryStats(ctx, r, tag); ok {
 			c, m.chPeak = q, max(m.chPeak, peak)
@@ -395,24 +397,22 @@ func queryStats(ctx context.Context, r *report.Runner, tag string) (time.Duratio
 	return 0, 0, false
 }
 
-// minorFaults returns the minor page faults this process has taken: the first write to
-// each page of memory the kernel maps (a 4 KiB page, or a 2 MiB one where huge pages back
-// the heap, cmd/journeyd/hugeheap).
-func minorFaults() int64 {
+// selfUsage returns the CPU time (user and system) this process has spent and the minor
+// page faults it has taken: the first write to each page of memory the kernel maps (a 4
+// KiB page, or a 2 MiB one where huge pages back the heap, cmd/journeyd/hugeheap). Both
+// are 0 when they cannot be read.
+func selfUsage() (time.Duration, int64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return 0, 0
 	}
-	return ru.Minflt
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Minflt
 }
 
-// selfCPU returns the CPU time (user and system) this process has spent.
+// selfCPU returns the CPU time (user and system) this process has spent (selfUsage).
 func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu, _ := selfUsage()
+	return cpu
 }
 
 // TimeDashboard times the dashboard's default panels run as the page runs them

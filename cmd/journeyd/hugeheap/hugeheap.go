@@ -9,7 +9,7 @@
 // (docs/BENCHMARKS.md, "The heap on huge pages").
 //
 // How: Reserve, at start, allocates one untouched block of n bytes, so that the heap's
-// address space is mapped for it, marks that range MADV_HUGEPAGE, and frees it at once
+// address space is mapped for it, marks that range MADV_HUGEPAGE, and drops it at once
 // (nothing is written to it: it never occupies memory). The heap then grows into that
 // range first, and the kernel backs it with huge pages as it is written. The runtime
 // still returns freed memory to the kernel as it does (its scavenger keeps whole huge pages
@@ -86,8 +86,10 @@ func Reserve(k Kernel, n int64) (int64, error) {
 	block := make([]byte, n) // never written: it maps address space, not memory
 	marked, err := markHuge(block, k.PageBytes)
 	block = nil
-	// Collect the block and give its (untouched) pages back now, so that the runtime counts
-	// none of it as memory in use; the range keeps its mark.
+	// Collect the block now, so that the next collection's goal follows the heap in use and
+	// not the block. Its pages were never written, so they never took memory; the runtime's
+	// scavenger gives the range back to the kernel in the background (GODEBUG=scavtrace=1
+	// shows it within the first second), and the range keeps its mark.
 	debug.FreeOSMemory()
 	if err != nil {
 		return 0, fmt.Errorf("cannot mark %d bytes of the heap for huge pages: %w", n, err)
