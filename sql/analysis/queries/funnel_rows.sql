@@ -7,9 +7,10 @@
 -- and the earliest chain's step times as funnel.sql computes them.
 --
 -- Every row has kind, day_number (days since 1970-01-01), unit_key, t, combo and names:
---   kind 1, with a breakdown: per day and unit (unit_key: cityHash64 of the user id where
---     known, else of the anonymous id; or of the session id), t the time of its first event
---     that day (seconds) and combo the hash of that event's breakdown values;
+--   kind 1, with a breakdown: per event, its unit (unit_key: cityHash64 of the user id
+--     where known, else of the anonymous id; or of the session id), t its time (seconds)
+--     and combo the hash of its breakdown values, which journeyd reduces to each unit's
+--     first event of the day (sql/analysis/report/unitfirsts.go);
 --   kind 2: per event that matches a step or the exclusion, its unit and t = its seconds
 --     into the day << 15 | its mask (bit i-1 set when it matches step i, bit n of n steps
 --     when it matches the exclusion);
@@ -21,16 +22,15 @@
 -- Scalar rows rather than arrays per unit, and a hash rather than the values per unit: the
 -- driver reads arrays several times slower, and argMin of strings costs ClickHouse twice
 -- argMin of a hash. Bots are left out (is_bot = 0). An event stored twice counts once: its
--- copy gives a row of kind 2 again, which changes neither windowFunnel nor the step times,
--- and moves no first event.
+-- copy gives a row of kind 1 and one of kind 2 again, which change neither the first event
+-- nor windowFunnel nor the step times.
 --
 -- What each part costs ClickHouse 18.16 (10 million events, the dashboard's barriers by
--- device, server CPU): the rows of kind 1 group every event by day and unit, most of the
--- query. They group by one UInt64, the unit's hash with the day xor-ed into it (day and unit
--- come back from the group: the day of its first event, then the xor undone), not by the
--- pair: a key of two columns hashes as 128 bits and costed 4.5 s against 2.3-2.7 s. Two
--- units of different days share a key only when their hashes differ by exactly the xor of
--- their days, as likely as two people's hashes being equal (1 in 2^64 a pair). The rows of
+-- device, server CPU): the rows of kind 1 are every event, 0.6 s. Grouped here by day and
+-- unit (min(ts) and argMin of the hash, 2.5 million groups) they costed 2.5-2.8 s, most of
+-- the query, even grouped by one UInt64 (the unit's hash with the day xor-ed into it; a key
+-- of two columns hashes as 128 bits and costed 4.5 s): a table of 2.5 million groups does
+-- not stay in the processor's caches, where journeyd's of one day does. The rows of
 -- kind 2 filter on the mask before the unit's hash is taken (1.0 s; 1.2 s hashing every
 -- event), and the rows of kind 3 read only ts and the breakdowns (0.4 s). One scan carrying
 -- a unit's step events as an array instead (groupArrayIf, ARRAY JOIN-ed out) costed more
@@ -66,15 +66,14 @@
 --                or '' with no breakdown
 --   $mask        the step and exclusion bits of an event:
 --                1 * toUInt32(type = 'pageview' AND path LIKE '/product/%') + 2 * toUInt32(name = 'purchase') + 4 * toUInt32(name = 'refund')
-SELECT toUInt8(1) AS kind, toUInt16(toDate(min(ts), 'UTC')) AS day_number, bitXor(k, day_number) AS unit_key, toUInt32(min(ts)) AS t, argMin(h, ts) AS combo, '' AS names
+SELECT toUInt8(1) AS kind, toUInt16(day) AS day_number, cityHash64(person) AS unit_key, toUInt32(ts) AS t, h AS combo, '' AS names
 FROM
 (
-    SELECT toDate(ts, 'UTC') AS day, bitXor(cityHash64($person_key), toUInt16(day)) AS k, ts, $breakdowns, $combo AS h
+    SELECT toDate(ts, 'UTC') AS day, ts, $person_key AS person, $breakdowns, $combo AS h
     FROM $db.events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
         AND $first_rows
 )
-GROUP BY k
 UNION ALL
 SELECT toUInt8(2) AS kind, toUInt16(day) AS day_number, cityHash64(person) AS unit_key, toUInt32(toUInt32(ts) % 86400 * 32768 + mask) AS t, toUInt64(0) AS combo, '' AS names
 FROM

@@ -15,12 +15,13 @@ import (
 
 // The funnel and barriers (funnel.sql) group every event of their period by person with
 // windowFunnel and the segments' argMin: 5.5-7.5 s of ClickHouse's CPU at 10 million events
-// with journeyd's settings, every time (docs/BENCHMARKS.md). A Runner that keeps days (StoreBytes) answers them here instead when the
-// period is whole UTC days, no filter narrows the events and the order is not strict: each
-// day's rows of funnel_rows.sql (per day and unit: its first event's time and the hash of
-// its breakdown values; each step and exclusion event; the values of each hash) come from
-// the store while the day's
-// events are unchanged (daystore.go), and journeyd counts what funnel.sql counts:
+// with journeyd's settings, every time (docs/BENCHMARKS.md). A Runner that keeps days
+// (StoreBytes) answers them here instead when the period is whole UTC days, no filter
+// narrows the events and the order is not strict: each day's rows of funnel_rows.sql (per
+// unit, its first event's time and the hash of its breakdown values, reduced from every
+// event's by unitFirsts; each step and exclusion event; the values of each hash) come from
+// the store while the day's events are unchanged (daystore.go), and journeyd counts what
+// funnel.sql counts:
 //
 //   - the unit: with per person, each person key resolved through the person links
 //     (person_links.sql, read every time, as touch_rows does), the rows of a person merged
@@ -28,7 +29,8 @@ import (
 //   - the segment of each breakdown: the value of the unit's first event of the period, the
 //     earliest first of its days (argMin(d, ts)). Where two events of a unit share the
 //     earliest second with different values, funnel.sql's argMin takes whichever it reads
-//     first, in no defined order; journeyd takes the day row of the least person key.
+//     first, in no defined order; journeyd takes, of one key's events, the least hash of
+//     values (unitFirsts), and of a person's keys, the day row of the least person key.
 //   - the level: windowFunnel(window) in its default mode, as ClickHouse computes it: each
 //     event adds (time, i) for every step i it matches; sorted by time, then step, the list
 //     is walked: step 1 sets start[0] to its time, step k > 1 sets start[k-1] to start[k-2]
@@ -303,11 +305,13 @@ func (r *Runner) readFunnelDays(ctx context.Context, p map[string]Value, first, 
 	return r.readFunnelDaysSQL(ctx, sql, first, end, cols, keep)
 }
 
-// funnelDayRows gathers one day's rows of kinds 1 and 2 while funnel_rows streams in, in
-// chunks (rowChunks), each column in chunks of the same sizes.
+// funnelDayRows gathers one day's rows of kinds 1 and 2 while funnel_rows streams in: the
+// units' first events (unitFirsts) and the step events in chunks (rowChunks), each column
+// in chunks of the same sizes.
 type funnelDayRows struct {
-	keys, combos, evKeys rowChunks[uint64]
-	first, items         rowChunks[uint32]
+	units  unitFirsts
+	evKeys rowChunks[uint64]
+	items  rowChunks[uint32]
 }
 
 // funnelColumns are the columns of funnel_rows, which each block of a read fills
@@ -328,15 +332,15 @@ func (c *funnelColumns) all() []clickhouse.Column {
 
 // readFunnelDaysSQL is readFunnelDays of sql, a funnel_rows query.
 //
-// A day's rows of kinds 1 and 2 are gathered in chunks and copied once, when the read has
-// ended, into slices of exactly their length, which the store keeps as they are: appended
-// one by one into growing slices they were copied about four times over (a large slice
-// grows by a quarter), and once more when kept, trimmed to their length; a read took 1.7x
-// the bytes it takes now (BenchmarkReadFunnelDays, at the bench's day size). The days'
-// event counts (keptDaysSized) would bound the rows but size them poorly: a day's units
-// are a quarter of its events on the bench, its step events anything from none to all of
-// them, and room for every event in both kinds is 32 bytes an event, the most of it
-// zeroed for nothing and the rows copied again to trim it.
+// A day's rows of kind 1, one an event, are reduced to its units' first events as they
+// come (unitFirsts). Its rows of kind 2 are gathered in chunks and copied once, when the
+// read has ended, into slices of exactly their length, which the store keeps as they are:
+// appended one by one into growing slices they were copied about four times over (a large
+// slice grows by a quarter), and once more when kept, trimmed to their length; a read took
+// 1.7x the bytes it takes now (BenchmarkReadFunnelDays, at the bench's day size). The days'
+// event counts (keptDaysSized) would bound the rows but size them poorly: a day's step
+// events are anything from none to all of its events, and room for every event is 12 bytes
+// an event, the most of it zeroed for nothing and the rows copied again to trim it.
 func (r *Runner) readFunnelDaysSQL(ctx context.Context, sql string, first, end uint16, cols []int, keep bool) ([]keptDay, error) {
 	days := make([]*funnelDay, end-first)
 	gathered := make([]funnelDayRows, end-first)
@@ -356,9 +360,7 @@ func (r *Runner) readFunnelDaysSQL(ctx context.Context, sql string, first, end u
 				if t-d.start >= uint32(day/time.Second) || t < d.start {
 					return fmt.Errorf("a first event of day %d at %d, another day", n, t)
 				}
-				g.keys.add(key)
-				g.first.add(t - d.start)
-				g.combos.add(combo)
+				g.units.add(key, t-d.start, combo)
 			case 2:
 				if t>>funnelMaskBits >= uint32(day/time.Second) {
 					return fmt.Errorf("an event of day %d at %d s into it", n, t>>funnelMaskBits)
@@ -383,7 +385,7 @@ func (r *Runner) readFunnelDaysSQL(ctx context.Context, sql string, first, end u
 	out := make([]keptDay, len(days))
 	for i, d := range days {
 		g := &gathered[i]
-		d.keys, d.first, d.combos = g.keys.flat(keep), g.first.flat(keep), g.combos.flat(keep)
+		d.keys, d.first, d.combos = g.units.done()
 		d.evKeys, d.items = g.evKeys.flat(keep), g.items.flat(keep)
 		gathered[i] = funnelDayRows{} // the chunks are garbage now, before the next day's copy
 		if keep {

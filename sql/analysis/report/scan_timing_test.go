@@ -110,9 +110,9 @@ func BenchmarkScanStageDays(b *testing.B) {
 
 // BenchmarkReadFunnelDays: funnel_rows' columns through readFunnelDaysSQL with one
 // breakdown, the store's read (kept) and one without a store: of every 20 rows 11 of kind
-// 1 (a unit's first event of the day) and 9 of kind 2 (a step event), as the bench's
-// barriers (about 100 000 and 82 000 a day), 20 000 units; the first 240 rows are of kind 3
-// (8 values of the breakdown a day).
+// 1 (an event of a unit, reduced to the unit's first of the day: each unit's about five
+// times a day) and 9 of kind 2 (a step event), 20 000 units; the first 240 rows are of
+// kind 3 (8 values of the breakdown a day).
 func BenchmarkReadFunnelDays(b *testing.B) {
 	r := benchRunner(b)
 	sql := `SELECT multiIf(number < 240, 3, number % 20 < 11, 1, 2) AS kind, toUInt16(20454 + number % 30) AS day_number,
