@@ -33,7 +33,8 @@ const (
 // Options parses dsn into clickhouse-go options with journeyd's defaults. The DSN may omit
 // the scheme and the port; the database comes from the path (default "default"), the user
 // and password from the user info. Query parameters are clickhouse-go's own (dial_timeout,
-// read_timeout, compress, ...).
+// read_timeout, compress, ...); compress is LZ4 unless set, or none when every address is
+// on this machine (defaultCompression).
 func Options(dsn string) (*ch.Options, error) {
 	if !strings.Contains(dsn, "://") {
 		dsn = "clickhouse://" + dsn
@@ -67,9 +68,27 @@ func Options(dsn string) (*ch.Options, error) {
 		opt.ReadTimeout = DefaultReadTimeout
 	}
 	if opt.Compression == nil {
-		opt.Compression = &ch.Compression{Method: ch.CompressionLZ4}
+		opt.Compression = &ch.Compression{Method: defaultCompression(opt.Addr)}
 	}
 	return opt, nil
+}
+
+// defaultCompression is the compression of a DSN that does not set it (compress=): none
+// when every address is on this machine, where LZ4 only costs both ends CPU (journeyd's
+// decompression was 0.4 s of its CPU in the dashboard's first open at 10 million events,
+// docs/BENCHMARKS.md), LZ4 otherwise.
+func defaultCompression(addrs []string) ch.CompressionMethod {
+	for _, a := range addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			host = a
+		}
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return ch.CompressionLZ4
+		}
+	}
+	return ch.CompressionNone
 }
 
 // Open connects to the ClickHouse at dsn and pings it; the caller closes the connection.

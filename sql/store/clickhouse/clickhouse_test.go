@@ -133,7 +133,8 @@ func FuzzOptions(f *testing.F) {
 }
 
 // TestSelecterOf: Select's own connections serve a DSN of one address without TLS, with LZ4
-// (journeyd's default) or no compression.
+// (journeyd's default but on this machine's addresses, where it is none) or no
+// compression.
 func TestSelecterOf(t *testing.T) {
 	f := func(dsn string, want, compress bool) {
 		t.Helper()
@@ -146,7 +147,12 @@ func TestSelecterOf(t *testing.T) {
 			t.Fatalf("%s: selecter %v, want %v (compress %v)", dsn, s != nil, want, compress)
 		}
 	}
-	f("clickhouse://127.0.0.1:9000/j", true, true)
+	f("clickhouse://127.0.0.1:9000/j", true, false)
+	f("clickhouse://localhost:9000/j", true, false)
+	f("clickhouse://[::1]:9000/j", true, false)
+	f("clickhouse://127.0.0.1:9000,ch.example:9000/j?compress=none", false, false)
+	f("clickhouse://ch.example:9000/j", true, true)
+	f("clickhouse://10.0.0.7:9000/j", true, true)
 	f("clickhouse://[::1]:9000/j?compress=lz4", true, true)
 	f("clickhouse://ch.example:9000/j?compress=none", true, false)
 	f("clickhouse://a:9000/j?log_queries=1&max_threads=2", true, true)
