@@ -14,7 +14,6 @@ import (
 	_ "net/http/pprof" // served only on --debug-listen
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -167,7 +166,11 @@ func connectClickHouse(dsn string, open func(string) (driver.Conn, error)) (driv
 		return nil, "", fmt.Errorf("cannot use ClickHouse DSN %q: name journeyd's database in its path, e.g. clickhouse://127.0.0.1:9000/journeyd", dsn)
 	}
 	// Connect to the server's default database: journeyd's may not exist yet.
-	conn, err := open(strings.TrimSuffix(dsn, "/"+db) + "/default")
+	onDefault, err := clickhouse.OnDatabase(dsn, "default")
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := open(onDefault)
 	if err != nil {
 		return nil, "", err
 	}

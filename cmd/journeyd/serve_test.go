@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	analytics "gopkg.in/segmentio/analytics-go.v3"
+
+	"github.com/journeyd/journeyd/sql/store/chtest"
+	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
 const e2eConfig = `
@@ -170,5 +174,27 @@ func TestReportsWarmAtStart(t *testing.T) {
 	}
 	if h, m := metricValue(t, a.URL, hits), metricValue(t, a.URL, misses); h != 30+30+30 || m != 210 {
 		t.Errorf("after channels over the 30 days: %v days from the store and %v read in all, want 90 (the top lists' 30 and the funnel's 30 at the warm-up, channels' 30) and still 210", h, m)
+	}
+}
+
+// TestMigrateCreatesTheDatabaseOfADSNWithParameters: `journeyd migrate` with a DSN that
+// has parameters creates its database, which does not exist yet (the connection that
+// creates it goes to the server's default database, the parameters kept).
+func TestMigrateCreatesTheDatabaseOfADSNWithParameters(t *testing.T) {
+	srv := chtest.Shared(t)
+	db := fmt.Sprintf("params_%d", time.Now().UnixNano())
+	dsn := srv.DSN(db) + "?compress=lz4&read_timeout=60s"
+	if err := runMigrate(context.Background(), []string{"--clickhouse", dsn}); err != nil {
+		t.Fatalf("journeyd migrate --clickhouse %s: %v", dsn, err)
+	}
+	conn, err := clickhouse.Open(context.Background(), srv.DSN(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	defer conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+	var n uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'events'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("database %s after migrate: %d events tables (%v), want 1", db, n, err)
 	}
 }

@@ -108,7 +108,11 @@ func (b *bench) dropDatabase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, err := clickhouse.Open(ctx, strings.TrimSuffix(b.o.clickhouse, "/"+opt.Auth.Database)+"/default")
+	onDefault, err := clickhouse.OnDatabase(b.o.clickhouse, "default")
+	if err != nil {
+		return err
+	}
+	conn, err := clickhouse.Open(ctx, onDefault)
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,25 @@ func defaultCompression(addrs []string) ch.CompressionMethod {
 	return ch.CompressionNone
 }
 
+// OnDatabase returns dsn naming the database db in its path instead of its own, its
+// scheme, address and parameters kept: for the connection that creates or drops the
+// database dsn names (which cannot be made on that database itself).
+func OnDatabase(dsn, db string) (string, error) {
+	if !strings.Contains(dsn, "://") {
+		dsn = "clickhouse://" + dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the DSN, password included
+		}
+		return "", fmt.Errorf("cannot parse ClickHouse DSN %q: %w", redact(dsn), err)
+	}
+	u.Path, u.RawPath = "/"+db, ""
+	return u.String(), nil
+}
+
 // Open connects to the ClickHouse at dsn and pings it; the caller closes the connection.
 func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	opt, err := Options(dsn)

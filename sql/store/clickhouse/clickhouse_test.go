@@ -161,3 +161,22 @@ func TestSelecterOf(t *testing.T) {
 	f("clickhouse://a:9000,b:9000/j", false, false)
 	f("clickhouse://a:9000/j?send_logs_level=trace", false, false)
 }
+
+// TestOnDatabase: the DSN of another database keeps the scheme, user, address and every
+// parameter, and names only the database anew.
+func TestOnDatabase(t *testing.T) {
+	for _, c := range []struct{ dsn, want string }{
+		{"clickhouse://127.0.0.1:9000/journeyd", "clickhouse://127.0.0.1:9000/default"},
+		{"clickhouse://u:p@ch.example:9000/journeyd?compress=lz4&read_timeout=30s", "clickhouse://u:p@ch.example:9000/default?compress=lz4&read_timeout=30s"},
+		{"127.0.0.1:19000/jd?dial_timeout=2s", "clickhouse://127.0.0.1:19000/default?dial_timeout=2s"},
+		{"clickhouse://a:9000,b:9000/jd", "clickhouse://a:9000,b:9000/default"},
+	} {
+		got, err := OnDatabase(c.dsn, "default")
+		if err != nil || got != c.want {
+			t.Errorf("OnDatabase(%q) = %q, %v; want %q", c.dsn, got, err, c.want)
+		}
+	}
+	if _, err := OnDatabase("clickhouse://[::1/jd", "default"); err == nil {
+		t.Error("OnDatabase of a DSN that does not parse: no error")
+	}
+}
