@@ -28,7 +28,7 @@
 --
 -- What each part costs ClickHouse 18.16 (10 million events, the dashboard's barriers by
 -- device, server CPU): the rows of kind 1 are every event, 0.6 s. Grouped here by day and
--- unit (min(ts) and argMin of the hash, 2.5 million groups) they costed 2.5-2.8 s, most of
+-- unit (min(ts) and argMin of the hash, 2.5 million groups) they costed 2.5-2.6 s, most of
 -- the query, even grouped by one UInt64 (the unit's hash with the day xor-ed into it; a key
 -- of two columns hashes as 128 bits and costed 4.5 s): a table of 2.5 million groups does
 -- not stay in the processor's caches, where journeyd's of one day does. The rows of

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/journeyd/journeyd/sql/store/clickhouse"
-	"golang.org/x/sync/errgroup"
 )
 
 // The funnel and barriers (funnel.sql) group every event of their period by person with
@@ -182,17 +181,11 @@ func (r *Runner) funnelFromDays(ctx context.Context, req *Request, by []string) 
 		})
 	}
 	var stepDays, firstDays []keptDay
-	if firsts == nil || r.ShowSQL != nil { // shown one after the other
-		if stepDays, err = read(ctx, steps, nil); err == nil && firsts != nil {
-			firstDays, err = read(ctx, firsts, cols)
-		}
-	} else {
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() (err error) { stepDays, err = read(gctx, steps, nil); return err })
-		g.Go(func() (err error) { firstDays, err = read(gctx, firsts, cols); return err })
-		err = g.Wait()
+	reads := []func(context.Context) error{func(ctx context.Context) (err error) { stepDays, err = read(ctx, steps, nil); return err }}
+	if firsts != nil {
+		reads = append(reads, func(ctx context.Context) (err error) { firstDays, err = read(ctx, firsts, cols); return err })
 	}
-	if err != nil {
+	if err := r.atOnce(ctx, reads...); err != nil {
 		return nil, false, err
 	}
 	var links map[uint64]uint64
@@ -441,11 +434,7 @@ func (c *rowChunks[T]) flat(exact bool) []T {
 	case len(c.full) == 0 && (!exact || len(c.cur) == cap(c.cur)):
 		return c.cur
 	}
-	out := make([]T, 0, c.n+len(c.cur))
-	for _, chunk := range c.full {
-		out = append(out, chunk...)
-	}
-	return append(out, c.cur...)
+	return flatChunks(append(c.full, c.cur), c.n+len(c.cur))
 }
 
 // appendNames appends to names the n values of a row of kind 3 of funnel_rows, each its

@@ -13,7 +13,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/journeyd/journeyd/sql/store/clickhouse"
-	"golang.org/x/sync/errgroup"
 )
 
 // The journey map (stages) is drawn here from the events' rows, as the journey reports cut
@@ -177,23 +176,11 @@ func (r *Runner) readStageDays(ctx context.Context, p map[string]Value, first, e
 	channels := func(ctx context.Context) error {
 		return r.stream(ctx, "stage_channels", cp, func(rows driver.Rows) error { return scanStageChannels(rows, first, days) })
 	}
-	if r.ShowSQL != nil { // shown one after the other
-		if err := rows(ctx); err != nil {
-			return nil, err
-		}
-		if err := channels(ctx); err != nil {
-			return nil, err
-		}
-	} else {
-		// at the same time: ClickHouse 18.16 runs each query on one thread here, and the
-		// channels' names, read after the rows, ended the dashboard's first open alone
-		// (the rows fill each day's keys, items and kinds, the names its channels)
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { return rows(gctx) })
-		g.Go(func() error { return channels(gctx) })
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
+	// the channels' names beside the rows: read after them, they ended the dashboard's
+	// first open alone (the rows fill each day's keys, items and kinds, the names its
+	// channels)
+	if err := r.atOnce(ctx, rows, channels); err != nil {
+		return nil, err
 	}
 	out := make([]keptDay, len(days))
 	for i, d := range days {

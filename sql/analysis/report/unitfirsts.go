@@ -7,7 +7,7 @@ import (
 
 // funnel_rows' rows of kind 1 are a day's events, each with its unit key, time and hash of
 // breakdown values (funnel_rows.sql): ClickHouse 18.16 grouped them by day and unit into
-// about 2.5 million groups a month at 10 million events, 2.5-2.8 s of its CPU, where
+// about 2.5 million groups a month at 10 million events, 2.5-2.6 s of its CPU, where
 // sending every event costs it 0.6 s (docs/BENCHMARKS.md, "The units' first events
 // reduced in journeyd"). journeyd reduces them instead, day by day: a day holds about a
 // 30th of the units, a table that stays in the processor's caches, and the events table's

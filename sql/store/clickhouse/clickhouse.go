@@ -36,16 +36,9 @@ const (
 // read_timeout, compress, ...); compress is LZ4 unless set, or none when every address is
 // on this machine (defaultCompression).
 func Options(dsn string) (*ch.Options, error) {
-	if !strings.Contains(dsn, "://") {
-		dsn = "clickhouse://" + dsn
-	}
-	u, err := url.Parse(dsn)
+	u, err := parseDSN(dsn)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the DSN, password included
-		}
-		return nil, fmt.Errorf("cannot parse ClickHouse DSN %q: %w", redact(dsn), err)
+		return nil, err
 	}
 	if u.Scheme != "clickhouse" && u.Scheme != "tcp" {
 		return nil, fmt.Errorf("cannot use ClickHouse DSN %q: scheme %q is not supported, use clickhouse:// (native protocol)", redact(dsn), u.Scheme)
@@ -95,6 +88,16 @@ func defaultCompression(addrs []string) ch.CompressionMethod {
 // scheme, address and parameters kept: for the connection that creates or drops the
 // database dsn names (which cannot be made on that database itself).
 func OnDatabase(dsn, db string) (string, error) {
+	u, err := parseDSN(dsn)
+	if err != nil {
+		return "", err
+	}
+	u.Path, u.RawPath = "/"+db, ""
+	return u.String(), nil
+}
+
+// parseDSN parses dsn as a URL, clickhouse:// when it names no scheme.
+func parseDSN(dsn string) (*url.URL, error) {
 	if !strings.Contains(dsn, "://") {
 		dsn = "clickhouse://" + dsn
 	}
@@ -104,10 +107,9 @@ func OnDatabase(dsn, db string) (string, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the DSN, password included
 		}
-		return "", fmt.Errorf("cannot parse ClickHouse DSN %q: %w", redact(dsn), err)
+		return nil, fmt.Errorf("cannot parse ClickHouse DSN %q: %w", redact(dsn), err)
 	}
-	u.Path, u.RawPath = "/"+db, ""
-	return u.String(), nil
+	return u, nil
 }
 
 // Open connects to the ClickHouse at dsn and pings it; the caller closes the connection.
