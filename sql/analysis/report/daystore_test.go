@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,12 +130,13 @@ func TestDayStore(t *testing.T) {
 	// 1.0035 days: 1), u3's Email converts (10 minutes, 0.0069 days: 0.01); the journeys of
 	// a5 and a2 (Paid Search) and a4 (Referral) do not, and paths lists only the paths that
 	// convert. Cold, every day is read: the prints, settled, the person links and
-	// touch_rows, four queries; the store then holds the seven days, the 6th and 7th empty.
+	// touch_rows' two parts (its sessions' and its events' rows, readRows), five queries;
+	// the store then holds the seven days, the 6th and 7th empty.
 	const cold = "[[Email 1 0 1 0.01] [Paid Search > Email 1 0 1 1]]"
 	if got := s.run(); got != cold {
 		t.Fatalf("paths, cold: %s, want %s", got, cold)
 	}
-	s.expect("cold", 0, 7, 4)
+	s.expect("cold", 0, 7,5)
 	if got := s.run(); got != cold {
 		t.Fatalf("paths again: %s, want %s", got, cold)
 	}
@@ -146,9 +148,9 @@ func TestDayStore(t *testing.T) {
 	}
 
 	// A late purchase of a2 (5, at 09:20 on the 3rd, in its session, received on the 9th):
-	// the 3rd is read again, alone (prints, settled, links, touch_rows). Paid Search now
-	// converts once (a2, 20 minutes: 0.0139 days, 0.01) beside a5's journey that does not
-	// (rate 0.5); the three paths convert once each and are listed by name.
+	// the 3rd is read again, alone (prints, settled, links, touch_rows' two parts). Paid
+	// Search now converts once (a2, 20 minutes: 0.0139 days, 0.01) beside a5's journey that
+	// does not (rate 0.5); the three paths convert once each and are listed by name.
 	late := storeEvent("a2-2", 3, 9, 20, "track", "purchase", "a2", "", "s3", "", 5)
 	late.ReceivedAt = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
 	journeytest.Insert(t, conn, []event.Event{late})
@@ -156,7 +158,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != withLate {
 		t.Fatalf("paths after a late purchase on the 3rd: %s, want %s", got, withLate)
 	}
-	s.expect("late purchase", 6, 1, 4)
+	s.expect("late purchase", 6, 1,5)
 	if n := testutil.ToFloat64(s.m.keptReads); n != 1 {
 		t.Errorf("after a late purchase the kept groups answered %v times in all, want still once: the 3rd was read again", n)
 	}
@@ -171,7 +173,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after a5 was linked to u3: %s, want %s", got, linked)
 	}
-	s.expect("identify", 6, 1, 4)
+	s.expect("identify", 6, 1,5)
 	// Again, nothing changed since: the kept groups answer, with the new links.
 	if got := s.run(); got != linked {
 		t.Fatalf("paths again after the identify: %s, want %s", got, linked)
@@ -187,7 +189,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after a replay: %s, want %s", got, linked)
 	}
-	s.expect("replay", 6, 1, 4)
+	s.expect("replay", 6, 1,5)
 	if err := conn.Exec(context.Background(), "OPTIMIZE TABLE "+db+".events FINAL"); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +200,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after the merge: %s, want %s", got, linked)
 	}
-	s.expect("merge", 6, 1, 4)
+	s.expect("merge", 6, 1,5)
 
 	// Replays on the 1st and the 4th at once: the two days, apart, are read again in one
 	// query of two ranges (from the events: they span four days), the answer unchanged.
@@ -206,7 +208,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after replays on the 1st and the 4th: %s, want %s", got, linked)
 	}
-	s.expect("two days apart", 5, 2, 4)
+	s.expect("two days apart", 5, 2,5)
 
 	// An identify on the 9th, after the period, links a2 to u3: no day of the week
 	// changed, every day comes from the store, but the links did, so the kept groups do not
@@ -247,7 +249,7 @@ func TestDayStoreEvicts(t *testing.T) {
 	if got := s.run(); got != want {
 		t.Fatalf("paths through the bounded store: %s, want %s", got, want)
 	}
-	s.expect("cold, bounded", 0, 7, 4)
+	s.expect("cold, bounded", 0, 7,5)
 	if ev := testutil.ToFloat64(s.m.evictions); ev < 5 {
 		t.Errorf("%v days evicted, want at least 5", ev)
 	}
@@ -257,7 +259,7 @@ func TestDayStoreEvicts(t *testing.T) {
 	if got := s.run(); got != want {
 		t.Fatalf("paths through the bounded store, again: %s, want %s", got, want)
 	}
-	s.expect("again, bounded", 2, 5, 4)
+	s.expect("again, bounded", 2, 5,5)
 }
 
 // TestDayStoreAgrees: the reports that read touch_rows (attribution, paths,
@@ -363,5 +365,71 @@ func TestClaimTakenOverAndEnded(t *testing.T) {
 		if d.ok {
 			t.Errorf("day %d waits on a read with rows, want none (taken from the store or read again)", n)
 		}
+	}
+}
+
+// TestDayRowsMerge: a day's rows read in two parts (touch_rows' sessions and events,
+// readRows), each with keys and conversions of its own, merged, group as the same rows read
+// in one part do. By hand: the sessions' part holds session 1 (hash 1, a visit at 100 by
+// "Paid Search", whose first chunk is full: merged rows go to later chunks) and session 2
+// (hash 2, at 200 by "Direct"); the events' part, whose keys come in another order, holds
+// session 1's purchase (40 at 150, id p1), an email open of its own group (hash 3, at 50 by
+// "Email"), session 2's purchase (15 at 260, id p2), stored twice (a replay), and an
+// impression of its own group (hash 4, at 70 by "Direct", a key the sessions' part holds
+// too). Grouped: hash 1 visits at 100 by Paid Search with p1; hash 2 at 200 by Direct with
+// p2 once; hash 3 at 50 by Email and hash 4 at 70 by Direct, emails; three keys in all.
+func TestDayRowsMerge(t *testing.T) {
+	sessions := &dayRows{keyOf: map[string]uint32{}}
+	for i := range partRows {
+		if err := sessions.row(touchRow{hash: 1, anon: 11, t: uint32(100 + i)}, "Paid Search", false, rowConversion{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sessions.row(touchRow{hash: 2, anon: 12, t: 200}, "Direct", false, rowConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	events := &dayRows{keyOf: map[string]uint32{}}
+	for _, r := range []struct {
+		row  touchRow
+		key  string
+		conv *rowConversion
+	}{
+		{touchRow{hash: 3, anon: 13, t: 50, email: true}, "Email", nil},
+		{touchRow{hash: 2, anon: 12}, "", &rowConversion{260, 15, "p2"}},
+		{touchRow{hash: 1, anon: 11}, "", &rowConversion{150, 40, "p1"}},
+		{touchRow{hash: 2, anon: 12}, "", &rowConversion{260, 15, "p2"}},
+		{touchRow{hash: 4, anon: 14, t: 70, email: true}, "Direct", nil},
+	} {
+		var c rowConversion
+		if r.conv != nil {
+			c = *r.conv
+		}
+		if err := events.row(r.row, r.key, r.conv != nil, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sessions.merge(events); err != nil {
+		t.Fatal(err)
+	}
+	sessions.done(false)
+	var got []string
+	for i, g := range sessions.groups {
+		var convs []string
+		for _, c := range sessions.groupConv[g.from:sessions.groupEnd(i)] {
+			convs = append(convs, fmt.Sprintf("%s %v at %d", sessions.conv[c].id, sessions.conv[c].v, sessions.conv[c].t))
+		}
+		got = append(got, fmt.Sprintf("%d: anon %d, visit at %d by %s, email %v, %v", g.hash, g.anon, g.t, sessions.keys[g.k], g.email, convs))
+	}
+	want := []string{
+		"1: anon 11, visit at 100 by Paid Search, email false, [p1 40 at 150]",
+		"2: anon 12, visit at 200 by Direct, email false, [p2 15 at 260]",
+		"3: anon 13, visit at 50 by Email, email true, []",
+		"4: anon 14, visit at 70 by Direct, email true, []",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the merged day groups as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(sessions.keys) != 3 {
+		t.Errorf("the merged day holds the keys %q, want Paid Search, Direct and Email once each", sessions.keys)
 	}
 }

@@ -72,7 +72,7 @@ func TestKeptSQL(t *testing.T) {
 		{"funnel", map[string]string{"per": "session"}, "day_prints settled funnel_rows funnel"},
 		{"retention", nil, "day_prints settled retention_rows person_links"},
 		{"top", map[string]string{"dimension": "page"}, "day_prints settled page_rows person_links"},
-		{"channels", nil, "person_links day_prints settled touch_rows"},
+		{"channels", nil, "person_links day_prints settled touch_rows:sessions touch_rows:events"},
 		{"stages", nil, "person_links day_prints settled stage_rows stage_channels"},
 	} {
 		opts := map[string]string{"from": "2026-01-01", "to": "2026-02-01", "steps": "pageview:/product/*,event:add_to_cart,event:purchase"}

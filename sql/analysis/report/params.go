@@ -80,6 +80,11 @@ func quote(s string) string {
 // placeholders are documentation). A placeholder without a value, or a value without a
 // placeholder, is an error: both mean the query and its caller disagree.
 func Fill(query string, params map[string]Value) (string, error) {
+	return fill(query, params, true)
+}
+
+// fill is Fill, which, unless strict, leaves the params without a placeholder unused.
+func fill(query string, params map[string]Value, strict bool) (string, error) {
 	var b strings.Builder
 	used := make(map[string]bool, len(params))
 	for i := 0; i < len(query); {
@@ -112,7 +117,7 @@ func Fill(query string, params map[string]Value) (string, error) {
 		}
 	}
 	for name := range params {
-		if !used[name] {
+		if strict && !used[name] {
 			return "", fmt.Errorf("cannot fill query: it has no placeholder $%s", name)
 		}
 	}

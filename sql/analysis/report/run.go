@@ -251,6 +251,18 @@ func (r *Runner) SQL(name string, params map[string]Value) (string, error) {
 // sqlWith is SQL with the fragments named by the keys of instead replaced by those their
 // values name (queries.TextWith), besides touches.sql's.
 func (r *Runner) sqlWith(name string, params map[string]Value, instead map[string]string) (string, error) {
+	return r.sqlFilled(name, params, instead, true)
+}
+
+// sqlPart is sqlWith of a part of query name (instead leaves the rest out), which may have
+// no placeholder for some of params: those of the other parts. The whole query, filled
+// with the same params, holds them all (Fill).
+func (r *Runner) sqlPart(name string, params map[string]Value, instead map[string]string) (string, error) {
+	return r.sqlFilled(name, params, instead, false)
+}
+
+// sqlFilled is sqlWith, strict or not as fill is.
+func (r *Runner) sqlFilled(name string, params map[string]Value, instead map[string]string, strict bool) (string, error) {
 	if _, ok := params[visitKeyParam]; ok {
 		all := map[string]string{"touches.sql": "session_touches.sql"}
 		for k, v := range instead {
@@ -272,7 +284,7 @@ func (r *Runner) sqlWith(name string, params map[string]Value, instead map[strin
 		// every key (include/session_touch_rows.sql): no column of the events is $key there
 		delete(all, "key")
 	}
-	return Fill(text, all)
+	return fill(text, all, strict)
 }
 
 // toFloat converts a numeric cell to float64.

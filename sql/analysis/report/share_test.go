@@ -68,8 +68,9 @@ func queriesSince(t *testing.T, conn driver.Conn, before, offset uint64) uint64 
 }
 
 // readQueries is how many queries one touchpoints read runs for the requests of these
-// tests (whole days, no filter): from the sessions, person_links, then touch_rows.
-const readQueries = 2
+// tests (whole days, no filter): from the sessions, person_links, then touch_rows' two parts
+// (its sessions' and its events' rows, readRows).
+const readQueries = 3
 
 // stuck is how long a test waits for what should take well under a second before it calls
 // the readers stuck: a bound on a hang, not a timing assertion.

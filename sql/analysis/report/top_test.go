@@ -121,11 +121,12 @@ func topRows(t *testing.T, r *report.Runner, opts map[string]string) (string, st
 		lines = append(lines, fmt.Sprintf("%v %v %v %v %v %v", row[0], row[1], row[2], row[3], row[4], row[6]))
 	}
 	// The query that reads the sessions' rows is the first printed but the person links the
-	// session route reads before it (and pages, for the page dimension, after it).
+	// session route reads before it (and pages, for the page dimension, after it), by its
+	// library name: touch_rows' two parts show as touch_rows:sessions and touch_rows:events.
 	name := ""
 	for _, line := range strings.Split(sql.String(), "\n") {
 		if q, ok := strings.CutPrefix(line, "-- "); ok && !strings.Contains(q, " ") && q != "person_links" && name == "" {
-			name = q
+			name, _, _ = strings.Cut(q, ":")
 		}
 	}
 	return strings.Join(lines, "\n"), name
