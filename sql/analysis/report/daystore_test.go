@@ -136,7 +136,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != cold {
 		t.Fatalf("paths, cold: %s, want %s", got, cold)
 	}
-	s.expect("cold", 0, 7,5)
+	s.expect("cold", 0, 7, 5)
 	if got := s.run(); got != cold {
 		t.Fatalf("paths again: %s, want %s", got, cold)
 	}
@@ -158,7 +158,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != withLate {
 		t.Fatalf("paths after a late purchase on the 3rd: %s, want %s", got, withLate)
 	}
-	s.expect("late purchase", 6, 1,5)
+	s.expect("late purchase", 6, 1, 5)
 	if n := testutil.ToFloat64(s.m.keptReads); n != 1 {
 		t.Errorf("after a late purchase the kept groups answered %v times in all, want still once: the 3rd was read again", n)
 	}
@@ -173,7 +173,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after a5 was linked to u3: %s, want %s", got, linked)
 	}
-	s.expect("identify", 6, 1,5)
+	s.expect("identify", 6, 1, 5)
 	// Again, nothing changed since: the kept groups answer, with the new links.
 	if got := s.run(); got != linked {
 		t.Fatalf("paths again after the identify: %s, want %s", got, linked)
@@ -189,7 +189,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after a replay: %s, want %s", got, linked)
 	}
-	s.expect("replay", 6, 1,5)
+	s.expect("replay", 6, 1, 5)
 	if err := conn.Exec(context.Background(), "OPTIMIZE TABLE "+db+".events FINAL"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after the merge: %s, want %s", got, linked)
 	}
-	s.expect("merge", 6, 1,5)
+	s.expect("merge", 6, 1, 5)
 
 	// Replays on the 1st and the 4th at once: the two days, apart, are read again in one
 	// query of two ranges (from the events: they span four days), the answer unchanged.
@@ -208,7 +208,7 @@ func TestDayStore(t *testing.T) {
 	if got := s.run(); got != linked {
 		t.Fatalf("paths after replays on the 1st and the 4th: %s, want %s", got, linked)
 	}
-	s.expect("two days apart", 5, 2,5)
+	s.expect("two days apart", 5, 2, 5)
 
 	// An identify on the 9th, after the period, links a2 to u3: no day of the week
 	// changed, every day comes from the store, but the links did, so the kept groups do not
@@ -249,7 +249,7 @@ func TestDayStoreEvicts(t *testing.T) {
 	if got := s.run(); got != want {
 		t.Fatalf("paths through the bounded store: %s, want %s", got, want)
 	}
-	s.expect("cold, bounded", 0, 7,5)
+	s.expect("cold, bounded", 0, 7, 5)
 	if ev := testutil.ToFloat64(s.m.evictions); ev < 5 {
 		t.Errorf("%v days evicted, want at least 5", ev)
 	}
@@ -259,7 +259,7 @@ func TestDayStoreEvicts(t *testing.T) {
 	if got := s.run(); got != want {
 		t.Fatalf("paths through the bounded store, again: %s, want %s", got, want)
 	}
-	s.expect("again, bounded", 2, 5,5)
+	s.expect("again, bounded", 2, 5, 5)
 }
 
 // TestDayStoreAgrees: the reports that read touch_rows (attribution, paths,

@@ -49,7 +49,7 @@ func TestPrintsReuse(t *testing.T) {
 	if got := s.run(); got != cold {
 		t.Fatalf("paths, cold: %s, want %s", got, cold)
 	}
-	s.expect("cold", 0, 7,6)
+	s.expect("cold", 0, 7, 6)
 	lastRead("cold", march(1), march(8))
 
 	// Again, ten seconds later, nothing changed: the parts listed are those listed before
@@ -74,7 +74,7 @@ func TestPrintsReuse(t *testing.T) {
 	if got := s.run(); got != withLate {
 		t.Fatalf("paths after a late purchase on the 3rd: %s, want %s", got, withLate)
 	}
-	s.expect("late purchase", 6, 1,6)
+	s.expect("late purchase", 6, 1, 6)
 	lastRead("late purchase", march(3), march(4))
 
 	// A replayed copy of a1's purchase on the 2nd: the 2nd's print (one more event) and
@@ -84,7 +84,7 @@ func TestPrintsReuse(t *testing.T) {
 	if got := s.run(); got != withLate {
 		t.Fatalf("paths after a replay: %s, want %s", got, withLate)
 	}
-	s.expect("replay", 6, 1,6)
+	s.expect("replay", 6, 1, 6)
 	lastRead("replay", march(2), march(3))
 
 	// The merge that drops the copy replaces every part of March by one, whose events span
@@ -105,7 +105,7 @@ func TestPrintsReuse(t *testing.T) {
 	if got := s.run(); got != withLate {
 		t.Fatalf("paths after the merge: %s, want %s", got, withLate)
 	}
-	s.expect("merge", 6, 1,6)
+	s.expect("merge", 6, 1, 6)
 	lastRead("merge", march(1), march(6))
 
 	// Two minutes on, past PrintsReuse, with nothing changed: every print is read again,
