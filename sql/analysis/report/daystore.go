@@ -871,28 +871,52 @@ func (s *dayScan) block(rows int) error {
 }
 
 // readPrints reads the print of each day first to end (excluded) of the site of params
-// (day_prints.sql): prints[n-first] is day n's. Reports share such reads (dayPrints).
+// (day_prints.sql): prints[n-first] is day n's. Reports share such reads (dayPrints). A
+// period of printHalves days or more is read in two queries at once, each of about half
+// its days (the events' key starts with the site and the day, so each reads only its
+// days): ClickHouse 18.16 runs a query on one thread here, and a cold report waits for
+// the prints before it reads any rows (0.5 s of a month of 10 million events alone).
 func (r *Runner) readPrints(ctx context.Context, params map[string]Value, first, end uint16) ([]dayPrint, error) {
-	sql, err := Fill(dayPrintsSQL, map[string]Value{"db": Ident(r.DB), "site": params["site"],
-		"from": Time(dayTime(first)), "until": Time(dayTime(end))})
-	if err != nil {
-		return nil, err
-	}
 	prints := make([]dayPrint, end-first)
-	err = r.streamSQL(ctx, "day_prints", sql, func(rows driver.Rows) error {
+	parts := [][2]uint16{{first, end}}
+	if end-first >= printHalves {
+		mid := first + (end-first)/2
+		parts = [][2]uint16{{first, mid}, {mid, end}}
+	}
+	reads := make([]func(context.Context) error, len(parts))
+	for i, part := range parts {
+		reads[i] = func(ctx context.Context) error {
+			return r.readPrintsOf(ctx, params, first, part[0], part[1], prints)
+		}
+	}
+	return prints, r.atOnce(ctx, reads...)
+}
+
+// printHalves is the fewest days readPrints reads in two queries; a variable so that a
+// test can read a month's in one, as before.
+var printHalves uint16 = 14
+
+// readPrintsOf reads the prints of the days from to end (excluded) into prints, which holds
+// those from first on (readPrints).
+func (r *Runner) readPrintsOf(ctx context.Context, params map[string]Value, first, from, end uint16, prints []dayPrint) error {
+	sql, err := Fill(dayPrintsSQL, map[string]Value{"db": Ident(r.DB), "site": params["site"],
+		"from": Time(dayTime(from)), "until": Time(dayTime(end))})
+	if err != nil {
+		return err
+	}
+	return r.streamSQL(ctx, "day_prints", sql, func(rows driver.Rows) error {
 		var n uint16
 		var p dayPrint
 		for rows.Next() {
 			if err := rows.Scan(&n, &p.events, &p.hash); err != nil {
 				return err
 			}
-			if n >= first && n < end {
+			if n >= from && n < end {
 				prints[n-first] = p
 			}
 		}
 		return nil
 	})
-	return prints, err
 }
 
 // settled reports whether ClickHouse runs no INSERT and has no mutation of the database

@@ -433,3 +433,65 @@ func TestDayRowsMerge(t *testing.T) {
 		t.Errorf("the merged day holds the keys %q, want Paid Search, Direct and Email once each", sessions.keys)
 	}
 }
+
+// TestKeepingWaits: a read waits for the keep of its own query going on (keeping.wait),
+// and not for another query's.
+func TestKeepingWaits(t *testing.T) {
+	var k keeping
+	endA := k.begin("a")
+	endB := k.begin("b")
+	waited := make(chan string, 2)
+	go func() { k.wait("a"); waited <- "a" }()
+	k.wait("c") // no keep of c: returns at once
+	endB()
+	select {
+	case q := <-waited:
+		t.Fatalf("the read of %s ended its wait while its keep went on", q)
+	case <-time.After(50 * time.Millisecond): // not a timing assertion: the wait must not end at all
+	}
+	endA()
+	select {
+	case <-waited:
+	case <-time.After(stuck):
+		t.Fatal("the read of a waits still after its keep ended")
+	}
+	k.wait("a")
+	k.wait("b")
+}
+
+// TestPrintsInHalves: the prints of February 20 to March 14 (22 days: two queries of 11,
+// readPrints) are those of one query. By hand, from storeTraffic: two events on each of
+// March 1, 2 and 4, one on the 3rd and the 5th, none on the other days.
+func TestPrintsInHalves(t *testing.T) {
+	conn, db := journeytest.Database(t)
+	journeytest.Insert(t, conn, storeTraffic())
+	r := &Runner{Conn: conn, DB: db}
+	march := func(d int) uint16 { return epochDay(time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC)) }
+	first, end := march(1)-9, march(15)
+	params := map[string]Value{"site": String("store")}
+	offset := selectQueries(t, conn)
+	offset = selectQueries(t, conn) - offset
+	before := selectQueries(t, conn)
+	halves, err := r.readPrints(context.Background(), params, first, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := queriesSince(t, conn, before, offset); n != 2 {
+		t.Errorf("the prints of 22 days ran %d queries, want 2", n)
+	}
+	defer func(was uint16) { printHalves = was }(printHalves)
+	printHalves = end - first + 1
+	whole, err := r.readPrints(context.Background(), params, first, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(halves, whole) {
+		t.Errorf("the prints read in two halves %v differ from those read at once %v", halves, whole)
+	}
+	want := map[uint16]uint64{march(1): 2, march(2): 2, march(3): 1, march(4): 2, march(5): 1}
+	for i, p := range halves {
+		if n := first + uint16(i); p.events != want[n] || (p.hash == 0) != (want[n] == 0) {
+			t.Errorf("day %s: %d events (hash %x), want %d", dayDate(n), p.events, p.hash, want[n])
+		}
+	}
+}

@@ -167,3 +167,51 @@ func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint6
 	k := &keptRead{sql: sql, days: days, links: links, views: views, groups: groups, g: g}
 	r.kept.keep(k, bytes, keptReadsMax, r.StoreBytes, func(other *keptRead) bool { return other.sql == sql })
 }
+
+// keeping counts, by query, the reads of touch_rows whose batches are being kept now
+// (runShared keeps them once its members have theirs): a read of the same query waits for
+// them before it looks for kept batches (groupTouchRows), as it would find them had they
+// been kept before the reports answered. The zero value is ready.
+type keeping struct {
+	mu   sync.Mutex
+	busy map[string]int
+	idle chan struct{} // closed, and a new one made, as a keep ends
+}
+
+// begin counts a keep of query sql; end ends it.
+func (k *keeping) begin(sql string) (end func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.busy == nil {
+		k.busy = map[string]int{}
+	}
+	k.busy[sql]++
+	return func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if k.busy[sql]--; k.busy[sql] == 0 {
+			delete(k.busy, sql)
+		}
+		if k.idle != nil {
+			close(k.idle)
+			k.idle = nil
+		}
+	}
+}
+
+// wait returns once no keep of query sql goes on.
+func (k *keeping) wait(sql string) {
+	for {
+		k.mu.Lock()
+		if k.busy[sql] == 0 {
+			k.mu.Unlock()
+			return
+		}
+		if k.idle == nil {
+			k.idle = make(chan struct{})
+		}
+		idle := k.idle
+		k.mu.Unlock()
+		<-idle
+	}
+}

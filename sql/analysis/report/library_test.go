@@ -64,16 +64,18 @@ func TestKeptSQL(t *testing.T) {
 		opts map[string]string
 		want string // the names of the queries shown, in order
 	}{
+		// the days' prints of the month in two queries, each of about half its days
+		// (readPrints), then
 		// funnel_rows read through the store (with a breakdown as two reads, the step events
 		// and the units' first events, each with its prints and settled), the links, then
 		// funnel.sql, which answers on a server where an event matching two steps cannot be
 		// counted by day (before 21.2)
-		{"funnel", map[string]string{"by": "device"}, "day_prints settled funnel_rows day_prints settled funnel_rows person_links funnel"},
-		{"funnel", map[string]string{"per": "session"}, "day_prints settled funnel_rows funnel"},
-		{"retention", nil, "day_prints settled retention_rows person_links"},
-		{"top", map[string]string{"dimension": "page"}, "day_prints settled page_rows person_links"},
-		{"channels", nil, "person_links day_prints settled touch_rows:sessions touch_rows:events"},
-		{"stages", nil, "person_links day_prints settled stage_rows stage_channels"},
+		{"funnel", map[string]string{"by": "device"}, "day_prints day_prints settled funnel_rows day_prints day_prints settled funnel_rows person_links funnel"},
+		{"funnel", map[string]string{"per": "session"}, "day_prints day_prints settled funnel_rows funnel"},
+		{"retention", nil, "day_prints day_prints settled retention_rows person_links"},
+		{"top", map[string]string{"dimension": "page"}, "day_prints day_prints settled page_rows person_links"},
+		{"channels", nil, "person_links day_prints day_prints settled touch_rows:sessions touch_rows:events"},
+		{"stages", nil, "person_links day_prints day_prints settled stage_rows stage_channels"},
 	} {
 		opts := map[string]string{"from": "2026-01-01", "to": "2026-02-01", "steps": "pageview:/product/*,event:add_to_cart,event:purchase"}
 		for k, v := range c.opts {

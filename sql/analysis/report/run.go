@@ -67,6 +67,7 @@ type Runner struct {
 
 	pathNames                          // the paths of the top pages' hashes met so far (pagedays.go)
 	kept           recent[*keptRead]   // the batches of the last reads of touch_rows (keptreads.go)
+	keeping        keeping             // the reads of touch_rows whose batches are being kept
 	countedFunnels recent[*keptFunnel] // the counts of the last funnels counted from kept days (funneldays.go)
 	printShares                        // the reads of the days' prints in flight (printshare.go)
 	printCache                         // the reads of the days' prints kept (printcache.go)

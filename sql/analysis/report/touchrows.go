@@ -45,30 +45,33 @@ type touchGroup struct {
 // goroutine each (sendByKey). When the Runner grouped the very same days' rows with the
 // same links before, it hands out the batches it kept of that read instead (keptreads.go),
 // cutting those of a key it did not keep from the groups it kept (or, after a patch, made
-// again); when it grouped the
-// same query over days of which a few changed since, or with other links, it patches those
-// batches with the groups of the persons the change touches (patchreads.go).
-func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func() []*member) error {
+// again); when it grouped the same query over days of which a few changed since, or with
+// other links, it patches those batches with the groups of the persons the change touches
+// (patchreads.go). It returns keep, which keeps this read's batches and groups for the
+// next (keepBatches), for the caller to call once the members have all their batches; a
+// read of the same query waits for it (Runner.keeping).
+func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func() []*member) (keep func(), err error) {
 	days, links, err := r.touchDays(ctx, read)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var g *touchGrouper
+	r.keeping.wait(read.sql)
 	k := r.keptRead(read.sql, days, links)
 	var patch *readPatch
 	if k == nil {
 		if patch, err = r.patchRead(read.sql, days, links); err != nil {
-			return err
+			return nil, err
 		}
 		if patch == nil {
 			if g, err = groupDays(days, links); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	members := seal()
 	if len(members) == 0 {
-		return nil // every reader left: none to cut batches for
+		return nil, nil // every reader left: none to cut batches for
 	}
 	keys := memberKeys(members)
 	switch {
@@ -77,7 +80,7 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func
 	case k != nil && !k.holds(keys) || patch != nil && !patch.kept.holds(keys):
 		// a key the kept read has no batches of, nor groups to cut them from: made again
 		if g, err = groupDays(days, links); err != nil {
-			return err
+			return nil, err
 		}
 		patch = nil
 	}
@@ -109,22 +112,25 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func
 		})
 		return batches
 	})
-	switch {
-	case r.dayStore() == nil:
-	case k != nil && g == nil:
-	case k != nil: // the same days and links: k's batches of other keys hold still
-		for key, batches := range k.views {
-			if _, ok := cut[key]; !ok {
-				cut[key] = batches
+	end := r.keeping.begin(read.sql)
+	return func() {
+		defer end()
+		switch {
+		case r.dayStore() == nil:
+		case k != nil && g == nil:
+		case k != nil: // the same days and links: k's batches of other keys hold still
+			for key, batches := range k.views {
+				if _, ok := cut[key]; !ok {
+					cut[key] = batches
+				}
 			}
+			r.keepBatches(read.sql, days, links, cut, k.groups, g)
+		case patch != nil:
+			r.keepBatches(read.sql, days, links, views, groups, nil) // every key patched, cut's among them
+		default:
+			r.keepBatches(read.sql, days, links, cut, keptGroups(g), g)
 		}
-		r.keepBatches(read.sql, days, links, cut, k.groups, g)
-	case patch != nil:
-		r.keepBatches(read.sql, days, links, views, groups, nil) // every key patched, cut's among them
-	default:
-		r.keepBatches(read.sql, days, links, cut, keptGroups(g), g)
-	}
-	return nil
+	}, nil
 }
 
 // groupDays groups the touch groups of days with links (touchGrouper.group).
