@@ -717,23 +717,34 @@ func (r *Runner) readRows(ctx context.Context, sessions, events string, first, e
 }
 
 // merge adds the rows of e, a day read apart from d (its keys and conversions its own), to d,
-// whose read has not ended (done).
+// whose read has not ended (done): e's chunks, their keys and conversions renumbered in
+// place, join d's as they are (group takes chunks of any length up to dayChunk), and e's
+// conversions are appended at once. Row by row through dayRows.row, the events' 450 000
+// rows of the bench's 10 million events cost 0.17 s of journeyd's CPU, most of it growing
+// the slices.
 func (d *dayRows) merge(e *dayRows) error {
+	if len(d.conv)+len(e.conv) > 1<<31-1 {
+		return fmt.Errorf("more than %d conversions in a day are more than one read can hold", len(d.conv)+len(e.conv))
+	}
+	keys := make([]uint32, len(e.keys))
+	for i, key := range e.keys {
+		keys[i] = d.keyIndex(key)
+	}
+	shift := int32(len(d.conv))
+	d.conv = append(d.conv, e.conv...)
 	for _, chunk := range e.rows {
-		for _, row := range chunk {
-			var key string
+		for i := range chunk {
+			row := &chunk[i]
 			if row.t != 0 {
-				key = e.keys[row.k]
+				row.k = keys[row.k]
 			}
-			var c rowConversion
 			if row.conv >= 0 {
-				c = e.conv[row.conv]
-			}
-			if err := d.row(row, key, row.conv >= 0, c); err != nil {
-				return err
+				row.conv += shift
 			}
 		}
 	}
+	d.rows = append(d.rows, e.rows...)
+	e.rows, e.conv, e.keys = nil, nil, nil // d's now
 	return nil
 }
 
