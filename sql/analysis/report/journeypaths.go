@@ -3,9 +3,9 @@ package report
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,12 +47,17 @@ type cutJourney struct {
 // 0.1 day as conversion_paths.sql rounds them (ClickHouse 18.16 rounds half away from
 // zero), or nil for a null path.
 func (j *cutJourney) ages() []float64 {
+	return j.appendAges(nil)
+}
+
+// appendAges appends the journey's ages (ages) to out and returns it: out itself for a
+// null path.
+func (j *cutJourney) appendAges(out []float64) []float64 {
 	if !j.converted {
-		return nil
+		return out
 	}
-	out := make([]float64, len(j.times))
-	for i, x := range j.times {
-		out[i] = round(float64(int64(j.convTime)-int64(x))/86400, 1)
+	for _, x := range j.times {
+		out = append(out, round(float64(int64(j.convTime)-int64(x))/86400, 1))
 	}
 	return out
 }
@@ -133,21 +138,30 @@ func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *
 // groups them: the attribution engine's input.
 func (r *Runner) journeyPaths(ctx context.Context, req *Request) ([]attribution.Path, error) {
 	byPath := map[string]*attribution.Path{}
-	var key strings.Builder
+	// the path's key and ages, built in the same memory journey after journey: most
+	// journeys take a path seen before, and a fresh key and ages for each cost a tenth of a
+	// cold attribution's CPU after the read (at 10 million events)
+	var key []byte
+	var ages []float64
 	err := r.eachJourney(ctx, req, func(j *cutJourney) {
-		ages := j.ages()
-		key.Reset()
+		ages = j.appendAges(ages[:0])
+		key = key[:0]
 		for _, k := range j.keys {
-			key.WriteString(k)
-			key.WriteByte(0)
+			key = append(key, k...)
+			key = append(key, 0)
 		}
 		for _, a := range ages {
-			fmt.Fprintf(&key, "%g,", a)
+			key = strconv.AppendFloat(key, a, 'g', -1, 64)
+			key = append(key, ',')
 		}
-		p := byPath[key.String()]
+		p := byPath[string(key)]
 		if p == nil {
-			p = &attribution.Path{Channels: slices.Clone(j.keys), AgeDays: ages}
-			byPath[key.String()] = p
+			var own []float64
+			if j.converted {
+				own = slices.Clone(ages)
+			}
+			p = &attribution.Path{Channels: slices.Clone(j.keys), AgeDays: own}
+			byPath[string(key)] = p
 		}
 		if j.converted {
 			p.Conversions++
