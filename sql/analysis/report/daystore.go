@@ -467,10 +467,11 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead) ([]*dayRows, er
 	}
 	first, end := epochDay(read.from), epochDay(read.until)
 	days, err := r.keptDays(ctx, "touch_rows", read.params, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
+		few := p["until"].at.Sub(p["from"].at) <= time.Duration(eventDays)*day
 		var sql [2]string
 		for i, part := range []string{"touch_rows_of_sessions.sql", "touch_rows_of_events.sql"} {
 			instead := map[string]string{"session_touch_rows.sql": part}
-			if from, until := p["from"].at, p["until"].at; until.Sub(from) <= time.Duration(eventDays)*day {
+			if few {
 				instead["session_day_rows.sql"] = "event_day_rows.sql"
 			}
 			var err error

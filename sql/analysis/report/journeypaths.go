@@ -43,15 +43,9 @@ type cutJourney struct {
 	value     float64
 }
 
-// ages returns the journey's touchpoint ages in days before its conversion, rounded to
-// 0.1 day as conversion_paths.sql rounds them (ClickHouse 18.16 rounds half away from
-// zero), or nil for a null path.
-func (j *cutJourney) ages() []float64 {
-	return j.appendAges(nil)
-}
-
-// appendAges appends the journey's ages (ages) to out and returns it: out itself for a
-// null path.
+// appendAges appends the journey's touchpoint ages in days before its conversion, rounded
+// to 0.1 day as conversion_paths.sql rounds them (ClickHouse 18.16 rounds half away from
+// zero), to out and returns it: out itself for a null path.
 func (j *cutJourney) appendAges(out []float64) []float64 {
 	if !j.converted {
 		return out
@@ -139,8 +133,8 @@ func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *
 func (r *Runner) journeyPaths(ctx context.Context, req *Request) ([]attribution.Path, error) {
 	byPath := map[string]*attribution.Path{}
 	// the path's key and ages, built in the same memory journey after journey: most
-	// journeys take a path seen before, and a fresh key and ages for each cost a tenth of a
-	// cold attribution's CPU after the read (at 10 million events)
+	// journeys take a path seen before, and a fresh builder for each key cost 0.13 s of
+	// journeyd's CPU in a cold attribution at 10 million events (a profile)
 	var key []byte
 	var ages []float64
 	err := r.eachJourney(ctx, req, func(j *cutJourney) {
