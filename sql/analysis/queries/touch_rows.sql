@@ -27,6 +27,8 @@
 --   $filter      1 (a filter is on events: touchpoints.sql reads them)
 --   $conversion  the conversion condition: name = 'purchase'
 --   $value       the conversion value: revenue
+--   $touch_events   the table of the emails and conversions: touch_events, or events for a
+--                conversion that may be a view without a name (sql/analysis/report/touchevents.go)
 --   $days        which days of the period to read, by the rows' column day: 1 for all, or
 --                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
 SELECT touch_hash, user_hash, anon_hash, visit_t, touch_key, is_email, is_conversion, conv_time, conv_value, conv_id, toUInt16(day) AS day_number

@@ -121,6 +121,9 @@ func TestLibraryFiles(t *testing.T) {
 			if name == "person_links" && want != "Run by hand" && want != "$site" {
 				continue // it reads the identity links, no event
 			}
+			if want == "$db.events" && strings.Contains(text, "$db.$touch_events") {
+				continue // events, or their copy in touch_events (touchevents.go)
+			}
 			if !strings.Contains(text, want) {
 				t.Errorf("%s.sql: missing %q", name, want)
 			}

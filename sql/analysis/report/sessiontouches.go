@@ -104,11 +104,17 @@ func (r *Runner) fromSessions(req *Request) bool {
 // and filter: $key and $empty_key, and, where the sessions give the very rows touches.sql
 // gives (fromSessions, and a key a visit holds), $visit_key, which makes the query read
 // them (include/session_touches.sql) instead of grouping every event of the period, with
-// $days 1: every day of the period (a read of touch_rows may narrow it, daystore.go).
+// $days 1: every day of the period (a read of touch_rows may narrow it, daystore.go), and
+// $touch_events, the table their emails and conversions are read from (touchEventsTable).
 func (r *Runner) touchParams(req *Request, p map[string]Value, key, empty string) {
 	p["key"], p["empty_key"] = fragment(key), String(empty)
 	if expr, ok := visitKey(key); ok && r.fromSessions(req) {
 		p[visitKeyParam], p["days"] = fragment(expr), fragment("1")
+		table := "events"
+		if st, err := req.Conversion.Step(); err == nil { // else the caller's conversionParams has failed
+			table = touchEventsTable(st)
+		}
+		p["touch_events"] = Ident(table)
 	}
 }
 

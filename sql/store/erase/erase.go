@@ -56,6 +56,8 @@ var (
 	countSQL string
 	//go:embed delete_sessions.sql
 	deleteSessionsSQL string
+	//go:embed delete_touch_events.sql
+	deleteTouchEventsSQL string
 	//go:embed delete_events.sql
 	deleteEventsSQL string
 	//go:embed delete_identities.sql
@@ -118,6 +120,7 @@ func Run(ctx context.Context, conn driver.Conn, db string, p *Plan, poll time.Du
 func run(ctx context.Context, conn driver.Conn, db string, p *Plan, poll time.Duration, local bool) error {
 	steps := []struct{ what, sql string }{
 		{"sessions", deleteSessionsSQL},
+		{"touch events", deleteTouchEventsSQL},
 		{"events", deleteEventsSQL},
 		{"identity links", deleteIdentitiesSQL},
 	}

@@ -38,15 +38,20 @@ func setup(t *testing.T) (context.Context, driver.Conn) {
 	if err := schema.Migrate(ctx, conn, db); err != nil {
 		t.Fatal(err)
 	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO events (event_id, site_id, ts, received_at, type, anon_id, user_id, session_id)")
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO events (event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for i, r := range data {
 		at := ts.Add(time.Duration(i) * time.Minute)
+		// a known user's events are purchases, which touch_events copies; the others views
+		typ, name := "pageview", ""
+		if r.user != "" {
+			typ, name = "event", "purchase"
+		}
 		for _, site := range []string{"shop", "other"} { // the same ids on another site stay
-			if err := b.Append(r.id, site, at, at, "pageview", r.anon, r.user, r.session); err != nil {
+			if err := b.Append(r.id, site, at, at, typ, name, r.anon, r.user, r.session); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -87,6 +92,10 @@ func TestEraseUser(t *testing.T) {
 	}
 	if got, want := column(t, ctx, conn, "SELECT event_id FROM events WHERE site_id = 'shop'"), []string{"e7", "e8", "e9"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("events left %v, want %v", got, want)
+	}
+	// of the purchases (e2, e4, e6, e7, e9, e10) touch_events keeps, u2's
+	if got, want := column(t, ctx, conn, "SELECT event_id FROM touch_events WHERE site_id = 'shop'"), []string{"e7", "e9"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("touch events left %v, want %v", got, want)
 	}
 	if got, want := column(t, ctx, conn, "SELECT session_id FROM sessions_v WHERE site_id = 'shop'"), []string{"s3", "s6"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sessions left %v, want %v", got, want)

@@ -15,7 +15,7 @@ import (
 // on one shard (the sharding key is the site and the anonymous id), and so do the session
 // and identity rows the materialized views make from them on that shard.
 // The erasure tombstones are spread too, and read whole through their Distributed table.
-var Sharded = []string{"events", "sessions", "session_states", "session_aggregates", "identities", "erasures"}
+var Sharded = []string{"events", "sessions", "session_states", "session_aggregates", "identities", "erasures", "touch_events"}
 
 var (
 	createTable  = regexp.MustCompile(`(?s)^(.*?)CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)\s*\n(.*)$`)
@@ -59,7 +59,7 @@ func ClusterScript(database string, c Cluster, v clickhouse.Version) ([]string, 
 	for _, s := range stmts {
 		if m := createTable.FindStringSubmatch(s); m != nil && slices.Contains(Sharded, m[2]) {
 			key := "rand()"
-			if m[2] == "events" {
+			if m[2] == "events" || m[2] == "touch_events" { // a copy of some events, on their shard
 				key = "cityHash64(site_id, anon_id)"
 			}
 			body := m[3]

@@ -1,0 +1,38 @@
+package report
+
+import (
+	"testing"
+
+	"github.com/journeyd/journeyd/event/goal"
+)
+
+// TestTouchEventsTable: a conversion reads touch_events only when none of its alternatives
+// can match a page view, screen view or leave without a name, which touch_events lacks.
+func TestTouchEventsTable(t *testing.T) {
+	for _, c := range []struct{ step, want string }{
+		{"purchase|order_paid|Order Completed", "touch_events"}, // the default: names
+		{"event:purchase", "touch_events"},
+		{"server:order_paid[plan=pro]", "touch_events"},
+		{"event:*", "touch_events"},         // a type that is no view, any name
+		{"email_click", "touch_events"},     // a name (of any type)
+		{"screen:Checkout", "touch_events"}, // a screen's target is its name
+		{"order*", "touch_events"},          // a name starting with order: not empty
+		{"event:purchase|server:*", "touch_events"},
+		{"pageview:/thanks", "events"}, // a path: views without a name
+		{"purchase|pageview:/thanks", "events"},
+		{"pageview:*", "events"},
+		{"screen:*", "events"},
+		{"leave:*", "events"},
+		{"*", "events"},             // any touchpoint
+		{"*:**", "events"},          // any type, any name, the empty one too
+		{"*:*[plan=pro]", "events"}, // properties alone
+	} {
+		st, err := goal.ParseStep(c.step)
+		if err != nil {
+			t.Fatalf("%s: %v", c.step, err)
+		}
+		if got := touchEventsTable(st); got != c.want {
+			t.Errorf("%s: %s, want %s", c.step, got, c.want)
+		}
+	}
+}
