@@ -444,7 +444,7 @@ func (b *bench) runAPI(ctx context.Context) error {
 	batches := b.o.apiEvents / perBatch
 	var next atomic.Int64
 	var failed atomic.Int64
-	start := time.Now()
+	start, c0 := time.Now(), procCPU(b.o.chPID)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -468,6 +468,14 @@ func (b *bench) runAPI(ctx context.Context) error {
 	all := time.Since(start)
 	fmt.Printf("api    %d events in %d batches (503s retried): accepted in %.1fs (%.0f events/s), landed %d in ClickHouse after %.1fs: %.0f events/s end to end; failed calls %d\n",
 		batches*perBatch, batches, sentFor.Seconds(), float64(batches*perBatch)/sentFor.Seconds(), landed, all.Seconds(), float64(landed)/all.Seconds(), failed.Load())
+	if b.o.chPID > 0 {
+		// Track events, unlike the pixels' page views, are copied into touch_events too
+		// (migration 0027): their ClickHouse CPU, the merges that follow included.
+		if _, _, err := b.settle(ctx, "name = 'bench_api'", want); err != nil {
+			return err
+		}
+		fmt.Printf("       ClickHouse CPU per event %.1f us (inserts and merges)\n", float64((procCPU(b.o.chPID)-c0).Microseconds())/float64(max(landed, 1)))
+	}
 	return nil
 }
 

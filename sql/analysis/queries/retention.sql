@@ -23,6 +23,8 @@
 --                session_id IN (SELECT session_id FROM ... HAVING argMinIf(channel, ...) = 'Email')
 --   $cohort      the cohort event's condition: name = 'purchase' (1 for any first visit)
 --   $return      the return event's condition: name = 'purchase'
+--   $touch_events   the table read: touch_events when the cohort and return events cannot be
+--                views without a name (sql/analysis/report/touchevents.go), else events
 --   $within      the return windows in seconds, an array: [604800] (7 days), or
 --                [604800, 1209600, 2592000] (7, 14 and 30 days)
 SELECT
@@ -49,7 +51,7 @@ FROM
             SELECT
                 if(user_id != '', user_id, anon_id) AS person_key,
                 ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
-            FROM $db.events
+            FROM $db.$touch_events
             WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $filter
         ) AS lhs
         -- include: persons.sql

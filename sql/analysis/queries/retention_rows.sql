@@ -16,6 +16,8 @@
 --   $from, $until   the period, both at midnight UTC: toDateTime('2026-01-01 00:00:00'), toDateTime('2026-02-01 00:00:00')
 --   $cohort      the cohort event's condition: name = 'purchase' (1 for any first visit)
 --   $return      the return event's condition: name = 'purchase'
+--   $touch_events   the table read: touch_events when the cohort and return events cannot be
+--                views without a name (sql/analysis/report/touchevents.go), else events
 --   $days        which days of the period to read, by the column day: 1 for all, or
 --                e.g. (day >= toDate('2026-01-03') AND day < toDate('2026-01-05'))
 SELECT
@@ -26,7 +28,7 @@ SELECT
 FROM
 (
     SELECT toDate(ts, 'UTC') AS day, user_id, anon_id, ts, toUInt8($cohort) AS is_cohort, toUInt8($return) AS is_return
-    FROM $db.events
+    FROM $db.$touch_events
     WHERE site_id = $site AND toDate(ts) >= toDate($from, 'UTC') AND toDate(ts) <= toDate($until - 1, 'UTC') AND ts >= $from AND ts < $until AND is_bot = 0 AND $days
         AND (($cohort) OR ($return))
 )

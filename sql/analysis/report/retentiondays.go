@@ -43,7 +43,7 @@ type retentionParams struct {
 
 // retentionFromDays answers retention.sql's rows (within, cohort_week, people, returned,
 // rate; by window, then week) for params p (whole UTC days, no filter: $site, $from,
-// $until, $cohort, $return) and the windows within (seconds) from the cohort and return
+// $until, $cohort, $return, $touch_events) and the windows within (seconds) from the cohort and return
 // events of each day of the period (retention_rows.sql, through the store) and the person
 // links.
 func (r *Runner) retentionFromDays(ctx context.Context, p map[string]Value, within []uint64) (*Rows, error) {
@@ -52,7 +52,8 @@ func (r *Runner) retentionFromDays(ctx context.Context, p map[string]Value, with
 		return nil, fmt.Errorf("cannot count retention from %v to %v by day: the times are 32-bit seconds", from, until)
 	}
 	first, end := epochDay(from), epochDay(until)
-	rp := map[string]Value{"site": p["site"], "from": p["from"], "until": p["until"], "cohort": p["cohort"], "return": p["return"], "days": fragment("1")}
+	rp := map[string]Value{"site": p["site"], "from": p["from"], "until": p["until"], "cohort": p["cohort"], "return": p["return"],
+		"touch_events": p["touch_events"], "days": fragment("1")}
 	days, err := r.keptDays(ctx, "retention_rows", rp, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
 		return r.readRetentionDays(ctx, p, first, end, keep)
 	})

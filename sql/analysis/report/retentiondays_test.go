@@ -1,7 +1,9 @@
 package report
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +101,8 @@ func retentionText(rows [][]any) string {
 // events in one second), stored twice as a replay would, for cohorts of first purchase and
 // of first visit and one or several windows, run twice through a Runner with a store, the
 // second time from the store alone, answers what retention.sql answers; with a filter or a
-// period not of whole days the store is not used.
+// period not of whole days the store is not used. A cohort and return of purchases
+// (touch_events) give the grid the events give.
 func TestRetentionDaysAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	// and a first purchase whose 7-day window ends exactly at the end of the first period
@@ -129,6 +132,22 @@ func TestRetentionDaysAgree(t *testing.T) {
 		if !strings.Contains(want, "returned") {
 			t.Fatalf("%v: retention.sql answers no row: %s", opts, want)
 		}
+		// The same grid from the events: a conversion that may also be a page view (one
+		// no event is) reads events, not touch_events (touchevents.go).
+		if opts["cohort"] != "first_visit" { // a cohort of any visit reads every event
+			views := maps.Clone(opts)
+			views["conversion"] = "purchase|order_paid|Order Completed|pageview:/no-such-page"
+			viewReq, err := ParseRequest("shop", goal.Definitions{}, views, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sql, viewSQL := shownSQL(t, plain, "retention", req), shownSQL(t, plain, "retention", viewReq); !strings.Contains(sql, ".`touch_events`") || strings.Contains(viewSQL, "touch_events") {
+				t.Fatalf("%v: retention.sql reads touch_events for the purchase and events for a page view, but:\n%s\n%s", opts, sql, viewSQL)
+			}
+			if fromEvents := reportJSON(t, plain, "retention", viewReq); fromEvents != want {
+				t.Fatalf("%v: from touch_events\n%s\nfrom the events\n%s", opts, want, fromEvents)
+			}
+		}
 		whole := opts["filter"] == "" && len(opts["from"]) == 10
 		for run := range 2 {
 			h0, m0 := testutil.ToFloat64(m.hits), testutil.ToFloat64(m.misses)
@@ -143,4 +162,15 @@ func TestRetentionDaysAgree(t *testing.T) {
 			}
 		}
 	}
+}
+
+// shownSQL returns the queries r would run for report name over req.
+func shownSQL(t *testing.T, r *Runner, name string, req *Request) string {
+	t.Helper()
+	var shown strings.Builder
+	show := &Runner{Conn: r.Conn, DB: r.DB, ShowSQL: &shown}
+	if _, err := show.Run(context.Background(), name, req); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return shown.String()
 }

@@ -84,17 +84,21 @@ func reportJSON(t *testing.T, r *Runner, name string, req *Request) string {
 }
 
 // TestSessionTouchesAgree: the reports that include touches.sql (attribution, paths,
-// time-to-convert, channels, overview) answer the same whether they read the sessions
-// ClickHouse keeps at insert time (include/session_touches.sql) or group the events, on the
+// time-to-convert, channels, overview) answer the same whether they read the sessions and
+// the conversions and emails ClickHouse keeps at insert time (include/session_touches.sql,
+// touch_events) or group the events, on the
 // journey test's traffic (touchpoints in one second, emails, conversions in and out of
 // sessions, replays) and on the sessions whose table rows differ most from their events,
 // each stored twice as a replay would; and the edge sessions' channels are those worked
 // out by hand.
 func TestSessionTouchesAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
-	// Merges stopped, so that the replay below is still stored twice when the reports run.
-	if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+".events"); err != nil {
-		t.Fatal(err)
+	// Merges stopped, so that the replay below is still stored twice when the reports run,
+	// in events and in its copy of the conversions and emails, touch_events.
+	for _, table := range []string{"events", "touch_events"} {
+		if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+"."+table); err != nil {
+			t.Fatal(err)
+		}
 	}
 	events := append(plantJourneys(300), plantSessionEdges("edge")...)
 	journeytest.Insert(t, conn, events)
@@ -131,8 +135,8 @@ func TestSessionTouchesAgree(t *testing.T) {
 			sessions.ShowSQL = &shown
 			sessions.Run(context.Background(), rep.name, req)
 			sessions.ShowSQL = nil
-			if !strings.Contains(shown.String(), "session_aggregates FINAL") {
-				t.Errorf("%s %v on %s: the report does not read the sessions:\n%s", rep.name, rep.opts, site, shown.String())
+			if !strings.Contains(shown.String(), "session_aggregates FINAL") || !strings.Contains(shown.String(), ".`touch_events`") {
+				t.Errorf("%s %v on %s: the report does not read the sessions and touch_events:\n%s", rep.name, rep.opts, site, shown.String())
 			}
 			got, want := reportJSON(t, sessions, rep.name, req), reportJSON(t, raw, rep.name, req)
 			if got != want {

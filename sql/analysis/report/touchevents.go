@@ -11,24 +11,29 @@ import (
 // (migration 0027): the page and screen views and the leaves, seven in eight events.
 var viewTypes = []string{"pageview", "screen", "leave"}
 
-// touchEventsTable returns the table the events' part of touch_rows
-// (include/touch_rows_of_events.sql, $touch_events) reads for a conversion matching st:
-// touch_events, which ClickHouse keeps at insert time and which holds every event but the
-// views without a name, when every row st can match is one of those; else events. The
-// part's other rows, the email opens, clicks and impressions, are always there. An
-// alternative matches touch_events' rows only when it names a type that is not a view, or
-// a name that is not empty (a target of a type other than pageview, whose target is the
-// path, with more than '*' in it); a path, a view's type alone, any type or properties
-// alone can match a view without a name.
-func touchEventsTable(st goal.Step) string {
-	if len(st.Alts) == 0 {
+// touchEventsTable returns the table a query reads for the events that match any of steps
+// (a conversion, retention's cohort and return), besides the email opens, clicks and
+// impressions, which are in both (include/touch_rows_of_events.sql, retention_rows.sql,
+// retention.sql: $touch_events): touch_events, which ClickHouse keeps at insert time and
+// which holds every event but the views without a name, when every row the steps can
+// match is one of those; else events. An alternative matches touch_events' rows only when
+// it names a type that is not a view, or a name that is not empty (a target of a type
+// other than pageview, whose target is the path, with more than '*' in it); a path, a
+// view's type alone, any type or properties alone can match a view without a name.
+func touchEventsTable(steps ...goal.Step) string {
+	if len(steps) == 0 {
 		return "events"
 	}
-	for _, m := range st.Alts {
-		typed := m.Type != "" && m.Type != "*" && !slices.Contains(viewTypes, m.Type)
-		named := m.Type != "pageview" && strings.Trim(m.Target, "*") != ""
-		if !typed && !named {
+	for _, st := range steps {
+		if len(st.Alts) == 0 {
 			return "events"
+		}
+		for _, m := range st.Alts {
+			typed := m.Type != "" && m.Type != "*" && !slices.Contains(viewTypes, m.Type)
+			named := m.Type != "pageview" && strings.Trim(m.Target, "*") != ""
+			if !typed && !named {
+				return "events"
+			}
 		}
 	}
 	return "touch_events"

@@ -6,8 +6,9 @@ import (
 	"github.com/journeyd/journeyd/event/goal"
 )
 
-// TestTouchEventsTable: a conversion reads touch_events only when none of its alternatives
-// can match a page view, screen view or leave without a name, which touch_events lacks.
+// TestTouchEventsTable: a conversion (or retention's cohort and return) reads touch_events
+// only when none of its alternatives can match a page view, screen view or leave without
+// a name, which touch_events lacks.
 func TestTouchEventsTable(t *testing.T) {
 	for _, c := range []struct{ step, want string }{
 		{"purchase|order_paid|Order Completed", "touch_events"}, // the default: names
@@ -33,6 +34,23 @@ func TestTouchEventsTable(t *testing.T) {
 		}
 		if got := touchEventsTable(st); got != c.want {
 			t.Errorf("%s: %s, want %s", c.step, got, c.want)
+		}
+	}
+	// Retention's cohort and return: both must be in touch_events; a cohort of any first
+	// visit (no alternative) is not.
+	purchase, _ := goal.ParseStep("purchase")
+	views, _ := goal.ParseStep("pageview:/thanks")
+	for _, c := range []struct {
+		steps []goal.Step
+		want  string
+	}{
+		{[]goal.Step{purchase, purchase}, "touch_events"},
+		{[]goal.Step{purchase, views}, "events"},
+		{[]goal.Step{{}, purchase}, "events"},
+		{nil, "events"},
+	} {
+		if got := touchEventsTable(c.steps...); got != c.want {
+			t.Errorf("%v: %s, want %s", c.steps, got, c.want)
 		}
 	}
 }

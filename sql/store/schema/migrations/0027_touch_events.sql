@@ -10,7 +10,8 @@
 -- (sql/analysis/report/touchevents.go says which).
 --
 -- The columns are the events' that the reports read of these rows (the touch, the person,
--- the conversion's type, name, path, properties and value, the bot flag), with the events'
+-- the conversion's type, name, properties and value, the bot flag; not the path, which only
+-- a page view's conversion reads), with the events'
 -- engine, key and partitions, so that a condition on them gives the same rows from either
 -- table: a replay is a second copy here as there (ReplacingMergeTree(received_at), and the
 -- reports count an event id once). Erasure deletes its rows with the events'
@@ -31,7 +32,6 @@ CREATE TABLE IF NOT EXISTS {db}.touch_events
     anon_id String,
     user_id String,
     session_id String,
-    path String,
     channel String,
     source String,
     medium String,
@@ -45,14 +45,14 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (site_id, toDate(ts), anon_id, ts, event_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.touch_events_mv TO {db}.touch_events AS
-SELECT event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id, path,
+SELECT event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id,
     channel, source, medium, campaign, is_bot, props.key, props.value, revenue
 FROM {db}.events
 WHERE type NOT IN ('pageview', 'screen', 'leave') OR name != '';
 
 INSERT INTO {db}.touch_events (event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id,
-    path, channel, source, medium, campaign, is_bot, props.key, props.value, revenue)
-SELECT event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id, path,
+    channel, source, medium, campaign, is_bot, props.key, props.value, revenue)
+SELECT event_id, site_id, ts, received_at, type, name, anon_id, user_id, session_id,
     channel, source, medium, campaign, is_bot, props.key, props.value, revenue
 FROM {db}.events
 WHERE type NOT IN ('pageview', 'screen', 'leave') OR name != '';
