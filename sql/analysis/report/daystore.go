@@ -60,7 +60,8 @@ import (
 // mutation is left undone at a moment between the print and the read of the rows, the rows
 // are at least as new as the print (a later change gives another print, which reads the day
 // again). Such a read still answers the report; it is only not kept. A partition dropped by
-// hand is no mutation: session_aggregates' must go before the events' (docs/BENCHMARKS.md).
+// hand is no mutation: session_aggregates' and touch_events' must go before the events'
+// (docs/BENCHMARKS.md).
 // In a cluster (events a Distributed table) the inserts run on other servers and reach the
 // shards later, out of the sight of the node journeyd asks: settled.sql is never settled
 // there, and the store keeps nothing.
