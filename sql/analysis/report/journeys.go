@@ -188,7 +188,7 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 	p := req.base()
 	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))
 	cohortSt, _ := cohortStep(req) // cohortCond has parsed it; first_visit's has no alternative
-	p["touch_events"] = Ident(touchEventsTable(cohortSt, ret))
+	p["touch_events"] = r.touchEvents(cohortSt, ret)
 	p["within"] = fragment("[" + strings.Join(secs, ", ") + "]")
 	var t Table
 	if r.dayStore() != nil && len(req.Filter) == 0 && midnight(req.From) && midnight(req.To) {

@@ -35,8 +35,9 @@ type Runner struct {
 	// for a turn as long as their context allows. 0 means DefaultMaxConcurrent.
 	MaxConcurrent int
 	// EventsOnly makes every report group the events themselves, never read the sessions
-	// ClickHouse keeps at insert time (touch_rows.sql, sessiontouches.go): the two give the
-	// same rows, which tests that compare them need both ways to show.
+	// ClickHouse keeps at insert time (touch_rows.sql, sessiontouches.go) nor the copy of
+	// the events that are no views (touch_events, touchevents.go): both give the same rows,
+	// which tests that compare them need both ways to show.
 	EventsOnly bool
 	// StoreBytes, when above 0, makes the Runner keep the rows of the journey reports'
 	// days it has read, within that many bytes, the least recently used days evicted, and

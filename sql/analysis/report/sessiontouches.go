@@ -110,11 +110,8 @@ func (r *Runner) touchParams(req *Request, p map[string]Value, key, empty string
 	p["key"], p["empty_key"] = fragment(key), String(empty)
 	if expr, ok := visitKey(key); ok && r.fromSessions(req) {
 		p[visitKeyParam], p["days"] = fragment(expr), fragment("1")
-		table := "events"
-		if st, err := req.Conversion.Step(); err == nil { // else the caller's conversionParams has failed
-			table = touchEventsTable(st)
-		}
-		p["touch_events"] = Ident(table)
+		st, _ := req.Conversion.Step() // conversionParams has parsed it (an error leaves no alternative: events)
+		p["touch_events"] = r.touchEvents(st)
 	}
 }
 

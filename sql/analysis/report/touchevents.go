@@ -38,3 +38,12 @@ func touchEventsTable(steps ...goal.Step) string {
 	}
 	return "touch_events"
 }
+
+// touchEvents returns touchEventsTable(steps...) as a table name's placeholder value, or
+// events when r reads the events only (Runner.EventsOnly).
+func (r *Runner) touchEvents(steps ...goal.Step) Value {
+	if r.EventsOnly {
+		return Ident("events")
+	}
+	return Ident(touchEventsTable(steps...))
+}
