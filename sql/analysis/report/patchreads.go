@@ -258,6 +258,7 @@ func (k *keptRead) patched(g *touchGrouper, remade []uint64, keys []touchKey) (m
 	for i, w := range ws {
 		w.flush()
 		if len(w.b.ends) > 0 {
+			w.b.fitEnds()
 			w.out = append(w.out, w.b)
 		}
 		views[keys[i]] = w.out
@@ -324,9 +325,10 @@ func (w *batchWriter) flush() {
 
 // cut ends the batch and starts the next, with room for about as many sessions.
 func (w *batchWriter) cut() {
+	room := w.b.fitEnds()
 	w.out = append(w.out, w.b)
 	visits := cap(w.b.visits)
-	w.b = newBatch()
+	w.b = newBatchEnds(room)
 	w.b.visits = make([]sessionVisit, 0, visits)
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -49,30 +50,48 @@ type personBatch struct {
 }
 
 // newBatch returns an empty batch with room for batchRows touchpoints and conversions
-// (mostly touchpoints), so that filling it seldom grows it, and for a quarter as many
-// people, grown when more come. Room for batchRows people at once saved the growth (about
-// 0.5 s of a cold dashboard's profile at 10 million events) but every kept batch then held
-// that room: at 30 million events the warm dashboard's kept batches no longer fitted the
-// store's bound beside its days, and it grouped the touch rows again (4.8 s -> 14.3 s,
+// (mostly touchpoints), so that filling it seldom grows it, and for as many people: a
+// person has a touchpoint or a conversion, or only sessions, which are few. When the batch
+// is full, endPerson hands out a copy of its people's ends of their exact length and fills
+// the next batch's in the same room. Room for a quarter of batchRows people, grown as
+// more came, cost its growth twice a batch: 1.5 s of 26 s in a cold dashboard's profile at
+// 30 million events, about 0.5 s at 10 million. Handing out the room itself cost every kept
+// batch that room: at 30 million events the warm dashboard's kept batches no longer fitted
+// the store's bound beside its days, and it grouped the touch rows again (4.8 s -> 14.3 s,
 // docs/BENCHMARKS.md).
 func newBatch() *personBatch {
+	return newBatchEnds(make([]personEnd, 0, batchRows))
+}
+
+// newBatchEnds is newBatch filling its people's ends into ends' room.
+func newBatchEnds(ends []personEnd) *personBatch {
 	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4),
-		ends: make([]personEnd, 0, batchRows/4)}
+		ends: ends[:0]}
+}
+
+// fitEnds gives b's people's ends a slice of their exact length, for b to be handed out,
+// and returns the room they were filled in, for the next batch (newBatch says why).
+func (b *personBatch) fitEnds() []personEnd {
+	room := b.ends
+	b.ends = slices.Clone(room)
+	return room
 }
 
 // personEnd is where one person of a batch ends: an index into touches, convs and visits.
 type personEnd struct{ touches, convs, visits int }
 
 // endPerson ends the person that starts at from in b: sorts its touchpoints and
-// conversions (sortPerson) and marks its end; once b is full it hands b to send. It returns
-// the batch to go on filling and where the next person starts in it.
+// conversions (sortPerson) and marks its end; once b is full it hands b to send, its ends
+// copied to their length (newBatch says why). It returns the batch to go on filling and
+// where the next person starts in it.
 func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*personBatch, personEnd) {
 	sortPerson(b.touches[from.touches:], b.convs[from.convs:])
 	b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs), len(b.visits)})
 	if len(b.touches)+len(b.convs) >= batchRows {
+		room := b.fitEnds()
 		send(b)
 		visits := cap(b.visits)
-		b = newBatch()
+		b = newBatchEnds(room)
 		if visits > 0 { // a read of touch_rows: its next batch holds about as many sessions
 			b.visits = make([]sessionVisit, 0, visits)
 		}
@@ -294,6 +313,7 @@ func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 		endPerson()
 	}
 	if len(b.ends) > 0 {
+		b.fitEnds()
 		send(b)
 	}
 	return nil

@@ -394,6 +394,7 @@ func (g *touchGrouper) send(keys []string, send func(*personBatch)) {
 		b, from = b.endPerson(from, send)
 	}
 	if len(b.ends) > 0 {
+		b.fitEnds()
 		send(b)
 	}
 }
