@@ -148,13 +148,13 @@ func returnStep(req *Request) (goal.Step, error) {
 	return req.Conversion.Step()
 }
 
-// cohortCond returns the condition of the retention cohort event.
-func cohortCond(req *Request) (string, error) {
+// cohortCond returns the condition of the retention cohort event, whose step (cohortStep)
+// is st.
+func cohortCond(req *Request, st goal.Step) string {
 	if req.Cohort == "first_visit" {
-		return "1", nil
+		return "1"
 	}
-	st, err := cohortStep(req)
-	return cond(st), err
+	return cond(st)
 }
 
 // runRetention answers every return window of req with one query. With one window the
@@ -163,7 +163,7 @@ func cohortCond(req *Request) (string, error) {
 // shortest first, then of cohort week. Each window has its own cohorts: only the people
 // whose window has fully passed by the end of the period (retention.sql).
 func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error) {
-	cohort, err := cohortCond(req)
+	cohortSt, err := cohortStep(req) // first_visit's has no alternative
 	if err != nil {
 		return nil, optionError("cohort", err)
 	}
@@ -186,8 +186,7 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 		within[i] = uint64(n)
 	}
 	p := req.base()
-	p["cohort"], p["return"] = fragment(cohort), fragment(cond(ret))
-	cohortSt, _ := cohortStep(req) // cohortCond has parsed it; first_visit's has no alternative
+	p["cohort"], p["return"] = fragment(cohortCond(req, cohortSt)), fragment(cond(ret))
 	p["touch_events"] = r.touchEvents(cohortSt, ret)
 	p["within"] = fragment("[" + strings.Join(secs, ", ") + "]")
 	var t Table
