@@ -14,13 +14,13 @@ import (
 
 // The funnel and barriers (funnel.sql) group every event of their period by person with
 // windowFunnel and the segments' argMin: 5.5-7.5 s of ClickHouse's CPU at 10 million events
-// with journeyd's settings, every time (docs/BENCHMARKS.md). A Runner that keeps days
-// (StoreBytes) answers them here instead when the period is whole UTC days, no filter
-// narrows the events and the order is not strict: each day's rows of funnel_rows.sql (per
-// unit, its first event's time and the hash of its breakdown values, reduced from every
-// event's by unitFirsts; each step and exclusion event; the values of each hash) come from
-// the store while the day's events are unchanged (daystore.go), and journeyd counts what
-// funnel.sql counts:
+// with journeyd's settings, every time (docs/BENCHMARKS.md). A Runner answers them here
+// instead when the period is whole UTC days, no filter narrows the events and the order is
+// not strict: it reads each day's rows of funnel_rows.sql (per unit, its first event's time
+// and the hash of its breakdown values, reduced from every event's by unitFirsts; each step
+// and exclusion event; the values of each hash), which a Runner that keeps days
+// (StoreBytes) takes from the store while the day's events are unchanged (daystore.go), and
+// journeyd counts what funnel.sql counts:
 //
 //   - the unit: with per person, each person key resolved through the person links
 //     (person_links.sql, read every time, as touch_rows does), the rows of a person merged
@@ -85,11 +85,15 @@ func (d *funnelDay) size() int64 {
 	return n
 }
 
-// funnelDaysRoute reports whether the funnel of req is counted from kept days
-// (funnelFromDays): a Runner with a store, whole UTC days, no filter, not strict order,
-// and steps that fit a day's masks.
+// funnelDaysRoute reports whether the funnel of req is counted from days' rows
+// (funnelFromDays), kept in the Runner's store or, without one, read for this report
+// alone: whole UTC days, no filter, not strict order, steps that fit a day's masks, and a
+// Runner not held to funnel.sql (FunnelSQL). Without a store too, that route is the
+// faster: at 10 million events funnel_rows.sql's read and journeyd's count took 2.3-2.5 s
+// for barriers where funnel.sql took 4.8-5.1 s, and 1.1 s for the funnel against 2.4-2.7 s
+// (docs/BENCHMARKS.md).
 func (r *Runner) funnelDaysRoute(req *Request) bool {
-	return r.dayStore() != nil && len(req.Filter) == 0 && !req.Strict &&
+	return !r.FunnelSQL && len(req.Filter) == 0 && !req.Strict &&
 		midnight(req.From) && midnight(req.To) && req.From.Before(req.To) && req.From.Unix() >= 0 && req.To.Unix() <= 1<<32-1 &&
 		len(req.Steps) >= 2 && len(req.Steps)+1 <= funnelMaskBits
 }

@@ -139,7 +139,8 @@ func plantFunnelDays(seed uint64, n int) []funnelSite {
 // (plantFunnelDays: ties within a second, repeated steps, a step matching every event of
 // another, exclusions, identifies linking anonymous ids, midnight crossings), a fifth of
 // the events stored twice as replays: per person and per session, each breakdown, cold
-// and from the store, and again after late events into old days.
+// and from the store, through a Runner without a store, and again after late events into
+// old days.
 func TestFunnelDaysAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	sites := plantFunnelDays(funnelSeed, funnelSites)
@@ -161,7 +162,8 @@ func TestFunnelDaysAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, Metrics: m}
-	plain := &Runner{Conn: conn, DB: db}
+	plain := &Runner{Conn: conn, DB: db, FunnelSQL: true}
+	unstored := &Runner{Conn: conn, DB: db} // the days read for each report alone
 	ctx := context.Background()
 	reached := map[int]int{} // sites by the deepest step any of their people reached
 	check := func(when string, runs int) {
@@ -182,11 +184,19 @@ func TestFunnelDaysAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if when == "cold" && s.id == sites[0].id { // the two routes, each what it says
+					if days, sql := shownSQL(t, unstored, ask.report, req), shownSQL(t, plain, ask.report, req); !strings.Contains(days, "-- funnel_rows\n") || strings.Contains(sql, "-- funnel_rows\n") || !strings.Contains(sql, "-- funnel\n") {
+						t.Fatalf("%s %v: without a store the Runner runs\n%s\nheld to funnel.sql\n%s\nwant funnel_rows.sql, then funnel.sql alone", ask.report, opts, days, sql)
+					}
+				}
 				want := reportJSON(t, plain, ask.report, req)
 				for run := range runs {
 					if got := reportJSON(t, stored, ask.report, req); got != want {
 						t.Fatalf("%s, site %s (%d events), %s %v, run %d from the days:\n%s\nfunnel.sql:\n%s", when, s.id, len(s.events), ask.report, opts, run, got, want)
 					}
+				}
+				if got := reportJSON(t, unstored, ask.report, req); got != want {
+					t.Fatalf("%s, site %s (%d events), %s %v, from the days without a store:\n%s\nfunnel.sql:\n%s", when, s.id, len(s.events), ask.report, opts, got, want)
 				}
 				if ask.report == "funnel" && ask.opts["per"] == "" {
 					rows, err := plain.Funnel(ctx, req, "")

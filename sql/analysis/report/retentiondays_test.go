@@ -164,11 +164,12 @@ func TestRetentionDaysAgree(t *testing.T) {
 	}
 }
 
-// shownSQL returns the queries r would run for report name over req.
+// shownSQL returns the queries r (its database and switches, without its store) would
+// run for report name over req.
 func shownSQL(t *testing.T, r *Runner, name string, req *Request) string {
 	t.Helper()
 	var shown strings.Builder
-	show := &Runner{Conn: r.Conn, DB: r.DB, ShowSQL: &shown}
+	show := &Runner{Conn: r.Conn, DB: r.DB, ShowSQL: &shown, EventsOnly: r.EventsOnly, FunnelSQL: r.FunnelSQL}
 	if _, err := show.Run(context.Background(), name, req); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

@@ -39,6 +39,11 @@ type Runner struct {
 	// the events that are no views (touch_events, touchevents.go): both give the same rows,
 	// which tests that compare them need both ways to show.
 	EventsOnly bool
+	// FunnelSQL makes funnels and barriers count in ClickHouse by funnel.sql alone, never
+	// in journeyd from each day's rows (funnel_rows.sql, funneldays.go), which they
+	// otherwise do over whole days without a filter, with a store or without: both give
+	// the same counts, which tests that compare them need both ways to show.
+	FunnelSQL bool
 	// StoreBytes, when above 0, makes the Runner keep the rows of the journey reports'
 	// days it has read, within that many bytes, the least recently used days evicted, and
 	// read again from ClickHouse only the days whose events have changed (daystore.go).
