@@ -370,18 +370,19 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got [2]string
-		for i, conn := range []driver.Conn{singleConn, clusterConn} {
-			db := []string{"single", "jc"}[i]
-			res, err := (&report.Runner{Conn: conn, DB: db}).Run(ctx, r.name, req)
+		// funnels both ways on the cluster: counted from the days' rows and by funnel.sql
+		var got [3]string
+		for i, conn := range []driver.Conn{singleConn, clusterConn, clusterConn} {
+			db := []string{"single", "jc", "jc"}[i]
+			res, err := (&report.Runner{Conn: conn, DB: db, FunnelSQL: i == 2}).Run(ctx, r.name, req)
 			if err != nil {
 				t.Fatalf("report %s on %s: %v", r.name, db, err)
 			}
 			js, _ := json.Marshal(res)
 			got[i] = string(js)
 		}
-		if got[0] != got[1] || !strings.Contains(got[0], `"rows":[[`) {
-			t.Errorf("report %s of %s differs or is empty:\nsingle  %s\ncluster %s", r.name, r.site, got[0], got[1])
+		if got[0] != got[1] || got[0] != got[2] || !strings.Contains(got[0], `"rows":[[`) {
+			t.Errorf("report %s of %s differs or is empty:\nsingle  %s\ncluster %s\ncluster, funnels by funnel.sql %s", r.name, r.site, got[0], got[1], got[2])
 		}
 	}
 	storeKeepsNothing(t, ctx, clusterConn, c.now)
