@@ -370,11 +370,11 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// funnels both ways on the cluster: counted from the days' rows and by funnel.sql
+		// on the cluster both ways: as served, and from the events' own queries (EventsOnly)
 		var got [3]string
 		for i, conn := range []driver.Conn{singleConn, clusterConn, clusterConn} {
 			db := []string{"single", "jc", "jc"}[i]
-			res, err := (&report.Runner{Conn: conn, DB: db, FunnelSQL: i == 2}).Run(ctx, r.name, req)
+			res, err := (&report.Runner{Conn: conn, DB: db, EventsOnly: i == 2}).Run(ctx, r.name, req)
 			if err != nil {
 				t.Fatalf("report %s on %s: %v", r.name, db, err)
 			}
@@ -382,7 +382,7 @@ func (c *cluster) compareWithSingle(t *testing.T, node *chtest.Server) {
 			got[i] = string(js)
 		}
 		if got[0] != got[1] || got[0] != got[2] || !strings.Contains(got[0], `"rows":[[`) {
-			t.Errorf("report %s of %s differs or is empty:\nsingle  %s\ncluster %s\ncluster, funnels by funnel.sql %s", r.name, r.site, got[0], got[1], got[2])
+			t.Errorf("report %s of %s differs or is empty:\nsingle  %s\ncluster %s\ncluster, from the events alone %s", r.name, r.site, got[0], got[1], got[2])
 		}
 	}
 	storeKeepsNothing(t, ctx, clusterConn, c.now)

@@ -1,7 +1,7 @@
 -- funnel_rows: what funnel.sql counts, by UTC day, in three kinds of rows in no order.
--- journeyd keeps each day's rows and counts the answer of funnel.sql from them when it keeps
--- the days it has read (sql/analysis/report/funneldays.go), the period is whole UTC days, no
--- filter narrows the events and the order is not strict: it resolves each person key
+-- journeyd counts the answer of funnel.sql from them when the period is whole UTC days, no
+-- filter narrows the events and the order is not strict, keeping each day's rows when it
+-- keeps the days it has read (sql/analysis/report/funneldays.go): it resolves each person key
 -- through the person links (person_links.sql), merges a person's rows of every day, takes
 -- the segment of the person's first event of the period and rebuilds windowFunnel's level
 -- and the earliest chain's step times as funnel.sql computes them.

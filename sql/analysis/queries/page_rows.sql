@@ -1,6 +1,6 @@
 -- page_rows: the page views of the period, one row each, in no order: what journeyd counts
--- into the top pages (pages.sql's rows) when it keeps the days it has read
--- (sql/analysis/report/pagedays.go) and the period is whole UTC days with no filter. Each
+-- into the top pages (pages.sql's rows) when the period is whole UTC days with no filter,
+-- keeping each day's when it keeps the days it has read (sql/analysis/report/pagedays.go). Each
 -- row is a view's UTC day as a number (days since 1970-01-01), path_hash (cityHash64 of its
 -- path), person_key (cityHash64 of the user id where known, else of the anonymous id, as
 -- pages.sql's person_key) and id (cityHash64 of its event id); page_names.sql gives the

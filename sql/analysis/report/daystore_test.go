@@ -49,7 +49,7 @@ type storeRig struct {
 	t       *testing.T
 	conn    driver.Conn
 	r       *Runner
-	plain   *Runner // the same without a store, funnels by funnel.sql: the answer to agree with
+	plain   *Runner // without a store, from the events' own queries: the answer to agree with
 	m       *Metrics
 	offset  uint64 // SELECT queries that reading the count adds (selectQueries)
 	hits    float64
@@ -66,7 +66,7 @@ func newStoreRig(t *testing.T, conn driver.Conn, db string, bytes int64) *storeR
 	offset := selectQueries(t, conn)
 	offset = selectQueries(t, conn) - offset
 	return &storeRig{t: t, conn: conn, r: &Runner{Conn: conn, DB: db, StoreBytes: bytes, Metrics: m},
-		plain: &Runner{Conn: conn, DB: db, FunnelSQL: true}, m: m, offset: offset}
+		plain: &Runner{Conn: conn, DB: db, EventsOnly: true}, m: m, offset: offset}
 }
 
 // run runs paths through the store and returns its rows as text; it checks that the

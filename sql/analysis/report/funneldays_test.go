@@ -162,7 +162,7 @@ func TestFunnelDaysAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, Metrics: m}
-	plain := &Runner{Conn: conn, DB: db, FunnelSQL: true}
+	plain := &Runner{Conn: conn, DB: db, EventsOnly: true}
 	unstored := &Runner{Conn: conn, DB: db} // the days read for each report alone
 	ctx := context.Background()
 	reached := map[int]int{} // sites by the deepest step any of their people reached

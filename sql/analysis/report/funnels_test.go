@@ -56,7 +56,7 @@ func TestFunnelsInOneRead(t *testing.T) {
 	events := plantFunnels(400)
 	journeytest.Insert(t, conn, events)
 	journeytest.Insert(t, conn, events)
-	r := &Runner{Conn: conn, DB: db, FunnelSQL: true}
+	r := &Runner{Conn: conn, DB: db, EventsOnly: true}
 	ctx := context.Background()
 	req, err := ParseRequest("shop", goal.Definitions{}, map[string]string{"from": "2026-01-01", "to": "2026-03-01",
 		"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}, time.Now())
@@ -104,7 +104,7 @@ func TestFunnelsInOneRead(t *testing.T) {
 func TestFunnelAndBarriersShareOneRead(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	journeytest.Insert(t, conn, plantFunnels(300))
-	r := &Runner{Conn: conn, DB: db, MaxConcurrent: 1, FunnelSQL: true} // funnel.sql's share
+	r := &Runner{Conn: conn, DB: db, MaxConcurrent: 1, EventsOnly: true} // funnel.sql's share (funnelshare.go)
 	ctx := context.Background()
 	opts := map[string]string{"from": "2026-01-01", "to": "2026-03-01",
 		"steps": "pageview:/product/*,event:add_to_cart,event:checkout,event:purchase", "window": "7d"}

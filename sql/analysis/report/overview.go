@@ -197,7 +197,7 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		p["limit"] = Int(int64(req.Top))
 		var t Table
 		var err error
-		if r.fromSessions(req) && r.dayStore() != nil {
+		if r.fromSessions(req) {
 			t, err = r.pagesFromDays(ctx, p, epochDay(req.From), epochDay(req.To), req.Top)
 		} else {
 			t, err = r.table(ctx, "pages", "pages", p)

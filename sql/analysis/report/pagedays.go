@@ -16,10 +16,12 @@ import (
 
 // The dashboard opens its top pages with the overview. pages.sql counts them from every
 // page view of the period (1.6 passes of ClickHouse's CPU at 10 million events, most of it
-// the distinct event ids). A Runner that keeps days (StoreBytes) counts them here instead,
-// when the period is whole UTC days and no filter narrows the views (fromSessions): each
-// day's views come from the store while the day's events are unchanged (daystore.go),
-// else from page_rows.sql, a row per view that ClickHouse does not group. A day keeps, for
+// the distinct event ids). A Runner counts them here instead when the period is whole UTC
+// days and no filter narrows the views (fromSessions), from page_rows.sql, a row per view
+// that ClickHouse does not group; a Runner that keeps days (StoreBytes) takes each day's
+// views from the store while the day's events are unchanged (daystore.go). Without a
+// store too, that is the faster: 2.8-3.1 s for the dashboard's two top lists at 10
+// million events, where pages.sql made them 4.0-4.3 s (docs/BENCHMARKS.md). A day keeps, for
 // each path hash, its distinct event ids and people (the person keys before the person
 // links, read every time, resolve them); the period's pageviews are then the distinct ids
 // of all its days and its people the distinct resolved persons, as pages.sql counts them,

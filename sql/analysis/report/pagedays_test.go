@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ func pageView(id string, d, hh int, path, anon, user string) event.Event {
 }
 
 // TestPagesFromDays: the top pages of the 1st to the 3rd of March 2026 counted by a Runner
-// that keeps days, from page_rows.sql and the store, are pages.sql's, worked out by hand:
+// that keeps days, from page_rows.sql and the store, and by one without a store, from
+// page_rows.sql alone, are pages.sql's, worked out by hand:
 // replays, a copy of an event on another day, an identify, a bot, a tie cut by the limit,
 // and a late view on a day the store holds.
 func TestPagesFromDays(t *testing.T) {
@@ -50,7 +52,8 @@ func TestPagesFromDays(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 20, Metrics: m}
-	plain := &Runner{Conn: conn, DB: db}
+	plain := &Runner{Conn: conn, DB: db, EventsOnly: true} // pages.sql
+	unstored := &Runner{Conn: conn, DB: db}
 	top := func(r *Runner, limit int) string {
 		t.Helper()
 		req, err := ParseRequest("pages", goal.Definitions{}, map[string]string{"from": "2026-03-01", "to": "2026-03-04",
@@ -82,6 +85,9 @@ func TestPagesFromDays(t *testing.T) {
 	if got := top(plain, 10); got != all {
 		t.Errorf("top pages by pages.sql: %s, want %s", got, all)
 	}
+	if got := top(unstored, 10); got != all {
+		t.Errorf("top pages from the days without a store: %s, want %s", got, all)
+	}
 	if got, want := top(stored, 1), "[[page /a 2 3]]"; got != want {
 		t.Errorf("top page through the store: %s, want %s", got, want)
 	}
@@ -99,6 +105,17 @@ func TestPagesFromDays(t *testing.T) {
 	}
 	if got := top(plain, 10); got != late {
 		t.Errorf("top pages after a late view, by pages.sql: %s, want %s", got, late)
+	}
+	if got := top(unstored, 10); got != late {
+		t.Errorf("top pages after a late view, from the days without a store: %s, want %s", got, late)
+	}
+	// each Runner took the way it says
+	req, err := ParseRequest("pages", goal.Definitions{}, map[string]string{"from": "2026-03-01", "to": "2026-03-04", "dimension": "page"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days, sql := shownSQL(t, unstored, "top", req), shownSQL(t, plain, "top", req); !strings.Contains(days, "-- page_rows\n") || strings.Contains(days, "-- pages\n") || !strings.Contains(sql, "-- pages\n") {
+		t.Errorf("without a store the Runner runs\n%s\nfrom the events alone\n%s\nwant page_rows.sql, then pages.sql", days, sql)
 	}
 }
 

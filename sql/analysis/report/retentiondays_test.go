@@ -169,7 +169,7 @@ func TestRetentionDaysAgree(t *testing.T) {
 func shownSQL(t *testing.T, r *Runner, name string, req *Request) string {
 	t.Helper()
 	var shown strings.Builder
-	show := &Runner{Conn: r.Conn, DB: r.DB, ShowSQL: &shown, EventsOnly: r.EventsOnly, FunnelSQL: r.FunnelSQL}
+	show := &Runner{Conn: r.Conn, DB: r.DB, ShowSQL: &shown, EventsOnly: r.EventsOnly}
 	if _, err := show.Run(context.Background(), name, req); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

@@ -34,16 +34,14 @@ type Runner struct {
 	// MaxConcurrent bounds how many of the Runner's queries run at once; the others wait
 	// for a turn as long as their context allows. 0 means DefaultMaxConcurrent.
 	MaxConcurrent int
-	// EventsOnly makes every report group the events themselves, never read the sessions
-	// ClickHouse keeps at insert time (touch_rows.sql, sessiontouches.go) nor the copy of
-	// the events that are no views (touch_events, touchevents.go): both give the same rows,
-	// which tests that compare them need both ways to show.
+	// EventsOnly makes every report answer from its own query over the events, never from
+	// the sessions ClickHouse keeps at insert time (touch_rows.sql, sessiontouches.go), the
+	// copy of the events that are no views (touch_events, touchevents.go), nor the days'
+	// rows journeyd counts the funnel, barriers and top pages from (funneldays.go,
+	// pagedays.go), which they otherwise are over whole days without a filter, with a store
+	// or without: each way gives the same answers, which tests that compare them need both
+	// ways to show.
 	EventsOnly bool
-	// FunnelSQL makes funnels and barriers count in ClickHouse by funnel.sql alone, never
-	// in journeyd from each day's rows (funnel_rows.sql, funneldays.go), which they
-	// otherwise do over whole days without a filter, with a store or without: both give
-	// the same counts, which tests that compare them need both ways to show.
-	FunnelSQL bool
 	// StoreBytes, when above 0, makes the Runner keep the rows of the journey reports'
 	// days it has read, within that many bytes, the least recently used days evicted, and
 	// read again from ClickHouse only the days whose events have changed (daystore.go).
