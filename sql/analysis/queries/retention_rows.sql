@@ -1,7 +1,7 @@
 -- retention_rows: the events retention.sql's cohorts are made of, one row each, in no
--- order: what journeyd gathers per person into the answer of retention.sql when it keeps
--- the days it has read (sql/analysis/report/retentiondays.go) and the period is whole UTC
--- days with no filter. Each row is an event that is a cohort event or a return event (or
+-- order: what journeyd gathers per person into the answer of retention.sql when the period
+-- is whole UTC days with no filter, keeping each day's rows when it keeps the days it has
+-- read (sql/analysis/report/retentiondays.go). Each row is an event that is a cohort event or a return event (or
 -- both): its UTC day as a number (days since 1970-01-01), person_key (cityHash64 of the
 -- user id where known, else of the anonymous id; journeyd resolves it to the person as
 -- person_links.sql says), its time in seconds, and kind: bit 0 set for a cohort event,

@@ -100,9 +100,10 @@ func retentionText(rows [][]any) string {
 // and purchases again, backend orders by user id, sign-ins linking two devices, two
 // events in one second), stored twice as a replay would, for cohorts of first purchase and
 // of first visit and one or several windows, run twice through a Runner with a store, the
-// second time from the store alone, answers what retention.sql answers; with a filter or a
-// period not of whole days the store is not used. A cohort and return of purchases
-// (touch_events) give the grid the events give.
+// second time from the store alone, and through one without a store, answers what
+// retention.sql answers over the events; with a filter or a period not of whole days the
+// store is not used. A cohort and return of purchases (touch_events) give the grid the
+// events give.
 func TestRetentionDaysAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	// and a first purchase whose 7-day window ends exactly at the end of the first period
@@ -116,7 +117,8 @@ func TestRetentionDaysAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := &Runner{Conn: conn, DB: db, StoreBytes: 1 << 26, Metrics: m}
-	plain := &Runner{Conn: conn, DB: db}
+	plain := &Runner{Conn: conn, DB: db, EventsOnly: true} // retention.sql over the events
+	unstored := &Runner{Conn: conn, DB: db}                // the days read for each report alone, or retention.sql
 	for _, opts := range []map[string]string{
 		{"from": "2026-01-01", "to": "2026-02-01", "cohort": "first_purchase", "within": "1d,7d,14d"},
 		{"from": "2026-01-01", "to": "2026-02-01", "cohort": "first_visit", "within": "2d"},
@@ -132,8 +134,13 @@ func TestRetentionDaysAgree(t *testing.T) {
 		if !strings.Contains(want, "returned") {
 			t.Fatalf("%v: retention.sql answers no row: %s", opts, want)
 		}
-		// The same grid from the events: a conversion that may also be a page view (one
-		// no event is) reads events, not touch_events (touchevents.go).
+		whole := opts["filter"] == "" && len(opts["from"]) == 10
+		// Without a store: from the days' rows over whole days, else by retention.sql, each
+		// reading touch_events for the purchases, and the events for a conversion that may
+		// also be a page view (one no event is; touchevents.go).
+		if got := reportJSON(t, unstored, "retention", req); got != want {
+			t.Fatalf("%v without a store:\n%s\nretention.sql over the events:\n%s", opts, got, want)
+		}
 		if opts["cohort"] != "first_visit" { // a cohort of any visit reads every event
 			views := maps.Clone(opts)
 			views["conversion"] = "purchase|order_paid|Order Completed|pageview:/no-such-page"
@@ -141,14 +148,14 @@ func TestRetentionDaysAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sql, viewSQL := shownSQL(t, plain, "retention", req), shownSQL(t, plain, "retention", viewReq); !strings.Contains(sql, ".`touch_events`") || strings.Contains(viewSQL, "touch_events") {
-				t.Fatalf("%v: retention.sql reads touch_events for the purchase and events for a page view, but:\n%s\n%s", opts, sql, viewSQL)
+			query := map[bool]string{true: "-- retention_rows\n", false: "-- retention\n"}[whole]
+			if sql, viewSQL := shownSQL(t, unstored, "retention", req), shownSQL(t, unstored, "retention", viewReq); !strings.Contains(sql, query) || !strings.Contains(sql, ".`touch_events`") || strings.Contains(viewSQL, "touch_events") {
+				t.Fatalf("%v: %sreads touch_events for the purchase and events for a page view, but:\n%s\n%s", opts, query, sql, viewSQL)
 			}
-			if fromEvents := reportJSON(t, plain, "retention", viewReq); fromEvents != want {
+			if fromEvents := reportJSON(t, unstored, "retention", viewReq); fromEvents != want {
 				t.Fatalf("%v: from touch_events\n%s\nfrom the events\n%s", opts, want, fromEvents)
 			}
 		}
-		whole := opts["filter"] == "" && len(opts["from"]) == 10
 		for run := range 2 {
 			h0, m0 := testutil.ToFloat64(m.hits), testutil.ToFloat64(m.misses)
 			if got := reportJSON(t, stored, "retention", req); got != want {

@@ -37,10 +37,10 @@ type Runner struct {
 	// EventsOnly makes every report answer from its own query over the events, never from
 	// the sessions ClickHouse keeps at insert time (touch_rows.sql, sessiontouches.go), the
 	// copy of the events that are no views (touch_events, touchevents.go), nor the days'
-	// rows journeyd counts the funnel, barriers and top pages from (funneldays.go,
-	// pagedays.go), which they otherwise are over whole days without a filter, with a store
-	// or without: each way gives the same answers, which tests that compare them need both
-	// ways to show.
+	// rows journeyd counts the funnel, barriers, retention and top pages from
+	// (funneldays.go, retentiondays.go, pagedays.go), which they otherwise are over whole
+	// days without a filter, with a store or without: each way gives the same answers,
+	// which tests that compare them need both ways to show.
 	EventsOnly bool
 	// StoreBytes, when above 0, makes the Runner keep the rows of the journey reports'
 	// days it has read, within that many bytes, the least recently used days evicted, and
