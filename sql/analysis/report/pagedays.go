@@ -20,9 +20,9 @@ import (
 // days and no filter narrows the views (fromSessions), from page_rows.sql, a row per view
 // that ClickHouse does not group; a Runner that keeps days (StoreBytes) takes each day's
 // views from the store while the day's events are unchanged (daystore.go). Without a
-// store too, that is the faster: 2.8-3.1 s for the dashboard's two top lists at 10
-// million events, where pages.sql made them 4.0-4.3 s (docs/BENCHMARKS.md). A day keeps, for
-// each path hash, its distinct event ids and people (the person keys before the person
+// store too, that is the faster: the dashboard's two top lists took 2.8-3.1 s at 10
+// million events, against 4.0-4.3 s with pages.sql (docs/BENCHMARKS.md). A day keeps,
+// for each path hash, its distinct event ids and people (the person keys before the person
 // links, read every time, resolve them); the period's pageviews are then the distinct ids
 // of all its days and its people the distinct resolved persons, as pages.sql counts them,
 // so a replay counts once even when its copies fall on two days. The paths of the hashes

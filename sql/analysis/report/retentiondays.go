@@ -17,10 +17,10 @@ import (
 // event that ClickHouse does not group, each day's taken from the store while the day's
 // events are unchanged when the Runner keeps days (StoreBytes, daystore.go). Without a
 // store too, that is the faster: 0.19-0.21 s at 10 million events for the dashboard's
-// retention, where retention.sql took 1.0-1.6 s (docs/BENCHMARKS.md). A person's cohort time is the earliest of their cohort events over all the
-// days and their return the earliest return event after it, as retention.sql finds them,
-// with the person links read every time; the cohorts and windows are then counted as
-// retention.sql counts them.
+// retention, where retention.sql took 1.0-1.6 s (docs/BENCHMARKS.md). A person's cohort
+// time is the earliest of their cohort events over all the days and their return the
+// earliest return event after it, as retention.sql finds them, with the person links read
+// every time; the cohorts and windows are then counted as retention.sql counts them.
 
 // retentionDay is one UTC day's cohort and return events, as the store keeps them: 12
 // bytes an event, its person key (before the links) and its seconds into the day beside
