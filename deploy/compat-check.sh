@@ -81,6 +81,12 @@ for s in $sites; do
   add "$s-top" top --site "$s" --dimension channel,source,campaign,entry_page,country,device,browser,page
   add "$s-filtered" channels --site "$s" --filter 'device!=desktop;visitor=new;trait.plan!=pro;page=/*;prop.sku!=x'
   add "$s-filtered-funnel" funnel --site "$s" --steps "$steps" --filter 'channel=Organic Search;entry_page!=/nope;event=add_to_cart'
+  # over whole days without a filter the funnel, retention and top pages are counted from
+  # the days' rows (funnel_rows.sql, retention_rows.sql, page_rows.sql, above); from noon
+  # they run their own queries, as a filter or a period not of whole days makes them
+  add "$s-noon-retention" retention --site "$s" --cohort first_purchase --return purchase --within 7d,30d --from 2000-01-01T12:00:00Z
+  add "$s-noon-pages" top --site "$s" --dimension page --from 2000-01-01T12:00:00Z
+  add "$s-noon-barriers" barriers --site "$s" --steps "$steps" --by device,channel --from 2000-01-01T12:00:00Z
   # what journeyd serve runs for the dashboard through its kept days, on a cold read
   # (--kept-sql): the days' prints, settled.sql and each day's rows, over the whole period
   # and over the last two days of events, which touch_rows reads from the events themselves
