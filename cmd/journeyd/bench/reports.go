@@ -31,12 +31,15 @@ var benchData string
 // machine shared with other work that ratio is much steadier than the wall-clock one.
 //
 // Every report is timed cold, through a Runner like r that keeps no days' rows
-// (Runner.StoreBytes 0), so that each run reads its whole period from ClickHouse. Then the
-// dashboard's panels are timed as serve's first open runs them, through an empty store, and
-// the reports that keep days (Warm) and the dashboard's panels are timed warm as journeyd
-// serve runs them the second time: through a Runner with a store of its own, filled by one
-// run of the same report first, untimed. Those stores keep r.StoreBytes (serve's
-// --report-store-bytes; report.DefaultStoreBytes when r keeps none).
+// (Runner.StoreBytes 0), so that each run reads its whole period from ClickHouse, each run
+// right after a baseline pass: a cold report's ratios are the medians of its runs' ratios
+// to the pass before each (medianTime), and the baseline's line gives the passes timed
+// alone at the start. Then the dashboard's panels are timed as serve's first open runs
+// them, through an empty store, each run after a pass too, and the reports that keep days
+// (Warm) and the dashboard's panels are timed warm as journeyd serve runs them the second
+// time, their ratios to the baseline's line: through a Runner with a store of its own,
+// filled by one run of the same report first, untimed. Those stores keep r.StoreBytes
+// (serve's --report-store-bytes; report.DefaultStoreBytes when r keeps none).
 func Reports(ctx context.Context, r *report.Runner, site string, events int64, runs, chPID int, w io.Writer) error {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := ensureData(ctx, r, site, events, start); err != nil {
@@ -48,14 +51,18 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 	if err != nil {
 		return err
 	}
-	dash, err := TimeDashboard(ctx, func() *report.Runner { return cold }, site, from, to, runs, chPID, timings[0])
+	pass, err := baselinePass(ctx, r, site)
+	if err != nil {
+		return err
+	}
+	dash, err := TimeDashboard(ctx, func() *report.Runner { return cold }, site, from, to, runs, chPID, pass, timings[0])
 	if err != nil {
 		return err
 	}
 	// The dashboard's first open in journeyd serve goes through its store, empty then: the
 	// panels of the second group find the days the first group's read (the touch groups'
 	// rows) kept, which a Runner without a store reads again.
-	first, err := TimeDashboard(ctx, func() *report.Runner { return runnerLike(r, storeBytes(r)) }, site, from, to, runs, chPID, timings[0])
+	first, err := TimeDashboard(ctx, func() *report.Runner { return runnerLike(r, storeBytes(r)) }, site, from, to, runs, chPID, pass, timings[0])
 	if err != nil {
 		return err
 	}
@@ -65,7 +72,7 @@ func Reports(ctx context.Context, r *report.Runner, site string, events int64, r
 	if err != nil {
 		return err
 	}
-	if err := printTimings(w, fmt.Sprintf("report (%d events, median of %d), cold", events, runs), timings); err != nil {
+	if err := printTimings(w, fmt.Sprintf("report (%d events, median of %d; ratios to the baseline pass before each run), cold", events, runs), timings); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
@@ -131,7 +138,7 @@ func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.
 		if _, err := warm.Run(ctx, b.Name, req); err != nil {
 			return nil, err
 		}
-		m, err := medianTime(ctx, warm, runs, chPID, func(tag string) error { _, err := warm.Run(withTag(ctx, tag), b.Name, req); return err })
+		m, err := medianTime(ctx, warm, runs, chPID, nil, func(tag string) error { _, err := warm.Run(withTag(ctx, tag), b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
@@ -140,10 +147,10 @@ func TimeWarm(ctx context.Context, r *report.Runner, site string, from, to time.
 	}
 	warm := runnerLike(r, storeBytes(r))
 	same := func() *report.Runner { return warm }
-	if _, err := TimeDashboard(ctx, same, site, from, to, 1, 0, base); err != nil {
+	if _, err := TimeDashboard(ctx, same, site, from, to, 1, 0, nil, base); err != nil {
 		return nil, err
 	}
-	dash, err := TimeDashboard(ctx, same, site, from, to, runs, chPID, base)
+	dash, err := TimeDashboard(ctx, same, site, from, to, runs, chPID, nil, base)
 	if err != nil {
 		return nil, err
 	}
@@ -240,13 +247,12 @@ func Fill(ctx context.Context, r *report.Runner, site string, n int64, start tim
 // Timed, runs times each, and returns the medians; the baseline comes first. chPID, when
 // not 0, is the local ClickHouse whose CPU time each run costs is measured too.
 func TimeReports(ctx context.Context, r *report.Runner, site string, from, to time.Time, runs, chPID int) ([]Timing, error) {
-	baseSQL, err := report.Fill("SELECT count(), sum(length(a)) FROM (SELECT anon_id, groupArray(ts) AS a FROM $db.events WHERE site_id = $site GROUP BY anon_id)",
-		map[string]report.Value{"db": report.Ident(r.DB), "site": report.String(site)})
+	pass, err := baselinePass(ctx, r, site)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: timing the baseline and %d reports, %d runs each\n", len(Timed), runs)
-	m, err := medianTime(ctx, r, runs, chPID, func(tag string) error { return r.Conn.Exec(withTag(ctx, tag), baseSQL) })
+	m, err := medianTime(ctx, r, runs, chPID, nil, pass)
 	if err != nil {
 		return nil, fmt.Errorf("cannot run the baseline pass: %w", err)
 	}
@@ -259,15 +265,29 @@ func TimeReports(ctx context.Context, r *report.Runner, site string, from, to ti
 		if err != nil {
 			return nil, err
 		}
-		m, err := medianTime(ctx, r, runs, chPID, func(tag string) error { _, err := r.Run(withTag(ctx, tag), b.Name, req); return err })
+		m, err := medianTime(ctx, r, runs, chPID, pass, func(tag string) error { _, err := r.Run(withTag(ctx, tag), b.Name, req); return err })
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ratios(m.timing(b.Name), base))
-		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s, journeyd CPU %.3f s, %d page faults (%d of %d)\n", b.Name, m.wall.Seconds(), m.cpu.Seconds(), m.self.Seconds(), m.faults, len(out)-1, len(Timed))
+		out = append(out, m.ratios(m.timing(b.Name), base))
+		fmt.Fprintf(os.Stderr, "bench-reports: %s %.3f s, ClickHouse CPU %.3f s, journeyd CPU %.3f s, %d page faults, %.2f passes (%d of %d)\n", b.Name, m.wall.Seconds(), m.cpu.Seconds(), m.self.Seconds(), m.faults, m.ratio, len(out)-1, len(Timed))
 	}
 	return out, nil
 }
+
+// baselinePass returns the baseline pass of TimeReports over site's events, run with
+// the tag it is given (withTag).
+func baselinePass(ctx context.Context, r *report.Runner, site string) (func(tag string) error, error) {
+	sql, err := report.Fill(baselineSQL, map[string]report.Value{"db": report.Ident(r.DB), "site": report.String(site)})
+	if err != nil {
+		return nil, err
+	}
+	return func(tag string) error { return r.Conn.Exec(withTag(ctx, tag), sql) }, nil
+}
+
+// baselineSQL is the baseline pass: every event of the site grouped by visitor, each
+// visitor's times gathered in an array.
+const baselineSQL = "SELECT count(), sum(length(a)) FROM (SELECT anon_id, groupArray(ts) AS a FROM $db.events WHERE site_id = $site GROUP BY anon_id)"
 
 // measured is what medianTime gives of a report's runs: the medians of its wall time,
 // of the server CPU time of its queries and of this process's CPU time, and the peaks over
@@ -276,6 +296,19 @@ type measured struct {
 	wall, cpu, self time.Duration
 	chPeak, goPeak  uint64
 	faults          int64 // this process's minor page faults (the median run's count)
+	// ratio and cpuRatio, when paired is set: the medians of each run's wall time and
+	// server CPU time over those of the baseline pass run just before it
+	paired          bool
+	ratio, cpuRatio float64
+}
+
+// ratios returns t with its ratios: m's paired ones when it has them, else to base.
+func (m measured) ratios(t, base Timing) Timing {
+	if !m.paired {
+		return ratios(t, base)
+	}
+	t.Ratio, t.CPURatio = m.ratio, m.cpuRatio
+	return t
 }
 
 // timing returns m as the Timing of the report name, without ratios.
@@ -286,14 +319,30 @@ func (m measured) timing(name string) Timing {
 // medianTime runs f runs times and measures it (measured): the server CPU time of the
 // queries f sent from system.query_log (queryStats; without query_log, what process chPID
 // spent meanwhile, 0 without chPID). f tags its queries with the tag it is given (withTag).
-func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(tag string) error) (measured, error) {
+// With a pass (the baseline's, baselinePass), each run of f comes right after a run of
+// pass, measured alike, and f's ratios are the medians of each run's to the pass before
+// it, as journeyd bench alternates its rounds: the shared machine's speed drifts over the
+// minutes a benchmark takes, and a pass seconds before a run meets the same speed as it.
+func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, pass, f func(tag string) error) (measured, error) {
 	times := make([]time.Duration, 0, runs)
 	cpus := make([]time.Duration, 0, runs)
 	selfs := make([]time.Duration, 0, runs)
 	faults := make([]int64, 0, runs)
+	var wallRatios, cpuRatios []float64 // each run's to its pass
 	var m measured
 	for i := 0; i < max(runs, 1); i++ {
 		tag := fmt.Sprintf("journeyd-bench-%d-%d", time.Now().UnixNano(), i)
+		var passWall, passCPU time.Duration
+		if pass != nil {
+			c0, start := procCPU(chPID), time.Now()
+			if err := pass(tag + "-pass"); err != nil {
+				return measured{}, fmt.Errorf("cannot run the baseline pass: %w", err)
+			}
+			passWall, passCPU = time.Since(start), procCPU(chPID)-c0
+			if q, _, ok := queryStats(ctx, r, tag+"-pass"); ok {
+				passCPU = q
+			}
+		}
 		runtime.GC() // the heap watched holds this run's objects, not the garbage of the last
 		heap := watchHeap()
 		s0, f0 := selfUsage()
@@ -312,12 +361,26 @@ func medianTime(ctx context.Context, r *report.Runner, runs, chPID int, f func(t
 			c, m.chPeak = q, max(m.chPeak, peak)
 		}
 		cpus = append(cpus, c)
+		if pass != nil {
+			wallRatios = append(wallRatios, times[len(times)-1].Seconds()/passWall.Seconds())
+			if passCPU > 0 {
+				cpuRatios = append(cpuRatios, c.Seconds()/passCPU.Seconds())
+			}
+		}
 	}
 	for _, d := range [][]time.Duration{times, cpus, selfs} {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	}
 	slices.Sort(faults)
 	m.wall, m.cpu, m.self, m.faults = times[len(times)/2], cpus[len(cpus)/2], selfs[len(selfs)/2], faults[len(faults)/2]
+	if pass != nil {
+		slices.Sort(wallRatios)
+		slices.Sort(cpuRatios)
+		m.paired, m.ratio = true, wallRatios[len(wallRatios)/2]
+		if len(cpuRatios) > 0 {
+			m.cpuRatio = cpuRatios[len(cpuRatios)/2]
+		}
+	}
 	return m, nil
 }
 
@@ -419,8 +482,9 @@ func selfCPU() time.Duration {
 // (report.DashboardPanels, which the dashboard's tests hold to app.js and journeyd serve
 // warms: each group's reports at once, one group after the other), runs times,
 // each run through the Runner runner returns (the same one, or a fresh one each run), and
-// returns the medians as one Timing, with its ratios to base.
-func TimeDashboard(ctx context.Context, runner func() *report.Runner, site string, from, to time.Time, runs, chPID int, base Timing) (Timing, error) {
+// returns the medians as one Timing, with its ratios to the baseline pass run before
+// each run (pass, baselinePass), or with no pass to base.
+func TimeDashboard(ctx context.Context, runner func() *report.Runner, site string, from, to time.Time, runs, chPID int, pass func(tag string) error, base Timing) (Timing, error) {
 	var reqs [][]*report.Request
 	var names [][]string
 	for _, group := range report.DashboardPanels {
@@ -436,7 +500,7 @@ func TimeDashboard(ctx context.Context, runner func() *report.Runner, site strin
 		reqs, names = append(reqs, rs), append(names, ns)
 	}
 	var r *report.Runner
-	m, err := medianTime(ctx, runner(), runs, chPID, func(tag string) error {
+	m, err := medianTime(ctx, runner(), runs, chPID, pass, func(tag string) error {
 		r = runner()
 		for g := range reqs {
 			errs := make(chan error, len(reqs[g]))
@@ -455,5 +519,5 @@ func TimeDashboard(ctx context.Context, runner func() *report.Runner, site strin
 		return Timing{}, fmt.Errorf("cannot time the dashboard's panels: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "bench-reports: the dashboard's default panels %.3f s, ClickHouse CPU %.3f s, journeyd CPU %.3f s, %d page faults\n", m.wall.Seconds(), m.cpu.Seconds(), m.self.Seconds(), m.faults)
-	return ratios(m.timing("dashboard: its default panels, as the page runs them"), base), nil
+	return m.ratios(m.timing("dashboard: its default panels, as the page runs them"), base), nil
 }
