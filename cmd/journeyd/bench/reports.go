@@ -22,6 +22,9 @@ import (
 //go:embed benchdata.sql
 var benchData string
 
+//go:embed baseline.sql
+var baselineSQL string
+
 // Reports is journeyd bench-reports: it fills site with events synthetic events over January
 // 2026 (unless the site already holds exactly that many), times every report of Timed runs
 // times on them, and writes the medians and their ratios to the baseline pass to w. With
@@ -284,10 +287,6 @@ func baselinePass(ctx context.Context, r *report.Runner, site string) (func(tag 
 	}
 	return func(tag string) error { return r.Conn.Exec(withTag(ctx, tag), sql) }, nil
 }
-
-// baselineSQL is the baseline pass: every event of the site grouped by visitor, each
-// visitor's times gathered in an array.
-const baselineSQL = "SELECT count(), sum(length(a)) FROM (SELECT anon_id, groupArray(ts) AS a FROM $db.events WHERE site_id = $site GROUP BY anon_id)"
 
 // measured is what medianTime gives of a report's runs: the medians of its wall time,
 // of the server CPU time of its queries and of this process's CPU time, and the peaks over

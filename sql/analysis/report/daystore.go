@@ -18,7 +18,7 @@ import (
 	"github.com/journeyd/journeyd/sql/store/clickhouse"
 )
 
-// The reports on the sessions' route (fromSessions: whole UTC days, no filter) that read
+// The reports on the sessions' route (fromDays: whole UTC days, no filter) that read
 // touch_rows.sql (attribution, paths, time-to-convert, channels, the overview) read its
 // rows for every day of their period, about one pass over the events
 // of ClickHouse's CPU and 4-5 s of journeyd's at 10 million events, although the days

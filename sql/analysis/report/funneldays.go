@@ -87,14 +87,14 @@ func (d *funnelDay) size() int64 {
 
 // funnelDaysRoute reports whether the funnel of req is counted from days' rows
 // (funnelFromDays), kept in the Runner's store or, without one, read for this report
-// alone: whole UTC days, no filter, not strict order, steps that fit a day's masks, and a
-// Runner not held to the events' own queries (EventsOnly). Without a store too, that
-// route is the faster: at 10 million events funnel_rows.sql's read and journeyd's count
+// alone: where fromDays allows it, in a period of seconds that fit funnelDay's, not in
+// strict order, and with steps that fit a day's masks. Without a store too, that route is
+// the faster: at 10 million events funnel_rows.sql's read and journeyd's count
 // took 2.3-2.5 s for barriers where funnel.sql took 4.8-5.1 s, and 1.1 s for the funnel
 // against 2.4-2.7 s (docs/BENCHMARKS.md).
 func (r *Runner) funnelDaysRoute(req *Request) bool {
-	return !r.EventsOnly && len(req.Filter) == 0 && !req.Strict &&
-		midnight(req.From) && midnight(req.To) && req.From.Before(req.To) && req.From.Unix() >= 0 && req.To.Unix() <= 1<<32-1 &&
+	return r.fromDays(req) && !req.Strict &&
+		req.From.Before(req.To) && req.From.Unix() >= 0 && req.To.Unix() <= 1<<32-1 &&
 		len(req.Steps) >= 2 && len(req.Steps)+1 <= funnelMaskBits
 }
 

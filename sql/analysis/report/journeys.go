@@ -190,8 +190,7 @@ func runRetention(ctx context.Context, r *Runner, req *Request) (*Result, error)
 	p["touch_events"] = r.touchEvents(cohortSt, ret)
 	p["within"] = fragment("[" + strings.Join(secs, ", ") + "]")
 	var t Table
-	if !r.EventsOnly && len(req.Filter) == 0 && midnight(req.From) && midnight(req.To) {
-		// whole days with no filter: each day's cohort and return events (retentiondays.go)
+	if r.fromDays(req) { // each day's cohort and return events (retentiondays.go)
 		var rows *Rows
 		if rows, err = r.retentionFromDays(ctx, p, within); err == nil {
 			t = Table{Name: "retention", Columns: rows.Columns, Rows: rows.Data}

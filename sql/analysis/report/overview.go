@@ -150,7 +150,7 @@ func TopDimensions() []string {
 // runTop ranks the values of each dimension asked for: the session dimensions in one pass,
 // as the table top, and page, when asked for, by pages.sql as the table pages. The session
 // dimensions are counted from the touch groups of the sessions (topFromSessions) when that
-// gives top.sql's answers exactly (fromSessions, and dimensions among those of the first
+// gives top.sql's answers exactly (fromDays, and dimensions among those of the first
 // visit session_aggregates keeps); otherwise from the events, by top.sql.
 func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	res := &Result{}
@@ -162,7 +162,7 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 	}
 	if len(dims) > 0 {
 		var data [][]any
-		if r.fromSessions(req) && visitHolds(dims) {
+		if r.fromDays(req) && visitHolds(dims) {
 			var err error
 			if data, err = r.topFromSessions(ctx, req, dims, req.Top); err != nil {
 				return nil, err
@@ -197,7 +197,7 @@ func runTop(ctx context.Context, r *Runner, req *Request) (*Result, error) {
 		p["limit"] = Int(int64(req.Top))
 		var t Table
 		var err error
-		if r.fromSessions(req) {
+		if r.fromDays(req) {
 			t, err = r.pagesFromDays(ctx, p, epochDay(req.From), epochDay(req.To), req.Top)
 		} else {
 			t, err = r.table(ctx, "pages", "pages", p)

@@ -17,7 +17,7 @@ import (
 // The dashboard opens its top pages with the overview. pages.sql counts them from every
 // page view of the period (1.6 passes of ClickHouse's CPU at 10 million events, most of it
 // the distinct event ids). A Runner counts them here instead when the period is whole UTC
-// days and no filter narrows the views (fromSessions), from page_rows.sql, a row per view
+// days and no filter narrows the views (fromDays), from page_rows.sql, a row per view
 // that ClickHouse does not group; a Runner that keeps days (StoreBytes) takes each day's
 // views from the store while the day's events are unchanged (daystore.go). Without a
 // store too, that is the faster: the dashboard's two top lists took 2.8-3.1 s at 10

@@ -11,12 +11,11 @@ import (
 )
 
 // The retention grid (retention.sql) reads every event of its period, about one pass over
-// the events of ClickHouse's CPU each time. A Runner answers it here instead when the
-// period is whole UTC days and no filter narrows the events (and it is not held to the
-// events' own queries, EventsOnly): from retention_rows.sql, a row per cohort or return
-// event that ClickHouse does not group, each day's taken from the store while the day's
-// events are unchanged when the Runner keeps days (StoreBytes, daystore.go). Without a
-// store too, that is the faster: 0.19-0.21 s at 10 million events for the dashboard's
+// the events of ClickHouse's CPU each time. A Runner answers it here instead where
+// fromDays allows it (whole UTC days, no filter, not EventsOnly): from retention_rows.sql,
+// a row per cohort or return event that ClickHouse does not group, each day's taken from
+// the store while the day's events are unchanged when the Runner keeps days (StoreBytes,
+// daystore.go). Without a store too, that is the faster: 0.19-0.21 s at 10 million events for the dashboard's
 // retention, where retention.sql took 1.0-1.6 s (docs/BENCHMARKS.md). A person's cohort
 // time is the earliest of their cohort events over all the days and their return the
 // earliest return event after it, as retention.sql finds them, with the person links read

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// The top lists of the session dimensions, on the session route (fromSessions, dimensions
+// The top lists of the session dimensions, on the session route (fromDays, dimensions
 // a visit holds), are counted here from the touch groups of a touch_rows.sql read (the one
 // the overview and the journey reports read too) taken by the session's whole first visit
 // (touchKey's field 0: visit_state's fields joined by 0xFF), split in journeyd once per
@@ -40,7 +40,7 @@ func (v *topValue) count(s sessionVisit, person int) {
 }
 
 // topFromSessions answers top.sql's rows for the session dimensions dims (each a field of
-// the first visit, visitHolds) over req, which fromSessions: per dimension (in name order)
+// the first visit, visitHolds) over req, which fromDays allows: per dimension (in name order)
 // its limit values with the most sessions (then by value), each with its sessions, the
 // distinct people who had them, the conversions made inside them and their revenue,
 // rounded to cents. A session takes each dimension's value from its first visit (the

@@ -91,24 +91,27 @@ func touchRowsParams(params map[string]Value) (map[string]Value, touchKey) {
 	return p, touchKey{field: visitFields[params["key"].sql], empty: params["empty_key"].text}
 }
 
-// fromSessions reports whether the sessions ClickHouse keeps at insert time give req's
-// touches exactly as grouping its events does: when the period is whole UTC days (the
-// table holds a row per session and day) and no filter narrows the events (a filter is on
-// events, not sessions), unless the Runner reads events only.
-func (r *Runner) fromSessions(req *Request) bool {
+// fromDays reports whether req may be answered from rows kept per UTC day rather than by
+// the report's own query over the events: the sessions ClickHouse keeps at insert time,
+// which give req's touches exactly as grouping its events does, and the days' rows
+// journeyd counts the funnel, retention and top pages from (funneldays.go,
+// retentiondays.go, pagedays.go). It does when the period is whole UTC days (the sessions
+// hold a row per session and day) and no filter narrows the events (a filter is on events,
+// not sessions), unless the Runner reads events only (EventsOnly).
+func (r *Runner) fromDays(req *Request) bool {
 	return !r.EventsOnly && len(req.Filter) == 0 && midnight(req.From) && midnight(req.To)
 }
 
 // touchParams sets the placeholders of a query that includes touches.sql for touchpoints
 // keyed by the column key (empty: what a visit without one reads as), over req's period
 // and filter: $key and $empty_key, and, where the sessions give the very rows touches.sql
-// gives (fromSessions, and a key a visit holds), $visit_key, which makes the query read
+// gives (fromDays, and a key a visit holds), $visit_key, which makes the query read
 // them (include/session_touches.sql) instead of grouping every event of the period, with
 // $days 1: every day of the period (a read of touch_rows may narrow it, daystore.go), and
 // $touch_events, the table their emails and conversions are read from (touchEventsTable).
 func (r *Runner) touchParams(req *Request, p map[string]Value, key, empty string) {
 	p["key"], p["empty_key"] = fragment(key), String(empty)
-	if expr, ok := visitKey(key); ok && r.fromSessions(req) {
+	if expr, ok := visitKey(key); ok && r.fromDays(req) {
 		p[visitKeyParam], p["days"] = fragment(expr), fragment("1")
 		st, _ := req.Conversion.Step() // conversionParams has parsed it (an error leaves no alternative: events)
 		p["touch_events"] = r.touchEvents(st)
