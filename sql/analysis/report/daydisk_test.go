@@ -38,7 +38,7 @@ func codecDays() []diskDay {
 	}{
 		{touchRow{hash: 7 << 56, user: 3, anon: 4, t: 900}, "Email", false},
 		{touchRow{hash: 7 << 56, anon: 5}, "", true},
-		{touchRow{hash: 2, anon: 6, t: 800, email: true}, "Direct", true},
+		{touchRow{hash: 2, anon: 6, t: 800, flags: emailRow}, "Direct", true},
 	} {
 		if err := touch.row(r.row, r.key, r.conv, c); err != nil {
 			panic(err)

@@ -10,12 +10,14 @@ package report
 // The merge gives the groups of one read of the whole period exactly, for each of the
 // group's values is one that parts combine without loss: its person key is the greatest
 // user hash, else the greatest anonymous hash, of all its rows (the greatest of the parts'
-// greatest); its visit the row with the least non-zero visit time, the first such row
-// when several tie (the parts' visits, the earliest day's first when they tie, as the rows
-// of the earlier day came first in one read); whether it holds an email open, click or
-// impression (any part's); its conversions each (event id, time, value) once, in the order
-// the rows gave them (a part's are its own, deduplicated, in its rows' order; the merge
-// keeps a later day's only when no earlier day's part held it). A session that crosses
+// greatest); its visit the row with the least non-zero visit time, and of those the least
+// order within that second (touchRow.order: two parts of session_aggregates may each hold
+// a visit of the session's first second), the first such row when several tie (the parts'
+// visits, the earliest day's first when they tie, as the rows of the earlier day came
+// first in one read; two days hold no visit of one second); whether it holds an email
+// open, click or impression (any part's); its conversions each (event id, time, value)
+// once, in the order the rows gave them (a part's are its own, deduplicated, in its rows'
+// order; the merge keeps a later day's only when no earlier day's part held it). A session that crosses
 // midnight, or a conversion that joins an earlier day's session, has parts on two days
 // and comes out as one group. The groups come out in hash order, the order one read's
 // grouping gave them in (each goroutine's range of hashes in order), so that sortByPerson
@@ -32,9 +34,9 @@ type dayGroup struct {
 	email            bool
 }
 
-// group groups d's rows into d.groups, sorted by hash, and d.groupConv, the index in
-// d.conv of each group's conversions, each (event id, time, value) once a group, in the
-// rows' order, and d.parts, how many groups fall in each top byte of their hash; the rows
+// group groups d's rows into d.groups, sorted by hash (each group's values as the comment
+// at the top of this file says), and d.groupConv, the index in d.conv of each group's
+// conversions, each (event id, time, value) once a group, in the rows' order, and d.parts, how many groups fall in each top byte of their hash; the rows
 // are dropped (all a read needs of them is in the groups). runs[c] tells where each top
 // byte's rows start in chunk c when the read partitioned it by that byte already
 // (dayParter, while the rows streamed in); the chunks it does not cover are partitioned
@@ -66,13 +68,14 @@ func (d *dayRows) group(runs []*chunkRuns) {
 		order, spare = sortRun(order, spare)
 		for i := 0; i < len(order); {
 			x := dayGroup{hash: order[i].hash, from: uint32(len(d.groupConv))}
+			var visit uint32 // the order of x's visit within its second (touchRow.order)
 			j := i
 			for ; j < len(order) && order[j].hash == x.hash; j++ {
-				row := d.rows[order[j].i>>dayChunkBits][order[j].i&(dayChunk-1)]
+				row := &d.rows[order[j].i>>dayChunkBits][order[j].i&(dayChunk-1)]
 				x.user, x.anon = max(x.user, row.user), max(x.anon, row.anon)
-				x.email = x.email || row.email
-				if row.t != 0 && (x.t == 0 || row.t < x.t) {
-					x.t, x.k = row.t, row.k
+				x.email = x.email || row.email()
+				if row.t != 0 && (x.t == 0 || row.t < x.t || row.t == x.t && row.order() < visit) {
+					x.t, x.k, visit = row.t, row.k, row.order()
 				}
 				if row.conv >= 0 && !d.heldConv(int(x.from), d.conv[row.conv]) {
 					d.groupConv = append(d.groupConv, row.conv)

@@ -44,7 +44,10 @@ func partedDay(p *dayParter) *dayRows {
 					row.user = uint64(g + 1)
 				}
 			case 2:
-				row.anon, row.email = uint64(10*g+3), g%5 == 0
+				row.anon = uint64(10*g + 3)
+				if g%5 == 0 {
+					row.flags = emailRow
+				}
 				c, conv = rowConversion{t: 50, v: 1, id: fmt.Sprint("c", g)}, true
 			case 3:
 				row.t, key = 900, keys[2]

@@ -175,3 +175,38 @@ func TestDayGroupsMorning(t *testing.T) {
 	journeytest.Insert(t, conn, morningTraffic()[1:2])
 	step("a replay on the 2nd, across midnight", 69, 1, lateChannels, lateTotals)
 }
+
+// TestDayGroupVisitOfOneSecond: a session whose day comes in several rows (parts of
+// session_aggregates, read without FINAL) takes the visit of the least order key, as
+// visit_state's argMin does, where the rows' visits fall in one second: worked out by
+// hand, the visit at 100.100 s (Paid Social) before those at 100.900 s (Referral) and
+// 101.050 s (Direct), and of two visits at 100.100 s the one of the smaller event id hash;
+// in whatever order the rows come.
+func TestDayGroupVisitOfOneSecond(t *testing.T) {
+	key := func(ts, ms, h uint64) uint64 { return (ts*1000+ms)<<20 | h }
+	rows := []struct {
+		row   touchRow
+		visit string
+	}{
+		{touchRow{hash: 5, anon: 1, t: 100, flags: visitOrder(key(100, 900, 7))}, "Referral"},
+		{touchRow{hash: 5, anon: 3, t: 101, flags: visitOrder(key(101, 50, 1))}, "Direct"},
+		{touchRow{hash: 5, anon: 2, t: 100, flags: visitOrder(key(100, 100, 9))}, "Email"},
+		{touchRow{hash: 5, anon: 2, t: 100, flags: visitOrder(key(100, 100, 3))}, "Paid Social"},
+	}
+	for _, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}} {
+		d := &dayRows{keyOf: map[string]uint32{}}
+		for _, i := range order {
+			if err := d.row(rows[i].row, rows[i].visit, false, rowConversion{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.done(false)
+		if len(d.groups) != 1 {
+			t.Fatalf("rows in order %v: %d groups, want 1", order, len(d.groups))
+		}
+		g := d.groups[0]
+		if got := d.keys[g.k]; got != "Paid Social" || g.t != 100 || g.anon != 3 {
+			t.Errorf("rows in order %v: visit %q at %d, anon %d; want Paid Social at 100, anon 3", order, got, g.t, g.anon)
+		}
+	}
+}

@@ -468,19 +468,19 @@ func (r *Runner) readDays(ctx context.Context, read *sharedRead) ([]*dayRows, er
 	}
 	first, end := epochDay(read.from), epochDay(read.until)
 	days, err := r.keptDays(ctx, "touch_rows", read.params, first, end, func(p map[string]Value, keep bool) ([]keptDay, error) {
-		few := p["until"].at.Sub(p["from"].at) <= time.Duration(eventDays)*day
-		var sql [2]string
-		for i, part := range []string{"touch_rows_of_sessions.sql", "touch_rows_of_events.sql"} {
-			instead := map[string]string{"session_touch_rows.sql": part}
-			if few {
-				instead["session_day_rows.sql"] = "event_day_rows.sql"
-			}
-			var err error
-			if sql[i], err = r.sqlPart("touch_rows", p, instead); err != nil {
-				return nil, err
-			}
+		var instead map[string]string
+		if p["until"].at.Sub(p["from"].at) <= time.Duration(eventDays)*day {
+			instead = map[string]string{"session_part_rows.sql": "event_day_rows.sql"}
 		}
-		rows, err := r.readRows(ctx, sql[0], sql[1], first, end, keep)
+		sessions, err := r.sqlPart("session_rows", p, instead)
+		if err != nil {
+			return nil, err
+		}
+		events, err := r.sqlPart("touch_rows", p, map[string]string{"session_touch_rows.sql": "touch_rows_of_events.sql"})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := r.readRows(ctx, sessions, events, first, end, keep)
 		out := make([]keptDay, len(rows))
 		for i, d := range rows {
 			if d == nil {
@@ -675,9 +675,9 @@ func (r *Runner) storeQuery(name string, params map[string]Value) (string, error
 	return r.SQL(name, p)
 }
 
-// readRows runs sessions and events, touch_rows' two parts (touch_rows.sql with its
-// include/session_touch_rows.sql narrowed to the sessions' and to the events' rows), at once,
-// and returns their rows by day: days[n-first] holds day n's (nil: none), for the days first
+// readRows runs sessions and events, touch_rows' two parts (session_rows.sql, and
+// touch_rows.sql with its include/session_touch_rows.sql narrowed to the events' rows), at
+// once, and returns their rows by day: days[n-first] holds day n's (nil: none), for the days first
 // to end (excluded), trimmed to keep when keep. ClickHouse 18.16 runs a query on one thread
 // here, the two parts of touch_rows' UNION ALL one after the other; as two queries they take
 // both cores, and the read ends in about the time of its longer part (on the bench's 10
@@ -690,7 +690,7 @@ func (r *Runner) readRows(ctx context.Context, sessions, events string, first, e
 	eventRows := make([]*dayRows, len(days))
 	eventScan := newDayScan(first, eventRows, nil)
 	err := r.atOnce(ctx, func(ctx context.Context) error {
-		return r.selectSQL(ctx, "touch_rows:sessions", sessions, scan.cols.all(), scan.block)
+		return r.selectSQL(ctx, "touch_rows:sessions", sessions, scan.sessionCols.all(), scan.sessionBlock)
 	}, func(ctx context.Context) error {
 		return r.selectSQL(ctx, "touch_rows:events", events, eventScan.cols.all(), eventScan.block)
 	})
@@ -821,13 +821,29 @@ func (c *touchColumns) all() []clickhouse.Column {
 	return []clickhouse.Column{&c.hash, &c.user, &c.anon, &c.visit, &c.key, &c.email, &c.conv, &c.convT, &c.convV, &c.id, &c.day}
 }
 
-// dayScan reads the blocks of touch_rows into days by their rows' day (days[day-first]),
-// handing each full chunk of a day to p (nil: none).
+// sessionColumns are the columns of session_rows.sql, touch_rows' sessions as journeyd
+// reads them, which each block of a read fills, as touchColumns.
+type sessionColumns struct {
+	hash, user, anon clickhouse.Fixed[uint64]
+	visit            clickhouse.Fixed[uint32]
+	order            clickhouse.Fixed[uint64]
+	key              clickhouse.Strings
+	day              clickhouse.Fixed[uint16]
+}
+
+// all returns the columns in session_rows' order.
+func (c *sessionColumns) all() []clickhouse.Column {
+	return []clickhouse.Column{&c.hash, &c.user, &c.anon, &c.visit, &c.order, &c.key, &c.day}
+}
+
+// dayScan reads the blocks of touch_rows (block) or session_rows (sessionBlock) into days
+// by their rows' day (days[day-first]), handing each full chunk of a day to p (nil: none).
 type dayScan struct {
-	first uint16
-	days  []*dayRows
-	p     *dayParter
-	cols  touchColumns
+	first       uint16
+	days        []*dayRows
+	p           *dayParter
+	cols        touchColumns
+	sessionCols sessionColumns
 	// each day's last key and its index: a touch group's rows come together, with its
 	// key, though the days of the rows alternate; a compare with the last key is cheaper
 	// than the map lookup, which hashes the key (a third of dayRows.row's time)
@@ -849,36 +865,62 @@ func newDayScan(first uint16, days []*dayRows, p *dayParter) *dayScan {
 func (s *dayScan) block(rows int) error {
 	c := &s.cols
 	for i := range rows {
-		n := c.day[i]
-		if n < s.first || int(n-s.first) >= len(s.days) {
-			return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, s.first, int(s.first)+len(s.days))
-		}
-		d := s.days[n-s.first]
-		if d == nil {
-			d = &dayRows{keyOf: map[string]uint32{}}
-			s.days[n-s.first] = d
-		}
-		row := touchRow{hash: c.hash[i], user: c.user[i], anon: c.anon[i], t: c.visit[i], email: c.email[i] == 1}
-		if key := c.key.Bytes(i); row.t != 0 {
-			if l := &s.last[n-s.first]; len(key) > 0 && l.key == string(key) {
-				row.k = l.k
-			} else {
-				row.k = d.keyIndexBytes(key)
-				l.key, l.k = d.keys[row.k], row.k
-			}
+		row := touchRow{hash: c.hash[i], user: c.user[i], anon: c.anon[i], t: c.visit[i]}
+		if c.email[i] == 1 {
+			row.flags = emailRow
 		}
 		isConv := c.conv[i] == 1
 		var conv rowConversion
 		if isConv {
 			conv = rowConversion{t: c.convT[i], v: c.convV[i], id: c.id.String(i)}
 		}
-		chunks := len(d.rows)
-		if err := d.add(row, isConv, conv); err != nil {
+		if err := s.add(c.day[i], row, c.key.Bytes(i), isConv, conv); err != nil {
 			return err
 		}
-		if s.p != nil && len(d.rows) != chunks { // a new chunk: the one before is full
-			s.p.full(int(n-s.first), d)
+	}
+	return nil
+}
+
+// sessionBlock adds the rows of the block s.sessionCols holds to their days.
+func (s *dayScan) sessionBlock(rows int) error {
+	c := &s.sessionCols
+	for i := range rows {
+		row := touchRow{hash: c.hash[i], user: c.user[i], anon: c.anon[i], t: c.visit[i]}
+		if row.t != 0 {
+			row.flags = visitOrder(c.order[i])
 		}
+		if err := s.add(c.day[i], row, c.key.Bytes(i), false, rowConversion{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add adds row, whose key is key (when row.t != 0), and its conversion c (when isConv) to
+// day n.
+func (s *dayScan) add(n uint16, row touchRow, key []byte, isConv bool, c rowConversion) error {
+	if n < s.first || int(n-s.first) >= len(s.days) {
+		return fmt.Errorf("a row of day %d is outside the period's days %d to %d", n, s.first, int(s.first)+len(s.days))
+	}
+	d := s.days[n-s.first]
+	if d == nil {
+		d = &dayRows{keyOf: map[string]uint32{}}
+		s.days[n-s.first] = d
+	}
+	if row.t != 0 {
+		if l := &s.last[n-s.first]; len(key) > 0 && l.key == string(key) {
+			row.k = l.k
+		} else {
+			row.k = d.keyIndexBytes(key)
+			l.key, l.k = d.keys[row.k], row.k
+		}
+	}
+	chunks := len(d.rows)
+	if err := d.add(row, isConv, c); err != nil {
+		return err
+	}
+	if s.p != nil && len(d.rows) != chunks { // a new chunk: the one before is full
+		s.p.full(int(n-s.first), d)
 	}
 	return nil
 }

@@ -394,11 +394,11 @@ func TestDayRowsMerge(t *testing.T) {
 		key  string
 		conv *rowConversion
 	}{
-		{touchRow{hash: 3, anon: 13, t: 50, email: true}, "Email", nil},
+		{touchRow{hash: 3, anon: 13, t: 50, flags: emailRow}, "Email", nil},
 		{touchRow{hash: 2, anon: 12}, "", &rowConversion{260, 15, "p2"}},
 		{touchRow{hash: 1, anon: 11}, "", &rowConversion{150, 40, "p1"}},
 		{touchRow{hash: 2, anon: 12}, "", &rowConversion{260, 15, "p2"}},
-		{touchRow{hash: 4, anon: 14, t: 70, email: true}, "Direct", nil},
+		{touchRow{hash: 4, anon: 14, t: 70, flags: emailRow}, "Direct", nil},
 	} {
 		var c rowConversion
 		if r.conv != nil {

@@ -24,7 +24,9 @@ func randomDay(rng *rand.Rand, n int) *dayRows {
 		if rng.Intn(3) > 0 {
 			row.t = uint32(1 + rng.Intn(50))
 		}
-		row.email = rng.Intn(10) == 0
+		if rng.Intn(10) == 0 {
+			row.flags = emailRow
+		}
 		conv := rng.Intn(3) == 0
 		c := rowConversion{t: uint32(rng.Intn(50)), v: float64(rng.Intn(4)), id: string(rune('a' + rng.Intn(20)))}
 		if err := d.row(row, keys[rng.Intn(len(keys))], conv, c); err != nil {

@@ -69,6 +69,20 @@ func plantSessionEdges(site string) []event.Event {
 	return out
 }
 
+// plantSplitSession returns, on site edge, session I of a1 on January 18 whose events come
+// in two inserts, so that two parts of session_aggregates (merges stopped) each hold a row
+// of the session's day, with a visit in the same second: a Display visit at 10:00:00.900,
+// then, inserted after it (late), a Paid Social visit at 10:00:00.100, the session's first
+// visit. first holds the Display visit, late the Paid Social one.
+func plantSplitSession() (first, late []event.Event) {
+	at := func(ms int) time.Time { return time.Date(2026, 1, 18, 10, 0, 0, ms*1e6, time.UTC) }
+	e := func(id string, ms int, channel string) event.Event {
+		return event.Event{ID: id, SiteID: "edge", TS: at(ms), ReceivedAt: at(ms), Type: "pageview",
+			AnonID: "ai", SessionID: "si", Path: "/", Channel: channel}
+	}
+	return []event.Event{e("edge-i1", 900, "Display")}, []event.Event{e("edge-i2", 100, "Paid Social")}
+}
+
 // reportJSON runs report name for req on r and returns its answer as JSON.
 func reportJSON(t *testing.T, r *Runner, name string, req *Request) string {
 	t.Helper()
@@ -89,23 +103,28 @@ func reportJSON(t *testing.T, r *Runner, name string, req *Request) string {
 // touch_events) or group the events, on the
 // journey test's traffic (touchpoints in one second, emails, conversions in and out of
 // sessions, replays) and on the sessions whose table rows differ most from their events,
-// each stored twice as a replay would; and the edge sessions' channels are those worked
-// out by hand.
+// each stored twice as a replay would, and a session whose first second is split between
+// two inserts; and the edge sessions' channels are those worked out by hand.
 func TestSessionTouchesAgree(t *testing.T) {
 	conn, db := journeytest.Database(t)
 	// Merges stopped, so that the replay below is still stored twice when the reports run,
-	// in events and in its copy of the conversions and emails, touch_events.
-	for _, table := range []string{"events", "touch_events"} {
+	// in events, in its copy of the conversions and emails, touch_events, and in the
+	// sessions' table, which journeyd reads without FINAL (session_rows.sql), and so that
+	// the split session's two rows stay apart.
+	for _, table := range []string{"events", "touch_events", "session_aggregates"} {
 		if err := conn.Exec(context.Background(), "SYSTEM STOP MERGES "+db+"."+table); err != nil {
 			t.Fatal(err)
 		}
 	}
 	events := append(plantJourneys(300), plantSessionEdges("edge")...)
+	first, late := plantSplitSession()
+	events = append(events, first...)
 	journeytest.Insert(t, conn, events)
 	journeytest.Insert(t, conn, events)
+	journeytest.Insert(t, conn, late)
 	var stored uint64
-	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".events").Scan(&stored); err != nil || stored != 2*uint64(len(events)) {
-		t.Fatalf("%d events stored (%v), want each of the %d twice", stored, err, len(events))
+	if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".events").Scan(&stored); err != nil || stored != 2*uint64(len(events))+1 {
+		t.Fatalf("%d events stored (%v), want each of the %d twice and the late one", stored, err, len(events))
 	}
 	sessions := &Runner{Conn: conn, DB: db}
 	raw := &Runner{Conn: conn, DB: db, EventsOnly: true}
@@ -135,7 +154,7 @@ func TestSessionTouchesAgree(t *testing.T) {
 			sessions.ShowSQL = &shown
 			sessions.Run(context.Background(), rep.name, req)
 			sessions.ShowSQL = nil
-			if !strings.Contains(shown.String(), "session_aggregates FINAL") || !strings.Contains(shown.String(), ".`touch_events`") {
+			if !strings.Contains(shown.String(), "session_aggregates\n") || !strings.Contains(shown.String(), ".`touch_events`") {
 				t.Errorf("%s %v on %s: the report does not read the sessions and touch_events:\n%s", rep.name, rep.opts, site, shown.String())
 			}
 			got, want := reportJSON(t, sessions, rep.name, req), reportJSON(t, raw, rep.name, req)
@@ -150,7 +169,9 @@ func TestSessionTouchesAgree(t *testing.T) {
 	// D Direct (a4's visit; the email open in it is a touch, not a session), G Referral
 	// (from its visit of 00:01 on January 1, with its purchase of 5) and the six H too (each
 	// its own person, buying for 1 to 6 after midnight: 21), whose second users' sessions
-	// of January 5 are Direct; E (bots alone) and F (an email open alone) are no session.
+	// of January 5 are Direct; I is Paid Social (its visit at 10:00:00.100, inserted after
+	// the Display one at 10:00:00.900 of the same second); E (bots alone) and F (an email
+	// open alone) are no session.
 	req, err := ParseRequest("edge", goal.Definitions{}, map[string]string{"from": "2026-01-01", "to": "2026-02-01"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +190,7 @@ func TestSessionTouchesAgree(t *testing.T) {
 		"Organic Search": fmt.Sprint(2, 2, 0, 0),
 		"Direct":         fmt.Sprint(7, 7, 0, 0),
 		"Referral":       fmt.Sprint(7, 7, 7, 26),
+		"Paid Social":    fmt.Sprint(1, 1, 0, 0),
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("channels of the edge sessions: got %v, want %v (columns %v)", got, want, res.Tables[0].Columns)
@@ -176,8 +198,8 @@ func TestSessionTouchesAgree(t *testing.T) {
 
 	// The overview of January against December: G's session started on December 31, so
 	// over both months it is one session of December's; January has A, B, C, D, s9, the
-	// six H and the six Direct ones of their second users: 17 sessions, of u1, u2 (twice),
-	// a3, a4, the six second users, and those first users of H whose user id hashes greater
+	// six H, the six Direct ones of their second users and I: 18 sessions, of u1, u2
+	// (twice), a3, a4, the six second users, ai, and those first users of H whose user id hashes greater
 	// than the second's (aWins, asked of ClickHouse's cityHash64: the session is theirs);
 	// the purchases of A (30), G (5, in January though its session is December's) and H
 	// (21), by 8 converters (u1, a7, and each H session's user). December: G's session, of
@@ -186,7 +208,7 @@ func TestSessionTouchesAgree(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT toUInt64(countIf(cityHash64(concat('uh', toString(number), '-a')) > cityHash64(concat('uh', toString(number), '-b')))) FROM (SELECT number FROM system.numbers LIMIT 6)").Scan(&aWins); err != nil {
 		t.Fatal(err)
 	}
-	visitors := 10 + float64(aWins)
+	visitors := 11 + float64(aWins)
 	res, err = sessions.Run(context.Background(), "overview", req)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +219,7 @@ func TestSessionTouchesAgree(t *testing.T) {
 	}
 	want = map[string]string{
 		"visitors":        fmt.Sprint(visitors, 1),
-		"sessions":        fmt.Sprint(17, 1),
+		"sessions":        fmt.Sprint(18, 1),
 		"conversions":     fmt.Sprint(8, 0),
 		"conversion_rate": fmt.Sprint(round(8/visitors, 4), 0),
 		"revenue":         fmt.Sprint(56, 0),

@@ -219,12 +219,31 @@ type touchGrouper struct {
 
 // touchRow is one row of touch_rows, 40 bytes: its group's hash, its person's hashes, its
 // visit time and key (an index into keys), its conversion (an index into conv, or -1), and
-// whether it is an email open, email click or impression.
+// its flags: the visit's order within its second (visitOrder) and emailRow.
 type touchRow struct {
 	hash, user, anon uint64
 	t, k             uint32
 	conv             int32
-	email            bool
+	flags            uint32
+}
+
+// emailRow is the flag of a touchRow that is an email open, email click or impression.
+const emailRow = 1 << 31
+
+// email reports whether the row is an email open, email click or impression.
+func (r *touchRow) email() bool { return r.flags&emailRow != 0 }
+
+// order returns the order of the row's visit among the visits of its second (visitOrder).
+func (r *touchRow) order() uint32 { return r.flags &^ emailRow }
+
+// visitOrder returns the order within its second of a visit whose order key is key
+// (include/session_part_rows.sql: its time in milliseconds shifted left 20 bits, then 20
+// bits of its event id's hash), 30 bits: its millisecond (event.ts_ms, below 1000), then
+// those 20 bits. Two rows of one session and day (two parts of session_aggregates) whose
+// visits fall in the same second t are told apart by it, as the key orders them in
+// visit_state's argMin.
+func visitOrder(key uint64) uint32 {
+	return uint32((key>>20)%1000)<<20 | uint32(key&(1<<20-1))
 }
 
 // partRows is the room a day of a touch_rows read starts with (its first chunk, dayRows), so

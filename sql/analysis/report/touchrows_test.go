@@ -24,7 +24,7 @@ func TestTouchGroupsInRanges(t *testing.T) {
 			{hash: a, user: 7, anon: 5, conv: 0},
 			{hash: b, anon: 6, conv: -1},
 			{hash: d, anon: 9, conv: 2},
-			{hash: e, anon: 9, t: 150, k: 2, conv: -1, email: true},
+			{hash: e, anon: 9, t: 150, k: 2, conv: -1, flags: emailRow},
 		}},
 		keys: []string{"Paid Search", "Organic", "Email"},
 		conv: []rowConversion{{t: 150, v: 10, id: "e1"}, {t: 300, v: 20, id: "e2"}, {t: 300, v: 20, id: "e2"}},

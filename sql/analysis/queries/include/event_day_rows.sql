@@ -3,7 +3,8 @@
 -- session_aggregates: each column is the aggregate that session_touches_mv (migration 0026)
 -- keeps for it, over the same events (those with a session id, of the session and day),
 -- finalized, so the rows are the same (an event stored twice, a replay, changes no min, max
--- or argMin). journeyd reads a few days this way (sql/analysis/report/daystore.go): the
+-- or argMin); visit_key is the order of the visit that is visit, the key of visit_state's
+-- argMin (include/session_part_rows.sql). journeyd reads a few days this way (sql/analysis/report/daystore.go): the
 -- events' key starts with the day, so a day costs a thirtieth of a month's read, where the
 -- sessions' table, keyed by session, costs about the whole month for any day.
 WITH
@@ -18,6 +19,7 @@ SELECT
     minIf(toUInt32(ts), is_visit = 1 AND is_bot = 0) AS visit_t,
     argMinIf(concat(channel, '\xff', source, '\xff', medium, '\xff', campaign, '\xff', referrer, '\xff',
         path, '\xff', country, '\xff', device, '\xff', browser), visit_order, is_visit) AS visit,
+    minIf(visit_order, is_visit) AS visit_key,
     toDate(ts) AS day
 FROM $db.events
 WHERE site_id = $site AND day >= toDate($from, 'UTC') AND day < toDate($until, 'UTC') AND ts >= $from AND ts < $until
