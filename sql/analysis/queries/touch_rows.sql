@@ -1,7 +1,8 @@
 -- touch_rows: the rows of every touch group of the period, in no order, read
 -- from the sessions ClickHouse keeps at insert time and from the emails and conversions of
 -- the events (include/session_touch_rows.sql says which and how; journeyd runs those two
--- parts of the UNION ALL as two queries at once): what journeyd groups,
+-- parts of the UNION ALL as two queries at once, the sessions' as session_rows.sql, without
+-- FINAL, merging the rows of a session's parts itself): what journeyd groups,
 -- one touch group at a time, into the rows of touchpoints.sql for attribution, paths and
 -- time-to-convert. It takes this route when the period is whole UTC days and no filter
 -- narrows the events, because on ClickHouse 18.16 a GROUP BY of the millions of sessions

@@ -11,15 +11,15 @@ package report
 // group's values is one that parts combine without loss: its person key is the greatest
 // user hash, else the greatest anonymous hash, of all its rows (the greatest of the parts'
 // greatest); its visit the row with the least non-zero visit time, and of those the least
-// order within that second (touchRow.order: two parts of session_aggregates may each hold
-// a visit of the session's first second), the first such row when several tie (the parts'
-// visits, the earliest day's first when they tie, as the rows of the earlier day came
-// first in one read; two days hold no visit of one second); whether it holds an email
-// open, click or impression (any part's); its conversions each (event id, time, value)
-// once, in the order the rows gave them (a part's are its own, deduplicated, in its rows'
-// order; the merge keeps a later day's only when no earlier day's part held it). A session that crosses
-// midnight, or a conversion that joins an earlier day's session, has parts on two days
-// and comes out as one group. The groups come out in hash order, the order one read's
+// order within that second (touchRow.order: two parts of session_aggregates may each hold a
+// visit of the session's first second), the first such row when several tie (the parts'
+// visits, the earliest day's first when they tie, as the rows of the earlier day came first
+// in one read; two days hold no visit of one second); whether it holds an email open, click
+// or impression (any part's); its conversions each (event id, time, value) once, in the
+// order the rows gave them (a part's are its own, deduplicated, in its rows' order; the
+// merge keeps a later day's only when no earlier day's part held it). A session that
+// crosses midnight, or a conversion that joins an earlier day's session, has parts on two
+// days and comes out as one group. The groups come out in hash order, the order one read's
 // grouping gave them in (each goroutine's range of hashes in order), so that sortByPerson
 // and the batches are the same too.
 
@@ -36,14 +36,14 @@ type dayGroup struct {
 
 // group groups d's rows into d.groups, sorted by hash (each group's values as the comment
 // at the top of this file says), and d.groupConv, the index in d.conv of each group's
-// conversions, each (event id, time, value) once a group, in the rows' order, and d.parts, how many groups fall in each top byte of their hash; the rows
-// are dropped (all a read needs of them is in the groups). runs[c] tells where each top
-// byte's rows start in chunk c when the read partitioned it by that byte already
-// (dayParter, while the rows streamed in); the chunks it does not cover are partitioned
-// here (partChunk). Then each top byte's rows of all the chunks, a few hundred on the
-// bench's days, are put in hash order through 16 bytes each (rowOrder, sortRun), in cache,
-// and their groups made: the whole day's rows are never sorted at once, nor gone through
-// in an order other than their chunks'.
+// conversions, each (event id, time, value) once a group, in the rows' order, and d.parts,
+// how many groups fall in each top byte of their hash; the rows are dropped (all a read
+// needs of them is in the groups). runs[c] tells where each top byte's rows start in chunk
+// c when the read partitioned it by that byte already (dayParter, while the rows streamed
+// in); the chunks it does not cover are partitioned here (partChunk). Then each top byte's
+// rows of all the chunks, a few hundred on the bench's days, are put in hash order through
+// 16 bytes each (rowOrder, sortRun), in cache, and their groups made: the whole day's rows
+// are never sorted at once, nor gone through in an order other than their chunks'.
 func (d *dayRows) group(runs []*chunkRuns) {
 	all := make([]*chunkRuns, len(d.rows))
 	copy(all, runs)

@@ -677,12 +677,13 @@ func (r *Runner) storeQuery(name string, params map[string]Value) (string, error
 
 // readRows runs sessions and events, touch_rows' two parts (session_rows.sql, and
 // touch_rows.sql with its include/session_touch_rows.sql narrowed to the events' rows), at
-// once, and returns their rows by day: days[n-first] holds day n's (nil: none), for the days first
-// to end (excluded), trimmed to keep when keep. ClickHouse 18.16 runs a query on one thread
-// here, the two parts of touch_rows' UNION ALL one after the other; as two queries they take
-// both cores, and the read ends in about the time of its longer part (on the bench's 10
-// million events 1.4 s against 2.35 s, docs/BENCHMARKS.md). Each part's rows go to days of
-// their own, the events' then into the sessions' (dayRows.merge), which are most rows.
+// once, and returns their rows by day: days[n-first] holds day n's (nil: none), for the
+// days first to end (excluded), trimmed to keep when keep. ClickHouse 18.16 runs a query on
+// one thread here, the two parts of touch_rows' UNION ALL one after the other; as two
+// queries they take both cores, and the read ends in about the time of its longer part (on
+// the bench's 10 million events 1.4 s against 2.35 s, docs/BENCHMARKS.md). Each part's rows
+// go to days of their own, the events' then into the sessions' (dayRows.merge), which are
+// most rows.
 func (r *Runner) readRows(ctx context.Context, sessions, events string, first, end uint16, keep bool) ([]*dayRows, error) {
 	days := make([]*dayRows, max(int(end)-int(first), 0))
 	p := newDayParter(len(days))

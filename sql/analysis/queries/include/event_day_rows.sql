@@ -1,12 +1,13 @@
--- event_day_rows: the rows of include/session_day_rows.sql, a row per session and UTC day of
--- the period ($days of it), grouped from the events of those days instead of read from
+-- event_day_rows: the rows of include/session_day_rows.sql, a row per session and UTC day
+-- of the period ($days of it), grouped from the events of those days instead of read from
 -- session_aggregates: each column is the aggregate that session_touches_mv (migration 0026)
 -- keeps for it, over the same events (those with a session id, of the session and day),
 -- finalized, so the rows are the same (an event stored twice, a replay, changes no min, max
 -- or argMin); visit_key is the order of the visit that is visit, the key of visit_state's
--- argMin (include/session_part_rows.sql). journeyd reads a few days this way (sql/analysis/report/daystore.go): the
--- events' key starts with the day, so a day costs a thirtieth of a month's read, where the
--- sessions' table, keyed by session, costs about the whole month for any day.
+-- argMin (include/session_part_rows.sql). journeyd reads a few days this way
+-- (sql/analysis/report/daystore.go): the events' key starts with the day, so a day costs a
+-- thirtieth of a month's read, where the sessions' table, keyed by session, costs about the
+-- whole month for any day.
 WITH
     bitOr(bitShiftLeft(toUInt64(ts) * 1000 + ts_ms, 20), bitAnd(cityHash64(event_id), 1048575)) AS order_key,
     toUInt8(type IN ('pageview', 'screen', 'event', 'leave')) AS is_visit,

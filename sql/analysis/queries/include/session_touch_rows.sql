@@ -6,8 +6,8 @@
 -- conversion (is_conversion), its time, value and event id. journeyd groups them itself
 -- for the journey reports (touch_rows.sql), where 18.16's GROUP BY of millions of groups
 -- costs more than the read (docs/BENCHMARKS.md), and reads the two parts as two queries at
--- once (sql/analysis/report/daystore.go): ClickHouse 18.16 runs a query, and so both parts
--- of a UNION ALL, on one thread here.
+-- once (sql/analysis/report/daystore.go; the sessions' as session_rows.sql, without FINAL):
+-- ClickHouse 18.16 runs a query, and so both parts of a UNION ALL, on one thread here.
 -- The key (touch_key) is the same whatever key a report asks for, so that one read serves
 -- them all (the overview and channels by channel, the top lists by every field, attribution
 -- by channel, source, medium or campaign): a session's whole first visit (visit_state's
