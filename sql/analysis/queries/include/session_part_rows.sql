@@ -8,8 +8,8 @@
 -- anon_hash, the least non-zero visit_t, and the visit of the least visit_key, which tells
 -- apart the visits of one second that two parts hold. On ClickHouse 18.16 FINAL merges
 -- every part of the period in one stream: on the bench's 30 million events, whose month of
--- sessions lies in six parts, it cost 3.0-3.8 s against 1.4 s without it, and on 10 million
--- in one part 0.8-1.1 s against 0.5 s (docs/BENCHMARKS.md).
+-- sessions lies in six parts, it cost 3.0-4.1 s against 1.2-1.5 s without it, and on 10
+-- million in one part 0.8-1.1 s against 0.5 s (docs/BENCHMARKS.md).
 -- visit_key is read from the state's bytes: toString gives an aggregate state's own
 -- serialization (the form the table stores, which every release reads back), and an argMin
 -- state is its value (an Int32 length, -1 when none, then the bytes) and then its key (a
