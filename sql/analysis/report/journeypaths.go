@@ -20,10 +20,11 @@ import (
 // per conversion costs more server time than reading and grouping the events themselves;
 // here it costs a sort of a few touchpoints per person, and memory for one person.
 
-// touchpoint is one touchpoint of a person: its time (seconds) and key.
+// touchpoint is one touchpoint of a person: its time (seconds) and key, an index into its
+// batch's keys (personBatch.keys). 8 bytes and no pointer: a kept read holds millions of
+// them, which the collector then need not scan (docs/BENCHMARKS.md).
 type touchpoint struct {
-	t uint32
-	k string
+	t, k uint32
 }
 
 // conversionAt is one conversion of a person: its time (seconds) and value.
@@ -68,7 +69,7 @@ func (r *Runner) eachJourney(ctx context.Context, req *Request, fn func(*cutJour
 	var scratch cutJourney
 	return r.readPeople(ctx, p, func(b *personBatch) {
 		b.people(func(touches []touchpoint, convs []conversionAt) {
-			cutJourneys(touches, convs, lookback, &scratch, fn)
+			cutJourneys(b.keys, touches, convs, lookback, &scratch, fn)
 		})
 	})
 }
@@ -89,21 +90,23 @@ func (r *Runner) touchpointParams(req *Request) (map[string]Value, error) {
 	return p, nil
 }
 
-// sortPerson sorts one person's touchpoints by time, then key, and conversions by time,
-// then value: the order cutJourneys takes them in.
-func sortPerson(touches []touchpoint, convs []conversionAt) {
+// sortPerson sorts one person's touchpoints by time, then key (keys[k]), and conversions
+// by time, then value: the order cutJourneys takes them in.
+func sortPerson(keys []string, touches []touchpoint, convs []conversionAt) {
 	slices.SortFunc(touches, func(a, b touchpoint) int {
-		return cmp.Or(cmp.Compare(a.t, b.t), strings.Compare(a.k, b.k))
+		return cmp.Or(cmp.Compare(a.t, b.t), strings.Compare(keys[a.k], keys[b.k]))
 	})
 	slices.SortFunc(convs, func(a, b conversionAt) int {
 		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.v, b.v))
 	})
 }
 
-// cutJourneys calls fn with each journey of one person that has a touchpoint: one per
-// conversion, then the null path after the last one. touches and convs are sorted
-// (sortPerson); it only reads them.
-func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *cutJourney, fn func(*cutJourney)) {
+// cutJourneys calls fn with each journey of one person that has a touchpoint, keyed by
+// keys: one per conversion, then the null path after the last one. touches and convs are
+// sorted (sortPerson), touches perhaps by other keys than keys (a touch_rows read's batches
+// are sorted by the whole touch_key and shared by every key, touchrows.go): a journey's
+// touchpoints of the same second are put in the order of keys here. It only reads them.
+func cutJourneys(keys []string, touches []touchpoint, convs []conversionAt, lookback int64, j *cutJourney, fn func(*cutJourney)) {
 	previous := uint32(0)
 	for i := 0; i <= len(convs); i++ {
 		*j = cutJourney{converted: i < len(convs), keys: j.keys[:0], times: j.times[:0]}
@@ -115,8 +118,11 @@ func cutJourneys(touches []touchpoint, convs []conversionAt, lookback int64, j *
 		}
 		for _, tp := range touches {
 			if tp.t > previous && tp.t <= until && tp.t >= since {
-				j.keys = append(j.keys, tp.k)
+				j.keys = append(j.keys, keys[tp.k])
 				j.times = append(j.times, tp.t)
+				for i := len(j.keys) - 1; i > 0 && j.times[i-1] == j.times[i] && j.keys[i-1] > j.keys[i]; i-- {
+					j.keys[i-1], j.keys[i] = j.keys[i], j.keys[i-1]
+				}
 			}
 		}
 		if j.converted {

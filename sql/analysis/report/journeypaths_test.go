@@ -188,3 +188,31 @@ func (r *Runner) libraryPaths(ctx context.Context, req *Request) ([]attribution.
 	sortPaths(paths)
 	return paths, nil
 }
+
+// TestCutJourneysSameSecondByKey: a touch_rows read's batch sorts a person's touchpoints
+// by the whole touch_key, and a reader of one of its fields cuts them by that field. Two
+// touchpoints in second 10, "Paid Search\xffzeta" and "Referral\xffalpha", sort by the
+// whole key Paid Search first; by source (field 2) the journey is alpha, then zeta, as
+// sortPerson sorts the source's own rows; by channel (field 1) Paid Search, then Referral.
+func TestCutJourneysSameSecondByKey(t *testing.T) {
+	raw := []string{"Referral\xffalpha", "Paid Search\xffzeta", "Email\xffnews"}
+	touches := []touchpoint{{5, 2}, {10, 1}, {10, 0}} // sorted by time, then raw key
+	convs := []conversionAt{{20, 1}}
+	for _, c := range []struct {
+		key  touchKey
+		want string
+	}{
+		{touchKey{}, "[Email\xffnews Paid Search\xffzeta Referral\xffalpha]"},
+		{touchKey{field: 1, empty: "Direct"}, "[Email Paid Search Referral]"},
+		{touchKey{field: 2, empty: "(none)"}, "[news alpha zeta]"},
+	} {
+		var got []string
+		var j cutJourney
+		cutJourneys(c.key.keysOf(raw), touches, convs, 30*86400, &j, func(j *cutJourney) {
+			got = append(got, fmt.Sprint(j.keys, j.times))
+		})
+		if want := c.want + " [5 10 10]"; len(got) != 1 || got[0] != want {
+			t.Errorf("key %+v: journeys %q, want one: %q", c.key, got, want)
+		}
+	}
+}

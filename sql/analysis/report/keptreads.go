@@ -22,33 +22,21 @@ import (
 // keptReadsMax is how many reads' batches a Runner keeps at most.
 const keptReadsMax = 4
 
-// keptRead is the batches of one grouped read, of each key its readers took (touchKey: one
-// read serves every key, and the batches differ only in their keys and the order of a
-// person's touchpoints of the same second), and what they came from, with the groups that
-// gave them (patchreads.go). Every key's batches end at the same persons: a batch ends on
-// counts of touchpoints and conversions, which no key changes.
+// keptRead is the batches of one grouped read, keyed by the whole touch_key (a reader of
+// any key takes them with its own keys, sendByKey), and what they came from, with the
+// groups that gave them (patchreads.go).
 type keptRead struct {
-	sql    string
-	days   []*dayRows
-	links  map[uint64]uint64
-	views  map[touchKey][]*personBatch
-	groups []keptGroup
-	g      *touchGrouper // the groups themselves, which cut another key's batches (send); nil for a patched read
+	sql     string
+	days    []*dayRows
+	links   map[uint64]uint64
+	batches []*personBatch
+	groups  []keptGroup
 }
 
-// keys returns the keys k holds the batches of, in no order.
-func (k *keptRead) keys() []touchKey {
-	return slices.Collect(maps.Keys(k.views))
-}
-
-// holds reports whether k has the batches of every one of keys.
-func (k *keptRead) holds(keys []touchKey) bool {
-	for _, key := range keys {
-		if _, ok := k.views[key]; !ok {
-			return false
-		}
-	}
-	return true
+// keys returns the touch_keys of k's batches, which they all share: a read's batches are
+// cut with one table (touchGrouper.send, keptRead.patched).
+func (k *keptRead) keys() []string {
+	return k.batches[len(k.batches)-1].keys
 }
 
 // keptGroup is one group of a kept read, in the read's order (by person, then hash): its
@@ -118,8 +106,8 @@ func (l *recent[T]) keep(v T, bytes int64, most int, limit int64, replaced func(
 	}
 }
 
-// keptRead returns the kept read of sql over days with links, or nil; its batches of a key
-// are what a read of it gives for that key.
+// keptRead returns the kept read of sql over days with links, or nil; its batches, with a
+// key's keys (sendByKey), are what a read of it gives for that key.
 func (r *Runner) keptRead(sql string, days []*dayRows, links map[uint64]uint64) *keptRead {
 	k, ok := r.kept.find(func(k *keptRead) bool {
 		return k.sql == sql && slices.Equal(k.days, days) && maps.Equal(k.links, links)
@@ -130,41 +118,24 @@ func (r *Runner) keptRead(sql string, days []*dayRows, links map[uint64]uint64) 
 	return k
 }
 
-// keepBatches keeps the batches of a read of sql over days with links, of each key its
-// readers took (views), and its groups (by person, then hash; and g, its grouper, when it
-// was grouped rather than patched: another key's batches are then cut from it, about a
-// tenth of grouping the days again), when the Runner keeps days
-// (StoreBytes); the reads kept take at most StoreBytes besides the store's own (276 MB a
-// read of the bench's month at 10 million events for one key, 40 MB of it the groups: the
-// dashboard's three, the overview's, the top lists' and the journey panels', fit in the
-// default), the least recently used going first. It replaces a kept read of the same sql:
-// that one's days are older (a read of the same sql gets the store's newest), and it can
-// answer no later read (its batches of other keys, when the days and links are the same,
-// are in views already: groupTouchRows).
-func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, views map[touchKey][]*personBatch, groups []keptGroup, g *touchGrouper) {
-	if r.dayStore() == nil || len(views) == 0 {
-		return
+// keepBatches keeps the batches of a read of sql over days with links and their groups
+// (by person, then hash), when the Runner keeps days (StoreBytes); the reads kept take at
+// most StoreBytes besides the store's own (about 125 MB a read of the bench's month at 10
+// million events, 44 MB of it the groups: the overview's two periods and the other panels'
+// one fit in the default), the least recently used going first. It replaces a kept read of
+// the same sql: that one's days are older (a read of the same sql gets the store's
+// newest), and it can answer no later read.
+func (r *Runner) keepBatches(sql string, days []*dayRows, links map[uint64]uint64, batches []*personBatch, groups []keptGroup) {
+	if r.dayStore() == nil || len(batches) == 0 {
+		return // nothing to keep, or a read with no person
 	}
-	var bytes int64
-	for key, batches := range views {
-		if len(batches) == 0 {
-			delete(views, key) // a read with no person: nothing to keep
-			continue
-		}
-		for _, b := range batches {
-			bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
-				int64(cap(b.visits))*int64(unsafe.Sizeof(sessionVisit{})) + int64(cap(b.ends))*int64(unsafe.Sizeof(personEnd{}))
-		}
+	bytes := int64(cap(groups)) * int64(unsafe.Sizeof(keptGroup{}))
+	for _, b := range batches {
+		bytes += int64(cap(b.touches))*int64(unsafe.Sizeof(touchpoint{})) + int64(cap(b.convs))*int64(unsafe.Sizeof(conversionAt{})) +
+			int64(cap(b.visits))*int64(unsafe.Sizeof(sessionVisit{})) + int64(cap(b.ends))*int64(unsafe.Sizeof(personEnd{})) +
+			int64(unsafe.Sizeof(personBatch{}))
 	}
-	if len(views) == 0 {
-		return
-	}
-	bytes += int64(cap(groups)) * int64(unsafe.Sizeof(keptGroup{}))
-	if g != nil { // its keys are the days' strings, held by the store
-		bytes += int64(cap(g.groups))*int64(unsafe.Sizeof(touchGroup{})) + int64(cap(g.hashes))*8 +
-			int64(cap(g.convs))*int64(unsafe.Sizeof(conversionAt{})) + int64(cap(g.keys))*16
-	}
-	k := &keptRead{sql: sql, days: days, links: links, views: views, groups: groups, g: g}
+	k := &keptRead{sql: sql, days: days, links: links, batches: batches, groups: groups}
 	r.kept.keep(k, bytes, keptReadsMax, r.StoreBytes, func(other *keptRead) bool { return other.sql == sql })
 }
 

@@ -62,10 +62,9 @@ type readPatch struct {
 	remade []uint64
 }
 
-// cut returns the patched read's batches of each of keys (which the kept read holds) and
-// its groups (keptRead.patched).
-func (p *readPatch) cut(keys []touchKey) (map[touchKey][]*personBatch, []keptGroup) {
-	return p.kept.patched(p.g, p.remade, keys)
+// cut returns the patched read's batches and its groups (keptRead.patched).
+func (p *readPatch) cut() ([]*personBatch, []keptGroup) {
+	return p.kept.patched(p.g, p.remade)
 }
 
 // patchRead returns what patches the kept read of sql into a read of sql over days with
@@ -199,16 +198,14 @@ func (d *dayRows) pick(hashes []uint64) *dayRows {
 	return out
 }
 
-// patched returns k's batches of each of keys and its groups with the persons of remade
-// (all of them made again: g, by person then hash) in place of k's: every person of k's not
-// among remade is copied, and every person of g's gathered anew, in person order. The walk
-// is one for every key: each key's batches end at the same persons (keptRead).
-func (k *keptRead) patched(g *touchGrouper, remade []uint64, keys []touchKey) (map[touchKey][]*personBatch, []keptGroup) {
-	ws := make([]*batchWriter, len(keys))
-	for i, key := range keys {
-		ws[i] = &batchWriter{b: newBatch(), src: nil, keys: g.keysBy(key), kept: k.views[key]}
-		ws[i].b.visits = make([]sessionVisit, 0, batchRows)
-	}
+// patched returns k's batches and its groups with the persons of remade (all of them made
+// again: g, by person then hash) in place of k's: every person of k's not among remade is
+// copied, and every person of g's gathered anew, in person order. The batches' keys are
+// k's, then those of g's the remade persons have that k's lack.
+func (k *keptRead) patched(g *touchGrouper, remade []uint64) ([]*personBatch, []keptGroup) {
+	w := &batchWriter{b: newBatch(), kept: k.batches, keys: slices.Clip(k.keys())}
+	w.b.keys = w.keys
+	w.b.visits = make([]sessionVisit, 0, batchRows)
 	groups := make([]keptGroup, 0, len(k.groups)+len(g.groups))
 	oi, gi, ri := 0, 0, 0 // where the walk stands in k.groups, g.groups and remade
 	ob, op := 0, 0        // and in k's batches: person op of batch ob
@@ -225,15 +222,11 @@ func (k *keptRead) patched(g *touchGrouper, remade []uint64, keys []touchKey) (m
 			if ri < len(remade) && remade[ri] == p { // made again: left out
 				groups = append(groups, k.groups[copied:oi]...)
 				copied = end
-				for _, w := range ws {
-					w.flush()
-				}
+				w.flush()
 			} else {
-				for _, w := range ws {
-					w.copyPerson(w.kept[ob], op)
-				}
+				w.copyPerson(k.batches[ob], op)
 			}
-			if op++; op == len(ws[0].kept[ob].ends) {
+			if op++; op == len(k.batches[ob].ends) {
 				ob, op = ob+1, 0
 			}
 			oi = end
@@ -248,22 +241,19 @@ func (k *keptRead) patched(g *touchGrouper, remade []uint64, keys []touchKey) (m
 		for _, x := range g.groups[gi:end] {
 			groups = append(groups, keptGroup{x.person, g.hashes[x.idx]})
 		}
-		for _, w := range ws {
-			w.newPerson(g, g.groups[gi:end])
-		}
+		w.newPerson(g, g.groups[gi:end])
 		gi = end
 	}
 	groups = append(groups, k.groups[copied:]...)
-	views := make(map[touchKey][]*personBatch, len(keys))
-	for i, w := range ws {
-		w.flush()
-		if len(w.b.ends) > 0 {
-			w.b.fitEnds()
-			w.out = append(w.out, w.b)
-		}
-		views[keys[i]] = w.out
+	w.flush()
+	if len(w.b.ends) > 0 {
+		w.b.fit()
+		w.out = append(w.out, w.b)
 	}
-	return views, groups
+	for _, b := range w.out {
+		b.keys = w.keys // every index is below its length: nothing is handed out yet
+	}
+	return w.out, groups
 }
 
 // batchWriter cuts batches of whole people as touchGrouper.send does, from people copied
@@ -274,8 +264,35 @@ type batchWriter struct {
 	out         []*personBatch
 	src         *personBatch
 	first, next int
-	keys        []string       // the key of each of the grouper's touch_keys (keysBy)
-	kept        []*personBatch // the kept read's batches of the key
+	kept        []*personBatch    // the kept read's batches
+	keys        []string          // the batches' keys: the kept read's, then the grouper's it lacks
+	keyOf       map[string]uint32 // each of keys' index, made for the first person gathered from groups
+	remap       []uint32          // by the grouper's key index, its index in keys plus one; 0 when not looked up yet
+}
+
+// key returns the index in w.keys of g's key k, adding it when w.keys lacks it.
+func (w *batchWriter) key(g *touchGrouper, k uint32) uint32 {
+	if w.remap == nil {
+		w.remap = make([]uint32, len(g.keys))
+	}
+	if i := w.remap[k]; i != 0 {
+		return i - 1
+	}
+	if w.keyOf == nil {
+		w.keyOf = make(map[string]uint32, len(w.keys))
+		for i, s := range w.keys {
+			w.keyOf[s] = uint32(i)
+		}
+	}
+	s := g.keys[k]
+	i, ok := w.keyOf[s]
+	if !ok {
+		i = uint32(len(w.keys))
+		w.keys = append(w.keys, s)
+		w.keyOf[s] = i
+	}
+	w.remap[k] = i + 1
+	return i
 }
 
 // copyPerson adds person i of the kept batch src, whose touchpoints and conversions are
@@ -287,7 +304,7 @@ func (w *batchWriter) copyPerson(src *personBatch, i int) {
 	}
 	w.next++
 	start, end := personStart(src, w.first), src.ends[i]
-	if len(w.b.touches)+end.touches-start.touches+len(w.b.convs)+end.convs-start.convs >= batchRows {
+	if len(w.b.touches)+int(end.touches-start.touches)+len(w.b.convs)+int(end.convs-start.convs) >= batchRows {
 		w.flush()
 		w.cut()
 	}
@@ -297,10 +314,11 @@ func (w *batchWriter) copyPerson(src *personBatch, i int) {
 // conversions (touchGrouper.send).
 func (w *batchWriter) newPerson(g *touchGrouper, groups []touchGroup) {
 	w.flush()
-	from := personEnd{len(w.b.touches), len(w.b.convs), len(w.b.visits)}
+	from := w.b.end()
 	for _, x := range groups {
-		g.appendGroup(w.b, w.keys, x)
+		g.appendGroup(w.b, w.key(g, x.k), x)
 	}
+	w.b.keys = w.keys // sortPerson's, with the keys just added
 	w.b, _ = w.b.endPerson(from, func(b *personBatch) { w.out = append(w.out, b) })
 }
 
@@ -312,7 +330,7 @@ func (w *batchWriter) flush() {
 	}
 	src, b := w.src, w.b
 	start, end := personStart(src, w.first), src.ends[w.next-1]
-	base := personEnd{len(b.touches), len(b.convs), len(b.visits)}
+	base := b.end()
 	b.touches = append(b.touches, src.touches[start.touches:end.touches]...)
 	b.convs = append(b.convs, src.convs[start.convs:end.convs]...)
 	b.visits = append(b.visits, src.visits[start.visits:end.visits]...)
@@ -325,10 +343,10 @@ func (w *batchWriter) flush() {
 
 // cut ends the batch and starts the next, with room for about as many sessions.
 func (w *batchWriter) cut() {
-	room := w.b.fitEnds()
+	room := w.b.fit()
 	w.out = append(w.out, w.b)
 	visits := cap(w.b.visits)
-	w.b = newBatchEnds(room)
+	w.b = newBatchRoom(room)
 	w.b.visits = make([]sessionVisit, 0, visits)
 }
 

@@ -18,18 +18,17 @@ import (
 // and distinct people are counted by noting the last person counted, without sets.
 
 // sessionVisit is one session of a person in a batch of a touch_rows read: its visit's
-// time and key, and the count and value of the conversions made inside it.
+// time and key (an index into the batch's keys), and the count and value of the
+// conversions made inside it.
 type sessionVisit struct {
-	t     uint32
-	convs uint32
-	k     string
-	value float64
+	t, convs, k uint32
+	value       float64
 }
 
-// visit returns group's session: its visit, keyed by keys (keysBy), and its conversions'
-// count and summed value.
-func (g *touchGrouper) visit(group touchGroup, keys []string) sessionVisit {
-	v := sessionVisit{t: group.t, convs: group.to - group.from, k: keys[group.k]}
+// visit returns group's session: its visit, keyed by k (group.k in the batch's keys), and
+// its conversions' count and summed value.
+func (g *touchGrouper) visit(group touchGroup, k uint32) sessionVisit {
+	v := sessionVisit{t: group.t, convs: group.to - group.from, k: k}
 	for _, c := range g.convs[group.from:group.to] {
 		v.value += c.v
 	}
@@ -64,10 +63,11 @@ func (r *Runner) channelsFromSessions(ctx context.Context, p map[string]Value) (
 		b.sessionPeople(func(visits []sessionVisit, _ []conversionAt) {
 			person++
 			for _, v := range visits {
-				row, ok := index[v.k]
+				k := b.keys[v.k]
+				row, ok := index[k]
 				if !ok {
-					row = &topValue{dimension: "channel", value: v.k}
-					index[v.k] = row
+					row = &topValue{dimension: "channel", value: k}
+					index[k] = row
 					rows = append(rows, row)
 				}
 				row.count(v, person)

@@ -59,10 +59,11 @@ func (r *Runner) topFromSessions(ctx context.Context, req *Request, dims []strin
 		b.sessionPeople(func(sessions []sessionVisit, _ []conversionAt) {
 			person++
 			for _, s := range sessions {
-				counted, ok := visits[s.k]
+				k := b.keys[s.k]
+				counted, ok := visits[k]
 				if !ok {
-					counted = topValuesOf(s.k, dims, values)
-					visits[s.k] = counted
+					counted = topValuesOf(k, dims, values)
+					visits[k] = counted
 				}
 				for _, v := range counted {
 					v.count(s, person)

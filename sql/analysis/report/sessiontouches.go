@@ -41,7 +41,7 @@ func visitKey(key string) (string, bool) {
 // (the whole first visit, which the top lists split into their dimensions; and the key of
 // every reader of a touchpoints.sql read, whose SQL keys its rows already). The read's
 // SQL, its days in the store and its grouping are the same for every touchKey: only the
-// mapping of each distinct touch_key to the key differs (touchGrouper.keysBy).
+// mapping of each distinct touch_key to the key differs (keysOf).
 type touchKey struct {
 	field int
 	empty string

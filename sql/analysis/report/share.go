@@ -41,62 +41,86 @@ const batchesAhead = 4
 // personBatch is a run of whole people of a touchpoints read, in the read's order: each
 // person's touchpoints sorted by time, then key, and conversions by time, then value
 // (sortPerson). Every member of the read gets the same batch: nobody changes it once it is
-// handed out.
+// handed out. Its touchpoints and sessions hold their keys as indices into keys, so that
+// they hold no pointer and a read's batches serve every key its members take: a member of
+// another key gets a batch of the same rows with other keys (withKeys, touchrows.go).
 type personBatch struct {
 	touches []touchpoint
 	convs   []conversionAt
 	visits  []sessionVisit // each person's sessions, in no order: only a read of touch_rows has them (sessionreports.go)
 	ends    []personEnd    // where each person ends in touches, convs and visits
+	keys    []string       // the touchpoints' and sessions' keys, by index
 }
 
 // newBatch returns an empty batch with room for batchRows touchpoints and conversions
 // (mostly touchpoints), so that filling it seldom grows it, and for as many people: a
 // person has a touchpoint or a conversion, or only sessions, which are few. When the batch
-// is full, endPerson hands out a copy of its people's ends of their exact length and fills
-// the next batch's in the same room. Room for a quarter of batchRows people, grown as
-// more came, cost its growth twice a batch: 1.5 s of 26 s in a cold dashboard's profile at
-// 30 million events, about 0.5 s at 10 million. Handing out the room itself cost every kept
-// batch that room: at 30 million events the warm dashboard's kept batches no longer fitted
-// the store's bound beside its days, and it grouped the touch rows again (4.8 s -> 14.3 s,
-// docs/BENCHMARKS.md).
+// is full, endPerson hands out a copy of its people's ends and conversions of their exact
+// length and fills the next batch's in the same room. Room for a quarter of batchRows
+// people, grown as more came, cost its growth twice a batch: 1.5 s of 26 s in a cold
+// dashboard's profile at 30 million events, about 0.5 s at 10 million. Handing out the
+// room itself cost every kept batch that room: at 30 million events the warm dashboard's
+// kept batches no longer fitted the store's bound beside its days, and it grouped the
+// touch rows again (4.8 s -> 14.3 s, docs/BENCHMARKS.md); a kept batch's conversions
+// filled a quarter of theirs.
 func newBatch() *personBatch {
-	return newBatchEnds(make([]personEnd, 0, batchRows))
+	return newBatchRoom(batchRoom{make([]personEnd, 0, batchRows), make([]conversionAt, 0, batchRows/4)})
 }
 
-// newBatchEnds is newBatch filling its people's ends into ends' room.
-func newBatchEnds(ends []personEnd) *personBatch {
-	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4),
-		ends: ends[:0]}
+// batchRoom is the room a batch fills its people's ends and conversions in, handed from a
+// full batch to the next (newBatch).
+type batchRoom struct {
+	ends  []personEnd
+	convs []conversionAt
 }
 
-// fitEnds gives b's people's ends a slice of their exact length, for b to be handed out,
-// and returns the room they were filled in, for the next batch (newBatch says why).
-func (b *personBatch) fitEnds() []personEnd {
-	room := b.ends
-	b.ends = slices.Clone(room)
+// newBatchRoom is newBatch filling its people's ends and conversions into room.
+func newBatchRoom(room batchRoom) *personBatch {
+	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: room.convs[:0], ends: room.ends[:0]}
+}
+
+// fit gives b's people's ends and conversions slices of their exact length, for b to be
+// handed out, and returns the room they were filled in, for the next batch (newBatch says
+// why).
+func (b *personBatch) fit() batchRoom {
+	room := batchRoom{b.ends, b.convs}
+	b.ends, b.convs = slices.Clone(room.ends), slices.Clone(room.convs)
 	return room
 }
 
 // personEnd is where one person of a batch ends: an index into touches, convs and visits.
-type personEnd struct{ touches, convs, visits int }
+type personEnd struct{ touches, convs, visits uint32 }
+
+// end returns where b's last person ends, and the next starts.
+func (b *personBatch) end() personEnd {
+	return personEnd{uint32(len(b.touches)), uint32(len(b.convs)), uint32(len(b.visits))}
+}
 
 // endPerson ends the person that starts at from in b: sorts its touchpoints and
 // conversions (sortPerson) and marks its end; once b is full it hands b to send, its ends
-// copied to their length (newBatch says why). It returns the batch to go on filling and
-// where the next person starts in it.
+// and conversions copied to their length (newBatch says why). It returns the batch to go
+// on filling, with b's keys, and where the next person starts in it.
 func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*personBatch, personEnd) {
-	sortPerson(b.touches[from.touches:], b.convs[from.convs:])
-	b.ends = append(b.ends, personEnd{len(b.touches), len(b.convs), len(b.visits)})
+	sortPerson(b.keys, b.touches[from.touches:], b.convs[from.convs:])
+	b.ends = append(b.ends, b.end())
 	if len(b.touches)+len(b.convs) >= batchRows {
-		room := b.fitEnds()
+		room := b.fit()
 		send(b)
-		visits := cap(b.visits)
-		b = newBatchEnds(room)
+		visits, keys := cap(b.visits), b.keys
+		b = newBatchRoom(room)
+		b.keys = keys
 		if visits > 0 { // a read of touch_rows: its next batch holds about as many sessions
 			b.visits = make([]sessionVisit, 0, visits)
 		}
 	}
-	return b, personEnd{len(b.touches), len(b.convs), len(b.visits)}
+	return b, b.end()
+}
+
+// withKeys returns a batch of b's people with keys in place of b's, sharing b's rows.
+func (b *personBatch) withKeys(keys []string) *personBatch {
+	c := *b
+	c.keys = keys
+	return &c
 }
 
 // people calls fn with each person's touchpoints and conversions in the batch.
@@ -284,6 +308,7 @@ func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 		visit   uint8
 		t       uint32
 		k       string
+		keyOf   = map[string]uint32{} // the index of each key met in b.keys, which every batch shares
 		convT   []uint32
 		convV   []float64
 	)
@@ -300,7 +325,14 @@ func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 		}
 		cur, started = person, true
 		if visit == 1 {
-			b.touches = append(b.touches, touchpoint{t, k})
+			i, ok := keyOf[k]
+			if !ok {
+				i = uint32(len(b.keys))
+				keyOf[k] = i
+				// appended only: a batch handed out sees its keys' prefix, never written again
+				b.keys = append(b.keys, k)
+			}
+			b.touches = append(b.touches, touchpoint{t, i})
 		}
 		for i := range convT {
 			b.convs = append(b.convs, conversionAt{convT[i], convV[i]})
@@ -313,7 +345,7 @@ func scanPeople(rows driver.Rows, send func(*personBatch)) error {
 		endPerson()
 	}
 	if len(b.ends) > 0 {
-		b.fitEnds()
+		b.fit()
 		send(b)
 	}
 	return nil

@@ -2,34 +2,50 @@ package report
 
 import "testing"
 
-// TestBatchEndsFit: people of one touchpoint each, 5 000 of them, fill batches of
-// batchRows (2 048) touchpoints: two full batches of 2 048 people and a last of 904. Each
-// batch handed out holds its people's ends in a slice of about their length, so that a
-// kept batch holds no spare room (newBatch), and its people end where they were added.
+// TestBatchEndsFit: 5 000 people of two touchpoints each, person i with a conversion when i
+// is a multiple of 8, fill batches until their touchpoints and conversions reach
+// batchRows (2 048). 964 people hold 1 928 touchpoints and 120 or 121 conversions (2 048 or
+// 2 049), 963 at most 1 926 + 121 = 2 047: five batches of 964 people (people 0-4819), with
+// 121 conversions when the batch starts at a multiple of 8 (people 0, 1928 and 3856) and
+// 120 when not (964, 2892), and a last of 180 people with 22 conversions (4824 ... 4992).
+//
+// Each batch handed out holds its people's ends and conversions in slices of about their
+// length, not the room they were filled in (2 048 ends, 512 conversions), so that a kept
+// batch holds no spare room (newBatch), and its people end where they were added.
 func TestBatchEndsFit(t *testing.T) {
 	var out []*personBatch
 	send := func(b *personBatch) { out = append(out, b) }
 	b, from := newBatch(), personEnd{}
+	b.keys = []string{"a", "b"}
 	for i := range 5000 {
-		b.touches = append(b.touches, touchpoint{uint32(i), "k"})
+		b.touches = append(b.touches, touchpoint{uint32(i), 1}, touchpoint{uint32(i), 0})
+		if i%8 == 0 {
+			b.convs = append(b.convs, conversionAt{uint32(i), 1})
+		}
 		b, from = b.endPerson(from, send)
 	}
-	b.fitEnds()
+	b.fit()
 	send(b)
-	want := []int{2048, 2048, 904}
+	want, wantConvs := []int{964, 964, 964, 964, 964, 180}, []int{121, 120, 121, 120, 121, 22}
 	if len(out) != len(want) {
 		t.Fatalf("%d batches, want %d", len(out), len(want))
 	}
 	person := 0
 	for i, b := range out {
-		// the exact length, up to the allocator's size class (at most an eighth more; a
-		// quarter of batchRows grown twice was room for 2 048)
-		if len(b.ends) != want[i] || cap(b.ends) > want[i]+want[i]/8 {
+		// the exact length, up to the allocator's size class (at most a quarter more)
+		if len(b.ends) != want[i] || cap(b.ends) > want[i]+want[i]/4 {
 			t.Errorf("batch %d: %d people in room for %d, want %d in about as much", i, len(b.ends), cap(b.ends), want[i])
 		}
-		b.people(func(touches []touchpoint, _ []conversionAt) {
-			if len(touches) != 1 || touches[0].t != uint32(person) {
+		if convs := wantConvs[i]; len(b.convs) != convs || cap(b.convs) > convs+convs/4 {
+			t.Errorf("batch %d: %d conversions in room for %d, want %d in about as much", i, len(b.convs), cap(b.convs), convs)
+		}
+		b.people(func(touches []touchpoint, convs []conversionAt) {
+			// sorted by time, then key: "a" (index 0) before "b"
+			if len(touches) != 2 || touches[0].t != uint32(person) || b.keys[touches[0].k] != "a" || b.keys[touches[1].k] != "b" {
 				t.Errorf("batch %d: person %d has %v", i, person, touches)
+			}
+			if wantConv := person%8 == 0; wantConv != (len(convs) == 1) || wantConv && convs[0].t != uint32(person) {
+				t.Errorf("batch %d: person %d has conversions %v", i, person, convs)
 			}
 			person++
 		})

@@ -40,14 +40,13 @@ type touchGroup struct {
 // from the Runner's store, daystore.go), groups the rows into touch groups, resolves each
 // group's person, and hands the groups to the members seal returns (closing the read to
 // joiners) in batches of whole people, in person order, each member's touchpoints and
-// sessions by its key (member.key): the rows, their grouping and the persons are the same
-// for every key, and only the batches are cut once per key the members take, on a
-// goroutine each (sendByKey). When the Runner grouped the very same days' rows with the
-// same links before, it hands out the batches it kept of that read instead (keptreads.go),
-// cutting those of a key it did not keep from the groups it kept (or, after a patch, made
-// again); when it grouped the same query over days of which a few changed since, or with
-// other links, it patches those batches with the groups of the persons the change touches
-// (patchreads.go). It returns keep, which keeps this read's batches and groups for the
+// sessions by its key (member.key): the rows, their grouping, the persons and the batches
+// are the same for every key, and only the batches' keys differ (sendByKey). When the
+// Runner grouped the very same days' rows with the same links before, it hands out the
+// batches it kept of that read instead (keptreads.go), whatever the key; when it grouped
+// the same query over days of which a few changed since, or with other links, it patches
+// those batches with the groups of the persons the change touches (patchreads.go). It
+// returns keep, which keeps this read's batches and groups for the
 // next (keepBatches), for the caller to call once the members have all their batches; a
 // read of the same query waits for it (Runner.keeping).
 func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func() []*member) (keep func(), err error) {
@@ -80,67 +79,44 @@ func (r *Runner) groupTouchRows(ctx context.Context, read *sharedRead, seal func
 	if len(members) == 0 {
 		return nil, nil // every reader left: none to cut batches for
 	}
-	keys := memberKeys(members)
-	switch {
-	case k != nil && !k.holds(keys) && k.g != nil:
-		g = k.g // a key the kept read has no batches of, cut from the groups it kept
-	case k != nil && !k.holds(keys) || patch != nil && !patch.kept.holds(keys):
-		// a key the kept read has no batches of, nor groups to cut them from: made again
-		if g, err = groupDays(days, links); err != nil {
-			return nil, err
-		}
-		patch = nil
-	}
-	var views map[touchKey][]*personBatch
+	var batches []*personBatch
 	var groups []keptGroup
 	switch {
-	case k != nil: // its batches of the keys it holds; the others cut from g
-		views = k.views
-		if g == nil {
-			r.Metrics.keptRead()
-		}
+	case k != nil:
+		batches = k.batches
+		r.Metrics.keptRead()
 	case patch != nil:
-		// every key the kept read holds, not only its readers': a reader of another key
-		// soon after (the dashboard's next panels) finds its batches kept too
-		views, groups = patch.cut(patch.kept.keys())
+		batches, groups = patch.cut()
 		r.Metrics.patchedRead()
 	}
 	// the batches cut are gathered for keepBatches only when the Runner keeps reads;
 	// without a store each may go once its readers have it
 	stored := r.dayStore() != nil
-	cut := sendByKey(members, keys, func(key touchKey, send func(*personBatch)) []*personBatch {
-		if batches, ok := views[key]; ok {
+	cut := sendByKey(members, func(send func(*personBatch)) []*personBatch {
+		if g == nil { // kept or patched
 			for _, b := range batches {
 				send(b)
 			}
 			return batches
 		}
-		var batches []*personBatch
-		g.send(g.keysBy(key), func(b *personBatch) {
+		var cut []*personBatch
+		g.send(func(b *personBatch) {
 			if stored {
-				batches = append(batches, b)
+				cut = append(cut, b)
 			}
 			send(b)
 		})
-		return batches
+		return cut
 	})
 	end := r.keeping.begin(read.sql)
 	return func() {
 		defer end()
 		switch {
-		case r.dayStore() == nil:
-		case k != nil && g == nil:
-		case k != nil: // the same days and links: k's batches of other keys hold still
-			for key, batches := range k.views {
-				if _, ok := cut[key]; !ok {
-					cut[key] = batches
-				}
-			}
-			r.keepBatches(read.sql, days, links, cut, k.groups, g)
+		case !stored || k != nil:
 		case patch != nil:
-			r.keepBatches(read.sql, days, links, views, groups, nil) // every key patched, cut's among them
+			r.keepBatches(read.sql, days, links, batches, groups)
 		default:
-			r.keepBatches(read.sql, days, links, cut, keptGroups(g), g)
+			r.keepBatches(read.sql, days, links, cut, keptGroups(g))
 		}
 	}, nil
 }
@@ -151,43 +127,39 @@ func groupDays(days []*dayRows, links map[uint64]uint64) (*touchGrouper, error) 
 	return g, g.group(days)
 }
 
-// memberKeys returns the distinct keys of members, in the order they first come.
-func memberKeys(members []*member) []touchKey {
+// sendByKey calls cut with a send that hands each batch to every one of members, keyed by
+// the member's key (member.key): a batch's rows are the same whatever the key, and only
+// its keys differ (withKeys, keysOf), made once for each key the members take. It returns
+// what cut returns. A batch goes to one key's members, then the next's: all of them take
+// it before the next is cut, at most batchesAhead ahead of the slowest (handOut).
+func sendByKey(members []*member, cut func(send func(*personBatch)) []*personBatch) []*personBatch {
 	var keys []touchKey
+	var of [][]*member // the members of each of keys
 	for _, m := range members {
-		if !slices.Contains(keys, m.key) {
-			keys = append(keys, m.key)
+		i := slices.Index(keys, m.key)
+		if i < 0 {
+			i = len(keys)
+			keys, of = append(keys, m.key), append(of, nil)
 		}
+		of[i] = append(of[i], m)
 	}
-	return keys
-}
-
-// sendByKey calls cut for each of keys on a goroutine of its own, with a send that hands a
-// batch to the members of that key (handOut), and returns the batches each cut returns, by
-// key, once all have returned. Each key's members take their batches at their own pace
-// (batchesAhead), so one key's slow reader does not hold the others'.
-func sendByKey(members []*member, keys []touchKey, cut func(key touchKey, send func(*personBatch)) []*personBatch) map[touchKey][]*personBatch {
-	out := make([][]*personBatch, len(keys))
-	var wg sync.WaitGroup
-	for i, key := range keys {
-		var of []*member
-		for _, m := range members {
-			if m.key == key {
-				of = append(of, m)
+	views := make([][]string, len(keys)) // each key's keys of the batches' (raw)
+	var raw []string
+	return cut(func(b *personBatch) {
+		if len(b.keys) != len(raw) || len(raw) > 0 && &b.keys[0] != &raw[0] {
+			raw = b.keys
+			for i, key := range keys {
+				views[i] = key.keysOf(raw)
 			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = cut(key, func(b *personBatch) { handOut(of, b) })
-		}()
-	}
-	wg.Wait()
-	byKey := make(map[touchKey][]*personBatch, len(keys))
-	for i, key := range keys {
-		byKey[key] = out[i]
-	}
-	return byKey
+		for i, key := range keys {
+			view := b
+			if key.field != 0 {
+				view = b.withKeys(views[i])
+			}
+			handOut(of[i], view)
+		}
+	})
 }
 
 // touchDays reads the person links and the rows of every day of read (readDays).
@@ -223,7 +195,7 @@ func (r *Runner) touchDays(ctx context.Context, read *sharedRead) ([]*dayRows, m
 // (daygroups.go).
 type touchGrouper struct {
 	links  map[uint64]uint64
-	keys   []string       // the touch_keys met, by index (each reader takes its key out of them: keysBy)
+	keys   []string       // the touch_keys met, by index (each reader takes its key out of them: keysOf)
 	groups []touchGroup   // sorted by person (group)
 	convs  []conversionAt // the groups' conversions (touchGroup.from, to)
 	hashes []uint64       // the groups' hashes, ascending (touchGroup.idx)
@@ -388,35 +360,36 @@ func (r *groupRange) seen(from int, id string, t uint32, v float64) bool {
 	return false
 }
 
-// keysBy returns the key, by key, of each of g.keys (touchKey.of): the table a reader of
-// that key takes its touchpoints' and sessions' keys from, made once per distinct
-// touch_key rather than once per touchpoint.
-func (g *touchGrouper) keysBy(key touchKey) []string {
-	if key.field == 0 {
-		return g.keys
+// keysOf returns k's key of each of the touch_keys raw (touchKey.of), or raw itself for
+// the whole touch_key: the table a reader of k takes its touchpoints' and sessions' keys
+// from, made once per distinct touch_key rather than once per touchpoint.
+func (k touchKey) keysOf(raw []string) []string {
+	if k.field == 0 {
+		return raw
 	}
-	out := make([]string, len(g.keys))
-	for i, raw := range g.keys {
-		out[i] = key.of(raw)
+	out := make([]string, len(raw))
+	for i, s := range raw {
+		out[i] = k.of(s)
 	}
 	return out
 }
 
 // send hands the groups, sorted by person, to send in batches of whole people, each
 // person's touchpoints and conversions sorted (sortPerson), as scanPeople does, and its
-// sessions (visits, for channels and the overview), their keys those of keys (keysBy: g's
-// by the reader's key; a person's touchpoints sort by it).
-func (g *touchGrouper) send(keys []string, send func(*personBatch)) {
+// sessions (visits, for channels and the overview), their keys g's (the whole touch_key: a
+// person's touchpoints sort by it, and a reader takes its own key of it, sendByKey).
+func (g *touchGrouper) send(send func(*personBatch)) {
 	b := newBatch()
+	b.keys = g.keys
 	b.visits = make([]sessionVisit, 0, batchRows)
 	from := personEnd{}
 	for i, group := range g.groups {
 		// appendGroup's, written out: the call costs about a tenth of send at 10 million events
 		if group.t != 0 {
-			b.touches = append(b.touches, touchpoint{group.t, keys[group.k]})
+			b.touches = append(b.touches, touchpoint{group.t, group.k})
 		}
 		if group.session {
-			b.visits = append(b.visits, g.visit(group, keys))
+			b.visits = append(b.visits, g.visit(group, group.k))
 		}
 		b.convs = append(b.convs, g.convs[group.from:group.to]...)
 		if i+1 < len(g.groups) && g.groups[i+1].person == group.person {
@@ -425,19 +398,19 @@ func (g *touchGrouper) send(keys []string, send func(*personBatch)) {
 		b, from = b.endPerson(from, send)
 	}
 	if len(b.ends) > 0 {
-		b.fitEnds()
+		b.fit()
 		send(b)
 	}
 }
 
 // appendGroup adds group's touchpoint (when it has a visit), session (when it is one) and
-// conversions to the person b is filling, keyed by keys (keysBy).
-func (g *touchGrouper) appendGroup(b *personBatch, keys []string, group touchGroup) {
+// conversions to the person b is filling, its key k (its index in b's keys).
+func (g *touchGrouper) appendGroup(b *personBatch, k uint32, group touchGroup) {
 	if group.t != 0 {
-		b.touches = append(b.touches, touchpoint{group.t, keys[group.k]})
+		b.touches = append(b.touches, touchpoint{group.t, k})
 	}
 	if group.session {
-		b.visits = append(b.visits, g.visit(group, keys))
+		b.visits = append(b.visits, g.visit(group, k))
 	}
 	b.convs = append(b.convs, g.convs[group.from:group.to]...)
 }
