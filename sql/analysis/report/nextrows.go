@@ -68,44 +68,78 @@ func (r *Runner) nextFromRows(ctx context.Context, p map[string]Value, limit int
 	if err := r.selectSQL(ctx, "next_rows", sql, g.cols.all(), g.block); err != nil {
 		return nil, err
 	}
-	end := g.label(nextEnd)
-	g.times, g.people = make([]int64, len(g.labels)), make([]int64, len(g.labels))
-	var events, sorted []nextRow
-	var counted []uint32
-	for p := range g.parts {
-		// the part by the second byte of the person into 256 runs, each sorted on its own in cache
+	g.count(g.label(nextEnd))
+	return g.rows(limit), nil
+}
+
+// nextCounts is what one goroutine of count counts: per label, how many times it followed
+// and for how many people, and its room for a part's rows.
+type nextCounts struct {
+	times, people  []int64
+	sorted, events []nextRow
+	counted        []uint32
+}
+
+// count counts what follows each event to follow (end after a person's last event) into
+// g.times and g.people. The parts, each a top byte of the person, are counted on up to
+// groupWorkers goroutines, each part sorted by the second byte of the person into 256 runs,
+// each run sorted on its own in cache: once ClickHouse has sent the last row the machine's
+// cores are journeyd's (0.6 s of 3.1 s at 10 million events on one, docs/BENCHMARKS.md).
+func (g *nextGatherer) count(end uint32) {
+	workers := make([]*nextCounts, groupWorkers)
+	n := eachOnWorker(len(g.parts), func(w, p int) {
+		c := workers[w]
+		if c == nil {
+			c = &nextCounts{times: make([]int64, len(g.labels)), people: make([]int64, len(g.labels))}
+			workers[w] = c
+		}
 		var runs [257]int
-		sorted, runs = personRuns(sorted, g.parts[p], func(row nextRow) uint64 { return row.person })
+		c.sorted, runs = personRuns(c.sorted, g.parts[p], func(row nextRow) uint64 { return row.person })
 		g.parts[p] = nil
 		for b := range 256 {
-			run := sorted[runs[b]:runs[b+1]]
+			run := c.sorted[runs[b]:runs[b+1]]
 			slices.SortFunc(run, g.compare)
 			for i := 0; i < len(run); {
 				j := i + 1
 				for j < len(run) && run[j].person == run[i].person {
 					j++
 				}
-				events = g.onceByID(events[:0], fromFirstAfter(run[i:j]))
-				counted = counted[:0]
-				for k, e := range events {
-					if e.label&nextAfter == 0 {
-						continue
-					}
-					next := end
-					if k+1 < len(events) {
-						next = events[k+1].label &^ nextAfter
-					}
-					g.times[next]++
-					if !slices.Contains(counted, next) {
-						counted = append(counted, next)
-						g.people[next]++
-					}
-				}
+				c.person(g.onceByID(c.events[:0], fromFirstAfter(run[i:j])), end)
 				i = j
 			}
 		}
+	})
+	g.times, g.people = make([]int64, len(g.labels)), make([]int64, len(g.labels))
+	for _, c := range workers[:n] {
+		if c == nil {
+			continue
+		}
+		for i := range g.times {
+			g.times[i] += c.times[i]
+			g.people[i] += c.people[i]
+		}
 	}
-	return g.rows(limit), nil
+}
+
+// person counts what follows each event to follow among one person's events (sorted by
+// time, each event id once).
+func (c *nextCounts) person(events []nextRow, end uint32) {
+	c.events = events
+	c.counted = c.counted[:0]
+	for k, e := range events {
+		if e.label&nextAfter == 0 {
+			continue
+		}
+		next := end
+		if k+1 < len(events) {
+			next = events[k+1].label &^ nextAfter
+		}
+		c.times[next]++
+		if !slices.Contains(c.counted, next) {
+			c.counted = append(c.counted, next)
+			c.people[next]++
+		}
+	}
 }
 
 // compare orders rows by person, time, then event id, as next.sql orders each person's events.

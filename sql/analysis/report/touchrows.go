@@ -314,18 +314,26 @@ const groupWorkers = 4
 // eachDay calls fn(i) for every i below n, on up to groupWorkers goroutines, each taking
 // the next i not taken, and returns when every call has.
 func eachDay(n int, fn func(i int)) {
+	eachOnWorker(n, func(_, i int) { fn(i) })
+}
+
+// eachOnWorker is eachDay calling fn(w, i) on worker w (below min(groupWorkers, n)), so that
+// a worker may fill state of its own; it returns how many workers there were.
+func eachOnWorker(n int, fn func(w, i int)) int {
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	for range min(groupWorkers, n) {
+	workers := min(groupWorkers, n)
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
-				fn(int(i))
+				fn(w, int(i))
 			}
 		}()
 	}
 	wg.Wait()
+	return workers
 }
 
 // minRangeRows is the fewest day parts of groups (or groups) worth a goroutine of their own
