@@ -57,10 +57,19 @@ type stageGatherer struct {
 	collide  bool           // two of them share their hash bits, or one has none
 	names    []string       // the channel names, sorted; rank r is names[r-1]
 
-	// what the people add up to, per stage
+	counts []*stageCounts // what each goroutine of gather added up
+}
+
+// stageCounts is what the people of some parts add up to, per stage (gather), and one
+// goroutine's room for a part's rows and a person's times.
+type stageCounts struct {
 	people []int64
 	gaps   [][]int64 // per stage after the first: each person's seconds from the stage before
 	ranks  [][]int64 // per stage: the people whose latest session then had each rank
+	parts  int       // how many parts it has gathered
+
+	sorted       []stageRow
+	chain, first []uint32
 }
 
 // stagesFromRows answers the stages report from stage_rows.sql (params p, which fill
@@ -112,9 +121,11 @@ func (r *Runner) stagesFromDays(ctx context.Context, p map[string]Value, n, purc
 		return nil, false, err
 	}
 	g := &stageGatherer{n: n, purchase: purchase, repeat: repeat, links: links, kindOf: map[[2]uint64]uint32{}}
-	for _, d := range days {
-		g.add(d.(*stageDay))
+	stageDays := make([]*stageDay, len(days))
+	for i, d := range days {
+		stageDays[i] = d.(*stageDay)
 	}
+	g.add(stageDays)
 	if !g.rankKinds() {
 		return nil, false, nil
 	}
@@ -263,29 +274,53 @@ func scanStageChannels(rows driver.Rows, first uint16, days []*stageDay) error {
 	return rows.Err()
 }
 
-// add puts the rows of day d into the parts of their persons' top bytes, each resolved to
-// its person by the links and its kind to the gatherer's, and d's channels with the others.
-func (g *stageGatherer) add(d *stageDay) {
-	g.channels = append(g.channels, d.channels...)
-	kinds := make([]uint32, len(d.kinds))
-	for i, k := range d.kinds {
-		kk := [2]uint64{uint64(k.bits), k.mask}
-		kind, ok := g.kindOf[kk]
-		if !ok {
-			kind = uint32(len(g.kinds))
-			g.kinds = append(g.kinds, stageKind{bits: k.bits, mask: k.mask})
-			g.kindOf[kk] = kind
+// add adds the rows of days to the parts by the top byte of their person (the key's link,
+// or the key), each day's kinds made the read's. The days are added on up to groupWorkers
+// goroutines, each into parts of its own, which then join the read's as chunks, uncopied.
+func (g *stageGatherer) add(days []*stageDay) {
+	kinds := make([][]uint32, len(days))
+	for i, d := range days {
+		g.channels = append(g.channels, d.channels...)
+		kinds[i] = make([]uint32, len(d.kinds))
+		for j, k := range d.kinds {
+			kk := [2]uint64{uint64(k.bits), k.mask}
+			kind, ok := g.kindOf[kk]
+			if !ok {
+				kind = uint32(len(g.kinds))
+				g.kinds = append(g.kinds, stageKind{bits: k.bits, mask: k.mask})
+				g.kindOf[kk] = kind
+			}
+			kinds[i][j] = kind
 		}
-		kinds[i] = kind
 	}
+	parts := make([]*[256][][]stageRow, groupWorkers)
+	n := eachOnWorker(len(days), func(w, i int) {
+		if parts[w] == nil {
+			parts[w] = new([256][][]stageRow)
+		}
+		addDay(parts[w], days[i], kinds[i], g.links)
+	})
+	for _, own := range parts[:n] {
+		if own == nil {
+			continue
+		}
+		for b := range own {
+			g.parts[b] = append(g.parts[b], own[b]...)
+		}
+	}
+}
+
+// addDay adds the rows of d, its kinds those of kinds (by d's own), to parts by the top
+// byte of their person (the key's link in links, or the key).
+func addDay(parts *[256][][]stageRow, d *stageDay, kinds []uint32, links map[uint64]uint64) {
 	for i, key := range d.keys {
-		if len(g.links) > 0 {
-			if person, ok := g.links[key]; ok {
+		if len(links) > 0 {
+			if person, ok := links[key]; ok {
 				key = person
 			}
 		}
 		item := d.items[i]
-		part := &g.parts[key>>56]
+		part := &parts[key>>56]
 		if n := len(*part); n == 0 || len((*part)[n-1]) == stageChunk {
 			*part = append(*part, make([]stageRow, 0, stageChunk))
 		}
@@ -339,54 +374,64 @@ func (g *stageGatherer) rankKinds() bool {
 	return true
 }
 
-// gather sorts each part's rows by person and adds up each person's stages. A part is
-// copied out of its chunks by the second byte of the person into 256 runs, and each run
-// sorted on its own: runs of a few hundred rows sort in cache, in about half the time of
-// the part as one.
+// gather sorts each part's rows by person and adds up each person's stages, the parts on
+// up to groupWorkers goroutines (stageCounts). A part is copied out of its chunks by the
+// second byte of the person into 256 runs, and each run sorted on its own: runs of a few
+// hundred rows sort in cache, in about half the time of the part as one.
 func (g *stageGatherer) gather() {
-	g.people = make([]int64, g.n)
-	g.gaps = make([][]int64, g.n)
-	g.ranks = make([][]int64, g.n)
-	for s := range g.ranks {
-		g.ranks[s] = make([]int64, len(g.names)+1)
-	}
-	chain, first := make([]uint32, g.n), make([]uint32, g.purchase+1)
-	var sorted []stageRow
-	for p := range g.parts {
+	g.counts = make([]*stageCounts, groupWorkers)
+	n := eachOnWorker(len(g.parts), func(w, p int) {
+		c := g.counts[w]
+		if c == nil {
+			c = g.newCounts()
+			g.counts[w] = c
+		}
 		var runs [257]int
-		sorted, runs = personRuns(sorted, g.parts[p], func(row stageRow) uint64 { return row.person })
+		c.sorted, runs = personRuns(c.sorted, g.parts[p], func(row stageRow) uint64 { return row.person })
 		g.parts[p] = nil
 		for b := range 256 {
-			rows := sorted[runs[b]:runs[b+1]]
+			rows := c.sorted[runs[b]:runs[b+1]]
 			sortByPerson(rows)
 			for i := 0; i < len(rows); {
 				j := i + 1
 				for j < len(rows) && rows[j].person == rows[i].person {
 					j++
 				}
-				g.person(rows[i:j], chain, first)
+				g.person(c, rows[i:j])
 				i = j
 			}
 		}
-		if p == gapSampleParts-1 {
-			g.growGaps()
+		if c.parts++; c.parts == gapSampleParts {
+			c.growGaps(len(g.parts) / groupWorkers)
 		}
-	}
+	})
+	g.counts = slices.DeleteFunc(g.counts[:n], func(c *stageCounts) bool { return c == nil })
 }
 
-// gapSampleParts is after how many parts gather makes the room of the gaps it expects.
-const gapSampleParts = 8
+// newCounts returns empty counts for g's stages and channels.
+func (g *stageGatherer) newCounts() *stageCounts {
+	c := &stageCounts{people: make([]int64, g.n), gaps: make([][]int64, g.n), ranks: make([][]int64, g.n),
+		chain: make([]uint32, g.n), first: make([]uint32, g.purchase+1)}
+	for s := range c.ranks {
+		c.ranks[s] = make([]int64, len(g.names)+1)
+	}
+	return c
+}
 
-// growGaps gives each stage's gaps, once the first gapSampleParts parts are gathered,
-// room for what the parts to come are expected to add, and an eighth more: a person's part
-// is the top byte of a hash, so each part holds about as many people as the others. Grown
-// gap by gap, the gaps were copied about once more each, into fresh memory (a tenth of
-// journeyd's CPU in the stages report alone on the bench); a stage that needs more grows
-// on as before.
-func (g *stageGatherer) growGaps() {
-	for s, gaps := range g.gaps {
-		want := len(gaps) * len(g.parts) / gapSampleParts
-		g.gaps[s] = slices.Grow(gaps, want+want/8-len(gaps))
+// gapSampleParts is after how many parts a goroutine of gather makes the room of the gaps
+// it expects.
+const gapSampleParts = 4
+
+// growGaps gives each stage's gaps, once the first gapSampleParts parts of about parts
+// are gathered, room for what the parts to come are expected to add, and an eighth more:
+// a person's part is the top byte of a hash, so each part holds about as many people as
+// the others. Grown gap by gap, the gaps were copied about once more each, into fresh
+// memory (a tenth of journeyd's CPU in the stages report alone on the bench); a stage that
+// needs more grows on as before.
+func (c *stageCounts) growGaps(parts int) {
+	for s, gaps := range c.gaps {
+		want := len(gaps) * parts / gapSampleParts
+		c.gaps[s] = slices.Grow(gaps, want+want/8-len(gaps))
 	}
 }
 
@@ -441,8 +486,9 @@ func sortByPerson(rows []stageRow) {
 // stage); for each stage reached, the seconds from the stage before (or from the purchase,
 // for a stage after it whose stage before was not reached) and the channel of the latest
 // session event at or before it (the greater name on a tie of seconds; none: Direct).
-// chain and first are room for the times.
-func (g *stageGatherer) person(rows []stageRow, chain, first []uint32) {
+// It adds them up in c.
+func (g *stageGatherer) person(c *stageCounts, rows []stageRow) {
+	chain, first := c.chain, c.first
 	clear(first)
 	after := false
 	for _, r := range rows {
@@ -476,13 +522,13 @@ func (g *stageGatherer) person(rows []stageRow, chain, first []uint32) {
 		if t == 0 {
 			continue
 		}
-		g.people[s]++
+		c.people[s]++
 		if s > 0 {
 			prev := chain[s-1]
 			if prev == 0 {
 				prev = bought
 			}
-			g.gaps[s] = append(g.gaps[s], int64(t)-int64(prev))
+			c.gaps[s] = append(c.gaps[s], int64(t)-int64(prev))
 		}
 		var latest uint32
 		var rank int32
@@ -491,7 +537,7 @@ func (g *stageGatherer) person(rows []stageRow, chain, first []uint32) {
 				latest, rank = r.t, k
 			}
 		}
-		g.ranks[s][rank]++
+		c.ranks[s][rank]++
 	}
 }
 
@@ -502,16 +548,22 @@ func (g *stageGatherer) person(rows []stageRow, chain, first []uint32) {
 func (g *stageGatherer) rows() *Rows {
 	out := &Rows{Columns: []string{"stage", "people", "median_seconds", "top_channels"}}
 	for s := range g.n {
-		if g.people[s] == 0 {
+		var people int64
+		gaps := make([][]int64, len(g.counts))
+		ranks := make([]int64, len(g.names)+1)
+		for i, c := range g.counts {
+			people += c.people[s]
+			gaps[i] = c.gaps[s]
+			for rank, n := range c.ranks[s] {
+				ranks[rank] += n
+			}
+		}
+		if people == 0 {
 			continue
 		}
-		var median int64
-		if gaps := g.gaps[s]; len(gaps) > 0 {
-			slices.Sort(gaps)
-			median = gaps[len(gaps)/2]
-		}
+		median := sortedMedian(gaps)
 		byName := map[string]int64{}
-		for rank, people := range g.ranks[s] {
+		for rank, people := range ranks {
 			if people == 0 {
 				continue
 			}
@@ -531,7 +583,34 @@ func (g *stageGatherer) rows() *Rows {
 			}
 			return strings.Compare(a, b)
 		})
-		out.Data = append(out.Data, []any{int64(s + 1), g.people[s], median, top[:min(len(top), 5)]})
+		out.Data = append(out.Data, []any{int64(s + 1), people, median, top[:min(len(top), 5)]})
 	}
 	return out
+}
+
+// sortedMedian sorts each of lists and returns the element at half their count together,
+// rounded down, in order (quantileExact(0.5)), walking them as one merged list; 0 when
+// they are empty.
+func sortedMedian(lists [][]int64) int64 {
+	total := 0
+	for _, l := range lists {
+		slices.Sort(l)
+		total += len(l)
+	}
+	if total == 0 {
+		return 0
+	}
+	at := make([]int, len(lists)) // where the walk stands in each list
+	for k := 0; ; k++ {
+		least := -1
+		for i, l := range lists {
+			if at[i] < len(l) && (least < 0 || l[at[i]] < lists[least][at[least]]) {
+				least = i
+			}
+		}
+		if k == total/2 {
+			return lists[least][at[least]]
+		}
+		at[least]++
+	}
 }

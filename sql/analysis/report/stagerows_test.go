@@ -256,3 +256,44 @@ func TestSortByPerson(t *testing.T) {
 		}
 	}
 }
+
+// TestSortedMedian: the median of several lists walked as one is quantileExact(0.5)'s: the
+// element at half the count, rounded down, of all of them sorted. By hand: {5, 1}, {},
+// {4, 2, 9} sorted together are 1 2 4 5 9, and half of 5 is 2: the third, 4; with 3 added,
+// 1 2 3 4 5 9, half of 6 is 3: the fourth, 4 again; {7} alone is 7; nothing is 0. Then
+// random lists against a sort of their concatenation.
+func TestSortedMedian(t *testing.T) {
+	for _, c := range []struct {
+		lists [][]int64
+		want  int64
+	}{
+		{[][]int64{{5, 1}, {}, {4, 2, 9}}, 4},
+		{[][]int64{{5, 1}, {3}, {4, 2, 9}}, 4},
+		{[][]int64{{7}}, 7},
+		{[][]int64{{}, nil}, 0},
+		{nil, 0},
+	} {
+		if got := sortedMedian(c.lists); got != c.want {
+			t.Errorf("sortedMedian(%v) = %d, want %d", c.lists, got, c.want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 200 {
+		lists := make([][]int64, 1+rng.IntN(5))
+		var all []int64
+		for i := range lists {
+			for range rng.IntN(20) {
+				v := int64(rng.IntN(50)) - 10
+				lists[i] = append(lists[i], v)
+				all = append(all, v)
+			}
+		}
+		if len(all) == 0 {
+			continue
+		}
+		slices.Sort(all)
+		if got, want := sortedMedian(lists), all[len(all)/2]; got != want {
+			t.Fatalf("sortedMedian of %v = %d, want %d", lists, got, want)
+		}
+	}
+}
