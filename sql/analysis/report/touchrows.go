@@ -130,8 +130,10 @@ func groupDays(days []*dayRows, links map[uint64]uint64) (*touchGrouper, error) 
 // sendByKey calls cut with a send that hands each batch to every one of members, keyed by
 // the member's key (member.key): a batch's rows are the same whatever the key, and only
 // its keys differ (withKeys, keysOf), made once for each key the members take. It returns
-// what cut returns. A batch goes to one key's members, then the next's: all of them take
-// it before the next is cut, at most batchesAhead ahead of the slowest (handOut).
+// what cut returns. A batch is handed to one key's members, then to the next key's, and
+// handOut waits for a member batchesAhead batches behind: the slowest member of any key
+// paces the cut (one cut for every key, where a cut of each key on its own goroutine let
+// each key go at its own pace but made and kept a set of batches per key).
 func sendByKey(members []*member, cut func(send func(*personBatch)) []*personBatch) []*personBatch {
 	var keys []touchKey
 	var of [][]*member // the members of each of keys
