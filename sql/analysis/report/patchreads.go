@@ -203,9 +203,8 @@ func (d *dayRows) pick(hashes []uint64) *dayRows {
 // copied, and every person of g's gathered anew, in person order. The batches' keys are
 // k's, then those of g's the remade persons have that k's lack.
 func (k *keptRead) patched(g *touchGrouper, remade []uint64) ([]*personBatch, []keptGroup) {
-	w := &batchWriter{b: newBatch(), kept: k.batches, keys: slices.Clip(k.keys())}
+	w := &batchWriter{b: newBatch().withVisits(), kept: k.batches, keys: slices.Clip(k.keys())}
 	w.b.keys = w.keys
-	w.b.visits = make([]sessionVisit, 0, batchRows)
 	groups := make([]keptGroup, 0, len(k.groups)+len(g.groups))
 	oi, gi, ri := 0, 0, 0 // where the walk stands in k.groups, g.groups and remade
 	ob, op := 0, 0        // and in k's batches: person op of batch ob
@@ -341,13 +340,11 @@ func (w *batchWriter) flush() {
 	w.src = nil
 }
 
-// cut ends the batch and starts the next, with room for about as many sessions.
+// cut ends the batch and starts the next in its room (newBatch).
 func (w *batchWriter) cut() {
 	room := w.b.fit()
 	w.out = append(w.out, w.b)
-	visits := cap(w.b.visits)
 	w.b = newBatchRoom(room)
-	w.b.visits = make([]sessionVisit, 0, visits)
 }
 
 // personStart returns where person i of b starts.

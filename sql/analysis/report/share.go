@@ -55,36 +55,44 @@ type personBatch struct {
 // newBatch returns an empty batch with room for batchRows touchpoints and conversions
 // (mostly touchpoints), so that filling it seldom grows it, and for as many people: a
 // person has a touchpoint or a conversion, or only sessions, which are few. When the batch
-// is full, endPerson hands out a copy of its people's ends and conversions of their exact
-// length and fills the next batch's in the same room. Room for a quarter of batchRows
+// is full, endPerson hands out a copy of its people's ends, conversions and sessions of
+// their exact length and fills the next batch's in the same room. Room for a quarter of batchRows
 // people, grown as more came, cost its growth twice a batch: 1.5 s of 26 s in a cold
 // dashboard's profile at 30 million events, about 0.5 s at 10 million. Handing out the
 // room itself cost every kept batch that room: at 30 million events the warm dashboard's
 // kept batches no longer fitted the store's bound beside its days, and it grouped the
 // touch rows again (4.8 s -> 14.3 s, docs/BENCHMARKS.md); a kept batch's conversions
-// filled a quarter of theirs.
+// filled a quarter of theirs, its sessions about 85 %.
 func newBatch() *personBatch {
-	return newBatchRoom(batchRoom{make([]personEnd, 0, batchRows), make([]conversionAt, 0, batchRows/4)})
+	return newBatchRoom(batchRoom{ends: make([]personEnd, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4)})
 }
 
-// batchRoom is the room a batch fills its people's ends and conversions in, handed from a
-// full batch to the next (newBatch).
+// batchRoom is the room a batch fills its people's ends, conversions and sessions in,
+// handed from a full batch to the next (newBatch).
 type batchRoom struct {
-	ends  []personEnd
-	convs []conversionAt
+	ends   []personEnd
+	convs  []conversionAt
+	visits []sessionVisit // nil but in a read of touch_rows
 }
 
-// newBatchRoom is newBatch filling its people's ends and conversions into room.
+// newBatchRoom is newBatch filling its people's ends, conversions and sessions into room.
 func newBatchRoom(room batchRoom) *personBatch {
-	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: room.convs[:0], ends: room.ends[:0]}
+	return &personBatch{touches: make([]touchpoint, 0, batchRows), convs: room.convs[:0], ends: room.ends[:0],
+		visits: room.visits[:0]}
 }
 
-// fit gives b's people's ends and conversions slices of their exact length, for b to be
-// handed out, and returns the room they were filled in, for the next batch (newBatch says
-// why).
+// withVisits gives b room for batchRows sessions: a batch of a touch_rows read's.
+func (b *personBatch) withVisits() *personBatch {
+	b.visits = make([]sessionVisit, 0, batchRows)
+	return b
+}
+
+// fit gives b's people's ends, conversions and sessions slices of their exact length, for
+// b to be handed out, and returns the room they were filled in, for the next batch
+// (newBatch says why).
 func (b *personBatch) fit() batchRoom {
-	room := batchRoom{b.ends, b.convs}
-	b.ends, b.convs = slices.Clone(room.ends), slices.Clone(room.convs)
+	room := batchRoom{b.ends, b.convs, b.visits}
+	b.ends, b.convs, b.visits = slices.Clone(room.ends), slices.Clone(room.convs), slices.Clone(room.visits)
 	return room
 }
 
@@ -97,8 +105,8 @@ func (b *personBatch) end() personEnd {
 }
 
 // endPerson ends the person that starts at from in b: sorts its touchpoints and
-// conversions (sortPerson) and marks its end; once b is full it hands b to send, its ends
-// and conversions copied to their length (newBatch says why). It returns the batch to go
+// conversions (sortPerson) and marks its end; once b is full it hands b to send, its ends,
+// conversions and sessions copied to their length (newBatch says why). It returns the batch to go
 // on filling, with b's keys, and where the next person starts in it.
 func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*personBatch, personEnd) {
 	sortPerson(b.keys, b.touches[from.touches:], b.convs[from.convs:])
@@ -106,12 +114,9 @@ func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*perso
 	if len(b.touches)+len(b.convs) >= batchRows {
 		room := b.fit()
 		send(b)
-		visits, keys := cap(b.visits), b.keys
+		keys := b.keys
 		b = newBatchRoom(room)
 		b.keys = keys
-		if visits > 0 { // a read of touch_rows: its next batch holds about as many sessions
-			b.visits = make([]sessionVisit, 0, visits)
-		}
 	}
 	return b, b.end()
 }
