@@ -120,7 +120,7 @@ func (r *Runner) keptRead(sql string, days []*dayRows, links map[uint64]uint64) 
 
 // keepBatches keeps the batches of a read of sql over days with links and their groups
 // (by person, then hash), when the Runner keeps days (StoreBytes); the reads kept take at
-// most StoreBytes besides the store's own (about 125 MB a read of the bench's month at 10
+// most StoreBytes besides the store's own (158 MB a read of the bench's month at 10
 // million events, 44 MB of it the groups: the overview's two periods and the other panels'
 // one fit in the default), the least recently used going first. It replaces a kept read of
 // the same sql: that one's days are older (a read of the same sql gets the store's
