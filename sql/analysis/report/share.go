@@ -56,13 +56,13 @@ type personBatch struct {
 // (mostly touchpoints), so that filling it seldom grows it, and for as many people: a
 // person has a touchpoint or a conversion, or only sessions, which are few. When the batch
 // is full, endPerson hands out a copy of its people's ends, conversions and sessions of
-// their exact length and fills the next batch's in the same room. Room for a quarter of batchRows
-// people, grown as more came, cost its growth twice a batch: 1.5 s of 26 s in a cold
-// dashboard's profile at 30 million events, about 0.5 s at 10 million. Handing out the
-// room itself cost every kept batch that room: at 30 million events the warm dashboard's
-// kept batches no longer fitted the store's bound beside its days, and it grouped the
-// touch rows again (4.8 s -> 14.3 s, docs/BENCHMARKS.md); a kept batch's conversions
-// filled a quarter of theirs, its sessions about 85 %.
+// their exact length and fills the next batch's in the same room. Room for a quarter of
+// batchRows people, grown as more came, cost its growth twice a batch: 1.5 s of 26 s in a
+// cold dashboard's profile at 30 million events, about 0.5 s at 10 million. Handing out
+// the room itself cost every kept batch that room: at 30 million events the warm
+// dashboard's kept batches no longer fitted the store's bound beside its days, and it
+// grouped the touch rows again (4.8 s -> 14.3 s, docs/BENCHMARKS.md); a kept batch's
+// conversions filled a quarter of theirs, its sessions about 85 %.
 func newBatch() *personBatch {
 	return newBatchRoom(batchRoom{ends: make([]personEnd, 0, batchRows), convs: make([]conversionAt, 0, batchRows/4)})
 }
@@ -106,8 +106,8 @@ func (b *personBatch) end() personEnd {
 
 // endPerson ends the person that starts at from in b: sorts its touchpoints and
 // conversions (sortPerson) and marks its end; once b is full it hands b to send, its ends,
-// conversions and sessions copied to their length (newBatch says why). It returns the batch to go
-// on filling, with b's keys, and where the next person starts in it.
+// conversions and sessions copied to their length (newBatch says why). It returns the
+// batch to go on filling, with b's keys, and where the next person starts in it.
 func (b *personBatch) endPerson(from personEnd, send func(*personBatch)) (*personBatch, personEnd) {
 	sortPerson(b.keys, b.touches[from.touches:], b.convs[from.convs:])
 	b.ends = append(b.ends, b.end())
