@@ -120,8 +120,8 @@ func cutJourneys(keys []string, touches []touchpoint, convs []conversionAt, look
 			if tp.t > previous && tp.t <= until && tp.t >= since {
 				j.keys = append(j.keys, keys[tp.k])
 				j.times = append(j.times, tp.t)
-				for i := len(j.keys) - 1; i > 0 && j.times[i-1] == j.times[i] && j.keys[i-1] > j.keys[i]; i-- {
-					j.keys[i-1], j.keys[i] = j.keys[i], j.keys[i-1]
+				for at := len(j.keys) - 1; at > 0 && j.times[at-1] == j.times[at] && j.keys[at-1] > j.keys[at]; at-- {
+					j.keys[at-1], j.keys[at] = j.keys[at], j.keys[at-1]
 				}
 			}
 		}
