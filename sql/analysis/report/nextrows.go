@@ -86,13 +86,10 @@ type nextCounts struct {
 // each run sorted on its own in cache: once ClickHouse has sent the last row the machine's
 // cores are journeyd's (0.6 s of 3.1 s at 10 million events on one, docs/BENCHMARKS.md).
 func (g *nextGatherer) count(end uint32) {
-	workers := make([]*nextCounts, groupWorkers)
-	n := eachOnWorker(len(g.parts), func(w, p int) {
-		c := workers[w]
-		if c == nil {
-			c = &nextCounts{times: make([]int64, len(g.labels)), people: make([]int64, len(g.labels))}
-			workers[w] = c
-		}
+	fresh := func() *nextCounts {
+		return &nextCounts{times: make([]int64, len(g.labels)), people: make([]int64, len(g.labels))}
+	}
+	counts := eachWithState(len(g.parts), fresh, func(c *nextCounts, p int) {
 		var runs [257]int
 		c.sorted, runs = personRuns(c.sorted, g.parts[p], func(row nextRow) uint64 { return row.person })
 		g.parts[p] = nil
@@ -110,10 +107,7 @@ func (g *nextGatherer) count(end uint32) {
 		}
 	})
 	g.times, g.people = make([]int64, len(g.labels)), make([]int64, len(g.labels))
-	for _, c := range workers[:n] {
-		if c == nil {
-			continue
-		}
+	for _, c := range counts {
 		for i := range g.times {
 			g.times[i] += c.times[i]
 			g.people[i] += c.people[i]

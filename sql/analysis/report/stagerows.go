@@ -293,17 +293,9 @@ func (g *stageGatherer) add(days []*stageDay) {
 			kinds[i][j] = kind
 		}
 	}
-	parts := make([]*[256][][]stageRow, groupWorkers)
-	n := eachOnWorker(len(days), func(w, i int) {
-		if parts[w] == nil {
-			parts[w] = new([256][][]stageRow)
-		}
-		addDay(parts[w], days[i], kinds[i], g.links)
-	})
-	for _, own := range parts[:n] {
-		if own == nil {
-			continue
-		}
+	parts := eachWithState(len(days), func() *[256][][]stageRow { return new([256][][]stageRow) },
+		func(own *[256][][]stageRow, i int) { addDay(own, days[i], kinds[i], g.links) })
+	for _, own := range parts {
 		for b := range own {
 			g.parts[b] = append(g.parts[b], own[b]...)
 		}
@@ -379,13 +371,7 @@ func (g *stageGatherer) rankKinds() bool {
 // second byte of the person into 256 runs, and each run sorted on its own: runs of a few
 // hundred rows sort in cache, in about half the time of the part as one.
 func (g *stageGatherer) gather() {
-	g.counts = make([]*stageCounts, groupWorkers)
-	n := eachOnWorker(len(g.parts), func(w, p int) {
-		c := g.counts[w]
-		if c == nil {
-			c = g.newCounts()
-			g.counts[w] = c
-		}
+	g.counts = eachWithState(len(g.parts), g.newCounts, func(c *stageCounts, p int) {
 		var runs [257]int
 		c.sorted, runs = personRuns(c.sorted, g.parts[p], func(row stageRow) uint64 { return row.person })
 		g.parts[p] = nil
@@ -405,7 +391,6 @@ func (g *stageGatherer) gather() {
 			c.growGaps(len(g.parts) / groupWorkers)
 		}
 	})
-	g.counts = slices.DeleteFunc(g.counts[:n], func(c *stageCounts) bool { return c == nil })
 }
 
 // newCounts returns empty counts for g's stages and channels.

@@ -319,13 +319,11 @@ func eachDay(n int, fn func(i int)) {
 	eachOnWorker(n, func(_, i int) { fn(i) })
 }
 
-// eachOnWorker is eachDay calling fn(w, i) on worker w (below min(groupWorkers, n)), so that
-// a worker may fill state of its own; it returns how many workers there were.
-func eachOnWorker(n int, fn func(w, i int)) int {
+// eachOnWorker is eachDay calling fn(w, i) on worker w (below min(groupWorkers, n)).
+func eachOnWorker(n int, fn func(w, i int)) {
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	workers := min(groupWorkers, n)
-	for w := range workers {
+	for w := range min(groupWorkers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -335,7 +333,27 @@ func eachOnWorker(n int, fn func(w, i int)) int {
 		}()
 	}
 	wg.Wait()
-	return workers
+}
+
+// eachWithState is eachDay calling fn(s, i) with s the state of the goroutine that takes
+// i, which fresh makes on its first i, so that each goroutine fills state of its own; it
+// returns the states made, one per goroutine that took an i.
+func eachWithState[S any](n int, fresh func() S, fn func(s S, i int)) []S {
+	states := make([]S, min(groupWorkers, n))
+	made := make([]bool, len(states))
+	eachOnWorker(n, func(w, i int) {
+		if !made[w] {
+			states[w], made[w] = fresh(), true
+		}
+		fn(states[w], i)
+	})
+	out := states[:0]
+	for w, s := range states {
+		if made[w] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // minRangeRows is the fewest day parts of groups (or groups) worth a goroutine of their own
